@@ -1,0 +1,85 @@
+"""Benchmark: ``kbuild build`` against plain buildah on the same Dockerfile.
+
+What it measures: the overhead kbuild adds around buildah (git fetch, reading
+the builder's config from the registry, rendering, digest bookkeeping).  The
+baseline is ``buildah bud`` + ``buildah push`` of the very Dockerfile and
+context kbuild renders (``--as-dockerfile``), so both sides do identical
+image work.  Runs alternate between the two to share any machine drift, and
+the script prints every run, the medians and their ratio (target <= 1.15).
+
+    python bench/local_build.py --registry 127.0.0.1:5050 [--runs 5]
+
+The registry must hold ``kbuild/s2i-python:3.11`` (``images/build.sh``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def sh(*argv: str, cwd: Path | None = None) -> str:
+    done = subprocess.run(argv, cwd=cwd, check=True, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+def timed(*argv: str, cwd: Path | None = None) -> float:
+    began = time.perf_counter()
+    sh(*argv, cwd=cwd)
+    return time.perf_counter() - began
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--registry", required=True)
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    registry = args.registry
+    builder = f"{registry}/kbuild/s2i-python:3.11"
+
+    with tempfile.TemporaryDirectory(prefix="kbuild-bench-") as tmp:
+        src = Path(tmp) / "app"
+        shutil.copytree(REPO / "examples" / "python-hello", src)
+        sh("git", "init", "-q", "-b", "main", cwd=src)
+        sh("git", "add", "-A", cwd=src)
+        sh("git", "-c", "user.name=b", "-c", "user.email=b@x", "commit", "-qm", "bench", cwd=src)
+        rendered = Path(tmp) / "rendered" / "Dockerfile"
+        sh("kbuild", "build", str(src), "--builder", builder, "--insecure-registry", registry,
+           "--as-dockerfile", str(rendered))  # fmt: skip
+        # Warm-up: both sides find the builder image in local storage afterwards.
+        sh("buildah", "pull", "--tls-verify=false", builder)
+
+        kbuild_times: list[float] = []
+        buildah_times: list[float] = []
+        for run in range(args.runs):
+            out = f"{registry}/bench/app:kbuild-{run}"
+            kbuild_times.append(
+                timed("kbuild", "build", str(src), "--builder", builder, "--to", out,
+                      "--insecure-registry", registry)  # fmt: skip
+            )
+            plain = f"{registry}/bench/app:buildah-{run}"
+            began = time.perf_counter()
+            sh("buildah", "bud", "--format", "docker", "--tls-verify=false", "-t", plain,
+               "-f", str(rendered), str(rendered.parent))  # fmt: skip
+            sh("buildah", "push", "--tls-verify=false", plain, f"docker://{plain}")
+            buildah_times.append(time.perf_counter() - began)
+            print(f"run {run + 1}: kbuild {kbuild_times[-1]:.2f}s  buildah {buildah_times[-1]:.2f}s")
+
+    k = statistics.median(kbuild_times)
+    b = statistics.median(buildah_times)
+    print(f"median kbuild build:          {k:.2f}s over {args.runs} runs")
+    print(f"median buildah bud + push:    {b:.2f}s over {args.runs} runs")
+    print(f"ratio kbuild / buildah:       {k / b:.3f}  (target <= 1.15)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""The schema: OpenShift build and image API models, and typed failure reasons.
+
+This package imports nothing else of ours; everything else may import it.
+
+Modules: ``base`` (KubeModel, time/quantity types, ``to_dict``, unimplemented
+fields), ``core`` (Kubernetes types the OpenShift ones embed), ``build``
+(build.openshift.io/v1), ``image`` (image.openshift.io/v1), ``constants``
+(groups, kinds, labels, annotations), ``manifest`` (load and dump),
+``crdgen`` (CRDs in crds/), ``reasons`` (StatusReason, BuildError).
+"""
+
+from builder.api.base import (
+    KubeModel,
+    Quantity,
+    Time,
+    Unimplemented,
+    format_time,
+    now_time,
+    parse_time,
+    to_dict,
+    unimplemented_fields_in_use,
+)
+from builder.api.build import (
+    Build,
+    BuildConfig,
+    BuildConfigSpec,
+    BuildConfigStatus,
+    BuildOutput,
+    BuildPhase,
+    BuildRequest,
+    BuildRunPolicy,
+    BuildSource,
+    BuildSourceType,
+    BuildSpec,
+    BuildStatus,
+    BuildStrategy,
+    BuildStrategyType,
+    BuildTriggerCause,
+    BuildTriggerPolicy,
+    BuildTriggerType,
+    CommonSpec,
+    DockerBuildStrategy,
+    GitBuildSource,
+    ImageChangeTrigger,
+    ImageLabel,
+    SourceBuildStrategy,
+    WebHookTrigger,
+)
+from builder.api.core import EnvVar, LocalObjectReference, ObjectMeta, ObjectReference
+from builder.api.image import (
+    ImageStream,
+    ImageStreamSpec,
+    ImageStreamStatus,
+    NamedTagEventList,
+    TagEvent,
+    TagReference,
+)
+from builder.api.manifest import (
+    KubeObject,
+    ManifestError,
+    dump,
+    load_manifests,
+    parse_as,
+    parse_object,
+)
+from builder.api.reasons import STATUS_MESSAGES, BuildError, StatusReason
+
+__all__ = [
+    "STATUS_MESSAGES",
+    "Build",
+    "BuildConfig",
+    "BuildConfigSpec",
+    "BuildConfigStatus",
+    "BuildError",
+    "BuildOutput",
+    "BuildPhase",
+    "BuildRequest",
+    "BuildRunPolicy",
+    "BuildSource",
+    "BuildSourceType",
+    "BuildSpec",
+    "BuildStatus",
+    "BuildStrategy",
+    "BuildStrategyType",
+    "BuildTriggerCause",
+    "BuildTriggerPolicy",
+    "BuildTriggerType",
+    "CommonSpec",
+    "DockerBuildStrategy",
+    "EnvVar",
+    "GitBuildSource",
+    "ImageChangeTrigger",
+    "ImageLabel",
+    "ImageStream",
+    "ImageStreamSpec",
+    "ImageStreamStatus",
+    "KubeModel",
+    "KubeObject",
+    "LocalObjectReference",
+    "ManifestError",
+    "NamedTagEventList",
+    "ObjectMeta",
+    "ObjectReference",
+    "Quantity",
+    "SourceBuildStrategy",
+    "StatusReason",
+    "TagEvent",
+    "TagReference",
+    "Time",
+    "Unimplemented",
+    "WebHookTrigger",
+    "dump",
+    "format_time",
+    "load_manifests",
+    "now_time",
+    "parse_as",
+    "parse_object",
+    "parse_time",
+    "to_dict",
+    "unimplemented_fields_in_use",
+]

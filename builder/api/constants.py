@@ -1,0 +1,83 @@
+"""API groups, kinds, resources, and OpenShift's well-known labels and annotations.
+
+Values are OpenShift's (openshift/api ``build/v1/consts.go`` and the image
+trigger annotation), so tooling written for OpenShift finds what it expects.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- groups and versions ----------------------------------------------------
+
+BUILD_GROUP: Final = "build.openshift.io"
+IMAGE_GROUP: Final = "image.openshift.io"
+VERSION: Final = "v1"
+BUILD_API_VERSION: Final = "build.openshift.io/v1"
+IMAGE_API_VERSION: Final = "image.openshift.io/v1"
+LEGACY_API_VERSION: Final = "v1"
+"""OpenShift 3's ungrouped apiVersion; kbuild serves only the group form."""
+
+# --- kinds and resources ----------------------------------------------------
+
+KIND_BUILD_CONFIG: Final = "BuildConfig"
+KIND_BUILD: Final = "Build"
+KIND_BUILD_REQUEST: Final = "BuildRequest"
+KIND_IMAGE_STREAM: Final = "ImageStream"
+KIND_IMAGE_STREAM_TAG: Final = "ImageStreamTag"
+KIND_IMAGE_STREAM_IMAGE: Final = "ImageStreamImage"
+KIND_DOCKER_IMAGE: Final = "DockerImage"
+
+PLURAL_BUILD_CONFIGS: Final = "buildconfigs"
+PLURAL_BUILDS: Final = "builds"
+PLURAL_IMAGE_STREAMS: Final = "imagestreams"
+
+# --- annotations ------------------------------------------------------------
+
+BUILD_CONFIG_ANNOTATION: Final = "openshift.io/build-config.name"
+"""On a Build: the BuildConfig it was created from."""
+BUILD_NUMBER_ANNOTATION: Final = "openshift.io/build.number"
+"""On a Build: its sequence number within the BuildConfig."""
+BUILD_ANNOTATION: Final = "openshift.io/build.name"
+"""On a build pod: the Build it runs."""
+BUILD_POD_NAME_ANNOTATION: Final = "openshift.io/build.pod-name"
+"""On a Build: the name of its pod."""
+BUILD_CLONE_ANNOTATION: Final = "openshift.io/build.clone-of"
+"""On a Build: the build it was cloned from."""
+BUILD_CONFIG_PAUSED_ANNOTATION: Final = "openshift.io/build-config.paused"
+"""On a BuildConfig: ``"true"`` stops new builds from being started."""
+# A prefix of annotation names, no secret:
+_SECRET_MATCH_PREFIX = "build.openshift.io/source-secret-match-uri-"  # noqa: S105
+BUILD_SOURCE_SECRET_MATCH_URI_ANNOTATION_PREFIX: Final = _SECRET_MATCH_PREFIX
+"""Prefix of Secret annotations naming source URIs the secret applies to."""
+IMAGE_TRIGGERS_ANNOTATION: Final = "image.openshift.io/triggers"
+"""On workloads: JSON list of image stream tag triggers."""
+
+# --- labels -----------------------------------------------------------------
+
+BUILD_CONFIG_LABEL: Final = "openshift.io/build-config.name"
+"""On a Build: the BuildConfig name (may be truncated to the label length)."""
+BUILD_CONFIG_LABEL_DEPRECATED: Final = "buildconfig"
+"""Older spelling of BUILD_CONFIG_LABEL, still set for compatibility."""
+BUILD_LABEL: Final = "openshift.io/build.name"
+"""On a build pod: the Build name (may be truncated)."""
+BUILD_RUN_POLICY_LABEL: Final = "openshift.io/build.start-policy"
+"""On a Build: the run policy it was started with."""
+
+# --- keys and environment ---------------------------------------------------
+
+WEBHOOK_SECRET_KEY: Final = "WebHookSecretKey"  # noqa: S105 (a key name, no secret)
+"""Key of the webhook secret in a Secret named by ``secretReference``."""
+CUSTOM_BUILD_STRATEGY_BASE_IMAGE_KEY: Final = "OPENSHIFT_CUSTOM_BUILD_BASE_IMAGE"
+ALLOWED_BUILD_ENV_NAMES: Final = (
+    "BUILD_LOGLEVEL",
+    "GIT_SSL_NO_VERIFY",
+    "LANG",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+)
+"""Environment variables OpenShift passes from the build into S2I containers."""

@@ -1,0 +1,164 @@
+"""Turn a Build (or a BuildConfig's spec) into the pipeline's BuildPlan.
+
+This is the single translation from OpenShift's schema to what the pipeline
+runs, used by the build pod (the Build arrives as JSON) and by ``kbuild build
+-f`` (a BuildConfig or Build from a manifest).  Anything that needs the
+cluster (an ImageStreamTag, an env var from a Secret) must already have been
+resolved by the caller through ``resolve_image``; what cannot be resolved is
+a typed failure, never a silently different build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from builder.api import (
+    BuildError,
+    BuildSource,
+    CommonSpec,
+    EnvVar,
+    ObjectMeta,
+    ObjectReference,
+    StatusReason,
+    unimplemented_fields_in_use,
+)
+from builder.pipeline.plan import (
+    BinaryInput,
+    BuildPlan,
+    DockerStrategyPlan,
+    GitInput,
+    Pairs,
+    PostCommitPlan,
+    SourcePlan,
+    SourceStrategyPlan,
+)
+
+ImageResolver = Callable[[ObjectReference, str], str]
+
+
+def docker_image_only(ref: ObjectReference, role: str) -> str:
+    """The resolver for places with no cluster: only DockerImage references work."""
+    if ref.kind in ("", "DockerImage"):
+        if not ref.name:
+            raise BuildError(StatusReason.INVALID_IMAGE_REFERENCE, f"{role} names no image")
+        return ref.name
+    raise BuildError(
+        StatusReason.INVALID_IMAGE_REFERENCE,
+        f"{role} is {ref.kind} {ref.name!r}, which needs a cluster to resolve; "
+        "use a DockerImage reference (or --builder/--to) for a local build",
+    )
+
+
+def _env(pairs: list[EnvVar], what: str) -> Pairs:
+    out: list[tuple[str, str]] = []
+    for var in pairs:
+        if var.value_from is not None:
+            raise BuildError(
+                StatusReason.UNRESOLVABLE_ENVIRONMENT_VARIABLE,
+                f"{what} {var.name!r} takes its value from another object, "
+                "which only a cluster build can resolve",
+            )
+        out.append((var.name, var.value))
+    return tuple(out)
+
+
+def _source(
+    source: BuildSource, revision_commit: str, binary: Path | None, secret_dir: Path | None
+) -> SourcePlan:
+    git = None
+    if source.git is not None:
+        git = GitInput(
+            uri=source.git.uri,
+            # A revision (start-build --commit, a webhook) pins the commit.
+            ref=revision_commit or source.git.ref,
+            http_proxy=source.git.http_proxy,
+            https_proxy=source.git.https_proxy,
+            no_proxy=source.git.no_proxy,
+        )
+    binary_input = None
+    if source.binary is not None:
+        if binary is None:
+            raise BuildError(
+                StatusReason.FETCH_SOURCE_FAILED,
+                "this is a binary build: give the input with --from-dir, --from-file or "
+                "--from-archive",
+            )
+        binary_input = BinaryInput(path=binary, as_file=source.binary.as_file or None)
+    return SourcePlan(
+        git=git,
+        binary=binary_input,
+        dockerfile=source.dockerfile,
+        context_dir=source.context_dir,
+        secret_dir=secret_dir if source.source_secret is not None else None,
+    )
+
+
+def plan_from_spec(
+    spec: CommonSpec,
+    *,
+    metadata: ObjectMeta | None = None,
+    resolve_image: ImageResolver = docker_image_only,
+    binary: Path | None = None,
+    source_secret_dir: Path | None = None,
+    insecure_registries: frozenset[str] = frozenset(),
+    pull_authfile: str | None = None,
+    push_authfile: str | None = None,
+) -> BuildPlan:
+    unimplemented = unimplemented_fields_in_use(spec)
+    if unimplemented:
+        path, why = unimplemented[0]
+        more = f" (and {len(unimplemented) - 1} more)" if len(unimplemented) > 1 else ""
+        raise BuildError(StatusReason.CANNOT_CREATE_BUILD_POD_SPEC, f"spec.{path}: {why}{more}")
+
+    strategy_spec = spec.strategy
+    strategy: SourceStrategyPlan | DockerStrategyPlan
+    if strategy_spec.source_strategy is not None:
+        s = strategy_spec.source_strategy
+        strategy = SourceStrategyPlan(
+            builder_image=resolve_image(s.from_, "the builder image (sourceStrategy.from)"),
+            scripts_url=s.scripts or None,
+            incremental=bool(s.incremental),
+            force_pull=s.force_pull,
+            env=_env(s.env, "sourceStrategy env"),
+        )
+    elif strategy_spec.docker_strategy is not None:
+        d = strategy_spec.docker_strategy
+        strategy = DockerStrategyPlan(
+            from_image=resolve_image(d.from_, "dockerStrategy.from") if d.from_ else None,
+            dockerfile_path=d.dockerfile_path or "Dockerfile",
+            build_args=_env(d.build_args, "dockerStrategy build arg"),
+            no_cache=d.no_cache,
+            force_pull=d.force_pull,
+            env=_env(d.env, "dockerStrategy env"),
+        )
+    else:
+        raise BuildError(
+            StatusReason.CANNOT_CREATE_BUILD_POD_SPEC,
+            "spec.strategy must set sourceStrategy or dockerStrategy",
+        )
+
+    revision_commit = ""
+    if spec.revision is not None and spec.revision.git is not None:
+        revision_commit = spec.revision.git.commit
+    output = None
+    if spec.output.to is not None:
+        output = resolve_image(spec.output.to, "the output (output.to)")
+    hook = spec.post_commit
+    post_commit = None
+    if hook.script or hook.command or hook.args:
+        post_commit = PostCommitPlan(
+            script=hook.script, command=tuple(hook.command), args=tuple(hook.args)
+        )
+    return BuildPlan(
+        source=_source(spec.source, revision_commit, binary, source_secret_dir),
+        strategy=strategy,
+        output=output,
+        name=metadata.name if metadata is not None else "",
+        namespace=metadata.namespace if metadata is not None else "",
+        image_labels=tuple((label.name, label.value) for label in spec.output.image_labels),
+        post_commit=post_commit,
+        insecure_registries=insecure_registries,
+        pull_authfile=pull_authfile,
+        push_authfile=push_authfile,
+    )

@@ -1,0 +1,97 @@
+"""What one build run needs to know, independent of where it runs.
+
+The pipeline takes a ``BuildPlan`` rather than the ``Build`` API object so that
+its steps depend on a handful of plain fields, not on the width of OpenShift's
+schema.  ``builder.pipeline.from_build`` is the one place that turns a Build
+(from the cluster, or synthesised by ``kbuild build``) into a plan, which keeps
+the pod and the local build on one code path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+Pairs = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class GitInput:
+    uri: str
+    ref: str = ""
+    http_proxy: str | None = None
+    https_proxy: str | None = None
+    no_proxy: str | None = None
+
+
+@dataclass(frozen=True)
+class BinaryInput:
+    """A directory, an archive (tar, tar.gz, zip) or a single file on disk."""
+
+    path: Path
+    as_file: str | None = None
+
+
+@dataclass(frozen=True)
+class SourcePlan:
+    git: GitInput | None = None
+    binary: BinaryInput | None = None
+    dockerfile: str | None = None
+    context_dir: str = ""
+    secret_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class SourceStrategyPlan:
+    builder_image: str
+    scripts_url: str | None = None
+    incremental: bool = False
+    force_pull: bool = False
+    env: Pairs = ()
+
+
+@dataclass(frozen=True)
+class DockerStrategyPlan:
+    from_image: str | None = None
+    dockerfile_path: str = "Dockerfile"
+    build_args: Pairs = ()
+    no_cache: bool = False
+    force_pull: bool = False
+    env: Pairs = ()
+
+
+@dataclass(frozen=True)
+class PostCommitPlan:
+    """OpenShift's postCommit: script runs via ``/bin/sh -ic``; command/args exec directly."""
+
+    script: str = ""
+    command: tuple[str, ...] = ()
+    args: tuple[str, ...] = ()
+
+    def argv(self) -> list[str]:
+        if self.script:
+            return ["/bin/sh", "-ic", self.script, *self.args]
+        if self.command:
+            return [*self.command, *self.args]
+        return list(self.args)
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    source: SourcePlan
+    strategy: SourceStrategyPlan | DockerStrategyPlan
+    # Where to push; None builds without pushing (OpenShift allows no output).
+    output: str | None = None
+    # Build identity, for OPENSHIFT_BUILD_* env and io.openshift.build.* labels;
+    # empty for local one-shot builds, which have no Build object.
+    name: str = ""
+    namespace: str = ""
+    image_labels: Pairs = ()
+    post_commit: PostCommitPlan | None = None
+    insecure_registries: frozenset[str] = field(default_factory=frozenset)
+    pull_authfile: str | None = None
+    push_authfile: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return "Source" if isinstance(self.strategy, SourceStrategyPlan) else "Docker"

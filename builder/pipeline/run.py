@@ -1,0 +1,76 @@
+"""Run all steps in one process: the local one-shot build (``kbuild build``).
+
+The build pod runs the same step functions one per container; this runner only
+chains them and owns the temporary workspace.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from builder.api import BuildError, StatusReason
+from builder.buildah import Buildah, LogFn
+from builder.pipeline.plan import BuildPlan, SourceStrategyPlan
+from builder.pipeline.stages import StageInfo, StageRecorder
+from builder.pipeline.steps import Output, Prepared, build_and_push, fetch, prepare
+from builder.pipeline.workspace import Workspace
+from builder.registry import RegistryClient
+from builder.source import SourceInfo
+
+
+@dataclass(frozen=True)
+class BuildOutcome:
+    source: SourceInfo
+    prepared: Prepared
+    output: Output | None
+    stages: list[StageInfo]
+
+
+def _export_dockerfile(plan: BuildPlan, prepared: Prepared, target: Path) -> None:
+    """Write what ``buildah bud`` would get, so it can be built by hand.
+
+    For S2I builds the whole context (``upload/``) goes next to the Dockerfile,
+    as ``s2i build --as-dockerfile`` does; a Docker-strategy Dockerfile refers
+    to the source tree, which stays where it is, so only the file is written.
+    """
+    target = target.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(plan.strategy, SourceStrategyPlan):
+        upload = target.parent / "upload"
+        if upload.exists():
+            raise BuildError(
+                StatusReason.MANAGE_DOCKERFILE_FAILED,
+                f"{upload} already exists; choose an empty directory for --as-dockerfile",
+            )
+        shutil.copytree(Path(prepared.context) / "upload", upload, symlinks=True)
+    shutil.copyfile(prepared.dockerfile, target)
+
+
+def run_build(
+    plan: BuildPlan,
+    *,
+    registry: RegistryClient,
+    buildah: Buildah,
+    log: LogFn,
+    workdir: Path | None = None,
+    as_dockerfile: Path | None = None,
+) -> BuildOutcome:
+    stages = StageRecorder()
+    owned = workdir is None
+    root = Path(tempfile.mkdtemp(prefix="kbuild-")) if workdir is None else workdir
+    ws = Workspace(root).create()
+    try:
+        info = fetch(plan, ws, log, stages)
+        prepared = prepare(plan, ws=ws, info=info, registry=registry, log=log, stages=stages)
+        if as_dockerfile is not None:
+            _export_dockerfile(plan, prepared, as_dockerfile)
+            log(f"Wrote {as_dockerfile}")
+            return BuildOutcome(info, prepared, None, stages.stages)
+        output = build_and_push(plan, prepared, buildah, log, stages)
+        return BuildOutcome(info, prepared, output, stages.stages)
+    finally:
+        if owned:
+            shutil.rmtree(root, ignore_errors=True)

@@ -1,0 +1,54 @@
+"""Build stages with timings, in OpenShift's ``status.stages`` vocabulary.
+
+Users compare build times across runs by stage (FetchInputs, PullImages,
+Build, PostCommit, PushImage); recording them in the same shape lets
+``kbuild describe build`` and the benchmark show where time goes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+@dataclass
+class StepInfo:
+    name: str
+    start_time: str
+    duration_milliseconds: int
+
+
+@dataclass
+class StageInfo:
+    name: str
+    start_time: str
+    duration_milliseconds: int = 0
+    steps: list[StepInfo] = field(default_factory=list)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class StageRecorder:
+    stages: list[StageInfo] = field(default_factory=list)
+
+    @contextmanager
+    def stage(self, stage: str, step: str) -> Iterator[None]:
+        """Time ``step`` and add it to ``stage`` (created on first use)."""
+        existing = next((s for s in self.stages if s.name == stage), None)
+        if existing is None:
+            existing = StageInfo(stage, _now())
+            self.stages.append(existing)
+        started_at = _now()
+        began = time.monotonic()
+        try:
+            yield
+        finally:
+            elapsed = int((time.monotonic() - began) * 1000)
+            existing.steps.append(StepInfo(step, started_at, elapsed))
+            existing.duration_milliseconds += elapsed

@@ -1,0 +1,38 @@
+"""The on-disk layout shared by the pipeline's steps.
+
+In the build pod each step is a separate container sharing one emptyDir, so
+everything a later step needs is written here, never kept in memory.  Locally
+the same layout lives in a temporary directory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+
+    @property
+    def source(self) -> Path:
+        """The checkout (or extracted binary input), whole."""
+        return self.root / "source"
+
+    @property
+    def context(self) -> Path:
+        """S2I build context: ``upload/src`` and ``upload/scripts``."""
+        return self.root / "context"
+
+    @property
+    def source_info(self) -> Path:
+        return self.root / "source-info.json"
+
+    @property
+    def prepared(self) -> Path:
+        return self.root / "prepared.json"
+
+    def create(self) -> Workspace:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return self

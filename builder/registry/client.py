@@ -1,0 +1,332 @@
+"""Read-only registry client: resolve a reference, read its config, test existence.
+
+The build pipeline needs three answers from a registry without pulling an
+image: which digest a tag points at (to pin the builder and to check what a
+push produced), the builder image's labels and USER (to render the S2I
+Dockerfile), and whether an image exists.  All three are a manifest GET or
+HEAD and at most one blob GET over the distribution API, so we speak it
+directly instead of shelling out to skopeo.
+
+Digests are checked, not trusted: we hash every manifest and blob we read and
+compare with what was asked for and with ``Docker-Content-Digest``, so a
+resolved digest is one the content really has.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import TypeVar
+
+import requests
+
+from builder.registry import mediatypes
+from builder.registry.errors import (
+    ImageNotFound,
+    PlatformNotFound,
+    RegistryError,
+    RegistryProtocolError,
+    RegistryUnreachable,
+)
+from builder.registry.image_config import ImageConfig, parse_image_config
+from builder.registry.manifest import (
+    ManifestInfo,
+    Platform,
+    available_platforms,
+    compute_digest,
+    detect_media_type,
+    load_json_object,
+    parse_image_manifest,
+    parse_manifest_list,
+    select_platform,
+)
+from builder.registry.reference import ImageReference
+from builder.registry.transport import (
+    CredentialLookup,
+    Fetched,
+    InsecureSpec,
+    Timeout,
+    Transport,
+    insecure_policy,
+)
+
+_T = TypeVar("_T")
+
+DEFAULT_PLATFORM = "linux/amd64"
+# distribution refuses manifests over 4 MiB; configs are small but unbounded in principle.
+MAX_MANIFEST_BYTES = 4 << 20
+MAX_CONFIG_BYTES = 16 << 20
+
+
+def _error_codes(body: bytes) -> list[str]:
+    """The ``errors[].code`` values of a distribution error body, if it has one."""
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return []
+    errors = document.get("errors") if isinstance(document, dict) else None
+    if not isinstance(errors, list):
+        return []
+    return [str(e.get("code")) for e in errors if isinstance(e, dict) and e.get("code")]
+
+
+class RegistryClient:
+    """Reads manifests and image configs over the OCI distribution API.
+
+    ``credentials`` is anything with ``lookup(registry, repository)``, such
+    as ``CredentialStore.from_secret_dir(...)``.  ``insecure`` lists hosts
+    (``host`` or ``host:port``) or is a predicate; those are reached over
+    HTTPS without verification, falling back to plain HTTP.  Loopback hosts
+    are insecure unless ``insecure_loopback=False``.  ``ca_bundle`` is a PEM
+    file trusted for secure hosts.  Use one client per thread.
+    """
+
+    def __init__(
+        self,
+        credentials: CredentialLookup | None = None,
+        insecure: InsecureSpec = None,
+        timeout: Timeout = 30.0,
+        *,
+        insecure_loopback: bool = True,
+        ca_bundle: str | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self._transport = Transport(
+            credentials=credentials,
+            insecure=insecure_policy(insecure, loopback=insecure_loopback),
+            timeout=timeout,
+            ca_bundle=ca_bundle,
+            session=session,
+        )
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self) -> RegistryClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- public API --------------------------------------------------------
+
+    def resolve(
+        self, ref: ImageReference | str, platform: str | Platform = DEFAULT_PLATFORM
+    ) -> ManifestInfo:
+        """The image manifest ``ref`` names for ``platform``.
+
+        A manifest list or OCI index is followed to the entry for
+        ``platform``; its own digest is kept as ``list_digest``.
+        """
+        ref = _as_reference(ref)
+        wanted = platform if isinstance(platform, Platform) else Platform.parse(platform)
+        fetched, digest, media_type = self._get_manifest(ref, ref.manifest_reference)
+        document = self._json(ref, fetched.body, "manifest")
+
+        if media_type in mediatypes.MANIFEST_LISTS:
+            entries = self._guard(ref, lambda: parse_manifest_list(document))
+            entry = select_platform(entries, wanted)
+            if entry is None:
+                have = ", ".join(available_platforms(entries)) or "none"
+                raise PlatformNotFound(
+                    f"image {ref} on {ref.registry} has no {wanted} variant (has: {have})",
+                    ref,
+                )
+            child, child_digest, child_type = self._get_manifest(ref, entry.digest)
+            if child_type not in mediatypes.IMAGE_MANIFESTS:
+                raise RegistryProtocolError(
+                    f"manifest list {ref} on {ref.registry} points for {wanted} at a "
+                    f"{child_type or 'unknown'} manifest, not an image manifest",
+                    ref,
+                )
+            child_document = self._json(ref, child.body, "manifest")
+            config, layers = self._guard(ref, lambda: parse_image_manifest(child_document))
+            return ManifestInfo(
+                reference=ref,
+                digest=child_digest,
+                media_type=child_type,
+                size=len(child.body),
+                config=config,
+                layers=layers,
+                list_digest=digest,
+                list_media_type=media_type,
+                platform=entry.platform,
+            )
+
+        if media_type not in mediatypes.IMAGE_MANIFESTS:
+            raise self._unsupported(ref, media_type)
+        config, layers = self._guard(ref, lambda: parse_image_manifest(document))
+        return ManifestInfo(
+            reference=ref,
+            digest=digest,
+            media_type=media_type,
+            size=len(fetched.body),
+            config=config,
+            layers=layers,
+        )
+
+    def image_config(
+        self, ref: ImageReference | str, platform: str | Platform = DEFAULT_PLATFORM
+    ) -> ImageConfig:
+        """Labels, USER, env and the rest of the image's config, for ``platform``."""
+        info = self.resolve(ref, platform)
+        ref = info.reference
+        blob = self._get_blob(ref, info.config.digest)
+        document = self._json(ref, blob, "image config")
+        return self._guard(
+            ref,
+            lambda: parse_image_config(
+                document,
+                manifest_digest=info.digest,
+                config_digest=info.config.digest,
+                list_digest=info.list_digest,
+            ),
+        )
+
+    def exists(self, ref: ImageReference | str) -> bool:
+        """Whether the tag or digest exists; auth and connection failures still raise."""
+        ref = _as_reference(ref)
+        fetched = self._transport.request(
+            ref,
+            "HEAD",
+            f"/v2/{ref.repository}/manifests/{ref.manifest_reference}",
+            accept=mediatypes.MANIFEST_ACCEPT,
+            max_bytes=0,
+        )
+        if fetched.status == 200:
+            return True
+        if fetched.status == 404:
+            return False
+        raise self._status_error(ref, fetched, "manifest")
+
+    # -- internals ---------------------------------------------------------
+
+    def _get_manifest(self, ref: ImageReference, identifier: str) -> tuple[Fetched, str, str]:
+        fetched = self._transport.request(
+            ref,
+            "GET",
+            f"/v2/{ref.repository}/manifests/{identifier}",
+            accept=mediatypes.MANIFEST_ACCEPT,
+            max_bytes=MAX_MANIFEST_BYTES,
+        )
+        if fetched.status != 200:
+            raise self._status_error(ref, fetched, "manifest", identifier)
+        digest = self._check_digest(
+            ref,
+            fetched.body,
+            identifier if ":" in identifier else None,
+            fetched.headers.get("Docker-Content-Digest"),
+        )
+        document = self._json(ref, fetched.body, "manifest")
+        media_type = self._guard(
+            ref, lambda: detect_media_type(document, fetched.headers.get("Content-Type"))
+        )
+        if media_type in mediatypes.SCHEMA1_MANIFESTS:
+            raise self._unsupported(ref, media_type)
+        return fetched, digest, media_type
+
+    def _get_blob(self, ref: ImageReference, digest: str) -> bytes:
+        fetched = self._transport.request(
+            ref,
+            "GET",
+            f"/v2/{ref.repository}/blobs/{digest}",
+            max_bytes=MAX_CONFIG_BYTES,
+        )
+        if fetched.status != 200:
+            raise self._status_error(ref, fetched, f"config blob {digest}")
+        self._check_digest(ref, fetched.body, digest, None)
+        return fetched.body
+
+    @staticmethod
+    def _check_digest(
+        ref: ImageReference, body: bytes, expected: str | None, header: str | None
+    ) -> str:
+        """The body's digest, refusing content that does not hash to what was promised."""
+        algorithm = expected.partition(":")[0] if expected else "sha256"
+        if algorithm not in ("sha256", "sha384", "sha512"):
+            algorithm = "sha256"
+        actual = compute_digest(body, algorithm)
+        if expected is not None and actual != expected:
+            raise RegistryProtocolError(
+                f"registry {ref.registry} served content for {expected} that hashes to "
+                f"{actual} ({ref})",
+                ref,
+            )
+        if header and header.partition(":")[0] == algorithm and header != actual:
+            raise RegistryProtocolError(
+                f"registry {ref.registry} says {ref} is {header} but its content hashes "
+                f"to {actual}",
+                ref,
+            )
+        return actual
+
+    @staticmethod
+    def _json(ref: ImageReference, body: bytes, what: str) -> Mapping[str, object]:
+        return RegistryClient._guard(ref, lambda: load_json_object(body, what))
+
+    @staticmethod
+    def _guard(ref: ImageReference, parse: Callable[[], _T]) -> _T:
+        try:
+            return parse()
+        except ValueError as err:
+            raise RegistryProtocolError(
+                f"registry {ref.registry} sent unusable data for {ref}: {err}",
+                ref,
+            ) from None
+
+    @staticmethod
+    def _unsupported(ref: ImageReference, media_type: str) -> RegistryProtocolError:
+        if media_type in mediatypes.SCHEMA1_MANIFESTS:
+            hint = "Docker schema 1 manifests are not supported; push the image again"
+        else:
+            hint = f"unsupported manifest type {media_type!r}"
+        return RegistryProtocolError(f"image {ref} on {ref.registry}: {hint}", ref)
+
+    def _repository_exists(self, ref: ImageReference) -> bool:
+        """Tell "no such repository" from "no such tag" for the error message.
+
+        distribution answers MANIFEST_UNKNOWN for both on a manifest GET, but
+        NAME_UNKNOWN on the tag list of a repository it has never seen.  Only
+        called on the error path; any trouble here means "assume it exists".
+        """
+        try:
+            fetched = self._transport.request(
+                ref, "GET", f"/v2/{ref.repository}/tags/list?n=1", max_bytes=64 << 10
+            )
+        except RegistryError:
+            return True
+        return not (fetched.status == 404 and "NAME_UNKNOWN" in _error_codes(fetched.body))
+
+    def _status_error(
+        self, ref: ImageReference, fetched: Fetched, what: str, identifier: str | None = None
+    ) -> RegistryError:
+        codes = _error_codes(fetched.body)
+        if fetched.status == 404:
+            if "NAME_UNKNOWN" in codes or not self._repository_exists(ref):
+                cause = f"repository {ref.repository} does not exist"
+            elif what == "manifest":
+                cause = f"no manifest for {identifier or ref.manifest_reference}"
+            else:
+                cause = f"{what} is missing"
+            return ImageNotFound(f"image {ref} not found on {ref.registry}: {cause}", ref)
+        suffix = f" ({', '.join(codes)})" if codes else ""
+        if fetched.status in (502, 503, 504):
+            return RegistryUnreachable(
+                f"registry {ref.registry} is unavailable (HTTP {fetched.status}) for {ref}",
+                ref,
+            )
+        return RegistryProtocolError(
+            f"registry {ref.registry} answered HTTP {fetched.status} for the {what} of "
+            f"{ref}{suffix}",
+            ref,
+        )
+
+
+def _as_reference(ref: ImageReference | str) -> ImageReference:
+    return ref if isinstance(ref, ImageReference) else ImageReference.parse(ref)

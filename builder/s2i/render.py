@@ -1,0 +1,163 @@
+"""Render the S2I Dockerfile: a pure function of builder, source and strategy.
+
+Nothing here touches the network or the disk except to read the template, so
+every rule (script lookup, assemble user, label and env merging, incremental
+stages) is covered by table-driven tests without a registry or buildah.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence, Set
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from builder.api import BuildError, StatusReason
+from builder.s2i.scripts import (
+    ASSEMBLE,
+    RUN,
+    SAVE_ARTIFACTS,
+    SCRIPTS_URL_LABEL,
+    ScriptLocation,
+    assemble_user,
+    image_scripts_dir,
+    locate_script,
+)
+
+# Where things land inside the image; OpenShift's defaults, relied on by every
+# builder image's assemble script (it reads /tmp/src and /tmp/artifacts).
+DESTINATION = "/tmp"  # noqa: S108 - a path inside the image, not on this host
+SOURCE_DIR = f"{DESTINATION}/src"
+SCRIPTS_DIR = f"{DESTINATION}/scripts"
+ARTIFACTS_DIR = f"{DESTINATION}/artifacts"
+ARTIFACTS_TAR = f"{DESTINATION}/artifacts.tar"
+
+BUILDER_IMAGE_LABEL = "io.openshift.s2i.build.image"
+
+
+@dataclass(frozen=True)
+class BuilderImage:
+    """What the renderer needs to know about the builder image."""
+
+    pull_spec: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    user: str | None = None
+
+
+@dataclass(frozen=True)
+class S2IInputs:
+    builder: BuilderImage
+    # Names of scripts present in the context's upload/scripts directory.
+    uploaded_scripts: Set[str] = frozenset()
+    # The strategy's ``scripts`` field, verbatim (image:// or http(s) URL).
+    scripts_url: str | None = None
+    # Ordered (name, value) pairs; later entries win, as with repeated ENV.
+    env: Sequence[tuple[str, str]] = ()
+    # Ordered label pairs; later entries win.
+    labels: Sequence[tuple[str, str]] = ()
+    # Pull spec of the previous build's image for incremental builds.
+    incremental_from: str | None = None
+
+
+@dataclass(frozen=True)
+class S2IPlan:
+    """The decisions taken, exposed for logging and for tests."""
+
+    assemble_user: str
+    assemble: ScriptLocation
+    run: ScriptLocation
+    save_artifacts: ScriptLocation | None
+    dockerfile: str
+
+
+def _templates_dir() -> Path:
+    """``s2i_templates/`` ships beside the package in a checkout and inside it when installed."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "s2i_templates", here.parent.parent / "s2i_templates"):
+        if (candidate / "Dockerfile.j2").is_file():
+            return candidate
+    raise BuildError(
+        StatusReason.MANAGE_DOCKERFILE_FAILED,
+        f"S2I templates not found next to {here} (broken installation)",
+    )
+
+
+@cache
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(_templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,  # noqa: S701 - the output is a Dockerfile, not HTML
+    )
+    return env.get_template("Dockerfile.j2")
+
+
+def quote(value: str) -> str:
+    """A Dockerfile double-quoted word.
+
+    JSON string syntax is what Dockerfile double quotes accept for the
+    characters that matter (backslash, quote), and it turns newlines into
+    ``\\n`` so a value can never start a new instruction.  ``$`` stays as is:
+    OpenShift users write ``PATH=$PATH:/x`` and expect expansion.
+    """
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _merge(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    merged: dict[str, str] = {}
+    for name, value in pairs:
+        merged.pop(name, None)
+        merged[name] = value
+    return list(merged.items())
+
+
+def _image_ref(ref: str, what: str) -> str:
+    if not ref or any(ch.isspace() for ch in ref):
+        raise BuildError(
+            StatusReason.INVALID_IMAGE_REFERENCE, f"{what} {ref!r} is not an image reference"
+        )
+    return ref
+
+
+def render(inputs: S2IInputs) -> S2IPlan:
+    builder_image = _image_ref(inputs.builder.pull_spec, "builder image")
+    user = assemble_user(inputs.builder.labels, inputs.builder.user)
+    image_dir = image_scripts_dir(inputs.scripts_url, inputs.builder.labels)
+    uploaded = set(inputs.uploaded_scripts)
+    assemble = locate_script(ASSEMBLE, uploaded, image_dir, SCRIPTS_DIR)
+    run = locate_script(RUN, uploaded, image_dir, SCRIPTS_DIR)
+
+    labels = [(BUILDER_IMAGE_LABEL, builder_image)]
+    if inputs.scripts_url:
+        labels.append((SCRIPTS_URL_LABEL, inputs.scripts_url))
+    labels.extend(inputs.labels)
+
+    incremental: dict[str, object] | None = None
+    save_artifacts: ScriptLocation | None = None
+    if inputs.incremental_from:
+        save_artifacts = locate_script(SAVE_ARTIFACTS, uploaded, image_dir, SCRIPTS_DIR)
+        incremental = {
+            "image": _image_ref(inputs.incremental_from, "previous image"),
+            "script": save_artifacts.path,
+            "script_uploaded": SAVE_ARTIFACTS in uploaded,
+        }
+
+    dockerfile = _template().render(
+        builder_image=builder_image,
+        user=user,
+        labels=[f"{quote(k)}={quote(v)}" for k, v in _merge(labels)],
+        env=[f"{k}={quote(v)}" for k, v in _merge(list(inputs.env))],
+        incremental=incremental,
+        scripts_uploaded=bool(uploaded),
+        scripts_dir=SCRIPTS_DIR,
+        source_dir=SOURCE_DIR,
+        artifacts_dir=ARTIFACTS_DIR,
+        artifacts_tar=ARTIFACTS_TAR,
+        assemble={"path": assemble.path, "origin": assemble.origin.value},
+        run={"path": run.path, "origin": run.origin.value},
+    )
+    return S2IPlan(user, assemble, run, save_artifacts, dockerfile)

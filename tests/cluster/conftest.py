@@ -1,0 +1,199 @@
+"""Session fixtures for the cluster tier: a kubeconfig, the registry, kubectl.
+
+Selecting the tier (``pytest -m cluster``, or naming ``tests/cluster``) brings
+up the project's own one-node cluster with ``hack/cluster.sh up`` (root only;
+about a minute when the binaries are cached, 15-25 minutes on a cold machine)
+and takes it down again at the end if the session started it. A plain
+``pytest`` of the whole tree skips this tier instead of compiling Kubernetes
+behind the back of someone who wanted the unit tests; ``KBUILD_TEST_CLUSTER=1``
+opts in as well.
+To run the same tests against any other cluster (kind, k3d, a real one), set:
+
+* ``KBUILD_TEST_KUBECONFIG``: kubeconfig of that cluster; nothing is brought up.
+* ``KBUILD_TEST_REGISTRY``: host:port of a plain-HTTP registry that the
+  cluster's nodes pull from and its pods can reach.
+* ``KBUILD_TEST_PUSH_REGISTRY`` (optional): the same registry as this machine
+  reaches it, when that differs (a kind node sees a different address).
+* ``KBUILD_KUBECTL`` (optional): the kubectl binary, else ``kubectl`` on PATH.
+
+``KBUILD_TEST_KEEP_CLUSTER=1`` leaves a cluster this session started running,
+so the next session starts in seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CLUSTER_SH = REPO_ROOT / "hack" / "cluster.sh"
+
+# A cold `up` compiles Kubernetes; on 2 cores that is the bulk of this.
+UP_TIMEOUT_S = 45 * 60
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Where the tests find the cluster and its registry."""
+
+    kubeconfig: Path
+    # host:port as the node's container runtime and the pods see the registry.
+    registry: str
+    # host:port as this test process reaches the same registry.
+    push_registry: str
+    kubectl_bin: str
+    # True when the cluster is the local one from hack/cluster.sh: its node
+    # and service networks are routed on this machine.
+    local: bool
+
+
+class Kubectl:
+    """kubectl bound to the cluster's kubeconfig; failures raise with stderr."""
+
+    def __init__(self, binary: str, kubeconfig: Path) -> None:
+        self.binary = binary
+        self.kubeconfig = kubeconfig
+
+    def __call__(
+        self,
+        *args: str,
+        stdin: str | None = None,
+        check: bool = True,
+        timeout: float = 120,
+    ) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [self.binary, "--kubeconfig", str(self.kubeconfig), *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"kubectl {' '.join(args)} exited {proc.returncode}\n"
+                f"stdout: {proc.stdout}\nstderr: {proc.stderr}"
+            )
+        return proc
+
+    def json(self, *args: str, timeout: float = 120) -> Any:
+        return json.loads(self(*args, "-o", "json", timeout=timeout).stdout)
+
+    def apply(self, manifest: dict[str, Any], namespace: str | None = None) -> None:
+        ns = ["-n", namespace] if namespace else []
+        self(*ns, "apply", "-f", "-", stdin=json.dumps(manifest))
+
+
+def _parse_exports(text: str) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("export ") and "=" in line:
+            key, _, value = line.removeprefix("export ").partition("=")
+            env[key] = value
+    return env
+
+
+def _cluster_sh(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", str(CLUSTER_SH), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _tier_selected(config: pytest.Config) -> bool:
+    if os.environ.get("KBUILD_TEST_CLUSTER") == "1" or os.environ.get("KBUILD_TEST_KUBECONFIG"):
+        return True
+    markexpr = str(config.getoption("markexpr") or "")
+    if "cluster" in markexpr and "not cluster" not in markexpr:
+        return True
+    here = Path(__file__).resolve().parent
+    for arg in config.args:
+        path = Path(arg.split("::")[0]).resolve()
+        if path == here or here in path.parents:
+            return True
+    return False
+
+
+@pytest.fixture(scope="session")
+def cluster(pytestconfig: pytest.Config) -> Iterator[Cluster]:
+    if not _tier_selected(pytestconfig):
+        pytest.skip(
+            "cluster tier not selected: run `pytest -m cluster` or `pytest tests/cluster` "
+            "(or set KBUILD_TEST_CLUSTER=1 / KBUILD_TEST_KUBECONFIG)"
+        )
+    external = os.environ.get("KBUILD_TEST_KUBECONFIG")
+    if external:
+        registry = os.environ.get("KBUILD_TEST_REGISTRY")
+        if not registry:
+            pytest.fail("KBUILD_TEST_KUBECONFIG is set, so KBUILD_TEST_REGISTRY must be too")
+        kubectl_bin = os.environ.get("KBUILD_KUBECTL") or shutil.which("kubectl")
+        if not kubectl_bin:
+            pytest.fail("no kubectl: put it on PATH or set KBUILD_KUBECTL")
+        yield Cluster(
+            kubeconfig=Path(external),
+            registry=registry,
+            push_registry=os.environ.get("KBUILD_TEST_PUSH_REGISTRY", registry),
+            kubectl_bin=kubectl_bin,
+            local=False,
+        )
+        return
+
+    if os.geteuid() != 0:
+        pytest.fail(
+            "the local test cluster needs root (hack/cluster.sh up); "
+            "or point KBUILD_TEST_KUBECONFIG at an existing cluster"
+        )
+    was_up = _cluster_sh("status", timeout=60).returncode == 0
+    if not was_up:
+        # A half-started cluster from a crashed session would make `up` refuse.
+        _cluster_sh("down", timeout=300)
+        up = _cluster_sh("up", timeout=UP_TIMEOUT_S)
+        if up.returncode != 0:
+            pytest.fail(f"hack/cluster.sh up failed:\n{up.stderr[-6000:]}")
+    env = _parse_exports(_cluster_sh("env", timeout=60).stdout)
+    try:
+        yield Cluster(
+            kubeconfig=Path(env["KUBECONFIG"]),
+            registry=env["KBUILD_REGISTRY"],
+            push_registry=env["KBUILD_REGISTRY"],
+            kubectl_bin=env["KBUILD_KUBECTL"],
+            local=True,
+        )
+    finally:
+        if not was_up and os.environ.get("KBUILD_TEST_KEEP_CLUSTER") != "1":
+            down = _cluster_sh("down", timeout=300)
+            if down.returncode != 0:
+                pytest.fail(f"hack/cluster.sh down failed:\n{down.stderr[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def kubeconfig(cluster: Cluster) -> Path:
+    return cluster.kubeconfig
+
+
+@pytest.fixture(scope="session")
+def registry(cluster: Cluster) -> str:
+    """host:port of the registry as the node pulls from it and pods reach it."""
+    return cluster.registry
+
+
+@pytest.fixture(scope="session")
+def push_registry(cluster: Cluster) -> str:
+    """host:port of the same registry as this test process reaches it."""
+    return cluster.push_registry
+
+
+@pytest.fixture(scope="session")
+def kubectl(cluster: Cluster) -> Kubectl:
+    return Kubectl(cluster.kubectl_bin, cluster.kubeconfig)

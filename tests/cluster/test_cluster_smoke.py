@@ -1,0 +1,393 @@
+"""Does the test cluster do what the rest of the cluster tier relies on?
+
+Each test exercises one path end to end against real components: the node
+pulling from the plain-HTTP registry, the API server reaching the kubelet
+(``kubectl logs``), kube-proxy's Service rules, and an unprivileged, non-root
+pod running rootless buildah (the build pod contract, docs/build-pod.md).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cluster.conftest import REPO_ROOT, Cluster, Kubectl
+from tests.support.images import ImageBuilder
+
+pytestmark = pytest.mark.cluster
+
+RUN_ID = secrets.token_hex(4)
+HTTP_PORT = 8080
+BUILD_USER_UID = 1000
+# The RUN step chowns its output to this uid, which exists only inside the
+# build's user namespace: it proves a subordinate uid range is mapped, not just
+# the build user's own uid.
+PROOF_UID = 1234
+
+
+def _manifest_digest(push_registry: str, repository: str, tag: str) -> str:
+    """The digest the registry serves for repository:tag, asked over HTTP."""
+    request = urllib.request.Request(
+        f"http://{push_registry}/v2/{repository}/manifests/{tag}",
+        method="HEAD",
+        headers={
+            "Accept": ", ".join(
+                [
+                    "application/vnd.oci.image.manifest.v1+json",
+                    "application/vnd.docker.distribution.manifest.v2+json",
+                ]
+            )
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return str(response.headers["Docker-Content-Digest"])
+
+
+def _wait_pod_finished(kubectl: Kubectl, namespace: str, name: str, timeout_s: float) -> str:
+    deadline = time.monotonic() + timeout_s
+    phase = ""
+    while time.monotonic() < deadline:
+        phase = kubectl(
+            "-n", namespace, "get", "pod", name, "-o", "jsonpath={.status.phase}"
+        ).stdout
+        if phase in ("Succeeded", "Failed"):
+            return phase
+        time.sleep(2)
+    describe = kubectl("-n", namespace, "describe", "pod", name, check=False).stdout
+    raise AssertionError(f"pod {name} still {phase!r} after {timeout_s}s:\n{describe}")
+
+
+@pytest.fixture(scope="module")
+def namespace(kubectl: Kubectl) -> Iterator[str]:
+    name = f"kbuild-smoke-{RUN_ID}"
+    kubectl("create", "namespace", name)
+    # Pods cannot be created before the namespace's default ServiceAccount.
+    deadline = time.monotonic() + 60
+    while kubectl("-n", name, "get", "serviceaccount", "default", check=False).returncode != 0:
+        assert time.monotonic() < deadline, "no default ServiceAccount after 60s"
+        time.sleep(1)
+    yield name
+    kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture(scope="module")
+def smoke_image(push_registry: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A busybox-static image (``httpd``, ``sh``) pushed to the registry.
+
+    Returns ``kbuild-smoke/busybox:<run id>``, relative to the registry.
+    """
+    busybox = shutil.which("busybox")
+    if busybox is None or shutil.which("buildah") is None:
+        pytest.fail("the cluster tier needs buildah and busybox-static on this machine")
+    work = tmp_path_factory.mktemp("smoke-image")
+    rootfs = work / "rootfs"
+    (rootfs / "bin").mkdir(parents=True)
+    shutil.copy2(busybox, rootfs / "bin" / "busybox")
+    for applet in ("sh", "httpd", "cat", "echo", "id", "ls", "stat", "sleep", "wget"):
+        (rootfs / "bin" / applet).symlink_to("busybox")
+    (rootfs / "www").mkdir()
+    (rootfs / "www" / "index.html").write_text(f"kbuild-smoke {RUN_ID}\n")
+    builder = ImageBuilder(work / "buildah")
+    container = builder.buildah("from", "--pull-never", "scratch").strip()
+    try:
+        builder.buildah("copy", container, str(rootfs), "/")
+        builder.buildah(
+            "config",
+            "--env", "PATH=/bin",
+            "--user", "65534:65534",
+            "--port", f"{HTTP_PORT}/tcp",
+            "--cmd", json.dumps(["httpd", "-f", "-v", "-p", str(HTTP_PORT), "-h", "/www"]),
+            container,
+        )  # fmt: skip
+        builder.buildah("commit", "--quiet", container, "localhost/kbuild-smoke")
+    finally:
+        builder.buildah("rm", container)
+    reference = f"kbuild-smoke/busybox:{RUN_ID}"
+    builder.push("localhost/kbuild-smoke", f"{push_registry}/{reference}")
+    return reference
+
+
+@pytest.fixture(scope="module")
+def web(
+    kubectl: Kubectl, namespace: str, registry: str, push_registry: str, smoke_image: str
+) -> dict[str, Any]:
+    """A Deployment of the smoke image, Available, and its Service."""
+    labels = {"app": "web"}
+    kubectl.apply(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web"},
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "automountServiceAccountToken": False,
+                        "containers": [
+                            {
+                                "name": "web",
+                                "image": f"{registry}/{smoke_image}",
+                                # Always: the node must really pull from the registry.
+                                "imagePullPolicy": "Always",
+                                "command": [
+                                    "sh",
+                                    "-c",
+                                    f"echo kbuild-smoke-started {RUN_ID}; "
+                                    f"exec httpd -f -v -p {HTTP_PORT} -h /www",
+                                ],
+                                "ports": [{"containerPort": HTTP_PORT}],
+                                "readinessProbe": {
+                                    "httpGet": {"path": "/", "port": HTTP_PORT},
+                                    "periodSeconds": 1,
+                                },
+                            }
+                        ],
+                    },
+                },
+            },
+        },
+        namespace,
+    )
+    kubectl.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "web"},
+            "spec": {"selector": labels, "ports": [{"port": 80, "targetPort": HTTP_PORT}]},
+        },
+        namespace,
+    )
+    wait = kubectl(
+        "-n", namespace, "wait", "deployment/web", "--for=condition=Available", "--timeout=180s",
+        check=False, timeout=200,
+    )  # fmt: skip
+    if wait.returncode != 0:
+        pods = kubectl("-n", namespace, "describe", "pods", "-l", "app=web", check=False).stdout
+        raise AssertionError(f"Deployment web not Available: {wait.stderr}\n{pods}")
+    pod = kubectl.json("-n", namespace, "get", "pods", "-l", "app=web")["items"][0]
+    repository, _, tag = smoke_image.rpartition(":")
+    return {
+        "pod": pod,
+        "digest": _manifest_digest(push_registry, repository, tag),
+    }
+
+
+def test_deployment_from_local_registry_becomes_available(
+    web: dict[str, Any], registry: str, smoke_image: str
+) -> None:
+    status = web["pod"]["status"]["containerStatuses"][0]
+    assert status["ready"] is True
+    # The runtime records the digest it pulled: it must be what our registry
+    # serves for the tag, i.e. the image really came from there.
+    assert status["imageID"].endswith(web["digest"]), (status["imageID"], web["digest"])
+    assert status["image"] == f"{registry}/{smoke_image}"
+
+
+def test_kubectl_logs_reaches_the_kubelet(
+    web: dict[str, Any], kubectl: Kubectl, namespace: str
+) -> None:
+    # logs travel API server -> kubelet (:10250, client cert, webhook authz).
+    pod_name = web["pod"]["metadata"]["name"]
+    logs = kubectl("-n", namespace, "logs", pod_name).stdout
+    assert f"kbuild-smoke-started {RUN_ID}" in logs
+
+
+def test_service_answers_on_cluster_ip_from_host(
+    web: dict[str, Any], kubectl: Kubectl, namespace: str, cluster: Cluster
+) -> None:
+    if not cluster.local:
+        pytest.skip("a ClusterIP is routed only on the nodes of an external cluster")
+    cluster_ip = kubectl(
+        "-n", namespace, "get", "service", "web", "-o", "jsonpath={.spec.clusterIP}"
+    ).stdout
+    url = f"http://{cluster_ip}/"
+    # kube-proxy programs the rules a moment after the endpoints appear:
+    # retry, bounded, then report the last error.
+    last_error: Exception | None = None
+    for _ in range(30):
+        try:
+            with urllib.request.urlopen(url, timeout=3) as response:
+                body = response.read().decode()
+            break
+        except OSError as error:
+            last_error = error
+            time.sleep(1)
+    else:
+        raise AssertionError(f"{url} did not answer: {last_error}")
+    assert body == f"kbuild-smoke {RUN_ID}\n"
+
+
+# ------------------------------------------------------------ rootless buildah
+
+
+def _buildpod_tag() -> str:
+    recipe = REPO_ROOT / "images" / "buildpod" / "recipe.sh"
+    if not recipe.is_file():
+        pytest.fail(f"{recipe} is missing: the build pod image recipe is required")
+    tags = subprocess.run(
+        ["bash", "-c", 'source "$1"; recipe_tags', "recipe", str(recipe)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout.split()
+    return tags[0]
+
+
+@pytest.fixture(scope="module")
+def buildpod_image(push_registry: str) -> str:
+    """kbuild/buildpod in the registry, built by images/build.sh if out of date."""
+    build = subprocess.run(
+        [
+            "bash", str(REPO_ROOT / "images" / "build.sh"),
+            "--registry", push_registry, "--tls-verify=false", "buildpod",
+        ],
+        capture_output=True, text=True, check=False, timeout=40 * 60,
+    )  # fmt: skip
+    if build.returncode != 0:
+        pytest.fail(f"images/build.sh buildpod failed:\n{build.stderr[-4000:]}")
+    return f"kbuild/buildpod:{_buildpod_tag()}"
+
+
+# The contract of docs/build-pod.md, verbatim. Change both together.
+BUILD_POD_SECURITY_CONTEXT: dict[str, Any] = {
+    "runAsNonRoot": True,
+    "runAsUser": BUILD_USER_UID,
+    "runAsGroup": BUILD_USER_UID,
+    "seccompProfile": {"type": "Unconfined"},
+}
+BUILD_CONTAINER_SECURITY_CONTEXT: dict[str, Any] = {
+    "privileged": False,
+    "allowPrivilegeEscalation": True,
+    "capabilities": {"drop": ["ALL"], "add": ["SETUID", "SETGID"]},
+}
+
+
+def _build_pod(name: str, image: str, script: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name},
+        "spec": {
+            "restartPolicy": "Never",
+            "automountServiceAccountToken": False,
+            "securityContext": BUILD_POD_SECURITY_CONTEXT,
+            "containers": [
+                {
+                    "name": "build",
+                    "image": image,
+                    "imagePullPolicy": "Always",
+                    "command": ["sh", "-ec", script],
+                    "env": [{"name": "BUILDAH_ISOLATION", "value": "chroot"}],
+                    "securityContext": BUILD_CONTAINER_SECURITY_CONTEXT,
+                    "volumeMounts": [
+                        {"name": "containers", "mountPath": "/home/build/.local/share/containers"},
+                        {"name": "workspace", "mountPath": "/workspace"},
+                    ],
+                }
+            ],
+            # Image layers are unpacked here, not in the container's own
+            # overlayfs root, which cannot hold another overlay's upper dir.
+            "volumes": [
+                {"name": "containers", "emptyDir": {}},
+                {"name": "workspace", "emptyDir": {}},
+            ],
+        },
+    }
+
+
+def test_rootless_buildah_builds_and_pushes_in_unprivileged_pod(
+    kubectl: Kubectl,
+    namespace: str,
+    cluster: Cluster,
+    smoke_image: str,
+    buildpod_image: str,
+) -> None:
+    registry, push_registry = cluster.registry, cluster.push_registry
+    target = f"kbuild-smoke/built:{RUN_ID}"
+    script = f"""
+echo "uid=$(id -u) gid=$(id -g)"
+grep -E '^Cap(Eff|Prm):' /proc/self/status
+cd /workspace
+cat > Dockerfile <<'EOF'
+FROM {registry}/{smoke_image}
+USER 0
+RUN echo "written by a RUN step as uid $(id -u)" > /proof && chown {PROOF_UID}:{PROOF_UID} /proof
+USER 65534
+EOF
+buildah --version
+buildah build --isolation chroot --tls-verify=false -t {registry}/{target} .
+buildah push --tls-verify=false --digestfile /workspace/digest {registry}/{target}
+echo "pushed-digest=$(cat /workspace/digest)"
+"""
+    kubectl.apply(_build_pod("rootless-build", f"{registry}/{buildpod_image}", script), namespace)
+    phase = _wait_pod_finished(kubectl, namespace, "rootless-build", timeout_s=600)
+    logs = kubectl("-n", namespace, "logs", "rootless-build").stdout
+    assert phase == "Succeeded", logs
+
+    # Not root, and no effective capabilities: the privilege comes only from
+    # the setuid newuidmap/newgidmap and the user namespace they map.
+    assert f"uid={BUILD_USER_UID} gid={BUILD_USER_UID}" in logs
+    assert "CapEff:\t0000000000000000" in logs
+    pod = kubectl.json("-n", namespace, "get", "pod", "rootless-build")
+    container = pod["spec"]["containers"][0]
+    assert container["securityContext"]["privileged"] is False
+
+    repository, _, tag = target.rpartition(":")
+    digest = _manifest_digest(push_registry, repository, tag)
+    assert f"pushed-digest={digest}" in logs
+
+    # Run what was built: the RUN step's file, owned by a subordinate uid.
+    check = """
+cat /proof
+stat -c 'owner=%u:%g' /proof
+"""
+    kubectl.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "run-built"},
+            "spec": {
+                "restartPolicy": "Never",
+                "automountServiceAccountToken": False,
+                "containers": [
+                    {
+                        "name": "check",
+                        "image": f"{registry}/{target}",
+                        "imagePullPolicy": "Always",
+                        "command": ["sh", "-ec", check],
+                    }
+                ],
+            },
+        },
+        namespace,
+    )
+    phase = _wait_pod_finished(kubectl, namespace, "run-built", timeout_s=180)
+    out = kubectl("-n", namespace, "logs", "run-built").stdout
+    assert phase == "Succeeded", out
+    assert "written by a RUN step as uid 0" in out
+    assert f"owner={PROOF_UID}:{PROOF_UID}" in out
+
+
+def test_cluster_sh_env_names_the_registry(cluster: Cluster, registry: str) -> None:
+    if not cluster.local:
+        pytest.skip("hack/cluster.sh env describes only the local cluster")
+    out = subprocess.run(
+        ["bash", str(Path(REPO_ROOT, "hack", "cluster.sh")), "env"],
+        capture_output=True, text=True, check=True, timeout=30,
+    ).stdout  # fmt: skip
+    assert f"export KBUILD_REGISTRY={registry}" in out
+    # The address must be the node's: pods and the node's containerd use it.
+    with urllib.request.urlopen(f"http://{registry}/v2/", timeout=5) as response:
+        assert response.status == 200

@@ -1,0 +1,190 @@
+"""``kbuild build`` end to end: real git, real registry, real buildah, and the
+built image run and asked a question."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from builder.registry import RegistryClient
+from tests.integration.pipeline.conftest import Images, KbuildRunner, git, make_repo
+from tests.support.registry import RunningRegistry
+from tests.support.run_image import get_json, run_once, serving
+
+pytestmark = pytest.mark.integration
+
+
+def skopeo_digest(image: str) -> str:
+    return subprocess.run(
+        ["skopeo", "inspect", "--tls-verify=false", "--format", "{{.Digest}}", f"docker://{image}"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+
+
+def image_config(image: str) -> dict[str, object]:
+    out = subprocess.run(
+        ["skopeo", "inspect", "--tls-verify=false", "--config", f"docker://{image}"],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    config: dict[str, object] = json.loads(out)["config"]
+    return config
+
+
+def test_s2i_build_of_a_git_repo_pushes_a_runnable_image(
+    kbuild: KbuildRunner, images: Images, registry: RunningRegistry, python_repo: Path
+) -> None:
+    out = f"{registry.host}/it/hello:latest"
+    ran = kbuild("build", str(python_repo), "--strategy", "source", "--builder", images.s2i_python,
+                 "--to", out, "--insecure-registry", registry.host, check=True)  # fmt: skip
+    digest = ran.stdout.strip()
+    assert digest.startswith("sha256:"), ran.stderr
+    assert "RUN /usr/libexec/s2i/assemble" in ran.stderr  # the log streamed through
+
+    # The digest kbuild printed is the registry's, by two independent readers.
+    assert skopeo_digest(out) == digest
+    assert RegistryClient(insecure={registry.host}).resolve(out).digest == digest
+
+    head = git(python_repo, "rev-parse", "HEAD")
+    config = image_config(out)
+    labels = config["Labels"]
+    assert isinstance(labels, dict)
+    assert labels["io.openshift.build.commit.id"] == head
+    assert labels["io.openshift.build.commit.ref"] == "main"
+    assert labels["io.openshift.s2i.build.image"] == images.s2i_python
+    assert config["User"] == "1001"
+    assert "GREETING=hello from kbuild" in config["Env"]  # type: ignore[operator]
+
+    with serving(f"{out}@{digest}", ["/usr/libexec/s2i/run"]) as url:
+        answer = get_json(url)
+    assert answer == {"message": "hello from kbuild", "build": "", "commit": head}
+
+
+def test_docker_strategy_multistage_with_from_override_and_build_args(
+    kbuild: KbuildRunner, images: Images, registry: RunningRegistry, tmp_path: Path
+) -> None:
+    repo = make_repo(tmp_path, "docker-multistage")
+    out = f"{registry.host}/it/multistage:1"
+    ran = kbuild(
+        "build", str(repo), "--strategy", "docker",
+        "--from", images.s2i_python,
+        "--build-arg", f"BASE={images.base}", "--build-arg", "VERSION=1.2.3",
+        "-e", "STAGE_ENV=yes",
+        "--to", out, "--insecure-registry", registry.host, check=True,
+    )  # fmt: skip
+    digest = ran.stdout.strip()
+    assert skopeo_digest(out) == digest
+
+    config = image_config(out)
+    labels = config["Labels"]
+    assert isinstance(labels, dict)
+    assert labels["org.example.version"] == "1.2.3"  # build arg reached the final stage
+    # The last FROM was replaced: the final image descends from the S2I builder.
+    assert labels["io.openshift.tags"] == "builder,python,python3"
+    assert labels["io.openshift.build.commit.id"] == git(repo, "rev-parse", "HEAD")
+    assert "STAGE_ENV=yes" in config["Env"]  # type: ignore[operator]
+    # The first stage kept its own FROM (the base via BASE) and ran with the arg.
+    assert run_once(f"{out}@{digest}", ["cat", "/srv/version.txt"]) == "version=1.2.3"
+
+
+def test_as_dockerfile_writes_a_context_buildah_can_build(
+    kbuild: KbuildRunner, images: Images, registry: RunningRegistry, python_repo: Path,
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "out" / "Dockerfile"
+    kbuild("build", str(python_repo), "--builder", images.s2i_python,
+           "--insecure-registry", registry.host, "--as-dockerfile", str(target), check=True)  # fmt: skip
+    text = target.read_text()
+    assert text.startswith(f"FROM {images.s2i_python}\n")
+    assert "COPY --chown=1001:0 upload/src /tmp/src" in text
+    assert (target.parent / "upload" / "src" / "app.py").is_file()
+    tag = f"{registry.host}/it/by-hand:1"
+    subprocess.run(
+        ["buildah", "bud", "--tls-verify=false", "-t", tag, "-f", str(target), str(target.parent)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+
+INCREMENTAL_ASSEMBLE = """#!/bin/bash
+set -euo pipefail
+if [ -f /tmp/artifacts/generation ]; then
+  echo "---> restored generation $(cat /tmp/artifacts/generation)"
+  n=$(( $(cat /tmp/artifacts/generation) + 1 ))
+else
+  echo "---> no artifacts"
+  n=1
+fi
+echo "$n" > /opt/app-root/generation
+exec /usr/libexec/s2i/assemble
+"""
+
+INCREMENTAL_SAVE = """#!/bin/bash
+tar -C /opt/app-root -cf - generation
+"""
+
+
+def test_incremental_build_restores_artifacts_from_the_previous_image(
+    kbuild: KbuildRunner, images: Images, registry: RunningRegistry, tmp_path: Path
+) -> None:
+    repo = make_repo(tmp_path, "python-hello")
+    scripts = repo / ".s2i" / "bin"
+    scripts.mkdir(parents=True)
+    (scripts / "assemble").write_text(INCREMENTAL_ASSEMBLE)
+    (scripts / "save-artifacts").write_text(INCREMENTAL_SAVE)
+    for script in scripts.iterdir():
+        script.chmod(0o755)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "incremental scripts")
+    out = f"{registry.host}/it/incremental:latest"
+    args = ("build", str(repo), "--builder", images.s2i_python, "--to", out,
+            "--insecure-registry", registry.host, "--incremental")  # fmt: skip
+
+    first = kbuild(*args, check=True)
+    assert "no artifacts" in first.stderr
+    assert "No previous image for an incremental build" in first.stderr
+    second = kbuild(*args, check=True)
+    assert "restored generation 1" in second.stderr
+    assert run_once(f"{out}@{second.stdout.strip()}", ["cat", "/opt/app-root/generation"]) == "2"
+
+
+def test_build_from_a_buildconfig_manifest(
+    kbuild: KbuildRunner, images: Images, registry: RunningRegistry, python_repo: Path,
+    tmp_path: Path,
+) -> None:
+    out = f"{registry.host}/it/from-manifest:v1"
+    manifest = tmp_path / "bc.yaml"
+    manifest.write_text(f"""\
+apiVersion: build.openshift.io/v1
+kind: BuildConfig
+metadata:
+  name: hello
+spec:
+  source:
+    git:
+      uri: {python_repo}
+      ref: main
+  strategy:
+    type: Source
+    sourceStrategy:
+      from:
+        kind: DockerImage
+        name: {images.s2i_python}
+      env:
+      - name: GREETING
+        value: from the manifest
+  output:
+    to:
+      kind: DockerImage
+      name: {out}
+    imageLabels:
+    - name: io.example.team
+      value: platform
+""")
+    ran = kbuild("build", "-f", str(manifest), "--insecure-registry", registry.host, check=True)
+    config = image_config(out)
+    assert config["Labels"]["io.example.team"] == "platform"  # type: ignore[index]
+    # Strategy env wins over .s2i/environment, as in OpenShift.
+    assert "GREETING=from the manifest" in config["Env"]  # type: ignore[operator]
+    assert skopeo_digest(out) == ran.stdout.strip()
