@@ -12,7 +12,7 @@
 # Nothing can be pulled from image registries and no release binary can be
 # downloaded on the machines this runs on, so every piece comes from Debian
 # packages or from the Go module proxy. docs/cluster.md explains the layout.
-set -euo pipefail
+set -Eeuo pipefail
 
 K8S_VERSION=${KBUILD_K8S_VERSION:-1.34.4}
 ETCD_VERSION=${KBUILD_ETCD_VERSION:-3.6.16}
@@ -59,6 +59,10 @@ COMPONENTS=(registry etcd kube-apiserver kube-controller-manager kube-scheduler 
 export PATH=$K8S_BIN:$ETCD_BIN:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 log() { printf '%s cluster: %s\n' "$(date +%T)" "$*" >&2; }
+# set -e stops at the first failing command; say which, or a failed `up` in
+# a CI log is a bare exit status.
+trap 'log "failed (status $?) at line $LINENO: $BASH_COMMAND"' ERR
+
 die() {
 	log "ERROR: $*"
 	exit 1
@@ -324,15 +328,20 @@ make_pki() {
 
 # ---------------------------------------------------------------- host
 
-# Writes "key=value" of a sysctl we are about to change, once, so `down` can put
-# back what the machine had.
+# Records "key=value" of a sysctl once, before we or a component change it,
+# so that `down` can put back what the machine had.
+remember_sysctl() {
+	local key=$1 file=/proc/sys/${1//./\/}
+	[[ -e $file ]] || return 0
+	grep -q "^$key=" "$STATE_DIR/sysctl.orig" 2>/dev/null && return 0
+	echo "$key=$(cat "$file")" >>"$STATE_DIR/sysctl.orig"
+}
+
 set_sysctl() {
-	local key=$1 value=$2 file=/proc/sys/${1//./\/}
-	[[ -e $file ]] || die "sysctl $key is missing (kernel without bridge/netfilter support?)"
-	if ! grep -q "^$key=" "$STATE_DIR/sysctl.orig" 2>/dev/null; then
-		echo "$key=$(cat "$file")" >>"$STATE_DIR/sysctl.orig"
-	fi
-	echo "$value" >"$file"
+	local key=$1 value=$2
+	[[ -e /proc/sys/${key//./\/} ]] || die "sysctl $key is missing (kernel without bridge/netfilter support?)"
+	remember_sysctl "$key"
+	echo "$value" >"/proc/sys/${key//./\/}"
 }
 
 cgroup_hierarchies() {
@@ -351,6 +360,13 @@ setup_host() {
 	set_sysctl net.ipv4.ip_forward 1
 	set_sysctl net.bridge.bridge-nf-call-iptables 1
 	set_sysctl net.bridge.bridge-nf-call-ip6tables 1
+	# The kubelet sets these itself (protectKernelDefaults would make it
+	# refuse to start instead); remember them so `down` restores them.
+	local k
+	for k in vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops \
+		kernel.keys.root_maxkeys kernel.keys.root_maxbytes; do
+		remember_sysctl "$k"
+	done
 
 	# The bridge exists before the first pod so that the node address (and the
 	# registry on it) is up before containerd pulls the pause image. The CNI
@@ -563,6 +579,12 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "$PAUSE_IMAGE"
+  # The kubelet asks for negative OOM scores (-998 for sandboxes, -997 for
+  # Guaranteed pods). Lowering a score needs CAP_SYS_RESOURCE, which sandboxed
+  # CI machines may withhold even from root; runc then fails every sandbox with
+  # "can't get final child's PID from pipe". This clamps requests at
+  # containerd's own score instead.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
@@ -614,6 +636,9 @@ clusterDomain: cluster.local
 # resolver outside this machine.
 resolvConf: ""
 failSwapOn: false
+# The kubelet's default -999 for itself needs CAP_SYS_RESOURCE (see the
+# containerd config); 0 keeps it from logging a failure at every start.
+oomScoreAdj: 0
 # A shared CI disk may be fuller than the kubelet's defaults tolerate; a test
 # cluster should not evict its own pods for that.
 evictionHard:
@@ -641,6 +666,7 @@ clusterCIDR: $POD_CIDR
 bindAddress: 127.0.0.1
 healthzBindAddress: 127.0.0.1:10256
 metricsBindAddress: 127.0.0.1:10249
+oomScoreAdj: 0
 # Leave the machine's conntrack sysctls and route_localnet alone.
 conntrack:
   maxPerCore: 0
@@ -732,14 +758,14 @@ stop_component() {
 	sup=$(cat "$PIDS/$name.supervisor.pid" 2>/dev/null || true)
 	pid=$(cat "$PIDS/$name.pid" 2>/dev/null || true)
 	# The supervisor forwards TERM to the component and waits for it.
-	[[ -n $sup ]] && kill -TERM "$sup" 2>/dev/null
+	[[ -n $sup ]] && { kill -TERM "$sup" 2>/dev/null || true; }
 	for _ in $(seq 1 150); do
 		{ [[ -z $sup ]] || ! kill -0 "$sup" 2>/dev/null; } &&
 			{ [[ -z $pid ]] || ! kill -0 "$pid" 2>/dev/null; } && break
 		sleep 0.1
 	done
-	[[ -n $pid ]] && kill -KILL "$pid" 2>/dev/null
-	[[ -n $sup ]] && kill -KILL "$sup" 2>/dev/null
+	[[ -n $pid ]] && { kill -KILL "$pid" 2>/dev/null || true; }
+	[[ -n $sup ]] && { kill -KILL "$sup" 2>/dev/null || true; }
 	rm -f "$PIDS/$name.pid" "$PIDS/$name.supervisor.pid"
 	return 0
 }
@@ -769,7 +795,7 @@ while True:
 unmount_under() {
 	local prefix=$1 m
 	# Deepest first; lazy as a last resort so a busy mount cannot block `down`.
-	findmnt -rn -o TARGET | grep -E "^$prefix(/|$)" | sort -r | while read -r m; do
+	findmnt -rn -o TARGET | { grep -E "^$prefix(/|$)" || true; } | sort -r | while read -r m; do
 		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || log "could not unmount $m"
 	done
 }
@@ -806,16 +832,27 @@ cmd_down() {
 		kube-proxy --cleanup >/dev/null 2>&1 || true
 	fi
 	# Chains the kubelet creates to detect iptables flushes.
-	local ipt table chain
+	# What `kube-proxy --cleanup` leaves: the kubelet's own chains (flush
+	# canaries, and KUBE-FIREWALL with its jumps from INPUT and OUTPUT).
+	local ipt table chain rule
 	for ipt in iptables ip6tables; do
 		for table in mangle nat filter; do
 			for chain in KUBE-KUBELET-CANARY KUBE-PROXY-CANARY KUBE-IPTABLES-HINT KUBE-FIREWALL; do
-				"$ipt" -w -t "$table" -F "$chain" 2>/dev/null && "$ipt" -w -t "$table" -X "$chain" 2>/dev/null
+				"$ipt" -w -t "$table" -S 2>/dev/null | { grep -E "^-A [A-Z]+ .*-j $chain( |\$)" || true; } |
+					while read -r rule; do
+						# shellcheck disable=SC2086  # the rule is a list of words
+						"$ipt" -w -t "$table" -D ${rule#-A } 2>/dev/null || true
+					done
+				if "$ipt" -w -t "$table" -F "$chain" 2>/dev/null; then
+					"$ipt" -w -t "$table" -X "$chain" 2>/dev/null || true
+				fi
 			done
 		done
 	done
 	while iptables -w -D FORWARD -m comment --comment kbuild-cluster -j "$IPT_CHAIN" 2>/dev/null; do :; done
-	iptables -w -F "$IPT_CHAIN" 2>/dev/null && iptables -w -X "$IPT_CHAIN" 2>/dev/null
+	if iptables -w -F "$IPT_CHAIN" 2>/dev/null; then
+		iptables -w -X "$IPT_CHAIN" 2>/dev/null || true
+	fi
 
 	local ns
 	for ns in "${netns[@]}"; do
@@ -841,12 +878,14 @@ cmd_down() {
 		done <"$STATE_DIR/sysctl.orig"
 	fi
 
+	# Every hierarchy, the cgroup v2 one of a hybrid host included: the
+	# kubelet mirrors its pod cgroups there.
 	local h
-	while read -r h; do
-		[[ -d $h/$CGROUP ]] || continue
-		find "$h/$CGROUP" -depth -type d -exec rmdir {} + 2>/dev/null || true
-		[[ -d $h/$CGROUP ]] && log "cgroup $h/$CGROUP still has members"
-	done < <(cgroup_hierarchies)
+	for h in /sys/fs/cgroup/*/"$CGROUP"; do
+		[[ -d $h ]] || continue
+		find "$h" -depth -type d -exec rmdir {} + 2>/dev/null || true
+		[[ -d $h ]] && log "cgroup $h still has members"
+	done
 
 	rm -rf "$STATE_DIR" "$RUNTIME_DIR"
 	pid=$(cgroup_pids)

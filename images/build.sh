@@ -43,7 +43,7 @@ log() { printf '[images %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 usage() {
-    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'
     exit 2
 }
 
@@ -70,6 +70,7 @@ ensure_tools() {
     local -A pkg_for=(
         [buildah]=buildah [skopeo]=skopeo [debootstrap]=debootstrap [jq]=jq
         [tar]=tar [gzip]=gzip [sha256sum]=coreutils [python3]=python3
+        [flock]=util-linux
     )
     local missing=() cmd
     for cmd in "${!pkg_for[@]}"; do
@@ -186,7 +187,7 @@ push_archive() {
 prune_archives() {
     local name="$1"
     # Newest first; keep a few so that switching branches back and forth does
-    # not rebuild.
+    # not rebuild. Archives are touched when reused, so this is LRU.
     find "$KBUILD_CACHE_DIR/images" -maxdepth 1 -name "$name-*.tar" -printf '%T@ %p\n' \
         | sort -rn | tail -n +$((ARCHIVES_KEPT + 1)) | cut -d' ' -f2- \
         | while IFS= read -r old; do
@@ -219,7 +220,15 @@ resolve_order() {
 SUMMARY=()
 
 process_image() {
-    local name="$1" start="$EPOCHREALTIME"
+    local name="$1" start="$EPOCHREALTIME" lockfd
+    # Several runs may share one cache (a human, CI, the cluster scripts):
+    # one image at a time per cache, and whoever comes second finds the
+    # first one's archive.
+    exec {lockfd}>"$KBUILD_CACHE_DIR/images/.$name.lock"
+    if ! flock -n "$lockfd"; then
+        log "$name: waiting for another build.sh using $KBUILD_CACHE_DIR"
+        flock "$lockfd"
+    fi
     local parent tags=() hash archive action tag have current=""
     parent="$(recipe "$name" recipe_parent)"
     mapfile -t tags < <(recipe "$name" recipe_tags)
@@ -275,7 +284,8 @@ process_image() {
     fi
 
     if [[ -z "$action" ]]; then
-        local local_image="localhost/kbuild-build/$name:${hash:0:16}"
+        # The pid keeps concurrent runs with other caches from sharing a tag.
+        local local_image="localhost/kbuild-build/$name:${hash:0:16}-$$"
         local workdir="$WORK/$name"
         mkdir -p "$workdir"
         local build_log="$KBUILD_CACHE_DIR/logs/$name.log"
@@ -297,9 +307,11 @@ process_image() {
         mkdir -p "$KBUILD_CACHE_DIR/images"
         # Write to a temporary name and rename, so that an interrupted build
         # never leaves a truncated archive that later runs would trust.
-        rm -f "$archive.partial"
-        buildah push --quiet "$local_image" "oci-archive:$archive.partial:kbuild/$name:${tags[0]}" >&2
-        mv "$archive.partial" "$archive"
+        local partial
+        partial="$(mktemp "$KBUILD_CACHE_DIR/images/.$name.XXXXXX.partial")"
+        rm -f "$partial"
+        buildah push --quiet "$local_image" "oci-archive:$partial:kbuild/$name:${tags[0]}" >&2
+        mv "$partial" "$archive"
         buildah rmi "$local_image" >/dev/null
         push_archive "$name" "$archive" "${tags[@]}"
         prune_archives "$name"
@@ -314,6 +326,7 @@ process_image() {
     log "$name: $action in ${secs}s"
     SUMMARY+=("$(printf '%-11s %-48s %7ss  archive %-5s  hash %s  %s' \
         "$name" "$action" "$secs" "$size" "${hash:0:12}" "${MANIFEST_DIGEST[$name]}")")
+    exec {lockfd}>&-
 }
 
 main() {

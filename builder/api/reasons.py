@@ -58,8 +58,7 @@ STATUS_MESSAGES: dict[StatusReason, str] = {
     StatusReason.INVALID_IMAGE_REFERENCE: "Referenced image could not be resolved.",
     StatusReason.CANCEL_BUILD_FAILED: "Failed to cancel build.",
     StatusReason.BUILD_POD_DELETED: (
-        "The pod for this build "
-        "was deleted before the build completed."
+        "The pod for this build was deleted before the build completed."
     ),
     StatusReason.EXCEEDED_RETRY_TIMEOUT: "Build did not complete and retrying timed out.",
     StatusReason.MISSING_PUSH_SECRET: "Missing push secret.",
@@ -73,26 +72,21 @@ STATUS_MESSAGES: dict[StatusReason, str] = {
     StatusReason.CANCELLED_BUILD: "The build was cancelled by the user.",
     StatusReason.DOCKER_BUILD_FAILED: "Docker build strategy has failed.",
     StatusReason.BUILD_POD_EXISTS: (
-        "The pod for this build already "
-        "exists and is older than the build."
+        "The pod for this build already exists and is older than the build."
     ),
     StatusReason.NO_BUILD_CONTAINER_STATUS: "The pod for this build has no container statuses.",
     StatusReason.FAILED_CONTAINER: (
-        "The pod for this build has at "
-        "least one container with a non-zero exit status."
+        "The pod for this build has at least one container with a non-zero exit status."
     ),
     StatusReason.UNRESOLVABLE_ENVIRONMENT_VARIABLE: (
-        "Unable to resolve "
-        "build environment variable reference."
+        "Unable to resolve build environment variable reference."
     ),
     StatusReason.GENERIC_BUILD_FAILED: "Generic Build failure - check logs for details.",
     StatusReason.OUT_OF_MEMORY_KILLED: (
-        "The build pod was killed due "
-        "to an out of memory condition."
+        "The build pod was killed due to an out of memory condition."
     ),
     StatusReason.CANNOT_RETRIEVE_SERVICE_ACCOUNT: (
-        "Unable to look up the "
-        "service account secrets for this build."
+        "Unable to look up the service account secrets for this build."
     ),
     StatusReason.BUILD_POD_EVICTED: "The build pod was evicted.",
 }

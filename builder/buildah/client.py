@@ -127,7 +127,9 @@ class Buildah:
                 "--iidfile", str(iidfile),
                 "--format", self.config.image_format,
                 f"--tls-verify={'true' if tls_verify else 'false'}",
-                f"--pull={'always' if pull_always else 'true'}",
+                # OpenShift's forcePull=false is "pull if missing"; images we
+                # resolved are pinned by digest, so a local copy is the same image.
+                f"--pull={'always' if pull_always else 'false'}",
             ]  # fmt: skip
             if self.config.isolation:
                 args += ["--isolation", self.config.isolation]

@@ -12,18 +12,9 @@ import argparse
 import os
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from builder.api import (
-    Build,
-    BuildConfig,
-    BuildError,
-    CommonSpec,
-    ManifestError,
-    ObjectMeta,
-    ObjectReference,
-    StatusReason,
-    load_manifests,
-)
+from builder.api import BuildError, StatusReason
 from builder.buildah import Buildah, BuildahConfig
 from builder.cli import output
 from builder.cli.args import key_value, label
@@ -36,8 +27,10 @@ from builder.pipeline import (
     SourceStrategyPlan,
     run_build,
 )
-from builder.pipeline.from_build import docker_image_only, plan_from_spec
 from builder.registry import CredentialStore, RegistryClient
+
+if TYPE_CHECKING:
+    from builder.api import CommonSpec, ObjectMeta, ObjectReference
 
 _GIT_URL_PREFIXES = ("http://", "https://", "git://", "ssh://", "file://", "git@")
 
@@ -133,6 +126,10 @@ def _insecure(ns: argparse.Namespace) -> frozenset[str]:
 
 
 def _manifest_spec(path: Path) -> tuple[CommonSpec, ObjectMeta]:
+    # Loaded here, not at import: the models cost more start-up time than a
+    # whole flag-driven build spends outside buildah.
+    from builder.api import Build, BuildConfig, ManifestError, load_manifests  # noqa: PLC0415
+
     try:
         text = path.read_text()
     except OSError as exc:
@@ -157,6 +154,8 @@ def _manifest_spec(path: Path) -> tuple[CommonSpec, ObjectMeta]:
 
 
 def _plan_from_manifest(ns: argparse.Namespace) -> BuildPlan:
+    from builder.pipeline.from_build import docker_image_only, plan_from_spec  # noqa: PLC0415
+
     spec, _ = _manifest_spec(ns.filename)
     builder = ns.builder or ns.builder_pos
     to = ns.to or ns.tag_pos

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from builder import __version__
-from builder.cli import build
+from builder.cli import build, cancelbuild, controller, describe, get, logs, pipeline, startbuild
 
 
 def parser() -> argparse.ArgumentParser:
@@ -18,6 +18,13 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("--version", action="version", version=f"kbuild {__version__}")
     subparsers = root.add_subparsers(dest="verb", metavar="COMMAND")
     build.add_parser(subparsers)
+    pipeline.add_parser(subparsers)
+    controller.add_parser(subparsers)
+    startbuild.add_parser(subparsers)
+    cancelbuild.add_parser(subparsers)
+    logs.add_parser(subparsers)
+    get.add_parser(subparsers)
+    describe.add_parser(subparsers)
     return root
 
 

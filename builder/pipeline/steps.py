@@ -174,13 +174,21 @@ def _stage_scripts(
 
 
 def _builder_info(registry: RegistryClient, image: str) -> BuilderImage:
+    """Read the builder's config and pin it by digest.
+
+    The Dockerfile then names exactly the image whose labels and USER we
+    read, however the tag moves meanwhile, and buildah can skip the registry
+    when that digest is already in local storage.
+    """
+    ref = ImageReference.parse(image)
     try:
-        config = registry.image_config(ImageReference.parse(image))
+        config = registry.image_config(ref)
     except RegistryError as err:
         raise BuildError(
             StatusReason.PULL_BUILDER_IMAGE_FAILED, f"builder image {image}: {err.detail}"
         ) from err
-    return BuilderImage(pull_spec=image, labels=dict(config.labels), user=config.user or None)
+    pinned = str(ref.with_digest(config.manifest_digest))
+    return BuilderImage(pull_spec=pinned, labels=dict(config.labels), user=config.user or None)
 
 
 def _previous_image(registry: RegistryClient, output: str | None, log: LogFn) -> str | None:
@@ -274,7 +282,7 @@ def _prepare_s2i(
     log(f"Assemble user {result.assemble_user}; assemble from {result.assemble.origin.value}")
     dockerfile = ws.context / "Dockerfile"
     dockerfile.write_text(result.dockerfile)
-    pulls = [strategy.builder_image] + ([previous] if previous else [])
+    pulls = [builder.pull_spec] + ([previous] if previous else [])
     return Prepared(str(ws.context), str(dockerfile), _registries(pulls))
 
 
@@ -317,12 +325,13 @@ def _prepare_docker(
             f"no Dockerfile at {strategy.dockerfile_path or 'Dockerfile'!r} in the source"
             + (f" (contextDir {plan.source.context_dir!r})" if plan.source.context_dir else ""),
         )
+    from_image = None
     if strategy.from_image:
         with stages.stage("PullImages", "PullBaseImage"):
-            _builder_info(registry, strategy.from_image)
+            from_image = _builder_info(registry, strategy.from_image).pull_spec
     text = rewrite(
         dockerfile.read_text(errors="replace"),
-        from_image=strategy.from_image,
+        from_image=from_image,
         strategy_env=strategy.env,
         build_env=_identity_env(plan, info),
         labels=_identity_labels(plan, info),

@@ -126,6 +126,8 @@ def _describe_one(exc: BaseException) -> str | None:
     if isinstance(exc, ssl.SSLCertVerificationError):
         return f"TLS: certificate verify failed ({exc.verify_message})"
     if isinstance(exc, ssl.SSLError):
+        if exc.reason == "WRONG_VERSION_NUMBER":
+            return "TLS handshake failed: the server seems to speak plain HTTP (insecure registry?)"
         return f"TLS: {exc.reason or exc}"
     causes: list[tuple[type[BaseException], str]] = [
         (ConnectionRefusedError, "connection refused"),

@@ -40,7 +40,7 @@ on_term() {
 		done
 		kill -KILL "$child" 2>/dev/null || true
 	fi
-	[[ -n $sleeper ]] && kill -TERM "$sleeper" 2>/dev/null
+	[[ -n $sleeper ]] && { kill -TERM "$sleeper" 2>/dev/null || true; }
 	rm -f "$run_dir/$name.pid" "$run_dir/$name.supervisor.pid"
 	exit 0
 }

@@ -68,10 +68,14 @@ recipe_extra_inputs() {
 
 # Echo the path of the cached rootfs tarball, running debootstrap if needed.
 ensure_rootfs() {
-    local key tarball tmp mirror
+    local key tarball tmp mirror lockfd
     key="$(rootfs_key)"
     mirror="$(debian_mirror)"
     tarball="$KBUILD_CACHE_DIR/rootfs/debootstrap-$SUITE-minbase-${key:0:16}.tar.gz"
+    # Concurrent runs sharing the cache wait for one debootstrap instead of
+    # running two. The lock lives as long as this subshell.
+    exec {lockfd}>"$tarball.lock"
+    flock "$lockfd"
     if [[ -f "$tarball" ]]; then
         log "base: using cached rootfs $tarball" >&2
         echo "$tarball"

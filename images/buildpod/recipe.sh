@@ -32,7 +32,8 @@ recipe_build() {
     if [[ -n "${BUILD_CA_BUNDLE:-}" ]]; then
         ca_mount=(--volume "$BUILD_CA_BUNDLE:/run/kbuild-build/ca-bundle.crt:ro")
     fi
-    buildah bud --layers=false --network=host \
+    # chroot isolation: see s2i-python/recipe.sh.
+    buildah bud --layers=false --isolation=chroot --network=host \
         --tls-verify="$TLS_VERIFY" "${ca_mount[@]}" \
         --build-arg "BASE_IMAGE=$PARENT_REF" \
         --label "$HASH_LABEL=$INPUTS_HASH" \

@@ -28,6 +28,10 @@ pytestmark = pytest.mark.cluster
 RUN_ID = secrets.token_hex(4)
 HTTP_PORT = 8080
 BUILD_USER_UID = 1000
+# The buildpod image's user "build" has primary group 0 (OpenShift's
+# arbitrary-uid convention), and newgidmap refuses a caller whose gid differs
+# from its passwd entry's.
+BUILD_USER_GID = 0
 # The RUN step chowns its output to this uid, which exists only inside the
 # build's user namespace: it proves a subordinate uid range is mapped, not just
 # the build user's own uid.
@@ -264,7 +268,7 @@ def buildpod_image(push_registry: str) -> str:
 BUILD_POD_SECURITY_CONTEXT: dict[str, Any] = {
     "runAsNonRoot": True,
     "runAsUser": BUILD_USER_UID,
-    "runAsGroup": BUILD_USER_UID,
+    "runAsGroup": BUILD_USER_GID,
     "seccompProfile": {"type": "Unconfined"},
 }
 BUILD_CONTAINER_SECURITY_CONTEXT: dict[str, Any] = {
@@ -338,7 +342,7 @@ echo "pushed-digest=$(cat /workspace/digest)"
 
     # Not root, and no effective capabilities: the privilege comes only from
     # the setuid newuidmap/newgidmap and the user namespace they map.
-    assert f"uid={BUILD_USER_UID} gid={BUILD_USER_UID}" in logs
+    assert f"uid={BUILD_USER_UID} gid={BUILD_USER_GID}" in logs
     assert "CapEff:\t0000000000000000" in logs
     pod = kubectl.json("-n", namespace, "get", "pod", "rootless-build")
     container = pod["spec"]["containers"][0]

@@ -53,7 +53,9 @@ def test_s2i_build_of_a_git_repo_pushes_a_runnable_image(
     assert isinstance(labels, dict)
     assert labels["io.openshift.build.commit.id"] == head
     assert labels["io.openshift.build.commit.ref"] == "main"
-    assert labels["io.openshift.s2i.build.image"] == images.s2i_python
+    # The builder is pinned to the digest whose config was read.
+    builder_digest = skopeo_digest(images.s2i_python)
+    assert labels["io.openshift.s2i.build.image"] == f"{images.s2i_python}@{builder_digest}"
     assert config["User"] == "1001"
     assert "GREETING=hello from kbuild" in config["Env"]  # type: ignore[operator]
 
@@ -97,7 +99,7 @@ def test_as_dockerfile_writes_a_context_buildah_can_build(
     kbuild("build", str(python_repo), "--builder", images.s2i_python,
            "--insecure-registry", registry.host, "--as-dockerfile", str(target), check=True)  # fmt: skip
     text = target.read_text()
-    assert text.startswith(f"FROM {images.s2i_python}\n")
+    assert text.startswith(f"FROM {images.s2i_python}@{skopeo_digest(images.s2i_python)}\n")
     assert "COPY --chown=1001:0 upload/src /tmp/src" in text
     assert (target.parent / "upload" / "src" / "app.py").is_file()
     tag = f"{registry.host}/it/by-hand:1"

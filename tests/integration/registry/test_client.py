@@ -434,7 +434,7 @@ def test_plain_http_registry_needs_insecure(
     with RegistryClient(timeout=10, insecure_loopback=False) as strict:
         with pytest.raises(RegistryUnreachable) as info:
             strict.resolve(pushed.reference)
-        assert "TLS" in one_line(info.value)
+        assert "plain HTTP" in one_line(info.value)
     predicate = RegistryClient(timeout=10, insecure_loopback=False, insecure=lambda _host: True)
     with predicate:
         assert predicate.resolve(pushed.reference).digest == pushed.digest

@@ -1,0 +1,96 @@
+"""``kbuild controller``: run the BuildConfig and Build controllers.
+
+Runs as a host process during development (``--kubeconfig``) and in the
+cluster from the build-pod image (in-cluster config).  Every setting has a
+flag and an environment variable, so the Deployment manifest can set them
+without rebuilding the image.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from types import FrameType
+
+from builder.controller.config import ControllerConfig
+from builder.controller.manager import Manager
+from builder.kube import Kube
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "controller",
+        help="run the build controllers",
+        description="Watch BuildConfigs and Builds and run builds in unprivileged buildah pods.",
+    )
+    p.add_argument("--kubeconfig", default=_env("KUBECONFIG") or None)
+    p.add_argument(
+        "--registry",
+        default=_env("KBUILD_REGISTRY"),
+        help="registry for ImageStreamTag outputs, as build pods reach it ($KBUILD_REGISTRY)",
+    )
+    p.add_argument(
+        "--build-pod-image",
+        default=_env("KBUILD_BUILD_POD_IMAGE"),
+        help="image running the build steps (default: <registry>/kbuild/buildpod:latest)",
+    )
+    p.add_argument(
+        "--insecure-registry",
+        action="append",
+        default=[h for h in _env("KBUILD_INSECURE_REGISTRIES").split(",") if h],
+        metavar="HOST[:PORT]",
+    )
+    p.add_argument("--namespace", default=_env("KBUILD_NAMESPACE"), help="watch one namespace")
+    p.add_argument("--service-account", default=_env("KBUILD_BUILD_SERVICE_ACCOUNT", "default"))
+    p.add_argument("--workers", type=int, default=int(_env("KBUILD_WORKERS", "2")))
+    p.add_argument("--resync-seconds", type=int, default=int(_env("KBUILD_RESYNC_SECONDS", "300")))
+    p.add_argument("--metrics-port", type=int, default=int(_env("KBUILD_METRICS_PORT", "8080")))
+    p.add_argument("--lease-namespace", default=_env("KBUILD_LEASE_NAMESPACE", "kube-system"))
+    p.add_argument("--lease-name", default=_env("KBUILD_LEASE_NAME", "kbuild-controller"))
+    p.add_argument("--identity", default=_env("POD_NAME"), help="leader election identity")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(run=run)
+
+
+def run(ns: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=logging.DEBUG if ns.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("kubernetes", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if not ns.registry:
+        print("error: --registry (or $KBUILD_REGISTRY) is required", file=sys.stderr)
+        return 2
+    config = ControllerConfig(
+        registry=ns.registry,
+        build_pod_image=ns.build_pod_image or f"{ns.registry}/kbuild/buildpod:latest",
+        insecure_registries=frozenset(ns.insecure_registry),
+        namespace=ns.namespace,
+        default_service_account=ns.service_account,
+        resync_seconds=ns.resync_seconds,
+        workers=ns.workers,
+        lease_namespace=ns.lease_namespace,
+        lease_name=ns.lease_name,
+        identity=ns.identity,
+        metrics_port=ns.metrics_port,
+    )
+    manager = Manager(Kube.connect(ns.kubeconfig), config)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        logging.getLogger(__name__).info("signal %d: stopping", signum)
+        manager.stop.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    # Losing leadership ends the process at once (see builder.controller.leader).
+    manager.run(on_lost=lambda: os._exit(1))
+    return 0

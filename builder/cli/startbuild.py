@@ -1,0 +1,260 @@
+"""``kbuild start-build``: start the next build of a BuildConfig, or re-run a build.
+
+As ``oc start-build``: the Build is created with the cause ``Manually
+triggered``, ``build.build.openshift.io/NAME started`` goes to stdout,
+``--follow`` streams the log and ``--wait`` waits for the end.  Unlike
+``oc``, ``--follow`` alone also waits for the final phase and exits 1 unless
+the build completed, so a script can use either flag.
+
+``--from-build`` clones a build the way OpenShift's ``builds/clone`` does:
+the spec of the old build (its commit included), numbered by its
+BuildConfig like any new build, with ``openshift.io/build.clone-of``; a build
+without a BuildConfig gets a name with a time suffix instead of a number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from typing import TYPE_CHECKING
+
+from builder.cli.args import key_value
+from builder.cli.common import (
+    BUILD_CONFIGS,
+    BUILDS,
+    CliError,
+    add_cluster_flags,
+    connect,
+    not_found,
+    run_guarded,
+    split_ref,
+)
+from builder.cli.follow import BuildWatch, failure, is_terminal, stream_build_logs
+
+if TYPE_CHECKING:
+    from builder.api import Build, BuildConfig
+    from builder.controller.instantiate import BuildOptions
+    from builder.kube import Kube
+
+MANUAL_CAUSE = "Manually triggered"
+MAX_ATTEMPTS = 10
+# Annotations of the old build that describe that build, not its clone.
+_NOT_CLONED = frozenset(
+    {
+        "openshift.io/build.number",
+        "openshift.io/build.pod-name",
+        "openshift.io/build.clone-of",
+    }
+)
+_CLONE_SUFFIX = re.compile(r"^(.+)-\d{10}$")
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = subparsers.add_parser(
+        "start-build",
+        help="start a new build (oc start-build)",
+        description=(
+            "Start a build of BUILDCONFIG, or re-run an existing build with --from-build.  "
+            "Prints build.build.openshift.io/NAME started."
+        ),
+    )
+    p.add_argument("name", nargs="?", metavar="BUILDCONFIG", help="NAME or bc/NAME")
+    p.add_argument("--from-build", metavar="BUILD", help="re-run this build (clone its spec)")
+    p.add_argument(
+        "-F", "--follow", action="store_true", help="stream the build log until the build ends"
+    )
+    p.add_argument(
+        "-w", "--wait", action="store_true", help="wait for the build; exit 1 unless it completes"
+    )
+    p.add_argument("-e", "--env", action="append", type=key_value, default=[], metavar="KEY=VALUE")
+    p.add_argument("--build-arg", action="append", type=key_value, default=[], metavar="KEY=VALUE")
+    p.add_argument(
+        "--no-cache",
+        action="store_const",
+        const=True,
+        default=None,
+        help="docker strategy: build without the layer cache",
+    )
+    p.add_argument("--commit", default="", help="the git commit to build")
+    p.add_argument("--build-loglevel", help="log level of the build (sets BUILD_LOGLEVEL)")
+    p.add_argument("-o", "--output", choices=["name"], help="name: print only kind/name")
+    add_cluster_flags(p)
+    p.set_defaults(run=lambda ns: run_guarded(run, ns))
+
+
+def options_from_args(ns: argparse.Namespace) -> BuildOptions:
+    from builder.api import BuildTriggerCause, EnvVar  # noqa: PLC0415
+    from builder.controller.instantiate import BuildOptions  # noqa: PLC0415
+
+    env = [EnvVar(name=k, value=v) for k, v in ns.env]
+    if ns.build_loglevel:
+        env.append(EnvVar(name="BUILD_LOGLEVEL", value=str(ns.build_loglevel)))
+    return BuildOptions(
+        causes=(BuildTriggerCause(message=MANUAL_CAUSE),),
+        env=tuple(env),
+        build_args=tuple(EnvVar(name=k, value=v) for k, v in ns.build_arg),
+        no_cache=ns.no_cache,
+        commit=ns.commit,
+    )
+
+
+def target(ns: argparse.Namespace) -> tuple[str, str]:
+    """("bc", NAME) or ("build", NAME) from the arguments, as oc resolves them."""
+    if ns.from_build and ns.name:
+        raise CliError("give either a BuildConfig or --from-build=BUILD, not both")
+    if ns.from_build:
+        return "build", str(ns.from_build)
+    if not ns.name:
+        raise CliError(
+            "must pass a name of a build config or specify build name with '--from-build' "
+            'flag (use "kbuild get bc" to list all available build configs)'
+        )
+    resource, name = split_ref(ns.name, BUILD_CONFIGS)
+    if resource is BUILDS:
+        raise CliError("use --from-build to rerun your builds")
+    return "bc", name
+
+
+# ---------------------------------------------------------------------------
+# Cloning
+
+
+def clone_of(source: Build, bc: BuildConfig | None, number: int, options: BuildOptions) -> Build:
+    """The Build that re-runs ``source``: a pure function, tested without a cluster.
+
+    The spec goes through the same ``new_build`` as a new build (so start-build's
+    env, build args, no-cache and commit apply the same way) with the source
+    build's spec standing in for the BuildConfig's.
+    """
+    from builder.api import BuildConfigSpec, ObjectMeta  # noqa: PLC0415
+    from builder.api.constants import BUILD_CLONE_ANNOTATION  # noqa: PLC0415
+    from builder.controller.instantiate import new_build  # noqa: PLC0415
+
+    spec = source.spec.model_dump(by_alias=False, exclude={"triggered_by"})
+    spec["run_policy"] = bc.spec.run_policy if bc is not None else None
+    if bc is not None:
+        stand_in = bc.model_copy(update={"spec": BuildConfigSpec.model_validate(spec)})
+    else:
+        from builder.api import BuildConfig  # noqa: PLC0415
+
+        meta = ObjectMeta(name=source.metadata.name, namespace=source.metadata.namespace)
+        stand_in = BuildConfig(metadata=meta, spec=BuildConfigSpec.model_validate(spec))
+    build = new_build(stand_in, number, options)
+    kept = {k: v for k, v in (source.metadata.annotations or {}).items() if k not in _NOT_CLONED}
+    if bc is not None:
+        build.metadata.labels = {**(source.metadata.labels or {}), **build.metadata.labels}
+        build.metadata.annotations = {**kept, **build.metadata.annotations}
+    else:
+        # No BuildConfig, so no number: a time suffix keeps names unique, as OpenShift does.
+        base = source.metadata.name
+        match = _CLONE_SUFFIX.match(base)
+        if match:
+            base = match.group(1)
+        suffix = str(time.time_ns())[-10:]
+        build.metadata.name = f"{base[: 253 - 11]}-{suffix}"
+        build.metadata.labels = dict(source.metadata.labels or {})
+        build.metadata.annotations = dict(kept)
+    build.metadata.annotations[BUILD_CLONE_ANNOTATION] = source.metadata.name
+    return build
+
+
+def clone(kube: Kube, namespace: str, name: str, options: BuildOptions) -> Build:
+    """Re-run build ``name``, numbered by its BuildConfig like instantiate does."""
+    from builder.api import BuildError, StatusReason  # noqa: PLC0415
+    from builder.controller.build import config_name  # noqa: PLC0415
+    from builder.controller.instantiate import is_paused  # noqa: PLC0415
+    from builder.kube import AlreadyExists, Conflict, NotFound  # noqa: PLC0415
+
+    try:
+        source = kube.builds.get(namespace, name)
+    except NotFound:
+        raise not_found(BUILDS, name) from None
+    if source.spec.source.binary is not None:
+        raise CliError(
+            f"build {namespace}/{name} has no valid source inputs and '--from-build' "
+            "cannot be used for binary builds"
+        )
+    bc_name = config_name(source) or (source.status.config.name if source.status.config else "")
+    if not bc_name:
+        return kube.builds.create(clone_of(source, None, 0, options))
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            bc = kube.build_configs.get(namespace, bc_name)
+        except NotFound:
+            raise not_found(BUILD_CONFIGS, bc_name) from None
+        if is_paused(bc):
+            raise BuildError(
+                StatusReason.CANNOT_CREATE_BUILD_POD_SPEC,
+                f"can't instantiate from BuildConfig {namespace}/{bc_name}: BuildConfig is paused",
+            )
+        number = bc.status.last_version + 1
+        bc.status.last_version = number
+        try:
+            bc = kube.build_configs.replace_status(bc)
+        except Conflict:
+            continue
+        try:
+            return kube.builds.create(clone_of(source, bc, number, options))
+        except AlreadyExists:
+            continue
+    raise CliError(f"could not re-run build {namespace}/{name}: too many concurrent updates")
+
+
+# ---------------------------------------------------------------------------
+# The verb
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _note(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def start(kube: Kube, namespace: str, ns: argparse.Namespace) -> Build:
+    from builder.controller.instantiate import instantiate  # noqa: PLC0415
+    from builder.kube import NotFound  # noqa: PLC0415
+
+    kind, name = target(ns)
+    options = options_from_args(ns)
+    if kind == "build":
+        return clone(kube, namespace, name, options)
+    try:
+        return instantiate(kube, namespace, name, options)
+    except NotFound:
+        raise not_found(BUILD_CONFIGS, name) from None
+
+
+def run(ns: argparse.Namespace) -> int:
+    target(ns)  # argument errors before any connection
+    kube, namespace = connect(ns)
+    build = start(kube, namespace, ns)
+    name = build.metadata.name
+    ref = BUILDS.ref(name)
+    _out(f"{ref}\n" if ns.output == "name" else f"{ref} started\n")
+    if not (ns.follow or ns.wait):
+        return 0
+    from builder.kube import KubeError  # noqa: PLC0415
+
+    watch = BuildWatch(kube, namespace, name)
+    try:
+        if ns.follow:
+            try:
+                stream_build_logs(kube, build, follow=True, write=_out, note=_note, watch=watch)
+            except (CliError, KubeError) as err:
+                detail = err.message if isinstance(err, KubeError) else str(err)
+                _note(
+                    f"Failed to stream the build logs - to view the logs, run "
+                    f"kbuild logs build/{name}: {' '.join(detail.split())}"
+                )
+        final = watch.until(is_terminal)
+    finally:
+        watch.close()
+    problem = failure(final) if final is not None else None
+    if problem is not None:
+        raise problem
+    return 0

@@ -1,0 +1,317 @@
+"""The Build reconciler: New -> Pending -> Running -> Complete/Failed/Error/Cancelled.
+
+Level-driven: every call reads the Build and its pod and converges from
+whatever it finds, so a restarted controller (or two reconciles of the same
+key) does the right thing.  The rules that make that safe:
+
+- the pod name is deterministic (``<build>-build``): AlreadyExists on create
+  means the pod is ours (checked by owner uid), never a second pod;
+- the output tag is moved *before* the Build is marked Complete, and moving
+  it is idempotent (see ``record_tag_event``), so a crash between the two
+  steps repeats the first harmlessly and the digest is recorded once;
+- status writes carry the resourceVersion read; a Conflict means someone
+  else wrote in between, and the key is simply reconciled again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from builder.api import (
+    Build,
+    BuildError,
+    BuildPhase,
+    ObjectReference,
+    StatusReason,
+    now_time,
+    parse_time,
+)
+from builder.api.build import BuildStatusOutput, BuildStatusOutputTo
+from builder.api.constants import (
+    BUILD_CONFIG_ANNOTATION,
+    BUILD_CONFIG_LABEL,
+    BUILD_NUMBER_ANNOTATION,
+)
+from builder.api.reasons import STATUS_MESSAGES
+from builder.controller import events
+from builder.controller.buildpod import build_pod, build_pod_name
+from builder.controller.config import ControllerConfig
+from builder.controller.imagestreams import output_target, record_tag_event, resolve_reference
+from builder.controller.metrics import Metrics
+from builder.controller.podstatus import interpret_pod
+from builder.kube import AlreadyExists, Conflict, Kube, NotFound
+
+log = logging.getLogger(__name__)
+
+_REASONS = {r.value for r in StatusReason}
+TERMINAL = {BuildPhase.COMPLETE, BuildPhase.FAILED, BuildPhase.ERROR, BuildPhase.CANCELLED}
+ACTIVE = {BuildPhase.NEW, BuildPhase.PENDING, BuildPhase.RUNNING}
+# A Build waiting for an input (a stream tag with no image yet) is retried this often.
+WAIT_SECONDS = 10.0
+
+
+@dataclass
+class Result:
+    """What the manager should do after a reconcile."""
+
+    requeue_after: float | None = None
+    # Other keys to reconcile now: the next queued build, the BuildConfig.
+    also: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def pod_name(build: Build) -> str:
+    return build_pod_name(build.metadata.name)
+
+
+def build_number(build: Build) -> int:
+    value = (build.metadata.annotations or {}).get(BUILD_NUMBER_ANNOTATION, "")
+    return int(value) if value.isdigit() else 0
+
+
+def config_name(build: Build) -> str:
+    annotations = build.metadata.annotations or {}
+    labels = build.metadata.labels or {}
+    return annotations.get(BUILD_CONFIG_ANNOTATION) or labels.get(BUILD_CONFIG_LABEL, "")
+
+
+def _seconds_between(start: str | None, end: str | None) -> float:
+    if not start or not end:
+        return 0.0
+    return max(0.0, (parse_time(end) - parse_time(start)).total_seconds())
+
+
+class BuildReconciler:
+    def __init__(
+        self,
+        kube: Kube,
+        config: ControllerConfig,
+        metrics: Metrics,
+        on_write: Callable[[Build], None] = lambda _build: None,
+    ) -> None:
+        self.kube = kube
+        self.config = config
+        self.metrics = metrics
+        # Told the resourceVersion of every status we write, so the manager
+        # can ignore the watch events our own writes cause.
+        self.on_write = on_write
+
+    # -- entry point ---------------------------------------------------------
+
+    def reconcile(self, namespace: str, name: str) -> Result:
+        try:
+            build = self.kube.builds.get(namespace, name)
+        except NotFound:
+            return Result()
+        phase = build.status.phase
+        if phase in TERMINAL:
+            return Result()
+        if build.status.cancelled:
+            return self._cancel(build, "The build was cancelled by the user.")
+        if phase == BuildPhase.NEW:
+            return self._start(build)
+        return self._follow_pod(build)
+
+    # -- New: queueing and the pod -------------------------------------------
+
+    def _siblings(self, build: Build) -> list[Build]:
+        bc = config_name(build)
+        if not bc:
+            return []
+        builds, _ = self.kube.builds.list(
+            build.metadata.namespace, label_selector=f"{BUILD_CONFIG_LABEL}={bc[:63]}"
+        )
+        return [
+            b for b in builds if b.metadata.name != build.metadata.name and config_name(b) == bc
+        ]
+
+    def _queue_position(self, build: Build) -> Result | None:
+        """Apply the run policy; a Result means "not now"."""
+        policy = (build.metadata.labels or {}).get("openshift.io/build.start-policy", "Serial")
+        if policy == "Parallel":
+            return None
+        number = build_number(build)
+        siblings = self._siblings(build)
+        active = [b for b in siblings if b.status.phase in ACTIVE and not b.status.cancelled]
+        if policy == "SerialLatestOnly" and any(
+            b.status.phase == BuildPhase.NEW and build_number(b) > number for b in active
+        ):
+            return self._cancel(build, "Cancelled: a newer build is queued (SerialLatestOnly).")
+        running = [b for b in active if b.status.phase != BuildPhase.NEW]
+        earlier = [
+            b for b in active if b.status.phase == BuildPhase.NEW and build_number(b) < number
+        ]
+        if running or earlier:
+            # Re-checked when a sibling finishes (the manager enqueues us) and
+            # periodically, in case that notification is lost.
+            return Result(requeue_after=60.0)
+        return None
+
+    def _resolved_copy(self, build: Build) -> tuple[Build, str, str | None]:
+        """The Build with every image resolved to a DockerImage pull spec."""
+        ns = build.metadata.namespace
+        resolved = copy.deepcopy(build)
+        strategy = resolved.spec.strategy
+        for strat, role in (
+            (strategy.source_strategy, "the builder image"),
+            (strategy.docker_strategy, "dockerStrategy.from"),
+        ):
+            if strat is not None and strat.from_ is not None and strat.from_.name:
+                spec = resolve_reference(self.kube, strat.from_, ns, role)
+                strat.from_ = ObjectReference(kind="DockerImage", name=spec)
+        output_ref, stream_target = "", None
+        if resolved.spec.output.to is not None:
+            output_ref, stream_target = output_target(self.config, resolved.spec.output.to, ns)
+            resolved.spec.output.to = ObjectReference(kind="DockerImage", name=output_ref)
+        return resolved, output_ref, stream_target
+
+    def _start(self, build: Build) -> Result:
+        waiting = self._queue_position(build)
+        if waiting is not None:
+            return waiting
+        try:
+            resolved, output_ref, _ = self._resolved_copy(build)
+        except BuildError as err:
+            # Late binding: the input may appear later (a first push, an import).
+            if build.status.reason != err.reason.value or build.status.message != err.detail:
+                build.status.reason = err.reason.value
+                build.status.message = err.detail
+                self._write(build)
+                events.record(self.kube, build, "Warning", err.reason.value, err.detail)
+            return Result(requeue_after=WAIT_SECONDS)
+        pod = build_pod(build, self.config, pod_build=resolved)
+        try:
+            self.kube.create_pod(build.metadata.namespace, pod)
+        except AlreadyExists:
+            existing = self.kube.get_pod(build.metadata.namespace, pod_name(build))
+            owners = existing.get("metadata", {}).get("ownerReferences") or []
+            if not any(o.get("uid") == build.metadata.uid for o in owners):
+                return self._finish(
+                    build, BuildPhase.ERROR, StatusReason.BUILD_POD_EXISTS.value,
+                    f"pod {pod_name(build)} exists and does not belong to this build",
+                )  # fmt: skip
+        build.status.phase = BuildPhase.PENDING
+        build.status.reason = ""
+        build.status.message = ""
+        build.status.output_docker_image_reference = output_ref
+        bc = config_name(build)
+        if bc:
+            build.status.config = ObjectReference(
+                kind="BuildConfig", namespace=build.metadata.namespace, name=bc
+            )
+        self._write(build)
+        self.metrics.transition(build.status.phase.value, "")
+        return Result()
+
+    # -- Pending/Running: follow the pod -------------------------------------
+
+    def _follow_pod(self, build: Build) -> Result:
+        try:
+            pod = self.kube.get_pod(build.metadata.namespace, pod_name(build))
+        except NotFound:
+            return self._finish(
+                build, BuildPhase.ERROR, StatusReason.BUILD_POD_DELETED.value,
+                "the build pod was deleted before the build completed",
+            )  # fmt: skip
+        outcome = interpret_pod(pod)
+        if outcome.phase in (BuildPhase.PENDING, BuildPhase.RUNNING):
+            changed = False
+            if outcome.phase != build.status.phase:
+                build.status.phase = outcome.phase
+                changed = True
+                if outcome.phase == BuildPhase.RUNNING:
+                    who = f"{build.metadata.namespace}/{build.metadata.name}"
+                    events.record(
+                        self.kube, build, "Normal", "BuildStarted", f"Build {who} is now running"
+                    )
+            if outcome.phase == BuildPhase.RUNNING and not build.status.start_timestamp:
+                build.status.start_timestamp = now_time()
+                changed = True
+            if outcome.message != build.status.message:
+                build.status.message = outcome.message
+                changed = True
+            if changed:
+                self._write(build)
+                self.metrics.transition(build.status.phase.value, "")
+            return Result()
+        build.status.stages = list(outcome.stages)
+        if outcome.phase == BuildPhase.COMPLETE:
+            return self._complete(build, outcome.digest)
+        build.status.log_snippet = outcome.log_snippet
+        reason = outcome.reason or StatusReason.GENERIC_BUILD_FAILED.value
+        return self._finish(build, outcome.phase, reason, outcome.detail or outcome.message)
+
+    def _complete(self, build: Build, digest: str) -> Result:
+        if build.spec.output.to is not None:
+            if not digest:
+                return self._finish(
+                    build, BuildPhase.FAILED, StatusReason.PUSH_IMAGE_TO_REGISTRY_FAILED.value,
+                    "the build container reported no pushed digest",
+                )  # fmt: skip
+            _, stream_target = output_target(
+                self.config, build.spec.output.to, build.metadata.namespace
+            )
+            if stream_target is not None:
+                record_tag_event(self.kube, self.config, stream_target, digest)
+            build.status.output = BuildStatusOutput(to=BuildStatusOutputTo(image_digest=digest))
+        return self._finish(build, BuildPhase.COMPLETE, "", "")
+
+    # -- terminal transitions -------------------------------------------------
+
+    def _cancel(self, build: Build, message: str) -> Result:
+        with contextlib.suppress(NotFound):
+            self.kube.delete_pod(build.metadata.namespace, pod_name(build), grace_seconds=0)
+        build.status.cancelled = True
+        return self._finish(
+            build, BuildPhase.CANCELLED, StatusReason.CANCELLED_BUILD.value, message
+        )
+
+    def _finish(self, build: Build, phase: BuildPhase, reason: str, detail: str) -> Result:
+        """Enter a terminal phase.
+
+        ``status.reason`` is OpenShift's reason string; ``status.message`` is
+        the specific one-line cause when there is one (what the user needs to
+        fix), else OpenShift's fixed sentence for the reason.
+        """
+        now = now_time()
+        build.status.phase = phase
+        build.status.reason = reason
+        fixed = STATUS_MESSAGES.get(StatusReason(reason), "") if reason in _REASONS else ""
+        build.status.message = detail or fixed
+        build.status.start_timestamp = build.status.start_timestamp or now
+        build.status.completion_timestamp = now
+        seconds = _seconds_between(build.status.start_timestamp, now)
+        build.status.duration = int(seconds * 1e9)
+        self._write(build)
+        who = f"{build.metadata.namespace}/{build.metadata.name}"
+        if phase == BuildPhase.COMPLETE:
+            events.record(
+                self.kube, build, "Normal", "BuildCompleted", f"Build {who} completed successfully"
+            )
+        elif phase == BuildPhase.CANCELLED:
+            events.record(
+                self.kube, build, "Normal", "BuildCancelled", f"Build {who} has been cancelled"
+            )
+        else:
+            failed = f"Build {who} failed: {build.status.reason}: {detail}"
+            events.record(self.kube, build, "Warning", "BuildFailed", failed)
+        self.metrics.finished(phase.value, build.status.reason, seconds)
+        follow: list[tuple[str, str, str]] = []
+        bc = config_name(build)
+        if bc:
+            follow.append(("BuildConfig", build.metadata.namespace, bc))
+            queued = [s for s in self._siblings(build) if s.status.phase == BuildPhase.NEW]
+            follow.extend(("Build", s.metadata.namespace, s.metadata.name) for s in queued)
+        return Result(also=follow)
+
+    def _write(self, build: Build) -> Build:
+        """Status write with optimistic concurrency; Conflict propagates to the manager."""
+        written = self.kube.builds.replace_status(build)
+        self.on_write(written)
+        return written
+
+
+__all__ = ["BuildReconciler", "Conflict", "Result", "pod_name"]

@@ -1,0 +1,354 @@
+"""The build pod for one Build: a pure function from the Build to a Pod manifest.
+
+The shape follows OpenShift's build pods, so ``oc``-trained eyes (and
+``kbuild logs``) find what they expect: pod ``<build>-build``, label and
+annotation ``openshift.io/build.name``, the Build serialised into ``$BUILD``,
+init containers ``git-clone`` then ``manage-dockerfile``, and the main
+container ``sti-build`` or ``docker-build``, with secrets mounted where
+OpenShift mounts them.  Each container runs ``kbuild pipeline <step>`` from
+the controller's build pod image; they hand over through a shared emptyDir
+(``builder.pipeline.workspace``) and report through their termination
+messages (``builder.pipeline.pod``), read back by
+``builder.controller.podstatus``.
+
+Unlike OpenShift's, the pod is unprivileged (docs/build-pod.md): no
+privileged container, no root, no hostPath, no container engine socket.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from builder.api import Build, BuildError, StatusReason, dump
+from builder.api.constants import (
+    ALLOWED_BUILD_ENV_NAMES,
+    BUILD_ANNOTATION,
+    BUILD_API_VERSION,
+    BUILD_LABEL,
+    KIND_BUILD,
+)
+from builder.controller.config import ControllerConfig
+from builder.pipeline.from_build import plan_from_spec
+from builder.pipeline.pod import (
+    BUILD_ENV,
+    INSECURE_REGISTRIES_ENV,
+    PULL_SECRET_MOUNT,
+    PULL_SECRET_PATH_ENV,
+    PUSH_SECRET_MOUNT,
+    PUSH_SECRET_PATH_ENV,
+    SOURCE_SECRET_MOUNT,
+    SOURCE_SECRET_PATH_ENV,
+    TERMINATION_LOG,
+    WORKSPACE_ENV,
+    WORKSPACE_MOUNT,
+)
+
+# OpenShift's container names (openshift-controller-manager strategy/util.go).
+GIT_CLONE_CONTAINER = "git-clone"
+MANAGE_DOCKERFILE_CONTAINER = "manage-dockerfile"
+STI_BUILD_CONTAINER = "sti-build"
+DOCKER_BUILD_CONTAINER = "docker-build"
+
+WORKSPACE_VOLUME = "buildworkdir"
+STORAGE_VOLUME = "container-storage-root"
+# buildah's rootless storage in the build pod image (images/buildpod/storage.conf:
+# rootless_storage_path = $HOME/.local/share/containers/storage).
+STORAGE_MOUNT = "/home/build/.local/share/containers"
+
+# OpenShift's default when completionDeadlineSeconds is unset: builds are meant
+# to end, and a week bounds a pod stuck pulling its image or hung in a step.
+DEFAULT_ACTIVE_DEADLINE_SECONDS = 7 * 24 * 3600
+
+POD_NAME_MAX = 253
+LABEL_VALUE_MAX = 63
+# Secrets are read by the build user through its group (gid 0, see below).
+SECRET_MODE = 0o440
+
+# ---------------------------------------------------------------------------
+# The unprivileged pod contract (docs/build-pod.md, proven by
+# tests/cluster/test_cluster_smoke.py).  Change all three together.
+BUILD_USER_UID = 1000
+BUILD_USER_GID = 0
+
+
+def pod_security_context() -> dict[str, Any]:
+    return {
+        # The image's user "build" (uid 1000); root is never needed, and the
+        # kubelet refuses to start the pod if the image ever said otherwise.
+        "runAsNonRoot": True,
+        "runAsUser": BUILD_USER_UID,
+        # gid 0 is the build user's primary group in the image (OpenShift's
+        # arbitrary-uid convention) and newgidmap insists that the caller's gid
+        # is its passwd entry's; it also lets the user read the secrets (0440).
+        "runAsGroup": BUILD_USER_GID,
+        # The runtime's default seccomp profile refuses unshare(CLONE_NEWUSER)
+        # and mount in a new user namespace, which rootless buildah needs.
+        "seccompProfile": {"type": "Unconfined"},
+    }
+
+
+def container_security_context() -> dict[str, Any]:
+    return {
+        "privileged": False,
+        # newuidmap/newgidmap carry file capabilities (CAP_SETUID/CAP_SETGID)
+        # to write the user namespace's ID map; no_new_privs would drop them.
+        "allowPrivilegeEscalation": True,
+        # Only what those two helpers need; the process itself runs with no
+        # effective capability (CapEff 0).
+        "capabilities": {"drop": ["ALL"], "add": ["SETUID", "SETGID"]},
+    }
+
+
+# ---------------------------------------------------------------------------
+# Names
+
+
+def _fnv32a(text: str) -> str:
+    value = 0x811C9DC5
+    for byte in text.encode():
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return f"{value:08x}"
+
+
+def build_pod_name(build_name: str) -> str:
+    """``<build>-build``; too long a name is cut and hashed as OpenShift's ``naming.GetName``."""
+    suffix = "build"
+    name = f"{build_name}-{suffix}"
+    if len(name) <= POD_NAME_MAX:
+        return name
+    keep = POD_NAME_MAX - 10 - len(suffix)
+    return f"{build_name[:keep]}-{_fnv32a(build_name)}-{suffix}"
+
+
+def label_value(value: str) -> str:
+    """A label value holds at most 63 characters and must end alphanumeric."""
+    return value[:LABEL_VALUE_MAX].rstrip("-_.")
+
+
+# ---------------------------------------------------------------------------
+# The pod
+
+
+def _env(name: str, value: str) -> dict[str, str]:
+    return {"name": name, "value": value}
+
+
+def _build_json(pod_build: Build) -> str:
+    data = copy.deepcopy(dump(pod_build))
+    # Server bookkeeping the pod never reads; it only makes $BUILD longer.
+    data.get("metadata", {}).pop("managedFields", None)
+    return json.dumps(data, separators=(",", ":"))
+
+
+def _check(pod_build: Build) -> None:
+    """Fail now, with the reason the Build will show, rather than in the pod."""
+    spec = pod_build.spec
+    if spec.source.binary is not None:
+        raise BuildError(
+            StatusReason.CANNOT_CREATE_BUILD_POD_SPEC,
+            "binary builds (spec.source.binary) cannot run in the cluster yet; "
+            "use kbuild build locally",
+        )
+    # The same translation the pod will make: unresolved images, unimplemented
+    # fields and strategies are reported here as typed BuildErrors.
+    plan_from_spec(spec, metadata=pod_build.metadata)
+
+
+def _common_env(pod_build: Build, config: ControllerConfig) -> list[dict[str, str]]:
+    spec = pod_build.spec
+    env = [_env(BUILD_ENV, _build_json(pod_build)), _env("LANG", "C.utf8")]
+    # OpenShift's source variables, for people reading `kubectl describe pod`.
+    if spec.source.git is not None:
+        env += [_env("SOURCE_REPOSITORY", spec.source.git.uri)]
+        env += [_env("SOURCE_URI", spec.source.git.uri)]
+    if spec.source.context_dir:
+        env.append(_env("SOURCE_CONTEXT_DIR", spec.source.context_dir))
+    if spec.source.git is not None and spec.source.git.ref:
+        env.append(_env("SOURCE_REF", spec.source.git.ref))
+    env.append(_env(WORKSPACE_ENV, WORKSPACE_MOUNT))
+    if config.insecure_registries:
+        env.append(_env(INSECURE_REGISTRIES_ENV, ",".join(sorted(config.insecure_registries))))
+    # As OpenShift does, the strategy's proxy and log-level variables reach the
+    # build containers themselves (git and buildah honour them), others only the build.
+    strategy = spec.strategy.source_strategy or spec.strategy.docker_strategy
+    names = {e["name"] for e in env}
+    for var in strategy.env if strategy is not None else []:
+        trusted = var.name in ALLOWED_BUILD_ENV_NAMES and var.value_from is None
+        if trusted and var.name not in names:
+            env.append(_env(var.name, var.value))
+            names.add(var.name)
+    return env
+
+
+def _resources(build: Build) -> dict[str, Any]:
+    resources = build.spec.resources
+    out: dict[str, Any] = {}
+    if resources.limits:
+        out["limits"] = dict(resources.limits)
+    if resources.requests:
+        out["requests"] = dict(resources.requests)
+    return out
+
+
+def _container(
+    name: str,
+    step: str,
+    *,
+    config: ControllerConfig,
+    env: list[dict[str, str]],
+    mounts: list[dict[str, Any]],
+    resources: dict[str, Any],
+) -> dict[str, Any]:
+    container: dict[str, Any] = {
+        "name": name,
+        "image": config.build_pod_image,
+        "command": ["kbuild", "pipeline", step],
+        "env": env,
+        "securityContext": container_security_context(),
+        "volumeMounts": [{"name": WORKSPACE_VOLUME, "mountPath": WORKSPACE_MOUNT}, *mounts],
+        # The step writes JSON there (builder.pipeline.pod); the log is for people.
+        "terminationMessagePath": TERMINATION_LOG,
+        "terminationMessagePolicy": "File",
+    }
+    if resources:
+        container["resources"] = copy.deepcopy(resources)
+    return container
+
+
+def _secret_volume(volume: str, secret: str) -> dict[str, Any]:
+    return {"name": volume, "secret": {"secretName": secret, "defaultMode": SECRET_MODE}}
+
+
+def _mount(volume: str, path: str) -> dict[str, Any]:
+    return {"name": volume, "mountPath": path, "readOnly": True}
+
+
+def build_pod(build: Build, config: ControllerConfig, *, pod_build: Build) -> dict[str, Any]:
+    """The Pod manifest that runs ``build``.
+
+    ``pod_build`` is ``build`` with every image already resolved to a
+    DockerImage pull spec (strategy ``from``, ``output.to``); it is what the
+    pod receives in ``$BUILD``.  ``build`` gives the identity: name,
+    namespace and the uid the owner reference needs.
+
+    Raises BuildError (CannotCreateBuildPodSpec, InvalidImageReference, ...)
+    when ``pod_build`` cannot run, as OpenShift fails a pod spec.
+    """
+    _check(pod_build)
+    spec = pod_build.spec
+    name = build.metadata.name
+    docker = spec.strategy.docker_strategy is not None
+    main_name = DOCKER_BUILD_CONTAINER if docker else STI_BUILD_CONTAINER
+    env = _common_env(pod_build, config)
+    resources = _resources(pod_build)
+    volumes: list[dict[str, Any]] = [
+        {"name": WORKSPACE_VOLUME, "emptyDir": {}},
+        # Image layers are unpacked on a volume, not in the container's own
+        # overlayfs root, which cannot hold another overlay's upper directory.
+        {"name": STORAGE_VOLUME, "emptyDir": {}},
+    ]
+
+    fetch_env, fetch_mounts = list(env), []
+    if spec.source.source_secret is not None and spec.source.source_secret.name:
+        volumes.append(_secret_volume("source-secret", spec.source.source_secret.name))
+        fetch_mounts.append(_mount("source-secret", SOURCE_SECRET_MOUNT))
+        fetch_env.append(_env(SOURCE_SECRET_PATH_ENV, SOURCE_SECRET_MOUNT))
+
+    # prepare reads the builder image's config (pull secret) and, for an
+    # incremental build, the previous output image (push secret); build pulls
+    # and pushes.  So both get both.
+    registry_env, registry_mounts = list(env), []
+    strategy = spec.strategy.source_strategy or spec.strategy.docker_strategy
+    pull_secret = strategy.pull_secret if strategy is not None else None
+    if pull_secret is not None and pull_secret.name:
+        volumes.append(_secret_volume("pull-secret", pull_secret.name))
+        registry_mounts.append(_mount("pull-secret", PULL_SECRET_MOUNT))
+        registry_env.append(_env(PULL_SECRET_PATH_ENV, PULL_SECRET_MOUNT))
+    push_secret = spec.output.push_secret
+    if push_secret is not None and push_secret.name:
+        volumes.append(_secret_volume("push-secret", push_secret.name))
+        registry_mounts.append(_mount("push-secret", PUSH_SECRET_MOUNT))
+        registry_env.append(_env(PUSH_SECRET_PATH_ENV, PUSH_SECRET_MOUNT))
+
+    main_env = [*registry_env, _env("BUILDAH_ISOLATION", "chroot")]
+    storage_mount = {"name": STORAGE_VOLUME, "mountPath": STORAGE_MOUNT}
+    pod_spec: dict[str, Any] = {
+        "serviceAccountName": spec.service_account or config.default_service_account,
+        # The steps never call the API server: they report in termination messages.
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "restartPolicy": "Never",
+        "activeDeadlineSeconds": spec.completion_deadline_seconds
+        or DEFAULT_ACTIVE_DEADLINE_SECONDS,
+        "securityContext": pod_security_context(),
+        "initContainers": [
+            _container(
+                GIT_CLONE_CONTAINER,
+                "fetch",
+                config=config,
+                env=fetch_env,
+                mounts=fetch_mounts,
+                resources=resources,
+            ),
+            _container(
+                MANAGE_DOCKERFILE_CONTAINER,
+                "prepare",
+                config=config,
+                env=registry_env,
+                mounts=registry_mounts,
+                resources=resources,
+            ),
+        ],
+        "containers": [
+            _container(
+                main_name,
+                "build",
+                config=config,
+                env=main_env,
+                mounts=[*registry_mounts, storage_mount],
+                resources=resources,
+            )
+        ],
+        "volumes": volumes,
+    }
+    if spec.node_selector:
+        pod_spec["nodeSelector"] = dict(spec.node_selector)
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": build_pod_name(name),
+            "namespace": build.metadata.namespace,
+            "labels": {BUILD_LABEL: label_value(name)},
+            "annotations": {BUILD_ANNOTATION: name},
+            "ownerReferences": [
+                {
+                    "apiVersion": BUILD_API_VERSION,
+                    "kind": KIND_BUILD,
+                    "name": name,
+                    "uid": build.metadata.uid,
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+        },
+        "spec": pod_spec,
+    }
+
+
+__all__ = [
+    "BUILD_USER_GID",
+    "BUILD_USER_UID",
+    "DEFAULT_ACTIVE_DEADLINE_SECONDS",
+    "DOCKER_BUILD_CONTAINER",
+    "GIT_CLONE_CONTAINER",
+    "MANAGE_DOCKERFILE_CONTAINER",
+    "STI_BUILD_CONTAINER",
+    "build_pod",
+    "build_pod_name",
+    "container_security_context",
+    "label_value",
+    "pod_security_context",
+]

@@ -1,0 +1,313 @@
+"""The only code in kbuild that talks to the Kubernetes API server.
+
+Custom resources come and go as the pydantic models of ``builder.api``;
+everything else (pods, events, leases, secrets) as plain dicts.  Every API
+error is translated to ``builder.kube.errors`` so callers never see the
+client library's exception types.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import kubernetes as _kubernetes
+from kubernetes.client.exceptions import ApiException
+
+from builder.api import Build, BuildConfig, ImageStream, dump, parse_as
+from builder.kube.errors import Gone, KubeError, classify
+from builder.kube.resources import BUILD_CONFIGS, BUILDS, IMAGE_STREAMS, CustomResource
+
+# The client library's annotations are partial and in places wrong (a
+# streamed log is typed ``str``); we treat it as untyped and type our own edges.
+kubernetes: Any = _kubernetes
+
+M = TypeVar("M", Build, BuildConfig, ImageStream)
+T = TypeVar("T")
+
+# A watch is closed by the server after this long and re-opened by the
+# caller; short enough that a silently dead connection is noticed.
+WATCH_TIMEOUT_SECONDS = 300
+
+
+def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    try:
+        return fn(*args, **kwargs)
+    except ApiException as exc:
+        message = str(exc.body or exc.reason or "")
+        raise classify(int(exc.status or 0), message) from None
+
+
+@dataclass(frozen=True)
+class WatchEvent(Generic[T]):
+    type: str  # ADDED, MODIFIED, DELETED, BOOKMARK
+    # None for BOOKMARK, which only moves the resourceVersion forward.
+    object: T | None
+    resource_version: str
+
+
+def _watch(
+    list_fn: Callable[..., Any], resource_version: str, **kwargs: Any
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Stream raw watch events; a 410 (in either of its two shapes) raises Gone."""
+    watcher = kubernetes.watch.Watch()
+    try:
+        for event in watcher.stream(
+            list_fn,
+            resource_version=resource_version,
+            timeout_seconds=WATCH_TIMEOUT_SECONDS,
+            allow_watch_bookmarks=True,
+            **kwargs,
+        ):
+            kind = str(event.get("type", ""))
+            raw = event.get("raw_object") or event.get("object")
+            if kind == "ERROR":
+                code = int(raw.get("code", 0)) if isinstance(raw, dict) else 0
+                message = str(raw.get("message", "")) if isinstance(raw, dict) else str(raw)
+                raise classify(code, message) if code else KubeError(500, message)
+            if isinstance(raw, dict):
+                yield kind, raw
+    except ApiException as exc:
+        raise classify(int(exc.status or 0), str(exc.body or exc.reason or "")) from None
+    finally:
+        watcher.stop()
+
+
+class CustomResources(Generic[M]):
+    """Typed access to one custom resource kind."""
+
+    def __init__(self, api: Any, resource: CustomResource, model: type[M]) -> None:
+        self._api = api
+        self.resource = resource
+        self.model: type[M] = model
+
+    def _args(self) -> tuple[str, str]:
+        return self.resource.group, self.resource.version
+
+    def _parse(self, data: Any) -> M:
+        parsed: M = parse_as(self.model, data)
+        return parsed
+
+    def get(self, namespace: str, name: str) -> M:
+        group, version = self._args()
+        data = _call(
+            self._api.get_namespaced_custom_object,
+            group, version, namespace, self.resource.plural, name,
+        )  # fmt: skip
+        return self._parse(data)
+
+    def list(self, namespace: str | None = None, label_selector: str = "") -> tuple[list[M], str]:
+        group, version = self._args()
+        if namespace:
+            data = _call(
+                self._api.list_namespaced_custom_object,
+                group, version, namespace, self.resource.plural, label_selector=label_selector,
+            )  # fmt: skip
+        else:
+            data = _call(
+                self._api.list_cluster_custom_object,
+                group, version, self.resource.plural, label_selector=label_selector,
+            )  # fmt: skip
+        items = [self._parse(item) for item in data.get("items", [])]
+        return items, str(data.get("metadata", {}).get("resourceVersion", ""))
+
+    def _body(self, obj: M) -> dict[str, Any]:
+        body = dump(obj)
+        body["apiVersion"] = self.resource.api_version
+        body["kind"] = self.resource.kind
+        return body
+
+    def create(self, obj: M) -> M:
+        group, version = self._args()
+        data = _call(
+            self._api.create_namespaced_custom_object,
+            group, version, obj.metadata.namespace, self.resource.plural, self._body(obj),
+        )  # fmt: skip
+        return self._parse(data)
+
+    def replace(self, obj: M) -> M:
+        """Update spec and metadata; fails with Conflict if the object changed."""
+        group, version = self._args()
+        data = _call(
+            self._api.replace_namespaced_custom_object,
+            group, version, obj.metadata.namespace, self.resource.plural,
+            obj.metadata.name, self._body(obj),
+        )  # fmt: skip
+        return self._parse(data)
+
+    def replace_status(self, obj: M) -> M:
+        """Update status only (the status subresource); Conflict if it changed."""
+        group, version = self._args()
+        data = _call(
+            self._api.replace_namespaced_custom_object_status,
+            group, version, obj.metadata.namespace, self.resource.plural,
+            obj.metadata.name, self._body(obj),
+        )  # fmt: skip
+        return self._parse(data)
+
+    def patch_metadata(self, namespace: str, name: str, metadata: dict[str, Any]) -> M:
+        group, version = self._args()
+        data = _call(
+            self._api.patch_namespaced_custom_object,
+            group, version, namespace, self.resource.plural, name, {"metadata": metadata},
+        )  # fmt: skip
+        return self._parse(data)
+
+    def delete(self, namespace: str, name: str) -> None:
+        group, version = self._args()
+        _call(
+            self._api.delete_namespaced_custom_object,
+            group, version, namespace, self.resource.plural, name,
+        )  # fmt: skip
+
+    def watch(self, namespace: str | None, resource_version: str) -> Iterator[WatchEvent[M]]:
+        group, version = self._args()
+        if namespace:
+            raw = _watch(
+                self._api.list_namespaced_custom_object, resource_version,
+                group=group, version=version, namespace=namespace, plural=self.resource.plural,
+            )  # fmt: skip
+        else:
+            raw = _watch(
+                self._api.list_cluster_custom_object, resource_version,
+                group=group, version=version, plural=self.resource.plural,
+            )  # fmt: skip
+        for kind, data in raw:
+            rv = str(data.get("metadata", {}).get("resourceVersion", ""))
+            if kind == "BOOKMARK":
+                yield WatchEvent(kind, None, rv)
+                continue
+            yield WatchEvent(kind, self._parse(data), rv)
+
+
+class Kube:
+    """One connection to one API server."""
+
+    def __init__(self, api_client: Any) -> None:
+        self.api_client = api_client
+        custom = kubernetes.client.CustomObjectsApi(api_client)
+        self.core = kubernetes.client.CoreV1Api(api_client)
+        self.coordination = kubernetes.client.CoordinationV1Api(api_client)
+        self.build_configs: CustomResources[BuildConfig] = CustomResources(
+            custom, BUILD_CONFIGS, BuildConfig
+        )
+        self.builds: CustomResources[Build] = CustomResources(custom, BUILDS, Build)
+        self.image_streams: CustomResources[ImageStream] = CustomResources(
+            custom, IMAGE_STREAMS, ImageStream
+        )
+
+    @classmethod
+    def connect(cls, kubeconfig: str | None = None, context: str | None = None) -> Kube:
+        """In-cluster when running in a pod, else ``kubeconfig`` / ``$KUBECONFIG``."""
+        configuration = kubernetes.client.Configuration()
+        if (
+            kubeconfig is None
+            and os.environ.get("KUBERNETES_SERVICE_HOST")
+            and not os.environ.get("KUBECONFIG")
+        ):
+            kubernetes.config.load_incluster_config(client_configuration=configuration)
+        else:
+            kubernetes.config.load_kube_config(
+                config_file=kubeconfig, context=context, client_configuration=configuration
+            )
+        return cls(kubernetes.client.ApiClient(configuration))
+
+    # -- pods -----------------------------------------------------------------
+
+    def create_pod(self, namespace: str, pod: dict[str, Any]) -> dict[str, Any]:
+        return self._dict(_call(self.core.create_namespaced_pod, namespace, pod))
+
+    def get_pod(self, namespace: str, name: str) -> dict[str, Any]:
+        return self._dict(_call(self.core.read_namespaced_pod, name, namespace))
+
+    def delete_pod(self, namespace: str, name: str, grace_seconds: int | None = None) -> None:
+        body = kubernetes.client.V1DeleteOptions(grace_period_seconds=grace_seconds)
+        _call(self.core.delete_namespaced_pod, name, namespace, body=body)
+
+    def list_pods(
+        self, namespace: str | None, label_selector: str
+    ) -> tuple[list[dict[str, Any]], str]:
+        if namespace:
+            result = _call(self.core.list_namespaced_pod, namespace, label_selector=label_selector)
+        else:
+            result = _call(self.core.list_pod_for_all_namespaces, label_selector=label_selector)
+        data = self._dict(result)
+        return list(data.get("items", [])), str(data.get("metadata", {}).get("resourceVersion", ""))
+
+    def watch_pods(
+        self, namespace: str | None, label_selector: str, resource_version: str
+    ) -> Iterator[WatchEvent[dict[str, Any]]]:
+        if namespace:
+            raw = _watch(
+                self.core.list_namespaced_pod, resource_version,
+                namespace=namespace, label_selector=label_selector,
+            )  # fmt: skip
+        else:
+            raw = _watch(
+                self.core.list_pod_for_all_namespaces, resource_version,
+                label_selector=label_selector,
+            )  # fmt: skip
+        for kind, data in raw:
+            rv = str(data.get("metadata", {}).get("resourceVersion", ""))
+            yield WatchEvent(kind, None if kind == "BOOKMARK" else data, rv)
+
+    def pod_log(
+        self, namespace: str, name: str, container: str, *, follow: bool = False
+    ) -> Iterator[str]:
+        """Log lines of one container; with ``follow`` until the container ends."""
+        if not follow:
+            text = _call(self.core.read_namespaced_pod_log, name, namespace, container=container)
+            yield from str(text).splitlines()
+            return
+        response: Any = _call(
+            self.core.read_namespaced_pod_log,
+            name, namespace, container=container, follow=True, _preload_content=False,
+        )  # fmt: skip
+        try:
+            buffer = b""
+            for chunk in response.stream(4096):
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    yield line.decode(errors="replace")
+            if buffer:
+                yield buffer.decode(errors="replace")
+        finally:
+            response.release_conn()
+
+    # -- secrets and events --------------------------------------------------
+
+    def get_secret(self, namespace: str, name: str) -> dict[str, Any]:
+        return self._dict(_call(self.core.read_namespaced_secret, name, namespace))
+
+    def create_event(self, namespace: str, event: dict[str, Any]) -> None:
+        _call(self.core.create_namespaced_event, namespace, event)
+
+    def list_events(self, namespace: str, field_selector: str) -> list[dict[str, Any]]:
+        data = self._dict(
+            _call(self.core.list_namespaced_event, namespace, field_selector=field_selector)
+        )
+        return list(data.get("items", []))
+
+    # -- leases ---------------------------------------------------------------
+
+    def get_lease(self, namespace: str, name: str) -> dict[str, Any]:
+        return self._dict(_call(self.coordination.read_namespaced_lease, name, namespace))
+
+    def create_lease(self, namespace: str, lease: dict[str, Any]) -> dict[str, Any]:
+        return self._dict(_call(self.coordination.create_namespaced_lease, namespace, lease))
+
+    def replace_lease(self, namespace: str, name: str, lease: dict[str, Any]) -> dict[str, Any]:
+        return self._dict(_call(self.coordination.replace_namespaced_lease, name, namespace, lease))
+
+    def _dict(self, obj: Any) -> dict[str, Any]:
+        """Client models to JSON-shaped dicts (camelCase keys, RFC3339 times)."""
+        if isinstance(obj, dict):
+            return obj
+        data = self.api_client.sanitize_for_serialization(obj)
+        return data if isinstance(data, dict) else {}
+
+
+__all__ = ["CustomResources", "Gone", "Kube", "WatchEvent"]

@@ -1,0 +1,558 @@
+"""The build pod's runner: one pipeline step per container, reported in its termination message.
+
+The pod has three containers (``git-clone`` and ``manage-dockerfile`` init
+containers, then ``sti-build`` or ``docker-build``), each running ``kbuild
+pipeline <step>``.  A step reads the Build from the ``BUILD`` environment
+variable (as OpenShift's builder does), runs the same step function the local
+build runs, streams its log to stdout (``kbuild logs``) and writes one JSON
+object to its termination message file.  The controller reads the pod, never
+the logs, to decide the Build's phase (``builder.controller.podstatus``), so
+everything it needs is in that message:
+
+success of the main step::
+
+    {"digest": "sha256:...", "image": "<registry>/<repo>@sha256:...",
+     "stages": [...], "revision": {...}}
+
+any failure (and a non-zero exit)::
+
+    {"reason": "<StatusReason>", "message": "<OpenShift's sentence>",
+     "detail": "<one line>", "logSnippet": "<last log lines>", "stages": [...],
+     "revision": {...}}
+
+``stages`` is OpenShift's ``status.stages`` (name, startTime,
+durationMilliseconds, steps); each step adds to what earlier containers left
+in the workspace, so the last message has them all.  ``revision`` is
+OpenShift's ``spec.revision`` for the fetched commit, once known.  The kubelet
+keeps at most 4096 bytes of a message, so ``encode`` trims to fit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import tempfile
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+
+from builder.api import STATUS_MESSAGES, BuildError, StatusReason
+from builder.buildah import Buildah, BuildahConfig, LogFn
+from builder.pipeline.from_build import plan_from_spec
+from builder.pipeline.plan import BuildPlan
+from builder.pipeline.stages import StageInfo, StageRecorder, StepInfo
+from builder.pipeline.steps import Prepared, build_and_push, fetch, load_source_info, prepare
+from builder.pipeline.workspace import Workspace
+from builder.registry import CredentialStore, ImageReference, RegistryClient
+from builder.source import SourceInfo
+
+# --------------------------------------------------------------------------- the pod's contract
+
+STEPS = ("fetch", "prepare", "build")
+
+# OpenShift's names where OpenShift has one (its builder image reads the same).
+BUILD_ENV = "BUILD"
+SOURCE_SECRET_PATH_ENV = "SOURCE_SECRET_PATH"  # noqa: S105 - a variable name
+PULL_SECRET_PATH_ENV = "PULL_DOCKERCFG_PATH"  # noqa: S105
+PUSH_SECRET_PATH_ENV = "PUSH_DOCKERCFG_PATH"  # noqa: S105
+SOURCE_SECRET_MOUNT = "/var/run/secrets/openshift.io/source"  # noqa: S105 - a path
+PULL_SECRET_MOUNT = "/var/run/secrets/openshift.io/pull"  # noqa: S105
+PUSH_SECRET_MOUNT = "/var/run/secrets/openshift.io/push"  # noqa: S105
+# kbuild's own: where the containers share their work, and which registries
+# speak plain HTTP (the same variable ``kbuild build`` reads).
+WORKSPACE_ENV = "KBUILD_WORKSPACE"
+WORKSPACE_MOUNT = "/workspace"
+INSECURE_REGISTRIES_ENV = "KBUILD_INSECURE_REGISTRIES"
+TERMINATION_LOG_ENV = "KBUILD_TERMINATION_LOG"
+TERMINATION_LOG = "/dev/termination-log"
+
+# The kubelet truncates a container's termination message to 4 KiB.
+MAX_MESSAGE_BYTES = 4096
+SNIPPET_LINES = 10
+# OpenShift shortens long snippet lines to 58 + "..." + 59 characters.
+SNIPPET_LINE_MAX = 120
+DETAIL_MAX = 400
+
+STAGES_FILE = "stages.json"
+
+
+# --------------------------------------------------------------------------- the message
+
+
+@dataclass(frozen=True)
+class TerminationMessage:
+    """What one build container reports; empty ``reason`` means it succeeded."""
+
+    reason: str = ""
+    message: str = ""
+    detail: str = ""
+    log_snippet: str = ""
+    digest: str = ""
+    image: str = ""
+    stages: tuple[dict[str, Any], ...] = ()
+    revision: dict[str, Any] | None = None
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.reason)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.failed:
+            out |= {
+                "reason": self.reason,
+                "message": self.message,
+                "detail": self.detail,
+                "logSnippet": self.log_snippet,
+            }
+        else:
+            out |= {"digest": self.digest, "image": self.image}
+        out["stages"] = list(self.stages)
+        if self.revision is not None:
+            out["revision"] = self.revision
+        return out
+
+    def encode(self) -> str:
+        """JSON of at most MAX_MESSAGE_BYTES: the snippet, then steps, then stages give way."""
+        candidates = [self]
+        snippet = self.log_snippet.split("\n") if self.log_snippet else []
+        while snippet:
+            snippet = snippet[1:]
+            candidates.append(replace(self, log_snippet="\n".join(snippet)))
+        bare = candidates[-1]
+        candidates.append(replace(bare, detail=_shorten(bare.detail, 120)))
+        no_steps = tuple({k: v for k, v in s.items() if k != "steps"} for s in self.stages)
+        candidates.append(replace(candidates[-1], stages=no_steps))
+        candidates.append(replace(candidates[-1], stages=(), revision=None))
+        for candidate in candidates:
+            text = json.dumps(candidate.to_json(), separators=(",", ":"))
+            if len(text.encode()) <= MAX_MESSAGE_BYTES:
+                return text
+        return json.dumps({"reason": self.reason or "", "stages": []})[:MAX_MESSAGE_BYTES]
+
+    @classmethod
+    def parse(cls, text: str | None) -> TerminationMessage | None:
+        """The message a container wrote, or None if it wrote none we understand."""
+        if not text:
+            return None
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        stages = data.get("stages")
+        revision = data.get("revision")
+        return cls(
+            reason=_text(data.get("reason")),
+            message=_text(data.get("message")),
+            detail=_text(data.get("detail")),
+            log_snippet=_text(data.get("logSnippet")),
+            digest=_text(data.get("digest")),
+            image=_text(data.get("image")),
+            stages=tuple(s for s in stages if isinstance(s, dict))
+            if isinstance(stages, list)
+            else (),
+            revision=revision if isinstance(revision, dict) else None,
+        )
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _shorten(line: str, limit: int) -> str:
+    if len(line) <= limit:
+        return line
+    head = (limit - 3) // 2
+    return line[:head] + "..." + line[len(line) - (limit - 3 - head) :]
+
+
+def snippet(lines: list[str]) -> str:
+    """The last SNIPPET_LINES non-empty lines, long ones shortened as OpenShift does."""
+    kept = [line.rstrip() for line in lines if line.strip()][-SNIPPET_LINES:]
+    return "\n".join(_shorten(line, SNIPPET_LINE_MAX) for line in kept)
+
+
+# --------------------------------------------------------------------------- stages and revision
+
+
+def stages_json(stages: list[StageInfo]) -> list[dict[str, Any]]:
+    """Stages in OpenShift's ``status.stages`` shape."""
+    return [
+        {
+            "name": s.name,
+            "startTime": s.start_time,
+            "durationMilliseconds": s.duration_milliseconds,
+            "steps": [
+                {
+                    "name": step.name,
+                    "startTime": step.start_time,
+                    "durationMilliseconds": step.duration_milliseconds,
+                }
+                for step in s.steps
+            ],
+        }
+        for s in stages
+    ]
+
+
+def _stages_from_json(data: object) -> list[StageInfo]:
+    stages: list[StageInfo] = []
+    if not isinstance(data, list):
+        return stages
+    for item in data:
+        if not isinstance(item, dict):
+            continue
+        steps = [
+            StepInfo(
+                _text(step.get("name")),
+                _text(step.get("startTime")),
+                int(step.get("durationMilliseconds") or 0),
+            )
+            for step in item.get("steps") or []
+            if isinstance(step, dict)
+        ]
+        stages.append(
+            StageInfo(
+                _text(item.get("name")),
+                _text(item.get("startTime")),
+                int(item.get("durationMilliseconds") or 0),
+                steps,
+            )
+        )
+    return stages
+
+
+def load_stages(ws: Workspace) -> list[StageInfo]:
+    """What earlier containers recorded; nothing if they left no (readable) record."""
+    try:
+        return _stages_from_json(json.loads((ws.root / STAGES_FILE).read_text()))
+    except (OSError, ValueError):
+        return []
+
+
+def save_stages(ws: Workspace, stages: list[StageInfo]) -> None:
+    """Record the stages for the next container; a workspace that is not there is not made."""
+    if ws.root.is_dir():
+        (ws.root / STAGES_FILE).write_text(json.dumps(stages_json(stages)))
+
+
+def revision_json(info: SourceInfo) -> dict[str, Any] | None:
+    """OpenShift's ``SourceRevision`` for the fetched commit (what its builder reports)."""
+    if not info.commit_id:
+        return None
+    return {
+        "type": "Git",
+        "git": {
+            "commit": info.commit_id,
+            "author": {"name": info.author_name, "email": info.author_email},
+            "committer": {"name": info.committer_name, "email": info.committer_email},
+            "message": info.message,
+        },
+    }
+
+
+def _revision(ws: Workspace) -> dict[str, Any] | None:
+    if not ws.source_info.is_file():
+        return None
+    try:
+        return revision_json(load_source_info(ws))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+# --------------------------------------------------------------------------- the log
+
+
+class StepLog:
+    """Streams the step's log to stdout for ``kbuild logs`` and keeps its tail for the snippet."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.tail: deque[str] = deque(maxlen=4 * SNIPPET_LINES)
+
+    def __call__(self, line: str) -> None:
+        for part in line.splitlines() or [""]:
+            self.tail.append(part)
+            print(part, file=self.out, flush=True)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class PodInputs:
+    """The Build's plan and what the pod mounted for it."""
+
+    plan: BuildPlan
+    pull_secret_dir: Path | None = None
+    push_secret_dir: Path | None = None
+    # chroot: the pod may not create the namespaces an OCI runtime needs
+    # (docs/build-pod.md); the image sets BUILDAH_ISOLATION the same way.
+    isolation: str = "chroot"
+    scratch: list[Path] = field(default_factory=list)
+
+    def registry_client(self) -> RegistryClient:
+        """Registry access as buildah will have it: the pull secret, then the push secret.
+
+        The push secret matters to ``prepare`` too: an incremental build reads
+        the previous image from the output repository.
+        """
+        stores = [
+            CredentialStore.from_secret_dir(d)
+            for d in (self.pull_secret_dir, self.push_secret_dir)
+            if d is not None
+        ]
+        return RegistryClient(
+            credentials=CredentialStore.merge(stores), insecure=set(self.plan.insecure_registries)
+        )
+
+
+def _secret_dir(env: Mapping[str, str], name: str) -> Path | None:
+    value = env.get(name, "")
+    return Path(value) if value else None
+
+
+def _authfile(directory: Path | None, scratch: list[Path]) -> str | None:
+    """A file buildah's ``--authfile`` reads, from a mounted registry secret.
+
+    A ``kubernetes.io/dockerconfigjson`` secret is used as it is; the legacy
+    ``.dockercfg`` form (a bare map of registries) is wrapped in ``auths``
+    first, since buildah reads only the newer form from an authfile.
+    """
+    if directory is None:
+        return None
+    config = directory / ".dockerconfigjson"
+    if config.is_file():
+        return str(config)
+    legacy = directory / ".dockercfg"
+    if not legacy.is_file():
+        raise BuildError(
+            StatusReason.GENERIC_BUILD_FAILED,
+            f"the registry secret mounted at {directory} has no .dockerconfigjson or .dockercfg",
+        )
+    try:
+        auths = json.loads(legacy.read_text())
+    except ValueError as err:
+        raise BuildError(
+            StatusReason.GENERIC_BUILD_FAILED, f"{legacy} is not valid JSON: {err}"
+        ) from err
+    fd, name = tempfile.mkstemp(prefix="kbuild-auth-", suffix=".json")
+    with os.fdopen(fd, "w") as handle:
+        json.dump({"auths": auths}, handle)
+    scratch.append(Path(name))
+    return name
+
+
+def inputs_from_environment(env: Mapping[str, str]) -> PodInputs:
+    """Parse ``BUILD`` and turn it into a plan; its images are already DockerImage refs."""
+    # Loaded here: the models cost start-up time that only this path needs.
+    from builder.api import Build, ManifestError, parse_as  # noqa: PLC0415
+
+    raw = env.get(BUILD_ENV, "")
+    if not raw:
+        raise BuildError(
+            StatusReason.GENERIC_BUILD_FAILED,
+            f"no {BUILD_ENV} in the environment: `kbuild pipeline` runs inside a build pod",
+        )
+    try:
+        build = parse_as(Build, json.loads(raw))
+    except ValueError as err:
+        problems = "; ".join(err.problems) if isinstance(err, ManifestError) else str(err)
+        raise BuildError(
+            StatusReason.CANNOT_CREATE_BUILD_POD_SPEC, f"the {BUILD_ENV} variable: {problems}"
+        ) from err
+    scratch: list[Path] = []
+    pull = _secret_dir(env, PULL_SECRET_PATH_ENV)
+    push = _secret_dir(env, PUSH_SECRET_PATH_ENV)
+    insecure = frozenset(h for h in env.get(INSECURE_REGISTRIES_ENV, "").split(",") if h)
+    plan = plan_from_spec(
+        build.spec,
+        metadata=build.metadata,
+        source_secret_dir=_secret_dir(env, SOURCE_SECRET_PATH_ENV),
+        insecure_registries=insecure,
+        pull_authfile=_authfile(pull, scratch),
+        push_authfile=_authfile(push, scratch),
+    )
+    return PodInputs(plan, pull, push, env.get("BUILDAH_ISOLATION") or "chroot", scratch)
+
+
+# --------------------------------------------------------------------------- the steps
+
+
+@dataclass(frozen=True)
+class StepResult:
+    digest: str = ""
+    image: str = ""
+
+
+StepFn = Callable[[PodInputs, Workspace, LogFn, StageRecorder], StepResult]
+
+
+def _fetch_step(inputs: PodInputs, ws: Workspace, log: LogFn, stages: StageRecorder) -> StepResult:
+    fetch(inputs.plan, ws, log, stages)
+    return StepResult()
+
+
+def _prepare_step(
+    inputs: PodInputs, ws: Workspace, log: LogFn, stages: StageRecorder
+) -> StepResult:
+    with inputs.registry_client() as registry:
+        prepare(
+            inputs.plan,
+            ws=ws,
+            info=load_source_info(ws),
+            registry=registry,
+            log=log,
+            stages=stages,
+        )
+    return StepResult()
+
+
+def _build_step(inputs: PodInputs, ws: Workspace, log: LogFn, stages: StageRecorder) -> StepResult:
+    config = BuildahConfig(isolation=inputs.isolation)
+    output = build_and_push(inputs.plan, Prepared.load(ws), Buildah(config, log=log), log, stages)
+    if not output.digest:
+        return StepResult()
+    # The digest form alone, as OpenShift records pushed images: the tag may move.
+    pinned = ImageReference.parse(output.reference).without_tag()
+    return StepResult(digest=output.digest, image=str(pinned))
+
+
+STEP_FUNCTIONS: dict[str, StepFn] = {
+    "fetch": _fetch_step,
+    "prepare": _prepare_step,
+    "build": _build_step,
+}
+
+
+class StepTerminated(Exception):  # noqa: N818 - named for what happened, like BuildError
+    """SIGTERM: the pod is being deleted (cancelled) or ran past its deadline."""
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """Turn SIGTERM into an exception, so buildah is stopped and a message is still written."""
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        raise StepTerminated("the step was stopped by SIGTERM (build cancelled or deadline hit)")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (tests): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else ""
+    return f"{type(exc).__name__}: {first}".rstrip(": ")
+
+
+def run_step(
+    step: str,
+    *,
+    environ: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+) -> int:
+    """Run one step as a build container does; the exit status for the container."""
+    env = os.environ if environ is None else environ
+    log = StepLog(out if out is not None else sys.stdout)
+    ws = Workspace(Path(env.get(WORKSPACE_ENV) or WORKSPACE_MOUNT))
+    termination = Path(env.get(TERMINATION_LOG_ENV) or TERMINATION_LOG)
+    recorder = StageRecorder(stages=load_stages(ws))
+    inputs: PodInputs | None = None
+    failure: tuple[StatusReason, str] | None = None
+    result = StepResult()
+    try:
+        with _sigterm_raises():
+            run = STEP_FUNCTIONS.get(step)
+            if run is None:
+                raise BuildError(
+                    StatusReason.GENERIC_BUILD_FAILED,
+                    f"unknown pipeline step {step!r}; expected one of {', '.join(STEPS)}",
+                )
+            inputs = inputs_from_environment(env)
+            result = run(inputs, ws, log, recorder)
+    except BuildError as err:
+        failure = (err.reason, err.detail)
+    except StepTerminated as exc:
+        failure = (StatusReason.GENERIC_BUILD_FAILED, str(exc))
+    except Exception as exc:  # a bug, but the Build must still say why
+        for line in traceback.format_exc().splitlines():
+            log(line)
+        failure = (StatusReason.GENERIC_BUILD_FAILED, _one_line(exc))
+    finally:
+        for path in inputs.scratch if inputs is not None else []:
+            path.unlink(missing_ok=True)
+    try:
+        save_stages(ws, recorder.stages)
+    except OSError as err:
+        log(f"warning: could not record the build stages in {ws.root}: {err}")
+    stages = tuple(stages_json(recorder.stages))
+    revision = _revision(ws)
+    if failure is None:
+        message = TerminationMessage(
+            digest=result.digest, image=result.image, stages=stages, revision=revision
+        )
+    else:
+        reason, detail = failure
+        detail = _shorten(" ".join(detail.split()), DETAIL_MAX)
+        log(f"error: {reason.value}: {detail}")
+        message = TerminationMessage(
+            reason=reason.value,
+            message=STATUS_MESSAGES[reason],
+            detail=detail,
+            log_snippet=snippet(list(log.tail)),
+            stages=stages,
+            revision=revision,
+        )
+    # In a pod the kubelet provides the file; elsewhere (a mistaken run on a
+    # host) only an explicitly named one is written, never a new /dev entry.
+    if termination.exists() or env.get(TERMINATION_LOG_ENV):
+        try:
+            termination.write_text(message.encode())
+        except OSError as err:
+            log(f"warning: could not write the termination message to {termination}: {err}")
+    return 0 if failure is None else 1
+
+
+__all__ = [
+    "BUILD_ENV",
+    "INSECURE_REGISTRIES_ENV",
+    "MAX_MESSAGE_BYTES",
+    "PULL_SECRET_MOUNT",
+    "PULL_SECRET_PATH_ENV",
+    "PUSH_SECRET_MOUNT",
+    "PUSH_SECRET_PATH_ENV",
+    "SOURCE_SECRET_MOUNT",
+    "SOURCE_SECRET_PATH_ENV",
+    "STEPS",
+    "TERMINATION_LOG",
+    "TERMINATION_LOG_ENV",
+    "WORKSPACE_ENV",
+    "WORKSPACE_MOUNT",
+    "PodInputs",
+    "StepLog",
+    "TerminationMessage",
+    "inputs_from_environment",
+    "load_stages",
+    "revision_json",
+    "run_step",
+    "save_stages",
+    "snippet",
+    "stages_json",
+]

@@ -1,0 +1,342 @@
+"""build_pod() on a real cluster: the pod builds, pushes and reports what it pushed.
+
+No controller is involved: the test creates the pod build_pod() describes for
+a Build, waits for it like the Build reconciler would, and reads it back
+through interpret_pod().  The sources come from a ``git daemon`` on this
+machine, bound to the address the pods reach it on (the node address of the
+local cluster, where its registry lives too); pods cannot see host files.
+
+The Builds themselves are not created (no CRDs or controller are needed), so
+the pods are created without their owner reference: the garbage collector
+deletes a pod whose owner does not exist.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from builder.api import Build, BuildPhase, parse_as
+from builder.controller.buildpod import build_pod
+from builder.controller.config import ControllerConfig
+from builder.controller.podstatus import PodOutcome, interpret_pod
+from builder.pipeline.pod import TerminationMessage
+from tests.cluster.conftest import REPO_ROOT, Cluster, Kubectl
+
+pytestmark = pytest.mark.cluster
+
+RUN_ID = secrets.token_hex(4)
+# vfs storage copies every layer; on a 2-core machine a build takes minutes.
+BUILD_TIMEOUT_S = 20 * 60
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=Test", "-c", "user.email=test@example.com",
+         *args],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+
+
+def _example_repo(root: Path, example: str, name: str) -> Path:
+    repo = root / name
+    shutil.copytree(REPO_ROOT / "examples" / example, repo)
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", f"{example} sample")
+    return repo
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class GitServer:
+    base: Path
+    url: str  # git://host:port
+
+    def uri(self, name: str) -> str:
+        return f"{self.url}/{name}"
+
+
+@pytest.fixture(scope="module")
+def git_server(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitServer]:
+    """``git daemon`` on the address pods reach this machine on."""
+    host = os.environ.get("KBUILD_TEST_GIT_HOST", "")
+    if not host:
+        if not cluster.local:
+            pytest.skip("set KBUILD_TEST_GIT_HOST to an address of this machine the pods reach")
+        host = cluster.registry.rpartition(":")[0]
+    base = tmp_path_factory.mktemp("git-served")
+    port = _free_port(host)
+    daemon = subprocess.Popen(
+        ["git", "daemon", "--reuseaddr", "--export-all", f"--base-path={base}",
+         f"--listen={host}", f"--port={port}", "--informative-errors", str(base)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex((host, port)) == 0:
+                    break
+            if daemon.poll() is not None or time.monotonic() > deadline:
+                err = daemon.stderr.read().decode() if daemon.stderr else ""
+                pytest.fail(f"git daemon did not start on {host}:{port}: {err}")
+            time.sleep(0.2)
+        yield GitServer(base, f"git://{host}:{port}")
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def images(push_registry: str) -> dict[str, str]:
+    """base, s2i-python and the build pod image in the registry, built if out of date.
+
+    The build pod image holds this checkout's kbuild package, so the pod runs
+    the code under test.
+    """
+    done = subprocess.run(
+        ["bash", str(REPO_ROOT / "images" / "build.sh"), "--registry", push_registry,
+         "--tls-verify=false", "base", "s2i-python", "buildpod"],
+        capture_output=True, text=True, check=False, timeout=40 * 60,
+    )  # fmt: skip
+    if done.returncode != 0:
+        pytest.fail(f"images/build.sh failed:\n{done.stderr[-4000:]}")
+    return {
+        "base": "kbuild/base:bookworm",
+        "s2i-python": "kbuild/s2i-python:3.11",
+        "buildpod": "kbuild/buildpod:latest",
+    }
+
+
+@pytest.fixture(scope="module")
+def namespace(kubectl: Kubectl) -> Iterator[str]:
+    name = f"kbuild-buildpod-{RUN_ID}"
+    kubectl("create", "namespace", name)
+    deadline = time.monotonic() + 60
+    while kubectl("-n", name, "get", "serviceaccount", "default", check=False).returncode != 0:
+        assert time.monotonic() < deadline, "no default ServiceAccount after 60s"
+        time.sleep(1)
+    yield name
+    if os.environ.get("KBUILD_TEST_KEEP_NAMESPACE") != "1":
+        kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+def _manifest_digest(push_registry: str, reference: str) -> str:
+    """The digest the registry serves for ``reference`` (registry/repository:tag)."""
+    repository, _, tag = reference.partition("/")[2].rpartition(":")
+    request = urllib.request.Request(
+        f"http://{push_registry}/v2/{repository}/manifests/{tag}",
+        method="HEAD",
+        headers={
+            "Accept": "application/vnd.oci.image.manifest.v1+json, "
+            "application/vnd.docker.distribution.manifest.v2+json"
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return str(response.headers["Docker-Content-Digest"])
+
+
+def _build(name: str, namespace: str, spec: dict[str, Any]) -> Build:
+    return parse_as(
+        Build,
+        {
+            "apiVersion": "build.openshift.io/v1",
+            "kind": "Build",
+            "metadata": {"name": name, "namespace": namespace, "uid": f"uid-{name}"},
+            "spec": spec,
+        },
+    )
+
+
+@dataclass
+class Started:
+    build: Build
+    pod_name: str
+    output: str
+    created: float
+
+
+@dataclass
+class Finished:
+    output: str
+    pod: dict[str, Any]
+    outcome: PodOutcome
+    seconds: float
+    logs: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def builds(
+    kubectl: Kubectl,
+    namespace: str,
+    registry: str,
+    images: dict[str, str],
+    git_server: GitServer,
+) -> dict[str, Finished]:
+    """Three build pods, created together, followed to the end."""
+    _example_repo(git_server.base, "python-hello", "python-hello")
+    broken = _example_repo(git_server.base, "python-hello", "broken-assemble")
+    scripts = broken / ".s2i" / "bin"
+    scripts.mkdir(parents=True)
+    (scripts / "assemble").write_text(
+        "#!/bin/sh\necho 'assembling in the cluster... and failing on purpose'\nexit 7\n"
+    )
+    (scripts / "assemble").chmod(0o755)
+    _git(broken, "add", "-A")
+    _git(broken, "commit", "-qm", "a failing assemble")
+    _example_repo(git_server.base, "docker-multistage", "multistage")
+
+    builder = {"kind": "DockerImage", "name": f"{registry}/{images['s2i-python']}"}
+    base = f"{registry}/{images['base']}"
+    out = f"{registry}/kbuild-buildpod-test"
+    specs = {
+        "s2i": {
+            "source": {"git": {"uri": git_server.uri("python-hello"), "ref": "main"}},
+            "strategy": {"sourceStrategy": {"from": builder}},
+            "output": {"to": {"kind": "DockerImage", "name": f"{out}/hello:{RUN_ID}"}},
+        },
+        "docker": {
+            "source": {"git": {"uri": git_server.uri("multistage")}},
+            "strategy": {
+                "dockerStrategy": {
+                    "from": {"kind": "DockerImage", "name": base},
+                    "buildArgs": [
+                        {"name": "BASE", "value": base},
+                        {"name": "VERSION", "value": RUN_ID},
+                    ],
+                }
+            },
+            "output": {"to": {"kind": "DockerImage", "name": f"{out}/multistage:{RUN_ID}"}},
+        },
+        "broken": {
+            "source": {"git": {"uri": git_server.uri("broken-assemble"), "ref": "main"}},
+            "strategy": {"sourceStrategy": {"from": builder}},
+            "output": {"to": {"kind": "DockerImage", "name": f"{out}/broken:{RUN_ID}"}},
+            "completionDeadlineSeconds": BUILD_TIMEOUT_S,
+        },
+    }
+    config = ControllerConfig(
+        registry=registry,
+        build_pod_image=f"{registry}/{images['buildpod']}",
+        insecure_registries=frozenset({registry}),
+    )
+    started: dict[str, Started] = {}
+    for key, spec in specs.items():
+        build = _build(f"{key}-1", namespace, spec)
+        pod = build_pod(build, config, pod_build=build)
+        assert pod["metadata"]["ownerReferences"][0]["uid"] == f"uid-{key}-1"
+        applied = copy.deepcopy(pod)
+        del applied["metadata"]["ownerReferences"]
+        kubectl("-n", namespace, "create", "-f", "-", stdin=json.dumps(applied))
+        output = spec["output"]["to"]["name"]  # type: ignore[index]
+        started[key] = Started(build, pod["metadata"]["name"], output, time.monotonic())
+
+    finished: dict[str, Finished] = {}
+    pending = dict(started)
+    deadline = time.monotonic() + BUILD_TIMEOUT_S
+    while pending:
+        for key, run in list(pending.items()):
+            pod = kubectl.json("-n", namespace, "get", "pod", run.pod_name)
+            outcome = interpret_pod(pod)
+            if outcome.terminal:
+                logs = {
+                    c: kubectl("-n", namespace, "logs", run.pod_name, "-c", c, check=False).stdout
+                    for c in ("git-clone", "manage-dockerfile", "sti-build", "docker-build")
+                }
+                finished[key] = Finished(
+                    run.output, pod, outcome, time.monotonic() - run.created, logs
+                )
+                del pending[key]
+        if pending and time.monotonic() > deadline:
+            described = {
+                k: kubectl("-n", namespace, "describe", "pod", r.pod_name, check=False).stdout
+                for k, r in pending.items()
+            }
+            raise AssertionError(f"build pods still running after {BUILD_TIMEOUT_S}s: {described}")
+        time.sleep(3)
+    for key, done in finished.items():
+        stages = {s.name: s.duration_milliseconds for s in done.outcome.stages}
+        print(f"{key}: {done.outcome.phase.value} in {done.seconds:.0f}s, stages {stages}")
+    return finished
+
+
+def _main_message(pod: dict[str, Any]) -> TerminationMessage:
+    (status,) = pod["status"]["containerStatuses"]
+    message = TerminationMessage.parse(status["state"]["terminated"].get("message"))
+    assert message is not None, status
+    return message
+
+
+@pytest.mark.parametrize("key", ["s2i", "docker"])
+def test_build_pod_pushes_and_reports_the_registry_digest(
+    builds: dict[str, Finished], key: str, push_registry: str, registry: str
+) -> None:
+    done = builds[key]
+    outcome = done.outcome
+    assert outcome.phase == BuildPhase.COMPLETE, (outcome, done.logs)
+    assert done.pod["status"]["phase"] == "Succeeded"
+    pushed_to = done.output
+    digest = _manifest_digest(push_registry, pushed_to)
+    message = _main_message(done.pod)
+    assert message.digest == digest
+    assert outcome.digest == digest
+    assert outcome.output_ref == f"{pushed_to.rpartition(':')[0]}@{digest}"
+    names = [s.name for s in outcome.stages]
+    assert names[0] == "FetchInputs"
+    assert names[-2:] == ["Build", "PushImage"]
+    assert outcome.revision is not None
+    assert outcome.revision.git is not None
+    assert len(outcome.revision.git.commit) == 40
+    # kbuild logs shows the containers in order; each one logged its step.
+    main = "sti-build" if key == "s2i" else "docker-build"
+    assert "Cloning" in done.logs["git-clone"]
+    assert done.logs["manage-dockerfile"].strip()
+    assert f"Successfully pushed {pushed_to}@{digest}" in done.logs[main]
+
+
+def test_build_pod_ran_unprivileged_as_the_contract_says(builds: dict[str, Finished]) -> None:
+    pod = builds["s2i"].pod
+    assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
+    assert pod["spec"]["securityContext"]["runAsUser"] == 1000
+    for container in [*pod["spec"]["initContainers"], *pod["spec"]["containers"]]:
+        assert container["securityContext"]["privileged"] is False
+    assert all("hostPath" not in v for v in pod["spec"]["volumes"])
+
+
+def test_failing_assemble_is_docker_build_failed_with_a_log_snippet(
+    builds: dict[str, Finished], push_registry: str
+) -> None:
+    done = builds["broken"]
+    outcome = done.outcome
+    assert outcome.phase == BuildPhase.FAILED, (outcome, done.logs)
+    assert outcome.reason == "DockerBuildFailed"
+    assert outcome.message == "Docker build strategy has failed."
+    assert "assemble" in outcome.detail
+    assert "failing on purpose" in outcome.log_snippet
+    assert outcome.container == "sti-build"
+    assert [s.name for s in outcome.stages][-1] == "Build"
+    assert done.pod["status"]["phase"] == "Failed"
+    # Nothing was pushed.
+    with pytest.raises(urllib.error.HTTPError):
+        _manifest_digest(push_registry, done.output)

@@ -1,0 +1,158 @@
+"""The build pod's three steps, each in its own process as in the pod's containers.
+
+Real git, real buildah, a real registry: ``kbuild pipeline fetch``, then
+``prepare``, then ``build`` share a workspace directory and nothing else, and
+the last termination message must name the digest the registry serves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from builder.controller.podstatus import interpret_pod
+from builder.pipeline.pod import MAX_MESSAGE_BYTES
+from builder.registry import RegistryClient
+from tests.integration.pipeline.conftest import Images, git, make_repo
+from tests.support.registry import RunningRegistry
+
+pytestmark = pytest.mark.integration
+
+STEPS = (("git-clone", "fetch"), ("manage-dockerfile", "prepare"), ("sti-build", "build"))
+
+
+def source_build(repo: Path, builder: str, output: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "build.openshift.io/v1",
+        "kind": "Build",
+        "metadata": {"name": "hello-1", "namespace": "it", "uid": "u-1"},
+        "spec": {
+            "source": {"git": {"uri": str(repo), "ref": "main"}},
+            "strategy": {"sourceStrategy": {"from": {"kind": "DockerImage", "name": builder}}},
+            "output": {"to": {"kind": "DockerImage", "name": output}},
+        },
+    }
+
+
+class PodRun:
+    """Runs the steps as the pod's containers would: separate processes, one workspace."""
+
+    def __init__(self, tmp: Path, build: dict[str, Any], registry: RunningRegistry) -> None:
+        self.tmp = tmp
+        self.env = {
+            **os.environ,
+            "BUILD": json.dumps(build),
+            "KBUILD_WORKSPACE": str(tmp / "workspace"),
+            "KBUILD_INSECURE_REGISTRIES": registry.host,
+            "BUILDAH_ISOLATION": "chroot",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.statuses: list[tuple[bool, dict[str, Any]]] = []
+        self.logs: dict[str, str] = {}
+
+    def step(self, container: str, step: str) -> tuple[int, dict[str, Any]]:
+        termination = self.tmp / f"termination-{step}"
+        done = subprocess.run(
+            [sys.executable, "-m", "builder.cli.main", "pipeline", step],
+            env={**self.env, "KBUILD_TERMINATION_LOG": str(termination)},
+            capture_output=True, text=True, check=False, timeout=900,
+        )  # fmt: skip
+        self.logs[container] = done.stdout
+        text = termination.read_text()
+        assert len(text.encode()) <= MAX_MESSAGE_BYTES
+        message: dict[str, Any] = json.loads(text)
+        state = {"terminated": {"exitCode": done.returncode, "message": text}}
+        self.statuses.append((container != "sti-build", {"name": container, "state": state}))
+        return done.returncode, message
+
+    def run_all(self) -> tuple[int, dict[str, Any]]:
+        code, message = 0, dict[str, Any]()
+        for container, step in STEPS:
+            code, message = self.step(container, step)
+            if code != 0:
+                break
+        return code, message
+
+    def pod(self) -> dict[str, Any]:
+        """A pod status as the kubelet would report these containers."""
+        inits = [s for init, s in self.statuses if init]
+        mains = [s for init, s in self.statuses if not init]
+        failed = any(s["state"]["terminated"]["exitCode"] for _, s in self.statuses)
+        return {
+            "spec": {
+                "initContainers": [{"name": "git-clone"}, {"name": "manage-dockerfile"}],
+                "containers": [
+                    {"name": "sti-build", "env": [{"name": "BUILD", "value": self.env["BUILD"]}]}
+                ],
+            },
+            "status": {
+                "phase": "Failed" if failed else "Succeeded",
+                "initContainerStatuses": inits,
+                "containerStatuses": mains,
+            },
+        }
+
+
+def test_s2i_build_in_three_steps_pushes_and_reports_the_digest(
+    tmp_path: Path, images: Images, registry: RunningRegistry, unique_repo: str
+) -> None:
+    repo = make_repo(tmp_path, "python-hello")
+    output = f"{registry.host}/{unique_repo}:latest"
+    run = PodRun(tmp_path, source_build(repo, images.s2i_python, output), registry)
+    code, message = run.run_all()
+    assert code == 0, run.logs
+    served = RegistryClient(insecure={registry.host}).resolve(output).digest
+    assert message["digest"] == served
+    assert message["image"] == f"{registry.host}/{unique_repo}@{served}"
+    assert [s["name"] for s in message["stages"]] == [
+        "FetchInputs",
+        "PullImages",
+        "Build",
+        "PushImage",
+    ]
+    assert message["revision"]["git"]["commit"] == git(repo, "rev-parse", "HEAD")
+    # Each container's log went to its own stdout, in order.
+    assert 'Cloning "' in run.logs["git-clone"]
+    assert "Assemble user" in run.logs["manage-dockerfile"]
+    assert "/usr/libexec/s2i/assemble" in run.logs["sti-build"]
+
+    outcome = interpret_pod(run.pod())
+    assert outcome.phase.value == "Complete"
+    assert outcome.digest == served
+    assert [s.name for s in outcome.stages] == ["FetchInputs", "PullImages", "Build", "PushImage"]
+
+
+def test_failing_assemble_is_docker_build_failed_with_a_snippet(
+    tmp_path: Path, images: Images, registry: RunningRegistry, unique_repo: str
+) -> None:
+    repo = make_repo(tmp_path, "python-hello", "failing")
+    scripts = repo / ".s2i" / "bin"
+    scripts.mkdir(parents=True)
+    (scripts / "assemble").write_text("#!/bin/sh\necho 'assembling... oh no'\nexit 3\n")
+    (scripts / "assemble").chmod(0o755)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "broken assemble")
+    output = f"{registry.host}/{unique_repo}:latest"
+    run = PodRun(tmp_path, source_build(repo, images.s2i_python, output), registry)
+    code, message = run.run_all()
+    assert code == 1
+    assert len(run.statuses) == 3  # fetch and prepare succeeded; build failed
+    assert message["reason"] == "DockerBuildFailed"
+    assert message["message"] == "Docker build strategy has failed."
+    assert "assemble" in message["detail"]
+    assert "assembling... oh no" in message["logSnippet"]
+    assert message["logSnippet"].splitlines()[-1].startswith("error: DockerBuildFailed: ")
+    assert [s["name"] for s in message["stages"]] == ["FetchInputs", "PullImages", "Build"]
+    assert not RegistryClient(insecure={registry.host}).exists(output)
+
+    outcome = interpret_pod(run.pod())
+    assert outcome.phase.value == "Failed"
+    assert outcome.reason == "DockerBuildFailed"
+    assert outcome.container == "sti-build"
+    assert "assembling... oh no" in outcome.log_snippet

@@ -1,0 +1,413 @@
+"""build_pod: the Pod manifest for one Build (pure)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from builder.api import Build, BuildError, dump, parse_as
+from builder.controller.buildpod import (
+    DEFAULT_ACTIVE_DEADLINE_SECONDS,
+    _fnv32a,
+    build_pod,
+    build_pod_name,
+    label_value,
+)
+from builder.controller.config import ControllerConfig
+
+REGISTRY = "registry.test:5000"
+IMAGE = f"{REGISTRY}/kbuild/buildpod:1"
+CONFIG = ControllerConfig(registry=REGISTRY, build_pod_image=IMAGE)
+BUILDER = f"{REGISTRY}/kbuild/s2i-python@sha256:" + "1" * 64
+OUTPUT = f"{REGISTRY}/dev/app:latest"
+
+# docs/build-pod.md, verbatim (as tests/cluster/test_cluster_smoke.py proves it).
+POD_SECURITY_CONTEXT = {
+    "runAsNonRoot": True,
+    "runAsUser": 1000,
+    "runAsGroup": 0,
+    "seccompProfile": {"type": "Unconfined"},
+}
+CONTAINER_SECURITY_CONTEXT = {
+    "privileged": False,
+    "allowPrivilegeEscalation": True,
+    "capabilities": {"drop": ["ALL"], "add": ["SETUID", "SETGID"]},
+}
+
+SOURCE = {"sourceStrategy": {"from": {"kind": "ImageStreamTag", "name": "python:3.11"}}}
+SOURCE_RESOLVED = {"sourceStrategy": {"from": {"kind": "DockerImage", "name": BUILDER}}}
+DOCKER = {"dockerStrategy": {"dockerfilePath": "Dockerfile"}}
+
+
+def make_build(strategy: dict[str, Any], *, resolved: bool, **spec: Any) -> Build:
+    output = (
+        {"kind": "DockerImage", "name": OUTPUT}
+        if resolved
+        else {"kind": "ImageStreamTag", "name": "app:latest"}
+    )
+    data: dict[str, Any] = {
+        "apiVersion": "build.openshift.io/v1",
+        "kind": "Build",
+        "metadata": {
+            "name": "app-3",
+            "namespace": "dev",
+            "uid": "uid-3",
+            "labels": {"openshift.io/build-config.name": "app"},
+            "managedFields": [{"manager": "kbuild", "operation": "Update"}],
+        },
+        "spec": {
+            "source": {"git": {"uri": "https://git.test/app.git", "ref": "main"}},
+            "strategy": strategy,
+            "output": {"to": output},
+            **spec,
+        },
+    }
+    return parse_as(Build, data)
+
+
+def pod_for(strategy: dict[str, Any] = SOURCE_RESOLVED, **spec: Any) -> dict[str, Any]:
+    unresolved = SOURCE if strategy is SOURCE_RESOLVED else strategy
+    return build_pod(
+        make_build(unresolved, resolved=False, **spec),
+        CONFIG,
+        pod_build=make_build(strategy, resolved=True, **spec),
+    )
+
+
+def containers(pod: dict[str, Any]) -> list[dict[str, Any]]:
+    return [*pod["spec"]["initContainers"], *pod["spec"]["containers"]]
+
+
+def env_of(container: dict[str, Any]) -> dict[str, str]:
+    return {e["name"]: e["value"] for e in container["env"]}
+
+
+def by_name(pod: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(c for c in containers(pod) if c["name"] == name)
+
+
+# --------------------------------------------------------------------------- identity
+
+
+def test_name_labels_annotation_owner() -> None:
+    pod = pod_for()
+    meta = pod["metadata"]
+    assert pod["apiVersion"] == "v1"
+    assert pod["kind"] == "Pod"
+    assert meta["name"] == "app-3-build"
+    assert meta["namespace"] == "dev"
+    assert meta["labels"] == {"openshift.io/build.name": "app-3"}
+    assert meta["annotations"] == {"openshift.io/build.name": "app-3"}
+    assert meta["ownerReferences"] == [
+        {
+            "apiVersion": "build.openshift.io/v1",
+            "kind": "Build",
+            "name": "app-3",
+            "uid": "uid-3",
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("app-1", "app-1"),
+        ("a" * 63, "a" * 63),
+        ("a" * 64, "a" * 63),
+        # Cut at 63, then trailing non-alphanumerics go: label values must end alphanumeric.
+        ("b" * 61 + "-.-x", "b" * 61),
+    ],
+)
+def test_label_value(name: str, expected: str) -> None:
+    assert label_value(name) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "digest"),
+    # FNV-1a 32-bit test vectors (the hash OpenShift's naming.GetName uses).
+    [("", "811c9dc5"), ("a", "e40c292c"), ("foobar", "bf9cf968")],
+)
+def test_fnv32a(text: str, digest: str) -> None:
+    assert _fnv32a(text) == digest
+
+
+def test_pod_name_of_a_long_build_is_cut_and_hashed_as_openshift() -> None:
+    assert build_pod_name("x" * 247) == "x" * 247 + "-build"  # exactly 253
+    long = "y" * 300
+    name = build_pod_name(long)
+    assert len(name) == 253 - 10 + 9 + 1  # prefix, -hash-, suffix
+    assert name == "y" * 238 + "-" + _fnv32a(long) + "-build"
+    assert build_pod_name("y" * 299) != name
+
+
+# --------------------------------------------------------------------------- containers
+
+
+@pytest.mark.parametrize(
+    ("strategy", "main"), [(SOURCE_RESOLVED, "sti-build"), (DOCKER, "docker-build")]
+)
+def test_containers_and_steps(strategy: dict[str, Any], main: str) -> None:
+    pod = pod_for(strategy)
+    steps = {c["name"]: c["command"] for c in containers(pod)}
+    assert [c["name"] for c in pod["spec"]["initContainers"]] == ["git-clone", "manage-dockerfile"]
+    assert [c["name"] for c in pod["spec"]["containers"]] == [main]
+    assert steps == {
+        "git-clone": ["kbuild", "pipeline", "fetch"],
+        "manage-dockerfile": ["kbuild", "pipeline", "prepare"],
+        main: ["kbuild", "pipeline", "build"],
+    }
+    for container in containers(pod):
+        assert container["image"] == IMAGE
+        assert container["terminationMessagePolicy"] == "File"
+        assert container["terminationMessagePath"] == "/dev/termination-log"
+        assert {"name": "buildworkdir", "mountPath": "/workspace"} in container["volumeMounts"]
+
+
+def test_pod_level_settings() -> None:
+    spec = pod_for()["spec"]
+    assert spec["restartPolicy"] == "Never"
+    assert spec["serviceAccountName"] == "default"
+    assert spec["automountServiceAccountToken"] is False
+    assert "nodeSelector" not in spec
+
+
+def test_service_account_and_node_selector_from_the_spec() -> None:
+    spec = pod_for(serviceAccount="builder", nodeSelector={"disk": "ssd"})["spec"]
+    assert spec["serviceAccountName"] == "builder"
+    assert spec["nodeSelector"] == {"disk": "ssd"}
+    other = ControllerConfig(REGISTRY, IMAGE, default_service_account="kbuild-builder")
+    build = make_build(SOURCE_RESOLVED, resolved=True)
+    assert build_pod(build, other, pod_build=build)["spec"]["serviceAccountName"] == (
+        "kbuild-builder"
+    )
+
+
+@pytest.mark.parametrize(
+    ("deadline", "expected"), [(None, DEFAULT_ACTIVE_DEADLINE_SECONDS), (900, 900)]
+)
+def test_active_deadline(deadline: int | None, expected: int) -> None:
+    extra: dict[str, Any] = {} if deadline is None else {"completionDeadlineSeconds": deadline}
+    assert pod_for(**extra)["spec"]["activeDeadlineSeconds"] == expected
+    assert DEFAULT_ACTIVE_DEADLINE_SECONDS == 604800  # OpenShift's week
+
+
+def test_resources_on_every_build_container() -> None:
+    resources = {"limits": {"memory": "1Gi", "cpu": "2"}, "requests": {"memory": "512Mi"}}
+    pod = pod_for(resources=resources)
+    for container in containers(pod):
+        assert container["resources"] == resources
+    assert all("resources" not in c for c in containers(pod_for()))
+
+
+# --------------------------------------------------------------------------- security
+
+
+def test_security_context_is_the_documented_contract() -> None:
+    pod = pod_for()
+    assert pod["spec"]["securityContext"] == POD_SECURITY_CONTEXT
+    for container in containers(pod):
+        assert container["securityContext"] == CONTAINER_SECURITY_CONTEXT
+
+
+@pytest.mark.parametrize("strategy", [SOURCE_RESOLVED, DOCKER])
+def test_nothing_privileged_and_nothing_from_the_host(strategy: dict[str, Any]) -> None:
+    pod = pod_for(
+        strategy,
+        source={
+            "git": {"uri": "https://git.test/app.git"},
+            "sourceSecret": {"name": "git-creds"},
+        },
+        output={"to": {"kind": "DockerImage", "name": OUTPUT}, "pushSecret": {"name": "push"}},
+    )
+    text = json.dumps(pod)
+    assert "docker.sock" not in text
+    assert "hostPath" not in text
+    for key in ("hostNetwork", "hostPID", "hostIPC", "hostUsers"):
+        assert key not in pod["spec"]
+    for volume in pod["spec"]["volumes"]:
+        assert set(volume) <= {"name", "emptyDir", "secret"}
+    for container in containers(pod):
+        context = container["securityContext"]
+        assert context["privileged"] is False
+        assert "runAsUser" not in context  # the pod's non-root user applies
+    assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
+    assert pod["spec"]["securityContext"]["runAsUser"] != 0
+
+
+def test_buildah_storage_is_an_empty_dir_on_the_main_container_only() -> None:
+    pod = pod_for()
+    volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+    assert volumes["container-storage-root"] == {"name": "container-storage-root", "emptyDir": {}}
+    assert volumes["buildworkdir"] == {"name": "buildworkdir", "emptyDir": {}}
+    main = by_name(pod, "sti-build")
+    assert {
+        "name": "container-storage-root",
+        "mountPath": "/home/build/.local/share/containers",
+    } in main["volumeMounts"]
+    assert env_of(main)["BUILDAH_ISOLATION"] == "chroot"
+    for name in ("git-clone", "manage-dockerfile"):
+        mounts = [m["name"] for m in by_name(pod, name)["volumeMounts"]]
+        assert "container-storage-root" not in mounts
+
+
+# --------------------------------------------------------------------------- env and secrets
+
+
+def test_build_variable_is_the_resolved_build() -> None:
+    unresolved = make_build(SOURCE, resolved=False)
+    resolved = make_build(SOURCE_RESOLVED, resolved=True)
+    pod = build_pod(unresolved, CONFIG, pod_build=resolved)
+    expected = copy.deepcopy(dump(resolved))
+    del expected["metadata"]["managedFields"]
+    for container in containers(pod):
+        data = json.loads(env_of(container)["BUILD"])
+        assert data == expected
+        assert data["spec"]["strategy"]["sourceStrategy"]["from"]["name"] == BUILDER
+        assert data["spec"]["output"]["to"] == {"kind": "DockerImage", "name": OUTPUT}
+
+
+def test_common_environment() -> None:
+    build_spec = {
+        "source": {"git": {"uri": "https://git.test/app.git", "ref": "v1"}, "contextDir": "web"}
+    }
+    strategy = {
+        "sourceStrategy": {
+            "from": {"kind": "DockerImage", "name": BUILDER},
+            "env": [
+                {"name": "HTTPS_PROXY", "value": "http://proxy.test:3128"},
+                {"name": "BUILD_LOGLEVEL", "value": "5"},
+                {"name": "APP_SECRET", "value": "not for the build containers"},
+            ],
+        }
+    }
+    pod = pod_for(strategy, **build_spec)
+    for container in containers(pod):
+        env = env_of(container)
+        assert env["KBUILD_WORKSPACE"] == "/workspace"
+        assert env["LANG"] == "C.utf8"
+        assert env["SOURCE_URI"] == env["SOURCE_REPOSITORY"] == "https://git.test/app.git"
+        assert env["SOURCE_REF"] == "v1"
+        assert env["SOURCE_CONTEXT_DIR"] == "web"
+        assert env["HTTPS_PROXY"] == "http://proxy.test:3128"
+        assert env["BUILD_LOGLEVEL"] == "5"
+        assert "APP_SECRET" not in env
+        assert "KBUILD_INSECURE_REGISTRIES" not in env
+
+
+def test_insecure_registries_from_the_config() -> None:
+    config = ControllerConfig(REGISTRY, IMAGE, insecure_registries=frozenset({"b:5000", "a:5000"}))
+    build = make_build(SOURCE_RESOLVED, resolved=True)
+    pod = build_pod(build, config, pod_build=build)
+    for container in containers(pod):
+        assert env_of(container)["KBUILD_INSECURE_REGISTRIES"] == "a:5000,b:5000"
+
+
+def test_source_secret_only_where_the_source_is_fetched() -> None:
+    pod = pod_for(
+        source={"git": {"uri": "https://git.test/app.git"}, "sourceSecret": {"name": "git-creds"}}
+    )
+    volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+    assert volumes["source-secret"]["secret"] == {"secretName": "git-creds", "defaultMode": 0o440}
+    clone = by_name(pod, "git-clone")
+    assert {
+        "name": "source-secret",
+        "mountPath": "/var/run/secrets/openshift.io/source",
+        "readOnly": True,
+    } in clone["volumeMounts"]
+    source_mount = "/var/run/secrets/openshift.io/source"
+    assert env_of(clone)["SOURCE_SECRET_PATH"] == source_mount
+    for name in ("manage-dockerfile", "sti-build"):
+        container = by_name(pod, name)
+        assert "SOURCE_SECRET_PATH" not in env_of(container)
+        assert all(m["name"] != "source-secret" for m in container["volumeMounts"])
+
+
+@pytest.mark.parametrize(
+    ("strategy", "main"), [(SOURCE_RESOLVED, "sti-build"), (DOCKER, "docker-build")]
+)
+def test_pull_and_push_secrets_are_authfiles_for_prepare_and_build(
+    strategy: dict[str, Any], main: str
+) -> None:
+    with_pull = copy.deepcopy(strategy)
+    next(iter(with_pull.values()))["pullSecret"] = {"name": "pull-creds"}
+    pod = pod_for(
+        with_pull,
+        output={
+            "to": {"kind": "DockerImage", "name": OUTPUT},
+            "pushSecret": {"name": "push-creds"},
+        },
+    )
+    volumes = {
+        v["name"]: v["secret"]["secretName"] for v in pod["spec"]["volumes"] if "secret" in v
+    }
+    assert volumes == {"pull-secret": "pull-creds", "push-secret": "push-creds"}
+    for name in ("manage-dockerfile", main):
+        container = by_name(pod, name)
+        env = env_of(container)
+        assert env["PULL_DOCKERCFG_PATH"] == "/var/run/secrets/openshift.io/pull"
+        assert env["PUSH_DOCKERCFG_PATH"] == "/var/run/secrets/openshift.io/push"
+        mounts = {m["name"]: m for m in container["volumeMounts"]}
+        assert mounts["pull-secret"]["mountPath"] == "/var/run/secrets/openshift.io/pull"
+        assert mounts["push-secret"]["mountPath"] == "/var/run/secrets/openshift.io/push"
+        assert mounts["push-secret"]["readOnly"] is True
+    clone_env = env_of(by_name(pod, "git-clone"))
+    assert "PULL_DOCKERCFG_PATH" not in clone_env
+    assert "PUSH_DOCKERCFG_PATH" not in clone_env
+
+
+def test_no_secrets_no_secret_volumes() -> None:
+    pod = pod_for()
+    assert [v["name"] for v in pod["spec"]["volumes"]] == ["buildworkdir", "container-storage-root"]
+
+
+# --------------------------------------------------------------------------- schema and errors
+
+
+def test_manifest_is_a_valid_pod_for_the_kubernetes_client() -> None:
+    """Every key is a real Pod field: the client's model drops unknown ones."""
+    from kubernetes.client import ApiClient  # noqa: PLC0415
+
+    pod = pod_for(
+        resources={"limits": {"memory": "1Gi"}},
+        nodeSelector={"disk": "ssd"},
+        source={"git": {"uri": "https://git.test/app.git"}, "sourceSecret": {"name": "s"}},
+        output={"to": {"kind": "DockerImage", "name": OUTPUT}, "pushSecret": {"name": "p"}},
+    )
+
+    api = ApiClient()
+    # The public deserialize() changed signature across client versions; this did not.
+    model = api._ApiClient__deserialize(copy.deepcopy(pod), "V1Pod")  # type: ignore[attr-defined]
+    assert api.sanitize_for_serialization(model) == pod  # type: ignore[no-untyped-call]
+
+
+@pytest.mark.parametrize(
+    ("pod_build", "reason", "fragment"),
+    [
+        # An image left unresolved: the controller must resolve before building the pod.
+        (make_build(SOURCE, resolved=True), "InvalidImageReference", "python:3.11"),
+        (
+            make_build(SOURCE_RESOLVED, resolved=True, source={"binary": {}}),
+            "CannotCreateBuildPodSpec",
+            "binary",
+        ),
+        (
+            make_build(
+                {"customStrategy": {"from": {"kind": "DockerImage", "name": "x"}}}, resolved=True
+            ),
+            "CannotCreateBuildPodSpec",
+            "customStrategy",
+        ),
+    ],
+)
+def test_a_build_that_cannot_run_is_a_typed_error(
+    pod_build: Build, reason: str, fragment: str
+) -> None:
+    with pytest.raises(BuildError) as caught:
+        build_pod(pod_build, CONFIG, pod_build=pod_build)
+    assert caught.value.reason.value == reason
+    assert fragment in caught.value.detail
