@@ -61,17 +61,18 @@ def main() -> int:
         buildah_times: list[float] = []
         for run in range(args.runs):
             out = f"{registry}/bench/app:kbuild-{run}"
-            kbuild_times.append(
-                timed("kbuild", "build", str(src), "--builder", builder, "--to", out,
-                      "--insecure-registry", registry)  # fmt: skip
-            )
+            kbuild_argv = ["kbuild", "build", str(src), "--builder", builder, "--to", out,
+                           "--insecure-registry", registry]  # fmt: skip
+            kbuild_times.append(timed(*kbuild_argv))
             plain = f"{registry}/bench/app:buildah-{run}"
             began = time.perf_counter()
             sh("buildah", "bud", "--format", "docker", "--tls-verify=false", "-t", plain,
                "-f", str(rendered), str(rendered.parent))  # fmt: skip
             sh("buildah", "push", "--tls-verify=false", plain, f"docker://{plain}")
             buildah_times.append(time.perf_counter() - began)
-            print(f"run {run + 1}: kbuild {kbuild_times[-1]:.2f}s  buildah {buildah_times[-1]:.2f}s")
+            print(
+                f"run {run + 1}: kbuild {kbuild_times[-1]:.2f}s  buildah {buildah_times[-1]:.2f}s"
+            )
 
     k = statistics.median(kbuild_times)
     b = statistics.median(buildah_times)

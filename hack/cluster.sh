@@ -189,7 +189,7 @@ build_k8s() {
 		ldflags+=" -X $pkg.gitVersion=v$K8S_VERSION -X $pkg.gitMajor=${K8S_VERSION%%.*}"
 		ldflags+=" -X $pkg.gitMinor=$(cut -d. -f2 <<<"$K8S_VERSION") -X $pkg.gitTreeState=clean -X $pkg.buildDate=$now"
 	done
-	log "kubernetes v$K8S_VERSION: compiling (10-20 minutes on 2 cores when the build cache is cold)"
+	log "kubernetes v$K8S_VERSION: compiling (5-15 minutes on 2 cores when the build cache is cold)"
 	(cd "$dir" && timed_go_build "$tmp/build-stats.txt" -ldflags "$ldflags" -o "$tmp/bin/kube" .)
 	local c
 	for c in kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubelet kubectl; do
@@ -410,8 +410,10 @@ start() {
 	: >"$LOG_DIR/$name.log"
 	# The supervisor's own complaints go to the component's log as well.
 	# shellcheck disable=SC2094
+	# 9>&-: the component must not inherit the lock, or it would hold it for
+	# as long as it runs and the next `down` would wait forever.
 	setsid "$SRC_DIR/supervise.sh" "$name" "$PIDS" "$LOG_DIR/$name.log" "$CGROUP/daemons" -- "$@" \
-		</dev/null >>"$LOG_DIR/$name.log" 2>&1 &
+		</dev/null >>"$LOG_DIR/$name.log" 2>&1 9>&- &
 	disown
 	local _
 	for _ in $(seq 1 50); do
@@ -435,7 +437,16 @@ wait_for() {
 	log "$what: ready"
 }
 
-alive() { [[ -s $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A pid is running if it exists and is not a zombie: an orphaned supervisor
+# waits for PID 1 to reap it, which on some sandboxes takes seconds.
+running() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[[ ${stat%% *} != Z ]]
+}
+
+alive() { [[ -s $1 ]] && running "$(cat "$1")"; }
 
 kubectl_admin() { kubectl --kubeconfig "$STATE_DIR/admin.kubeconfig" "$@"; }
 
@@ -681,7 +692,25 @@ EOF
 
 # ---------------------------------------------------------------- commands
 
-is_up() { alive "$PIDS/kube-apiserver.supervisor.pid"; }
+# `ready` is written as the last step of a successful `up`.
+is_up() { [[ -e $STATE_DIR/ready ]] && alive "$PIDS/kube-apiserver.supervisor.pid"; }
+
+# A failed `up` takes down what it started (logs stay), so that CI never keeps
+# half a cluster running; KBUILD_CLUSTER_KEEP_FAILED=1 keeps it for a look.
+UP_STARTED=
+# shellcheck disable=SC2317  # runs as the EXIT trap
+on_exit() {
+	local rc=$?
+	if ((rc != 0)) && [[ -n $UP_STARTED && ${KBUILD_CLUSTER_KEEP_FAILED:-} != 1 ]]; then
+		trap - ERR
+		set +e
+		log "up failed; taking down what it started (logs: $LOG_DIR)"
+		UP_STARTED=
+		cmd_down
+	fi
+	exit "$rc"
+}
+trap on_exit EXIT
 
 cmd_up() {
 	need_root
@@ -691,11 +720,17 @@ cmd_up() {
 		cmd_env
 		return 0
 	fi
-	[[ -e $STATE_DIR ]] && die "$STATE_DIR exists but the cluster is not running: run hack/cluster.sh down"
+	if [[ -e $STATE_DIR ]]; then
+		# Left by a crashed or half-finished run. Cleaning up here, under the
+		# lock, is what lets callers just say `up` without racing a `down`
+		# against another session's `up`.
+		log "$STATE_DIR exists but the cluster is not running: cleaning up first"
+		cmd_down
+	fi
 	install_packages
-	build_k8s
-	build_etcd
+	build_all
 	local t_built=$SECONDS
+	UP_STARTED=1
 	mkdir -p "$STATE_DIR" "$PIDS" "$RUNTIME_DIR" "$LOG_DIR"
 	chmod 755 "$STATE_DIR"
 	setup_host
@@ -709,15 +744,35 @@ cmd_up() {
 	wait_for "node $NODE_NAME Ready" 180 node_ready
 	# Pods cannot be created in a namespace before its default ServiceAccount.
 	wait_for "default service account" 60 kubectl_admin get serviceaccount default -n default
+	touch "$STATE_DIR/ready"
+	UP_STARTED=
 	log "up in $((SECONDS - t0))s ($((t_built - t0))s installing and compiling)"
 	cmd_env
+}
+
+# Compiles take their own lock, per cache directory: a compile into a second
+# cache (a cold-cache measurement, say) need not wait for a running cluster.
+lock_cache() {
+	mkdir -p "$CACHE_DIR"
+	exec 8>"$CACHE_DIR/.build.lock"
+	if ! flock -n 8; then
+		log "waiting for another compile into $CACHE_DIR"
+		flock -w 3600 8 || die "gave up waiting for the lock on $CACHE_DIR/.build.lock"
+	fi
+}
+
+build_all() {
+	lock_cache
+	build_k8s
+	build_etcd
+	# Released here so that the components started next do not inherit it.
+	exec 8>&-
 }
 
 cmd_build() {
 	need_root
 	install_packages
-	build_k8s
-	build_etcd
+	build_all
 }
 
 cmd_env() {
@@ -754,19 +809,19 @@ cgroup_pids() {
 }
 
 stop_component() {
-	local name=$1 sup pid _
+	local name=$1 sup pid _ t0=$SECONDS
 	sup=$(cat "$PIDS/$name.supervisor.pid" 2>/dev/null || true)
 	pid=$(cat "$PIDS/$name.pid" 2>/dev/null || true)
 	# The supervisor forwards TERM to the component and waits for it.
 	[[ -n $sup ]] && { kill -TERM "$sup" 2>/dev/null || true; }
 	for _ in $(seq 1 150); do
-		{ [[ -z $sup ]] || ! kill -0 "$sup" 2>/dev/null; } &&
-			{ [[ -z $pid ]] || ! kill -0 "$pid" 2>/dev/null; } && break
+		{ [[ -z $sup ]] || ! running "$sup"; } && { [[ -z $pid ]] || ! running "$pid"; } && break
 		sleep 0.1
 	done
 	[[ -n $pid ]] && { kill -KILL "$pid" 2>/dev/null || true; }
 	[[ -n $sup ]] && { kill -KILL "$sup" 2>/dev/null || true; }
 	rm -f "$PIDS/$name.pid" "$PIDS/$name.supervisor.pid"
+	[[ -n $sup$pid ]] && log "stopped $name ($((SECONDS - t0))s)"
 	return 0
 }
 
@@ -854,7 +909,15 @@ cmd_down() {
 		iptables -w -X "$IPT_CHAIN" 2>/dev/null || true
 	fi
 
-	local ns
+	# Also any pod network namespace holding an address of our pod subnet:
+	# one whose sandbox containerd had already forgotten (a crashed run).
+	local ns prefix=${NODE_POD_CIDR%.*}.
+	for ns in /var/run/netns/cni-*; do
+		[[ -e $ns ]] || continue
+		if ip -n "${ns##*/}" -4 -o addr show 2>/dev/null | grep -qF " inet $prefix"; then
+			netns+=("$ns")
+		fi
+	done
 	for ns in "${netns[@]}"; do
 		[[ -e $ns ]] || continue
 		umount "$ns" 2>/dev/null || umount -l "$ns" 2>/dev/null || true
@@ -895,17 +958,19 @@ cmd_down() {
 	log "down: all cluster processes stopped, state removed (logs kept in $LOG_DIR)"
 }
 
-# One `up`, `down` or `build` at a time on a machine: a test session may call
+# One `up` or `down` at a time on a machine: a test session may call
 # `up` while a developer's is still compiling, and must then wait for it and
-# reuse the result rather than race it. The lock file lives outside the state
-# directories that `down` removes.
+# reuse the result rather than race it. One lock per machine, whatever the
+# cache directory, because the state directories are per machine; it lives
+# outside the directories that `down` removes.
+LOCK_FILE=/run/lock/kbuild-cluster.lock
 take_lock() {
 	need_root
-	mkdir -p "$CACHE_DIR"
-	exec 9>"$CACHE_DIR/.cluster.lock"
+	mkdir -p "$(dirname "$LOCK_FILE")"
+	exec 9>"$LOCK_FILE"
 	if ! flock -n 9; then
 		log "waiting for another hack/cluster.sh up/down/build on this machine"
-		flock -w 3600 9 || die "gave up waiting for the lock on $CACHE_DIR/.cluster.lock"
+		flock -w 3600 9 || die "gave up waiting for the lock on $LOCK_FILE"
 	fi
 }
 
@@ -915,7 +980,7 @@ main() {
 	down) take_lock && cmd_down ;;
 	status) cmd_status ;;
 	env) cmd_env ;;
-	build) take_lock && cmd_build ;;
+	build) cmd_build ;;
 	gomod) cmd_gomod ;;
 	*)
 		sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2

@@ -313,6 +313,12 @@ process_image() {
         buildah push --quiet "$local_image" "oci-archive:$partial:kbuild/$name:${tags[0]}" >&2
         mv "$partial" "$archive"
         buildah rmi "$local_image" >/dev/null
+        # The parent was pulled by digest only for this build; left behind,
+        # every base change would strand another copy in local storage. Fails
+        # harmlessly if something else is using it.
+        if [[ -n "$parent_ref" ]]; then
+            buildah rmi "$parent_ref" >/dev/null 2>&1 || true
+        fi
         push_archive "$name" "$archive" "${tags[@]}"
         prune_archives "$name"
         action="built"

@@ -23,6 +23,7 @@ from builder.cli.common import (
     BUILDS,
     CliError,
     add_cluster_flags,
+    builds_of,
     connect,
     run_guarded,
     server_message,
@@ -106,21 +107,11 @@ def already_finished(build: Build) -> str:
 
 def _names(kube: Kube, namespace: str, targets: list[str]) -> list[tuple[str, bool]]:
     """(build name, named explicitly) for every target; bc/NAME expands to its builds."""
-    from builder.api.constants import BUILD_CONFIG_LABEL  # noqa: PLC0415
-    from builder.controller.build import config_name  # noqa: PLC0415
-
     names: list[tuple[str, bool]] = []
     for text in targets:
         resource, name = split_ref(text, BUILDS)
         if resource is BUILD_CONFIGS:
-            builds, _ = kube.builds.list(
-                namespace, label_selector=f"{BUILD_CONFIG_LABEL}={name[:63]}"
-            )
-            ordered = sorted(
-                (b for b in builds if config_name(b) == name),
-                key=lambda b: (b.metadata.creation_timestamp or "", b.metadata.name),
-            )
-            names.extend((b.metadata.name, False) for b in ordered)
+            names.extend((b.metadata.name, False) for b in builds_of(kube, namespace, name))
         else:
             names.append((name.strip(), True))
     return names

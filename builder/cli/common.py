@@ -24,6 +24,7 @@ import yaml
 from builder.api import BuildError
 
 if TYPE_CHECKING:
+    from builder.api import Build
     from builder.kube import Kube
 
 GROUP = "build.openshift.io"
@@ -140,6 +141,18 @@ BUILD_CONFIGS = Resource(
     ),
 )
 RESOURCES = (BUILDS, BUILD_CONFIGS)
+
+
+def builds_of(kube: Kube, namespace: str, bc_name: str) -> list[Build]:
+    """The Builds of one BuildConfig, oldest first (the label may be truncated, so re-checked)."""
+    from builder.api.constants import BUILD_CONFIG_LABEL  # noqa: PLC0415
+    from builder.controller.build import config_name  # noqa: PLC0415
+    from builder.controller.buildpod import label_value  # noqa: PLC0415
+
+    selector = f"{BUILD_CONFIG_LABEL}={label_value(bc_name)}"
+    builds, _ = kube.builds.list(namespace, label_selector=selector)
+    mine = [b for b in builds if config_name(b) == bc_name]
+    return sorted(mine, key=lambda b: (b.metadata.creation_timestamp or "", b.metadata.name))
 
 
 def resource_named(text: str) -> Resource:

@@ -24,6 +24,7 @@ from builder.cli.common import (
     CliError,
     Resource,
     add_cluster_flags,
+    builds_of,
     connect,
     go_duration,
     go_seconds,
@@ -548,14 +549,9 @@ def _describe_build(kube: Kube, namespace: str, build: Build) -> str:
 
 
 def _describe_bc(kube: Kube, namespace: str, bc: BuildConfig) -> str:
-    from builder.api.constants import BUILD_CONFIG_LABEL  # noqa: PLC0415
-    from builder.controller.build import config_name  # noqa: PLC0415
-
-    name = bc.metadata.name
-    builds, _ = kube.builds.list(namespace, label_selector=f"{BUILD_CONFIG_LABEL}={name[:63]}")
-    mine = [b for b in builds if config_name(b) == name]
-    events = events_of(kube, namespace, name, bc.metadata.uid)
-    return describe_build_config(bc, mine, events, utcnow())
+    builds = builds_of(kube, namespace, bc.metadata.name)
+    events = events_of(kube, namespace, bc.metadata.name, bc.metadata.uid)
+    return describe_build_config(bc, builds, events, utcnow())
 
 
 def run(ns: argparse.Namespace) -> int:

@@ -286,4 +286,6 @@ def stream_build_logs(
             f"the pod {streamer.pod_name} of build {namespace}/{name} no longer exists "
             f"(deleted or pruned). {NO_LOGS}"
         )
-    streamer.stream(pod, follow=follow and phase not in TERMINAL)
+    # Follow while the pod runs, whatever the Build says: its log is still being written.
+    finished = pod.get("status", {}).get("phase") in ("Succeeded", "Failed")
+    streamer.stream(pod, follow=follow and not finished)

@@ -29,6 +29,7 @@ from builder.cli.common import (
     connect,
     not_found,
     run_guarded,
+    server_message,
     split_ref,
 )
 from builder.cli.follow import BuildWatch, failure, is_terminal, stream_build_logs
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
     from builder.kube import Kube
 
 MANUAL_CAUSE = "Manually triggered"
-MAX_ATTEMPTS = 10
 # Annotations of the old build that describe that build, not its clone.
 _NOT_CLONED = frozenset(
     {
@@ -162,10 +162,9 @@ def clone_of(source: Build, bc: BuildConfig | None, number: int, options: BuildO
 
 def clone(kube: Kube, namespace: str, name: str, options: BuildOptions) -> Build:
     """Re-run build ``name``, numbered by its BuildConfig like instantiate does."""
-    from builder.api import BuildError, StatusReason  # noqa: PLC0415
     from builder.controller.build import config_name  # noqa: PLC0415
-    from builder.controller.instantiate import is_paused  # noqa: PLC0415
-    from builder.kube import AlreadyExists, Conflict, NotFound  # noqa: PLC0415
+    from builder.controller.instantiate import instantiate  # noqa: PLC0415
+    from builder.kube import NotFound  # noqa: PLC0415
 
     try:
         source = kube.builds.get(namespace, name)
@@ -179,27 +178,13 @@ def clone(kube: Kube, namespace: str, name: str, options: BuildOptions) -> Build
     bc_name = config_name(source) or (source.status.config.name if source.status.config else "")
     if not bc_name:
         return kube.builds.create(clone_of(source, None, 0, options))
-    for _ in range(MAX_ATTEMPTS):
-        try:
-            bc = kube.build_configs.get(namespace, bc_name)
-        except NotFound:
-            raise not_found(BUILD_CONFIGS, bc_name) from None
-        if is_paused(bc):
-            raise BuildError(
-                StatusReason.CANNOT_CREATE_BUILD_POD_SPEC,
-                f"can't instantiate from BuildConfig {namespace}/{bc_name}: BuildConfig is paused",
-            )
-        number = bc.status.last_version + 1
-        bc.status.last_version = number
-        try:
-            bc = kube.build_configs.replace_status(bc)
-        except Conflict:
-            continue
-        try:
-            return kube.builds.create(clone_of(source, bc, number, options))
-        except AlreadyExists:
-            continue
-    raise CliError(f"could not re-run build {namespace}/{name}: too many concurrent updates")
+    try:
+        return instantiate(
+            kube, namespace, bc_name, options,
+            make=lambda bc, number: clone_of(source, bc, number, options),
+        )  # fmt: skip
+    except NotFound:
+        raise not_found(BUILD_CONFIGS, bc_name) from None
 
 
 # ---------------------------------------------------------------------------
@@ -246,10 +231,10 @@ def run(ns: argparse.Namespace) -> int:
             try:
                 stream_build_logs(kube, build, follow=True, write=_out, note=_note, watch=watch)
             except (CliError, KubeError) as err:
-                detail = err.message if isinstance(err, KubeError) else str(err)
+                detail = server_message(err.message) if isinstance(err, KubeError) else str(err)
                 _note(
                     f"Failed to stream the build logs - to view the logs, run "
-                    f"kbuild logs build/{name}: {' '.join(detail.split())}"
+                    f"kbuild logs build/{name}: {detail}"
                 )
         final = watch.until(is_terminal)
     finally:

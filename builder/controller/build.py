@@ -182,7 +182,12 @@ class BuildReconciler:
                 self._write(build)
                 events.record(self.kube, build, "Warning", err.reason.value, err.detail)
             return Result(requeue_after=WAIT_SECONDS)
-        pod = build_pod(build, self.config, pod_build=resolved)
+        try:
+            pod = build_pod(build, self.config, pod_build=resolved)
+        except BuildError as err:
+            # Nothing will change this Build's spec (unsupported input, a field
+            # kbuild does not implement): end it rather than retry forever.
+            return self._finish(build, BuildPhase.ERROR, err.reason.value, err.detail)
         try:
             self.kube.create_pod(build.metadata.namespace, pod)
         except AlreadyExists:

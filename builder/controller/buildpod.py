@@ -67,24 +67,29 @@ LABEL_VALUE_MAX = 63
 SECRET_MODE = 0o440
 
 # ---------------------------------------------------------------------------
-# The unprivileged pod contract (docs/build-pod.md, proven by
-# tests/cluster/test_cluster_smoke.py).  Change all three together.
+# The unprivileged pod contract: docs/build-pod.md ("Why each part") gives the
+# failure observed without each field; tests/cluster/test_cluster_smoke.py
+# proves the whole.  Change the three together.  Pod Security admits the spec
+# only at "privileged" (Unconfined seccomp, allowPrivilegeEscalation, two added
+# capabilities): a namespace that enforces baseline or restricted rejects it.
 BUILD_USER_UID = 1000
 BUILD_USER_GID = 0
 
 
 def pod_security_context() -> dict[str, Any]:
     return {
-        # The image's user "build" (uid 1000); root is never needed, and the
-        # kubelet refuses to start the pod if the image ever said otherwise.
+        # Never root.  1000 is the image's user "build", the one /etc/subuid
+        # and /etc/subgid name: newuidmap looks its caller up by uid.
         "runAsNonRoot": True,
         "runAsUser": BUILD_USER_UID,
-        # gid 0 is the build user's primary group in the image (OpenShift's
-        # arbitrary-uid convention) and newgidmap insists that the caller's gid
-        # is its passwd entry's; it also lets the user read the secrets (0440).
+        # "build"'s primary group is 0 (OpenShift's arbitrary-uid convention),
+        # and newgidmap refuses a caller whose gid differs from its passwd
+        # entry's.  A group, not root: it grants no capability.  It is also
+        # what lets the build user read the mounted secrets (SECRET_MODE).
         "runAsGroup": BUILD_USER_GID,
-        # The runtime's default seccomp profile refuses unshare(CLONE_NEWUSER)
-        # and mount in a new user namespace, which rootless buildah needs.
+        # The runtime's default profile allows unshare(CLONE_NEWUSER) and mount
+        # only with CAP_SYS_ADMIN; rootless buildah makes a user namespace and
+        # mounts inside it.
         "seccompProfile": {"type": "Unconfined"},
     }
 
@@ -92,11 +97,13 @@ def pod_security_context() -> dict[str, Any]:
 def container_security_context() -> dict[str, Any]:
     return {
         "privileged": False,
-        # newuidmap/newgidmap carry file capabilities (CAP_SETUID/CAP_SETGID)
-        # to write the user namespace's ID map; no_new_privs would drop them.
+        # newuidmap/newgidmap get CAP_SETUID/CAP_SETGID from file capabilities
+        # at exec to write the namespace's ID maps; false would set
+        # no_new_privs, and the kernel then ignores file capabilities.
         "allowPrivilegeEscalation": True,
-        # Only what those two helpers need; the process itself runs with no
-        # effective capability (CapEff 0).
+        # File capabilities are capped by the bounding set, so those two stay
+        # in it; all else goes.  The build itself runs with no effective
+        # capability: the user namespace makes it root inside only.
         "capabilities": {"drop": ["ALL"], "add": ["SETUID", "SETGID"]},
     }
 

@@ -12,6 +12,7 @@ duplicate, which is the trade-off OpenShift makes too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from builder.api import (
@@ -71,12 +72,15 @@ def is_paused(bc: BuildConfig) -> bool:
 def new_build(bc: BuildConfig, number: int, options: BuildOptions) -> Build:
     """Build number ``number`` of ``bc``: a pure function, tested without a cluster."""
     name = f"{bc.metadata.name}-{number}"
+    # Only what the BuildConfig sets: defaults stay unset, so the Build reads
+    # back exactly as written (no nulls and empty lists the user never wrote).
     spec_data = bc.spec.model_dump(
-        by_alias=False,
+        by_alias=True,
+        exclude_unset=True,
         exclude={"triggers", "run_policy", "successful_builds_history_limit",
                  "failed_builds_history_limit"},
     )  # fmt: skip
-    spec = BuildSpec.model_validate(spec_data)
+    spec = BuildSpec.model_validate(spec_data, by_alias=True)
     strategy = spec.strategy
     if strategy.source_strategy is not None:
         strategy.source_strategy.env = _merge_env(strategy.source_strategy.env, options.env)
@@ -127,8 +131,21 @@ def config_reference(bc: BuildConfig) -> ObjectReference:
     )
 
 
-def instantiate(kube: Kube, namespace: str, name: str, options: BuildOptions) -> Build:
-    """Bump ``lastVersion`` and create the next Build; raise BuildError if paused."""
+BuildFactory = Callable[[BuildConfig, int], Build]
+
+
+def instantiate(
+    kube: Kube,
+    namespace: str,
+    name: str,
+    options: BuildOptions,
+    make: BuildFactory | None = None,
+) -> Build:
+    """Bump ``lastVersion`` and create the next Build; raise BuildError if paused.
+
+    ``make`` builds the Build from the updated BuildConfig and its number:
+    ``new_build`` by default; ``start-build --from-build`` passes a clone.
+    """
     for _ in range(MAX_ATTEMPTS):
         bc = kube.build_configs.get(namespace, name)
         if is_paused(bc):
@@ -142,7 +159,7 @@ def instantiate(kube: Kube, namespace: str, name: str, options: BuildOptions) ->
             bc = kube.build_configs.replace_status(bc)
         except Conflict:
             continue
-        build = new_build(bc, number, options)
+        build = make(bc, number) if make is not None else new_build(bc, number, options)
         try:
             return kube.builds.create(build)
         except AlreadyExists:

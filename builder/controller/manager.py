@@ -120,8 +120,9 @@ class Manager:
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
             except Exception:  # a watch thread must never die silently
-                log.exception("%s watch crashed; restarting it", name)
+                log.exception("%s watch crashed; restarting it in %.0fs", name, backoff)
                 self.stop.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
 
     def _list_build_configs(self) -> tuple[list[Key], str]:
         items, version = self.kube.build_configs.list(self.config.namespace or None)
@@ -191,7 +192,11 @@ class Manager:
                 failures = self._failures.get(key, 0) + 1
                 self._failures[key] = failures
                 delay = min(2.0**failures, MAX_BACKOFF)
-                log.exception("reconcile %s failed (%s); retrying in %.0fs", key, err, delay)
+                if isinstance(err, KubeError):
+                    # Expected trouble (API server down, RBAC): one line, no traceback.
+                    log.warning("reconcile %s: %s; retrying in %.0fs", key, err, delay)
+                else:
+                    log.exception("reconcile %s failed; retrying in %.0fs", key, delay)
                 self.metrics.reconciles.labels(kind=key[0], result="error").inc()
                 self.queue.add_after(key, delay)
             else:

@@ -1,6 +1,6 @@
 """builder.kube: the only package that talks to the Kubernetes API server."""
 
-from builder.kube.client import CustomResources, Kube, WatchEvent
+from builder.kube.client import CustomResources, Kube, Unreachable, WatchEvent
 from builder.kube.errors import AlreadyExists, Conflict, Gone, Invalid, KubeError, NotFound
 from builder.kube.resources import BUILD_CONFIGS, BUILDS, IMAGE_STREAMS, CustomResource
 
@@ -17,5 +17,6 @@ __all__ = [
     "Kube",
     "KubeError",
     "NotFound",
+    "Unreachable",
     "WatchEvent",
 ]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import kubernetes as _kubernetes
+import urllib3
 from kubernetes.client.exceptions import ApiException
 
 from builder.api import Build, BuildConfig, ImageStream, dump, parse_as
@@ -32,12 +33,24 @@ T = TypeVar("T")
 WATCH_TIMEOUT_SECONDS = 300
 
 
+class Unreachable(KubeError):  # noqa: N818 - like the other API outcomes
+    """No answer from the API server: connection, TLS or timeout failure."""
+
+
+def _unreachable(exc: Exception) -> Unreachable:
+    # urllib3 nests the cause; its last line is the useful one.
+    reason = getattr(exc, "reason", None) or exc
+    return Unreachable(0, f"cannot reach the API server: {reason}")
+
+
 def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     try:
         return fn(*args, **kwargs)
     except ApiException as exc:
         message = str(exc.body or exc.reason or "")
         raise classify(int(exc.status or 0), message) from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise _unreachable(exc) from None
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,8 @@ def _watch(
                 yield kind, raw
     except ApiException as exc:
         raise classify(int(exc.status or 0), str(exc.body or exc.reason or "")) from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise _unreachable(exc) from None
     finally:
         watcher.stop()
 
@@ -310,4 +325,4 @@ class Kube:
         return data if isinstance(data, dict) else {}
 
 
-__all__ = ["CustomResources", "Gone", "Kube", "WatchEvent"]
+__all__ = ["CustomResources", "Gone", "Kube", "Unreachable", "WatchEvent"]

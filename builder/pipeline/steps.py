@@ -204,6 +204,19 @@ def _previous_image(registry: RegistryClient, output: str | None, log: LogFn) ->
     return str(ref.with_digest(digest))
 
 
+@dataclass(frozen=True)
+class _Prep:
+    """Everything the strategy-specific prepare steps read."""
+
+    plan: BuildPlan
+    ws: Workspace
+    info: SourceInfo
+    source_root: Path
+    registry: RegistryClient
+    log: LogFn
+    stages: StageRecorder
+
+
 def prepare(
     plan: BuildPlan,
     *,
@@ -213,45 +226,27 @@ def prepare(
     log: LogFn,
     stages: StageRecorder,
 ) -> Prepared:
-    source_root = resolve_context_dir(ws.source, plan.source.context_dir)
+    ctx = _Prep(
+        plan=plan,
+        ws=ws,
+        info=info,
+        source_root=resolve_context_dir(ws.source, plan.source.context_dir),
+        registry=registry,
+        log=log,
+        stages=stages,
+    )
     strategy = plan.strategy
     if isinstance(strategy, SourceStrategyPlan):
-        prepared = _prepare_s2i(
-            plan=plan,
-            strategy=strategy,
-            ws=ws,
-            info=info,
-            source_root=source_root,
-            registry=registry,
-            log=log,
-            stages=stages,
-        )
+        prepared = _prepare_s2i(ctx, strategy)
     else:
-        prepared = _prepare_docker(
-            plan=plan,
-            strategy=strategy,
-            ws=ws,
-            info=info,
-            source_root=source_root,
-            registry=registry,
-            log=log,
-            stages=stages,
-        )
+        prepared = _prepare_docker(ctx, strategy)
     prepared.save(ws)
     return prepared
 
 
-def _prepare_s2i(
-    *,
-    plan: BuildPlan,
-    strategy: SourceStrategyPlan,
-    ws: Workspace,
-    info: SourceInfo,
-    source_root: Path,
-    registry: RegistryClient,
-    log: LogFn,
-    stages: StageRecorder,
-) -> Prepared:
+def _prepare_s2i(ctx: _Prep, strategy: SourceStrategyPlan) -> Prepared:
+    plan, ws, info, source_root = ctx.plan, ctx.ws, ctx.info, ctx.source_root
+    registry, log, stages = ctx.registry, ctx.log, ctx.stages
     with stages.stage("PullImages", "PullBaseImage"):
         builder = _builder_info(registry, strategy.builder_image)
         previous = _previous_image(registry, plan.output, log) if strategy.incremental else None
@@ -307,17 +302,9 @@ def _inside(root: Path, relative: str, what: str) -> Path:
     return candidate
 
 
-def _prepare_docker(
-    *,
-    plan: BuildPlan,
-    strategy: DockerStrategyPlan,
-    ws: Workspace,
-    info: SourceInfo,
-    source_root: Path,
-    registry: RegistryClient,
-    log: LogFn,
-    stages: StageRecorder,
-) -> Prepared:
+def _prepare_docker(ctx: _Prep, strategy: DockerStrategyPlan) -> Prepared:
+    plan, ws, info, source_root = ctx.plan, ctx.ws, ctx.info, ctx.source_root
+    registry, log, stages = ctx.registry, ctx.log, ctx.stages
     dockerfile = _inside(source_root, strategy.dockerfile_path or "Dockerfile", "dockerfilePath")
     if not dockerfile.is_file():
         raise BuildError(
@@ -349,6 +336,11 @@ def _prepare_docker(
 # --------------------------------------------------------------------------- build & push
 
 
+def is_insecure(registry: str, insecure: frozenset[str]) -> bool:
+    """``host:port`` is insecure if listed as is, or its bare host is (all ports)."""
+    return registry in insecure or registry.rpartition(":")[0] in insecure
+
+
 @dataclass(frozen=True)
 class Output:
     image_id: str
@@ -365,8 +357,9 @@ def build_and_push(
     stages: StageRecorder,
 ) -> Output:
     strategy = plan.strategy
-    insecure = plan.insecure_registries
-    tls_verify = not any(host in insecure for host in prepared.pulls_from)
+    tls_verify = not any(
+        is_insecure(host, plan.insecure_registries) for host in prepared.pulls_from
+    )
     tag = plan.output or f"localhost/kbuild/{plan.name or 'build'}:latest"
     if isinstance(strategy, DockerStrategyPlan):
         build_args, no_cache, force_pull = (
@@ -404,7 +397,7 @@ def build_and_push(
         pushed = buildah.push(
             built.image_id,
             plan.output,
-            tls_verify=out_ref.registry not in insecure,
+            tls_verify=not is_insecure(out_ref.registry, plan.insecure_registries),
             authfile=plan.push_authfile,
         )
     log(f"Successfully pushed {plan.output}@{pushed.digest}")

@@ -104,18 +104,10 @@ ensure_rootfs() {
     echo "$tarball"
 }
 
-# Trim what a container never uses. Runs against the mounted image rootfs.
-slim_rootfs() {
+# Point apt at the mirror (debootstrap only knew the bootstrap suite) and put
+# the container-specific apt/dpkg/policy-rc.d settings in place.
+configure_rootfs() {
     local r="$1"
-    rm -rf "$r"/var/lib/apt/lists/* "$r"/var/cache/apt/* "$r"/var/cache/debconf/*-old \
-        "$r"/var/lib/dpkg/*-old "$r"/var/cache/ldconfig/aux-cache "$r"/var/log/apt/* \
-        "$r"/var/log/dpkg.log "$r"/var/log/alternatives.log "$r"/var/log/bootstrap.log \
-        "$r"/usr/share/man/* "$r"/usr/share/info/* "$r"/usr/share/locale/* \
-        "$r"/usr/share/groff/* "$r"/usr/share/lintian/*
-    find "$r/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete
-    find "$r/usr/share/doc" -mindepth 1 -type d -empty -delete
-    # Filled in by the runtime; baked-in copies would leak the build host's.
-    rm -f "$r/etc/resolv.conf" "$r/etc/hostname"
     # debootstrap leaves a one-line sources.list for the bootstrap mirror only.
     rm -f "$r/etc/apt/sources.list"
     mkdir -p "$r/etc/apt/sources.list.d"
@@ -135,6 +127,20 @@ EOF
     tar -C "$RECIPE_DIR/rootfs" --owner=0 --group=0 -cf - . | tar -C "$r" -xf -
 }
 
+# Trim what a container never uses. Runs against the mounted image rootfs.
+slim_rootfs() {
+    local r="$1"
+    rm -rf "$r"/var/lib/apt/lists/* "$r"/var/cache/apt/* "$r"/var/cache/debconf/*-old \
+        "$r"/var/lib/dpkg/*-old "$r"/var/cache/ldconfig/aux-cache "$r"/var/log/apt/* \
+        "$r"/var/log/dpkg.log "$r"/var/log/alternatives.log "$r"/var/log/bootstrap.log \
+        "$r"/usr/share/man/* "$r"/usr/share/info/* "$r"/usr/share/locale/* \
+        "$r"/usr/share/groff/* "$r"/usr/share/lintian/*
+    find "$r/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete
+    find "$r/usr/share/doc" -mindepth 1 -type d -empty -delete
+    # Filled in by the runtime; baked-in copies would leak the build host's.
+    rm -f "$r/etc/resolv.conf" "$r/etc/hostname"
+}
+
 recipe_build() {
     local tarball ctr mnt
     tarball="$(ensure_rootfs)"
@@ -143,6 +149,12 @@ recipe_build() {
     trap "buildah rm '$ctr' >/dev/null 2>&1 || true" EXIT
     mnt="$(buildah mount "$ctr")"
     tar --numeric-owner --xattrs --xattrs-include='*' -C "$mnt" -xzf "$tarball"
+    configure_rootfs "$mnt"
+    # The cached rootfs is the suite as of its debootstrap; stable and
+    # security updates are applied at every image build. A build only happens
+    # when inputs change, so `build.sh --force base` picks up new updates.
+    buildah run --isolation=chroot --network=host "$ctr" -- sh -c \
+        'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get -y -qq upgrade'
     slim_rootfs "$mnt"
     buildah umount "$ctr" >/dev/null
     buildah config \

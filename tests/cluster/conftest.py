@@ -2,11 +2,12 @@
 
 Selecting the tier (``pytest -m cluster``, or naming ``tests/cluster``) brings
 up the project's own one-node cluster with ``hack/cluster.sh up`` (root only;
-about a minute when the binaries are cached, 15-25 minutes on a cold machine)
+seconds when the binaries are cached, 6-15 minutes on a cold machine)
 and takes it down again at the end if the session started it. A plain
 ``pytest`` of the whole tree skips this tier instead of compiling Kubernetes
 behind the back of someone who wanted the unit tests; ``KBUILD_TEST_CLUSTER=1``
 opts in as well.
+
 To run the same tests against any other cluster (kind, k3d, a real one), set:
 
 * ``KBUILD_TEST_KUBECONFIG``: kubeconfig of that cluster; nothing is brought up.
@@ -154,13 +155,13 @@ def cluster(pytestconfig: pytest.Config) -> Iterator[Cluster]:
             "the local test cluster needs root (hack/cluster.sh up); "
             "or point KBUILD_TEST_KUBECONFIG at an existing cluster"
         )
-    was_up = _cluster_sh("status", timeout=60).returncode == 0
-    if not was_up:
-        # A half-started cluster from a crashed session would make `up` refuse.
-        _cluster_sh("down", timeout=300)
-        up = _cluster_sh("up", timeout=UP_TIMEOUT_S)
-        if up.returncode != 0:
-            pytest.fail(f"hack/cluster.sh up failed:\n{up.stderr[-6000:]}")
+    # `up` is idempotent and serialised by a lock: with another session's
+    # cluster up (or coming up), it waits, then reports "already up" and we
+    # leave that cluster alone at the end.
+    up = _cluster_sh("up", timeout=UP_TIMEOUT_S)
+    if up.returncode != 0:
+        pytest.fail(f"hack/cluster.sh up failed:\n{up.stderr[-6000:]}")
+    was_up = "already up" in up.stderr
     env = _parse_exports(_cluster_sh("env", timeout=60).stdout)
     try:
         yield Cluster(

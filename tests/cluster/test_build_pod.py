@@ -13,6 +13,7 @@ deletes a pod whose owner does not exist.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import os
@@ -40,6 +41,8 @@ from tests.cluster.conftest import REPO_ROOT, Cluster, Kubectl
 pytestmark = pytest.mark.cluster
 
 RUN_ID = secrets.token_hex(4)
+# Only the source secret's .gitconfig knows where this really is.
+UNRESOLVABLE_GIT_URL = "git://kbuild-source-secret.invalid"
 # vfs storage copies every layer; on a 2-core machine a build takes minutes.
 BUILD_TIMEOUT_S = 20 * 60
 
@@ -133,6 +136,9 @@ def images(push_registry: str) -> dict[str, str]:
 def namespace(kubectl: Kubectl) -> Iterator[str]:
     name = f"kbuild-buildpod-{RUN_ID}"
     kubectl("create", "namespace", name)
+    # docs/build-pod.md: Pod Security admits the build pod only at "privileged";
+    # the label matters on clusters that enforce a stricter default.
+    kubectl("label", "namespace", name, "pod-security.kubernetes.io/enforce=privileged")
     deadline = time.monotonic() + 60
     while kubectl("-n", name, "get", "serviceaccount", "default", check=False).returncode != 0:
         assert time.monotonic() < deadline, "no default ServiceAccount after 60s"
@@ -175,6 +181,7 @@ class Started:
     pod_name: str
     output: str
     created: float
+    early: PodOutcome | None = None
 
 
 @dataclass
@@ -207,12 +214,42 @@ def builds(
     _git(broken, "commit", "-qm", "a failing assemble")
     _example_repo(git_server.base, "docker-multistage", "multistage")
 
+    # Secrets are mounted where the steps read them, and readable by the
+    # build user: the source secret's .gitconfig rewrites a URL that does not
+    # resolve into the real one, so the clone works only if git read it.
+    kubectl.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "git-config"},
+            "type": "Opaque",
+            "stringData": {
+                ".gitconfig": f'[url "{git_server.url}/"]\n\tinsteadOf = {UNRESOLVABLE_GIT_URL}/\n'
+            },
+        },
+        namespace,
+    )
+    auth = base64.b64encode(b"kbuild:unused").decode()
+    kubectl.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "registry-creds"},
+            "type": "kubernetes.io/dockerconfigjson",
+            "stringData": {".dockerconfigjson": json.dumps({"auths": {registry: {"auth": auth}}})},
+        },
+        namespace,
+    )
+    creds = {"name": "registry-creds"}
     builder = {"kind": "DockerImage", "name": f"{registry}/{images['s2i-python']}"}
     base = f"{registry}/{images['base']}"
     out = f"{registry}/kbuild-buildpod-test"
     specs = {
         "s2i": {
-            "source": {"git": {"uri": git_server.uri("python-hello"), "ref": "main"}},
+            "source": {
+                "git": {"uri": f"{UNRESOLVABLE_GIT_URL}/python-hello", "ref": "main"},
+                "sourceSecret": {"name": "git-config"},
+            },
             "strategy": {"sourceStrategy": {"from": builder}},
             "output": {"to": {"kind": "DockerImage", "name": f"{out}/hello:{RUN_ID}"}},
         },
@@ -221,13 +258,17 @@ def builds(
             "strategy": {
                 "dockerStrategy": {
                     "from": {"kind": "DockerImage", "name": base},
+                    "pullSecret": creds,
                     "buildArgs": [
                         {"name": "BASE", "value": base},
                         {"name": "VERSION", "value": RUN_ID},
                     ],
                 }
             },
-            "output": {"to": {"kind": "DockerImage", "name": f"{out}/multistage:{RUN_ID}"}},
+            "output": {
+                "to": {"kind": "DockerImage", "name": f"{out}/multistage:{RUN_ID}"},
+                "pushSecret": creds,
+            },
         },
         "broken": {
             "source": {"git": {"uri": git_server.uri("broken-assemble"), "ref": "main"}},
@@ -259,6 +300,13 @@ def builds(
         for key, run in list(pending.items()):
             pod = kubectl.json("-n", namespace, "get", "pod", run.pod_name)
             outcome = interpret_pod(pod)
+            # The outcome is known as soon as the main container ends, which can
+            # be before the pod's phase follows; once it has, the answer must not change.
+            if outcome.terminal and pod["status"]["phase"] not in ("Succeeded", "Failed"):
+                run.early = outcome
+                continue
+            if run.early is not None:
+                assert interpret_pod(pod) == run.early
             if outcome.terminal:
                 logs = {
                     c: kubectl("-n", namespace, "logs", run.pod_name, "-c", c, check=False).stdout
@@ -277,7 +325,10 @@ def builds(
         time.sleep(3)
     for key, done in finished.items():
         stages = {s.name: s.duration_milliseconds for s in done.outcome.stages}
-        print(f"{key}: {done.outcome.phase.value} in {done.seconds:.0f}s, stages {stages}")
+        print(
+            f"{key}: {done.outcome.phase.value} {done.outcome.reason} in {done.seconds:.0f}s, "
+            f"digest {done.outcome.digest or '-'}, stages (ms) {stages}"
+        )
     return finished
 
 
@@ -311,6 +362,8 @@ def test_build_pod_pushes_and_reports_the_registry_digest(
     # kbuild logs shows the containers in order; each one logged its step.
     main = "sti-build" if key == "s2i" else "docker-build"
     assert "Cloning" in done.logs["git-clone"]
+    if key == "s2i":
+        assert "Using source secret: .gitconfig" in done.logs["git-clone"]
     assert done.logs["manage-dockerfile"].strip()
     assert f"Successfully pushed {pushed_to}@{digest}" in done.logs[main]
 

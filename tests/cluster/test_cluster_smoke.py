@@ -384,6 +384,54 @@ stat -c 'owner=%u:%g' /proof
     assert f"owner={PROOF_UID}:{PROOF_UID}" in out
 
 
+@pytest.mark.parametrize(
+    ("change", "expected_error"),
+    [
+        # Negative controls: if these builds succeeded, the cluster would not
+        # be enforcing what the contract claims is needed, and the positive
+        # test above would prove nothing.
+        (
+            {"pod": {"seccompProfile": {"type": "RuntimeDefault"}}},
+            "unshare(CLONE_NEWUSER): Operation not permitted",
+        ),
+        (
+            {"container": {"allowPrivilegeEscalation": False}},
+            "write to uid_map failed: Operation not permitted",
+        ),
+    ],
+    ids=["runtime-default-seccomp", "no-privilege-escalation"],
+)
+def test_build_pod_contract_parts_are_needed(
+    kubectl: Kubectl,
+    namespace: str,
+    cluster: Cluster,
+    smoke_image: str,
+    buildpod_image: str,
+    change: dict[str, dict[str, Any]],
+    expected_error: str,
+) -> None:
+    registry = cluster.registry
+    script = f"""
+cd /workspace
+printf 'FROM {registry}/{smoke_image}\\nUSER 0\\nRUN chown 1234 /www\\n' > Dockerfile
+buildah build --isolation chroot --tls-verify=false -t {registry}/kbuild-smoke/never:{RUN_ID} .
+"""
+    name = f"contract-{next(iter(change))}-{secrets.token_hex(2)}"
+    pod = _build_pod(name, f"{registry}/{buildpod_image}", script)
+    pod_spec = pod["spec"]
+    pod_spec["securityContext"] = {**pod_spec["securityContext"], **change.get("pod", {})}
+    container = pod_spec["containers"][0]
+    container["securityContext"] = {
+        **container["securityContext"],
+        **change.get("container", {}),
+    }
+    kubectl.apply(pod, namespace)
+    phase = _wait_pod_finished(kubectl, namespace, name, timeout_s=300)
+    logs = kubectl("-n", namespace, "logs", name).stdout
+    assert phase == "Failed", logs
+    assert expected_error in logs
+
+
 def test_cluster_sh_env_names_the_registry(cluster: Cluster, registry: str) -> None:
     if not cluster.local:
         pytest.skip("hack/cluster.sh env describes only the local cluster")

@@ -36,10 +36,10 @@ from tests.support.token_server import TokenServer
 REGISTRY_BINARY = os.environ.get("KBUILD_TEST_REGISTRY_BINARY", "docker-registry")
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     """A port that was free a moment ago; the registry start retries if it is taken."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         port: int = sock.getsockname()[1]
         return port
 
@@ -120,12 +120,13 @@ def _config(
     workdir: Path,
     port: int,
     *,
+    listen: str,
     htpasswd: Mapping[str, str] | None,
     token: TokenServer | None,
     tls_files: tuple[Path, Path] | None,
 ) -> dict[str, object]:
     http: dict[str, object] = {
-        "addr": f"127.0.0.1:{port}",
+        "addr": f"{listen}:{port}",
         "secret": secrets.token_hex(16),
     }
     if tls_files:
@@ -181,8 +182,13 @@ def start_registry(
     tls: bool = False,
     timeout: float = 30.0,
     attempts: int = 3,
+    listen: str = "127.0.0.1",
 ) -> RunningRegistry:
-    """Start a registry and wait until ``/v2/`` answers; raises RuntimeError with its log."""
+    """Start a registry and wait until ``/v2/`` answers; raises RuntimeError with its log.
+
+    ``listen`` is the address to bind: loopback by default; the cluster tests
+    use the address pods reach this machine on.
+    """
     if workdir is None:
         workdir = Path(tempfile.mkdtemp(prefix="kbuild-registry-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -196,8 +202,10 @@ def start_registry(
 
     last_log = ""
     for attempt in range(attempts):
-        port = free_port()
-        config = _config(workdir, port, htpasswd=htpasswd, token=token, tls_files=tls_files)
+        port = free_port(listen)
+        config = _config(
+            workdir, port, listen=listen, htpasswd=htpasswd, token=token, tls_files=tls_files
+        )
         config_path = workdir / "config.yml"
         config_path.write_text(yaml.safe_dump(config))
         log_path = workdir / f"registry-{attempt}.log"
@@ -209,8 +217,8 @@ def start_registry(
                 stdin=subprocess.DEVNULL,
             )
         registry = RunningRegistry(
-            host=f"127.0.0.1:{port}",
-            url=f"{scheme}://127.0.0.1:{port}",
+            host=f"{listen}:{port}",
+            url=f"{scheme}://{listen}:{port}",
             workdir=workdir,
             process=process,
             log_path=log_path,

@@ -63,7 +63,7 @@ def serving(
                     out = proc.stdout.read() if proc.stdout else ""
                     raise AssertionError(f"{argv} exited {proc.returncode}: {out}")
                 with contextlib.suppress(OSError):
-                    urllib.request.urlopen(url, timeout=1).close()  # noqa: S310 - loopback
+                    urllib.request.urlopen(url, timeout=1).close()
                     break
                 time.sleep(0.2)
             else:

@@ -92,12 +92,17 @@ def test_docker_strategy_multistage_with_from_override_and_build_args(
 
 
 def test_as_dockerfile_writes_a_context_buildah_can_build(
-    kbuild: KbuildRunner, images: Images, registry: RunningRegistry, python_repo: Path,
+    kbuild: KbuildRunner,
+    images: Images,
+    registry: RunningRegistry,
+    python_repo: Path,
     tmp_path: Path,
 ) -> None:
     target = tmp_path / "out" / "Dockerfile"
-    kbuild("build", str(python_repo), "--builder", images.s2i_python,
-           "--insecure-registry", registry.host, "--as-dockerfile", str(target), check=True)  # fmt: skip
+    kbuild(
+        "build", str(python_repo), "--builder", images.s2i_python,
+        "--insecure-registry", registry.host, "--as-dockerfile", str(target), check=True,
+    )  # fmt: skip
     text = target.read_text()
     assert text.startswith(f"FROM {images.s2i_python}@{skopeo_digest(images.s2i_python)}\n")
     assert "COPY --chown=1001:0 upload/src /tmp/src" in text
@@ -152,7 +157,10 @@ def test_incremental_build_restores_artifacts_from_the_previous_image(
 
 
 def test_build_from_a_buildconfig_manifest(
-    kbuild: KbuildRunner, images: Images, registry: RunningRegistry, python_repo: Path,
+    kbuild: KbuildRunner,
+    images: Images,
+    registry: RunningRegistry,
+    python_repo: Path,
     tmp_path: Path,
 ) -> None:
     out = f"{registry.host}/it/from-manifest:v1"

@@ -6,13 +6,14 @@ registry must not have it (nothing half-pushed).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from builder.registry import RegistryClient
+from builder.registry import CredentialStore, RegistryClient
 from tests.integration.pipeline.conftest import Images, KbuildRunner, git, make_repo
 from tests.support.registry import RunningRegistry, free_port
 
@@ -127,11 +128,8 @@ def test_failure_is_one_clear_line_and_pushes_nothing(
     user, password = env.refusing.credentials if target_registry is env.refusing else ("", "")
     client = RegistryClient(insecure={target_registry.host})
     if user:
-        from builder.registry import CredentialStore
-
-        auth = (
-            '{"auths": {"%s": {"username": "%s", "password": "%s"}}}'
-            % (target_registry.host, user, password)
+        auth = json.dumps(
+            {"auths": {target_registry.host: {"username": user, "password": password}}}
         )
         client = RegistryClient(
             credentials=CredentialStore.from_docker_config(auth, source="test"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from builder.api import BuildConfig, BuildTriggerCause, EnvVar, parse_as
+from builder.api import BuildConfig, BuildTriggerCause, EnvVar, dump, parse_as
 from builder.controller.instantiate import BuildOptions, is_paused, new_build
 
 
@@ -105,3 +105,14 @@ def test_paused_annotation() -> None:
     assert is_paused(bc(SOURCE, annotations={"openshift.io/build-config.paused": "true"}))
     assert not is_paused(bc(SOURCE, annotations={"openshift.io/build-config.paused": "false"}))
     assert not is_paused(bc(SOURCE))
+
+
+def test_the_build_spec_holds_only_what_the_buildconfig_set() -> None:
+    build = new_build(bc(SOURCE), 1, BuildOptions())
+    spec = dump(build)["spec"]
+    assert spec == {
+        "source": {"git": {"uri": "https://example.com/app.git", "ref": "main"}},
+        "strategy": SOURCE,
+        "output": {"to": {"kind": "ImageStreamTag", "name": "app:latest"}},
+        "triggeredBy": [],
+    }

@@ -37,9 +37,7 @@ CMD ["/out"]
             {"strategy_env": [("A", "1"), ("B", "x y")]},
             MULTI.replace(
                 "FROM golang:${GO} AS build\n", 'FROM golang:${GO} AS build\nENV A="1" B="x y"\n'
-            ).replace(
-                "AS final\n", 'AS final\nENV A="1" B="x y"\n'
-            ),
+            ).replace("AS final\n", 'AS final\nENV A="1" B="x y"\n'),
         ),
         (
             "build env and labels appended at the end",

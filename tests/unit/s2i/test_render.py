@@ -103,7 +103,9 @@ CASES = [
     ),
     Case(
         "labels: builder image label first, user labels after",
-        S2IInputs(builder=BuilderImage("reg/b:1"), labels=(("io.openshift.build.commit.id", "abc"),)),
+        S2IInputs(
+            builder=BuilderImage("reg/b:1"), labels=(("io.openshift.build.commit.id", "abc"),)
+        ),
         contains=[
             'LABEL "io.openshift.s2i.build.image"="reg/b:1" \\\n'
             '      "io.openshift.build.commit.id"="abc"\n'
@@ -111,7 +113,9 @@ CASES = [
     ),
     Case(
         "incremental: cached stage with image save-artifacts",
-        S2IInputs(builder=BuilderImage("b", IMAGE_LABEL), incremental_from="reg/app@sha256:" + "a" * 64),
+        S2IInputs(
+            builder=BuilderImage("b", IMAGE_LABEL), incremental_from="reg/app@sha256:" + "a" * 64
+        ),
         contains=[
             "FROM reg/app@sha256:" + "a" * 64 + " AS cached\n",
             "RUN if [ -s /usr/libexec/s2i/save-artifacts ]; then /usr/libexec/s2i/save-artifacts"
@@ -149,16 +153,17 @@ def test_instruction_order_matches_openshift_shape() -> None:
     dockerfile = render(
         S2IInputs(builder=BuilderImage("b"), env=(("A", "1"),), labels=(("l", "v"),))
     ).dockerfile
-    keywords = [
-        line.split()[0] for line in dockerfile.splitlines() if line and line[0].isupper()
-    ]
+    keywords = [line.split()[0] for line in dockerfile.splitlines() if line and line[0].isupper()]
     assert keywords == ["FROM", "LABEL", "ENV", "COPY", "USER", "RUN", "CMD"]
 
 
 @pytest.mark.parametrize(
     ("inputs", "reason"),
     [
-        (S2IInputs(builder=BuilderImage("b", {}, user="bad user")), StatusReason.MANAGE_DOCKERFILE_FAILED),
+        (
+            S2IInputs(builder=BuilderImage("b", {}, user="bad user")),
+            StatusReason.MANAGE_DOCKERFILE_FAILED,
+        ),
         (
             S2IInputs(builder=BuilderImage("b", {"io.openshift.s2i.assemble-user": "$(id)"})),
             StatusReason.MANAGE_DOCKERFILE_FAILED,

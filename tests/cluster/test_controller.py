@@ -1,0 +1,487 @@
+"""The build controller on a real cluster: BuildConfigs in, images and tags out.
+
+A ``kbuild controller`` runs on this machine against the cluster (limited to
+this module's namespaces, with its own lease), sources come from a git
+daemon the pods reach, and images go to the cluster's registry.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from builder.api import Build, BuildPhase, ImageStream, ObjectMeta, TagEvent, now_time
+from builder.api.image import NamedTagEventList
+from builder.kube import Kube, NotFound
+from builder.registry import RegistryClient
+from tests.cluster.conftest import Cluster, Kubectl
+from tests.support.gitdaemon import GitDaemon, git, git_daemon
+from tests.support.registry import RunningRegistry, free_port, start_registry
+
+pytestmark = pytest.mark.cluster
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RUN_ID = secrets.token_hex(3)
+TERMINAL = {BuildPhase.COMPLETE, BuildPhase.FAILED, BuildPhase.ERROR, BuildPhase.CANCELLED}
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def images(push_registry: str) -> None:
+    done = subprocess.run(
+        ["bash", str(REPO_ROOT / "images" / "build.sh"), "--registry", push_registry,
+         "--tls-verify=false", "base", "s2i-python", "buildpod"],
+        capture_output=True, text=True, check=False, timeout=40 * 60,
+    )  # fmt: skip
+    if done.returncode != 0:
+        pytest.fail(f"images/build.sh failed:\n{done.stderr[-4000:]}")
+
+
+@pytest.fixture(scope="module")
+def pod_host(cluster: Cluster) -> str:
+    """An address of this machine that pods reach."""
+    host = os.environ.get("KBUILD_TEST_GIT_HOST", "")
+    if not host and not cluster.local:
+        pytest.skip("set KBUILD_TEST_GIT_HOST to an address of this machine the pods reach")
+    return host or cluster.registry.rpartition(":")[0]
+
+
+@pytest.fixture(scope="module")
+def gitd(pod_host: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitDaemon]:
+    with git_daemon(pod_host, tmp_path_factory.mktemp("git")) as daemon:
+        daemon.add_example("python-hello", "hello")
+        daemon.add_example("docker-multistage", "multistage")
+        yield daemon
+
+
+def _namespace(kubectl: Kubectl, name: str) -> None:
+    kubectl("create", "namespace", name)
+    deadline = time.monotonic() + 60
+    while kubectl("-n", name, "get", "serviceaccount", "default", check=False).returncode != 0:
+        assert time.monotonic() < deadline, "no default ServiceAccount after 60s"
+        time.sleep(1)
+
+
+@dataclass
+class Controller:
+    """A ``kbuild controller`` process this module can kill and restart."""
+
+    kubeconfig: Path
+    registry: str
+    namespace: str
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    starts: int = 0
+    extra: list[str] = field(default_factory=list)
+
+    def start(self) -> None:
+        self.starts += 1
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "builder.cli.main", "controller",
+             "--kubeconfig", str(self.kubeconfig), "--registry", self.registry,
+             "--insecure-registry", self.registry, "--namespace", self.namespace,
+             "--lease-namespace", self.namespace, "--metrics-port", str(free_port()),
+             "--identity", f"test-{self.starts}", "--resync-seconds", "20", *self.extra],
+            stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
+        )  # fmt: skip
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def env(
+    cluster: Cluster,
+    kubectl: Kubectl,
+    images: None,
+    pod_host: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, Controller, Kube]]:
+    ns = f"kbuild-ctl-{RUN_ID}"
+    _namespace(kubectl, ns)
+    kubectl("apply", "-f", str(REPO_ROOT / "crds"))
+    controller = Controller(
+        cluster.kubeconfig, cluster.registry, ns, tmp_path_factory.mktemp("ctl") / "controller.log"
+    )
+    # Every registry on the pod host speaks plain HTTP (a bare host covers all ports).
+    controller.extra = ["--insecure-registry", pod_host]
+    controller.start()
+    try:
+        yield ns, controller, Kube.connect(str(cluster.kubeconfig))
+    finally:
+        controller.kill()
+        if os.environ.get("KBUILD_TEST_KEEP_NAMESPACE") != "1":
+            kubectl("delete", "namespace", ns, "--wait=false", check=False)
+
+
+def apply(kubectl: Kubectl, namespace: str, obj: dict[str, Any]) -> None:
+    kubectl("-n", namespace, "apply", "-f", "-", stdin=yaml.safe_dump(obj))
+
+
+def kbuild(*args: str, kubeconfig: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "builder.cli.main", *args, "--kubeconfig", str(kubeconfig)],
+        capture_output=True, text=True, check=False, cwd=REPO_ROOT, timeout=300,
+    )  # fmt: skip
+    if check and done.returncode != 0:
+        raise AssertionError(f"kbuild {' '.join(args)}: {done.stderr}")
+    return done
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float = 240, every: float = 1.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(every)
+
+
+def finished(kube: Kube, namespace: str, name: str, timeout: float = 240) -> Build:
+    def done() -> Build | None:
+        try:
+            build = kube.builds.get(namespace, name)
+        except NotFound:
+            return None
+        return build if build.status.phase in TERMINAL else None
+
+    result: Build = wait_for(f"build {name} to finish", done, timeout)
+    return result
+
+
+def buildconfig(
+    name: str,
+    source: dict[str, Any],
+    strategy: dict[str, Any],
+    output: dict[str, Any] | None = None,
+    **spec: Any,
+) -> dict[str, Any]:
+    return {
+        "apiVersion": "build.openshift.io/v1",
+        "kind": "BuildConfig",
+        "metadata": {"name": name},
+        "spec": {"source": source, "strategy": strategy, "output": output or {}, **spec},
+    }
+
+
+def source_strategy(image: str, kind: str = "DockerImage", namespace: str = "") -> dict[str, Any]:
+    ref = {"kind": kind, "name": image, **({"namespace": namespace} if namespace else {})}
+    return {"type": "Source", "sourceStrategy": {"from": ref}}
+
+
+def git_source(gitd: GitDaemon, repo: str, ref: str = "main") -> dict[str, Any]:
+    return {"type": "Git", "git": {"uri": gitd.uri(repo), "ref": ref}}
+
+
+def registry_client() -> RegistryClient:
+    return RegistryClient(insecure=lambda _host: True)
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_config_change_build_from_a_stream_tag_in_another_namespace_is_deployed(
+    env: tuple[str, Controller, Kube],
+    gitd: GitDaemon,
+    kubectl: Kubectl,
+    cluster: Cluster,
+    push_registry: str,
+) -> None:
+    ns, _, kube = env
+    # The builder comes from an ImageStreamTag in another namespace, which has
+    # no image yet when the BuildConfig is applied: the build must wait for it.
+    images_ns = f"{ns}-images"
+    _namespace(kubectl, images_ns)
+    try:
+        kube.image_streams.create(
+            ImageStream(metadata=ObjectMeta(name="python", namespace=images_ns))
+        )
+        apply(kubectl, ns, buildconfig(
+            "hello", git_source(gitd, "hello"),
+            source_strategy("python:3.11", "ImageStreamTag", images_ns),
+            {"to": {"kind": "ImageStreamTag", "name": "hello:latest"}},
+            triggers=[{"type": "ConfigChange"}],
+        ))  # fmt: skip
+        waiting = wait_for(
+            "hello-1 to wait for its builder",
+            lambda: (b := _get(kube, ns, "hello-1")) and b.status.reason and b,
+        )
+        assert waiting.status.phase == BuildPhase.NEW
+        assert waiting.status.reason == "InvalidImageReference"
+        assert "has no image yet" in waiting.status.message
+
+        builder = registry_client().resolve(f"{push_registry}/kbuild/s2i-python:3.11")
+        stream = kube.image_streams.get(images_ns, "python")
+        stream.status.tags = [NamedTagEventList(tag="3.11", items=[TagEvent(
+            created=now_time(),
+            docker_image_reference=f"{cluster.registry}/kbuild/s2i-python@{builder.digest}",
+            image=builder.digest, generation=1,
+        )])]  # fmt: skip
+        kube.image_streams.replace_status(stream)
+
+        build = finished(kube, ns, "hello-1")
+        assert build.status.phase == BuildPhase.COMPLETE, build.status
+        digest = build.status.output.to.image_digest if build.status.output.to else ""
+        assert digest == registry_client().resolve(f"{push_registry}/{ns}/hello:latest").digest
+        assert build.status.output_docker_image_reference == f"{cluster.registry}/{ns}/hello:latest"
+        assert [s.name for s in build.status.stages][:1] == ["FetchInputs"]
+        tag = kube.image_streams.get(ns, "hello").status.tags[0]
+        assert tag.tag == "latest" and tag.items is not None
+        assert [i.image for i in tag.items] == [digest]
+        pulled = tag.items[0].docker_image_reference
+    finally:
+        kubectl("delete", "namespace", images_ns, "--wait=false", check=False)
+
+    # The image serves: a Deployment of the tag's image, answering on its ClusterIP.
+    apply(kubectl, ns, {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "hello"},
+        "spec": {"selector": {"matchLabels": {"app": "hello"}}, "template": {
+            "metadata": {"labels": {"app": "hello"}},
+            "spec": {"containers": [{"name": "hello", "image": pulled,
+                                     "ports": [{"containerPort": 8080}]}]}}},
+    })  # fmt: skip
+    apply(kubectl, ns, {
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "hello"},
+        "spec": {"selector": {"app": "hello"}, "ports": [{"port": 80, "targetPort": 8080}]},
+    })  # fmt: skip
+    kubectl("-n", ns, "rollout", "status", "deployment/hello", "--timeout=180s", timeout=200)
+    if cluster.local:
+        ip = kubectl("-n", ns, "get", "service", "hello", "-o", "jsonpath={.spec.clusterIP}").stdout
+        answer = wait_for("the app to answer", lambda: _http_json(f"http://{ip}/"), timeout=60)
+        assert answer["message"] == "hello from kbuild"
+        assert answer["build"] == "hello-1"
+        assert answer["commit"] == git(gitd.base / "hello", "rev-parse", "HEAD")
+
+
+def _get(kube: Kube, ns: str, name: str) -> Build | None:
+    try:
+        return kube.builds.get(ns, name)
+    except NotFound:
+        return None
+
+
+def _http_json(url: str) -> Any:
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310 - cluster IP
+            return json.load(response)
+    except OSError:
+        return None
+
+
+def test_docker_strategy_with_from_override_and_build_args(
+    env: tuple[str, Controller, Kube],
+    gitd: GitDaemon,
+    kubectl: Kubectl,
+    cluster: Cluster,
+    push_registry: str,
+) -> None:
+    ns, _, kube = env
+    apply(kubectl, ns, buildconfig(
+        "multi", git_source(gitd, "multistage"),
+        {"type": "Docker", "dockerStrategy": {
+            "from": {"kind": "DockerImage", "name": f"{cluster.registry}/kbuild/s2i-python:3.11"},
+            "buildArgs": [{"name": "BASE", "value": f"{cluster.registry}/kbuild/base:bookworm"},
+                          {"name": "VERSION", "value": "4.5.6"}]}},
+        {"to": {"kind": "ImageStreamTag", "name": "multi:v4"}},
+    ))  # fmt: skip
+    kbuild("start-build", "multi", "-n", ns, kubeconfig=cluster.kubeconfig)
+    build = finished(kube, ns, "multi-1")
+    assert build.status.phase == BuildPhase.COMPLETE, build.status
+    config = registry_client().image_config(f"{push_registry}/{ns}/multi:v4")
+    assert config.labels["org.example.version"] == "4.5.6"
+    assert config.labels["io.openshift.tags"] == "builder,python,python3"  # from the override
+    assert config.labels["io.openshift.build.name"] == "multi-1"
+
+
+def _phases(kube: Kube, ns: str, prefix: str) -> dict[str, BuildPhase]:
+    builds, _ = kube.builds.list(ns)
+    return {b.metadata.name: b.status.phase for b in builds if b.metadata.name.startswith(prefix)}
+
+
+def test_serial_builds_run_one_at_a_time_and_history_is_pruned(
+    env: tuple[str, Controller, Kube],
+    gitd: GitDaemon,
+    kubectl: Kubectl,
+    cluster: Cluster,
+) -> None:
+    ns, _, kube = env
+    apply(kubectl, ns, buildconfig(
+        "serial", git_source(gitd, "hello"),
+        source_strategy(f"{cluster.registry}/kbuild/s2i-python:3.11"),
+        {"to": {"kind": "ImageStreamTag", "name": "serial:latest"}},
+        runPolicy="Serial", successfulBuildsHistoryLimit=2,
+    ))  # fmt: skip
+    for _ in range(3):
+        kbuild("start-build", "serial", "-n", ns, kubeconfig=cluster.kubeconfig)
+    overlaps = []
+    deadline = time.monotonic() + 400
+    while time.monotonic() < deadline:
+        phases = _phases(kube, ns, "serial-")
+        active = [n for n, p in phases.items() if p in (BuildPhase.PENDING, BuildPhase.RUNNING)]
+        if len(active) > 1:
+            overlaps.append(active)
+        if (
+            sum(p == BuildPhase.COMPLETE for p in phases.values()) >= 2
+            and not active
+            and all(p in TERMINAL for p in phases.values())
+        ):
+            break
+        time.sleep(0.5)
+    assert overlaps == []
+    # Three completed, the oldest pruned by successfulBuildsHistoryLimit: 2.
+    remaining = wait_for("history pruning", lambda: (p := _phases(kube, ns, "serial-"))
+                         and len(p) == 2 and p)  # fmt: skip
+    assert remaining == {"serial-2": BuildPhase.COMPLETE, "serial-3": BuildPhase.COMPLETE}
+    tag = kube.image_streams.get(ns, "serial").status.tags[0]
+    assert tag.items is not None and len(tag.items) >= 1
+
+
+def test_serial_latest_only_cancels_queued_builds_and_cancel_stops_a_running_one(
+    env: tuple[str, Controller, Kube],
+    gitd: GitDaemon,
+    kubectl: Kubectl,
+    cluster: Cluster,
+) -> None:
+    ns, _, kube = env
+    apply(kubectl, ns, buildconfig(
+        "latest", git_source(gitd, "hello"),
+        source_strategy(f"{cluster.registry}/kbuild/s2i-python:3.11"),
+        {"to": {"kind": "ImageStreamTag", "name": "latest:latest"}},
+        runPolicy="SerialLatestOnly",
+    ))  # fmt: skip
+    kbuild("start-build", "latest", "-n", ns, kubeconfig=cluster.kubeconfig)
+    wait_for("latest-1 to run", lambda: _phases(kube, ns, "latest-").get("latest-1")
+             in (BuildPhase.PENDING, BuildPhase.RUNNING))  # fmt: skip
+    kbuild("start-build", "latest", "-n", ns, kubeconfig=cluster.kubeconfig)
+    kbuild("start-build", "latest", "-n", ns, kubeconfig=cluster.kubeconfig)
+    # The queued latest-2 is superseded by latest-3 and cancelled.
+    cancelled = finished(kube, ns, "latest-2")
+    assert cancelled.status.phase == BuildPhase.CANCELLED
+    # A running build is cancelled on request: its pod goes, the phase says so.
+    kbuild("cancel-build", "latest-1", "-n", ns, kubeconfig=cluster.kubeconfig)
+    stopped = finished(kube, ns, "latest-1")
+    assert stopped.status.phase == BuildPhase.CANCELLED
+    assert stopped.status.reason == "CancelledBuild"
+    wait_for("latest-1's pod to go", lambda: kubectl(
+        "-n", ns, "get", "pod", "latest-1-build", check=False).returncode != 0)  # fmt: skip
+    assert finished(kube, ns, "latest-3").status.phase == BuildPhase.COMPLETE
+
+
+@pytest.fixture(scope="module")
+def refusing_registry(
+    pod_host: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningRegistry]:
+    """A registry pods reach that requires credentials the build does not have."""
+    registry = start_registry(
+        tmp_path_factory.mktemp("refusing"), htpasswd={"someone": "s3cret"}, listen=pod_host
+    )
+    yield registry
+    registry.cleanup()
+
+
+@pytest.mark.parametrize(
+    ("case", "reason", "detail"),
+    [
+        ("bad-url", "FetchSourceFailed", "cannot fetch"),
+        ("missing-ref", "FetchSourceFailed", "ref 'no-such-branch' not found"),
+        ("assemble-fails", "DockerBuildFailed", "assemble script failed"),
+        ("push-refused", "PushImageToRegistryFailed", "authentication required"),
+    ],
+)
+def test_failures_end_with_a_reason_in_describe_and_an_event(
+    case: str,
+    reason: str,
+    detail: str,
+    env: tuple[str, Controller, Kube],
+    gitd: GitDaemon,
+    kubectl: Kubectl,
+    cluster: Cluster,
+    refusing_registry: RunningRegistry,
+) -> None:
+    ns, _, kube = env
+    source = git_source(gitd, "hello")
+    output: dict[str, Any] = {"to": {"kind": "ImageStreamTag", "name": f"{case}:latest"}}
+    if case == "bad-url":
+        source = {"git": {"uri": gitd.uri("does-not-exist")}}
+    elif case == "missing-ref":
+        source = git_source(gitd, "hello", ref="no-such-branch")
+    elif case == "assemble-fails":
+        repo = gitd.add_example("python-hello", "broken")
+        scripts = repo / ".s2i" / "bin"
+        scripts.mkdir(parents=True)
+        (scripts / "assemble").write_text("#!/bin/sh\necho 'installing... failed' >&2\nexit 1\n")
+        (scripts / "assemble").chmod(0o755)
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", "broken assemble")
+        source = git_source(gitd, "broken")
+    elif case == "push-refused":
+        output = {"to": {"kind": "DockerImage", "name": f"{refusing_registry.host}/x/y:1"}}
+    apply(kubectl, ns, buildconfig(
+        case, source, source_strategy(f"{cluster.registry}/kbuild/s2i-python:3.11"), output,
+    ))  # fmt: skip
+    kbuild("start-build", case, "-n", ns, kubeconfig=cluster.kubeconfig)
+    build = finished(kube, ns, f"{case}-1")
+    assert build.status.phase == BuildPhase.FAILED, build.status
+    assert build.status.reason == reason
+    assert detail in build.status.message, build.status.message
+    if case == "assemble-fails":
+        assert "installing... failed" in build.status.log_snippet
+    described = kbuild("describe", f"build/{case}-1", "-n", ns, kubeconfig=cluster.kubeconfig)
+    assert reason in described.stdout
+    events = kubectl("-n", ns, "get", "events", "--field-selector",
+                     f"involvedObject.name={case}-1", "-o", "json").stdout  # fmt: skip
+    reasons = {e["reason"] for e in json.loads(events)["items"]}
+    assert "BuildFailed" in reasons
+
+
+def test_controller_killed_mid_build_finishes_it_exactly_once(
+    env: tuple[str, Controller, Kube],
+    gitd: GitDaemon,
+    kubectl: Kubectl,
+    cluster: Cluster,
+) -> None:
+    ns, controller, kube = env
+    apply(kubectl, ns, buildconfig(
+        "crash", git_source(gitd, "hello"),
+        source_strategy(f"{cluster.registry}/kbuild/s2i-python:3.11"),
+        {"to": {"kind": "ImageStreamTag", "name": "crash:latest"}},
+    ))  # fmt: skip
+    kbuild("start-build", "crash", "-n", ns, kubeconfig=cluster.kubeconfig)
+    wait_for("crash-1 to run", lambda: _phases(kube, ns, "crash-").get("crash-1")
+             == BuildPhase.RUNNING, every=0.2)  # fmt: skip
+    pod_uid = kubectl("-n", ns, "get", "pod", "crash-1-build", "-o",
+                      "jsonpath={.metadata.uid}").stdout  # fmt: skip
+    controller.kill()
+    time.sleep(3)
+    controller.start()
+    build = finished(kube, ns, "crash-1")
+    assert build.status.phase == BuildPhase.COMPLETE, build.status
+    assert set(_phases(kube, ns, "crash-")) == {"crash-1"}  # no duplicate Build
+    pods = json.loads(kubectl("-n", ns, "get", "pods", "-l", "openshift.io/build.name=crash-1",
+                              "-o", "json").stdout)["items"]  # fmt: skip
+    assert [p["metadata"]["uid"] for p in pods] == [pod_uid]  # the same, single pod
+    tag = kube.image_streams.get(ns, "crash").status.tags[0]
+    assert tag.items is not None and len(tag.items) == 1  # the digest recorded once
