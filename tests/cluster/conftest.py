@@ -198,3 +198,33 @@ def push_registry(cluster: Cluster) -> str:
 @pytest.fixture(scope="session")
 def kubectl(cluster: Cluster) -> Kubectl:
     return Kubectl(cluster.kubectl_bin, cluster.kubeconfig)
+
+
+@pytest.fixture(scope="session")
+def images(push_registry: str) -> dict[str, str]:
+    """base, s2i-python and the build pod image in the registry, built if out of date.
+
+    The build pod image holds this checkout's kbuild package, so pods run the
+    code under test. ``images/build.sh`` skips whatever is already current.
+    """
+    done = subprocess.run(
+        ["bash", str(REPO_ROOT / "images" / "build.sh"), "--registry", push_registry,
+         "--tls-verify=false", "base", "s2i-python", "buildpod"],
+        capture_output=True, text=True, check=False, timeout=40 * 60,
+    )  # fmt: skip
+    if done.returncode != 0:
+        pytest.fail(f"images/build.sh failed:\n{done.stderr[-4000:]}")
+    return {
+        "base": "kbuild/base:bookworm",
+        "s2i-python": "kbuild/s2i-python:3.11",
+        "buildpod": "kbuild/buildpod:latest",
+    }
+
+
+@pytest.fixture(scope="session")
+def pod_host(cluster: Cluster) -> str:
+    """An address of this machine that pods reach (for git and extra registries)."""
+    host = os.environ.get("KBUILD_TEST_GIT_HOST", "")
+    if not host and not cluster.local:
+        pytest.skip("set KBUILD_TEST_GIT_HOST to an address of this machine the pods reach")
+    return host or cluster.registry.rpartition(":")[0]

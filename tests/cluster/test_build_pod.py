@@ -18,15 +18,11 @@ import copy
 import json
 import os
 import secrets
-import shutil
-import socket
-import subprocess
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,7 +32,8 @@ from builder.controller.buildpod import build_pod
 from builder.controller.config import ControllerConfig
 from builder.controller.podstatus import PodOutcome, interpret_pod
 from builder.pipeline.pod import TerminationMessage
-from tests.cluster.conftest import REPO_ROOT, Cluster, Kubectl
+from tests.cluster.conftest import Kubectl
+from tests.support.gitdaemon import GitDaemon, git, git_daemon
 
 pytestmark = pytest.mark.cluster
 
@@ -47,89 +44,10 @@ UNRESOLVABLE_GIT_URL = "git://kbuild-source-secret.invalid"
 BUILD_TIMEOUT_S = 20 * 60
 
 
-def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(repo), "-c", "user.name=Test", "-c", "user.email=test@example.com",
-         *args],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip()  # fmt: skip
-
-
-def _example_repo(root: Path, example: str, name: str) -> Path:
-    repo = root / name
-    shutil.copytree(REPO_ROOT / "examples" / example, repo)
-    _git(repo, "init", "-q", "-b", "main")
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-qm", f"{example} sample")
-    return repo
-
-
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass(frozen=True)
-class GitServer:
-    base: Path
-    url: str  # git://host:port
-
-    def uri(self, name: str) -> str:
-        return f"{self.url}/{name}"
-
-
 @pytest.fixture(scope="module")
-def git_server(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitServer]:
-    """``git daemon`` on the address pods reach this machine on."""
-    host = os.environ.get("KBUILD_TEST_GIT_HOST", "")
-    if not host:
-        if not cluster.local:
-            pytest.skip("set KBUILD_TEST_GIT_HOST to an address of this machine the pods reach")
-        host = cluster.registry.rpartition(":")[0]
-    base = tmp_path_factory.mktemp("git-served")
-    port = _free_port(host)
-    daemon = subprocess.Popen(
-        ["git", "daemon", "--reuseaddr", "--export-all", f"--base-path={base}",
-         f"--listen={host}", f"--port={port}", "--informative-errors", str(base)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with socket.socket() as probe:
-                if probe.connect_ex((host, port)) == 0:
-                    break
-            if daemon.poll() is not None or time.monotonic() > deadline:
-                err = daemon.stderr.read().decode() if daemon.stderr else ""
-                pytest.fail(f"git daemon did not start on {host}:{port}: {err}")
-            time.sleep(0.2)
-        yield GitServer(base, f"git://{host}:{port}")
-    finally:
-        daemon.terminate()
-        daemon.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def images(push_registry: str) -> dict[str, str]:
-    """base, s2i-python and the build pod image in the registry, built if out of date.
-
-    The build pod image holds this checkout's kbuild package, so the pod runs
-    the code under test.
-    """
-    done = subprocess.run(
-        ["bash", str(REPO_ROOT / "images" / "build.sh"), "--registry", push_registry,
-         "--tls-verify=false", "base", "s2i-python", "buildpod"],
-        capture_output=True, text=True, check=False, timeout=40 * 60,
-    )  # fmt: skip
-    if done.returncode != 0:
-        pytest.fail(f"images/build.sh failed:\n{done.stderr[-4000:]}")
-    return {
-        "base": "kbuild/base:bookworm",
-        "s2i-python": "kbuild/s2i-python:3.11",
-        "buildpod": "kbuild/buildpod:latest",
-    }
+def git_server(pod_host: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitDaemon]:
+    with git_daemon(pod_host, tmp_path_factory.mktemp("git-served")) as daemon:
+        yield daemon
 
 
 @pytest.fixture(scope="module")
@@ -199,20 +117,20 @@ def builds(
     namespace: str,
     registry: str,
     images: dict[str, str],
-    git_server: GitServer,
+    git_server: GitDaemon,
 ) -> dict[str, Finished]:
     """Three build pods, created together, followed to the end."""
-    _example_repo(git_server.base, "python-hello", "python-hello")
-    broken = _example_repo(git_server.base, "python-hello", "broken-assemble")
+    git_server.add_example("python-hello", "python-hello")
+    broken = git_server.add_example("python-hello", "broken-assemble")
     scripts = broken / ".s2i" / "bin"
     scripts.mkdir(parents=True)
     (scripts / "assemble").write_text(
         "#!/bin/sh\necho 'assembling in the cluster... and failing on purpose'\nexit 7\n"
     )
     (scripts / "assemble").chmod(0o755)
-    _git(broken, "add", "-A")
-    _git(broken, "commit", "-qm", "a failing assemble")
-    _example_repo(git_server.base, "docker-multistage", "multistage")
+    git(broken, "add", "-A")
+    git(broken, "commit", "-qm", "a failing assemble")
+    git_server.add_example("docker-multistage", "multistage")
 
     # Secrets are mounted where the steps read them, and readable by the
     # build user: the source secret's .gitconfig rewrites a URL that does not

@@ -42,26 +42,6 @@ TERMINAL = {BuildPhase.COMPLETE, BuildPhase.FAILED, BuildPhase.ERROR, BuildPhase
 
 
 @pytest.fixture(scope="module")
-def images(push_registry: str) -> None:
-    done = subprocess.run(
-        ["bash", str(REPO_ROOT / "images" / "build.sh"), "--registry", push_registry,
-         "--tls-verify=false", "base", "s2i-python", "buildpod"],
-        capture_output=True, text=True, check=False, timeout=40 * 60,
-    )  # fmt: skip
-    if done.returncode != 0:
-        pytest.fail(f"images/build.sh failed:\n{done.stderr[-4000:]}")
-
-
-@pytest.fixture(scope="module")
-def pod_host(cluster: Cluster) -> str:
-    """An address of this machine that pods reach."""
-    host = os.environ.get("KBUILD_TEST_GIT_HOST", "")
-    if not host and not cluster.local:
-        pytest.skip("set KBUILD_TEST_GIT_HOST to an address of this machine the pods reach")
-    return host or cluster.registry.rpartition(":")[0]
-
-
-@pytest.fixture(scope="module")
 def gitd(pod_host: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitDaemon]:
     with git_daemon(pod_host, tmp_path_factory.mktemp("git")) as daemon:
         daemon.add_example("python-hello", "hello")
@@ -114,7 +94,7 @@ class Controller:
 def env(
     cluster: Cluster,
     kubectl: Kubectl,
-    images: None,
+    images: dict[str, str],
     pod_host: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[str, Controller, Kube]]:
