@@ -15,9 +15,12 @@ without a BuildConfig gets a name with a time suffix instead of a number.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import time
+from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from builder.cli.args import key_value
@@ -80,6 +83,25 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--commit", default="", help="the git commit to build")
     p.add_argument("--build-loglevel", help="log level of the build (sets BUILD_LOGLEVEL)")
     p.add_argument("-o", "--output", choices=["name"], help="name: print only kind/name")
+    binary = p.add_mutually_exclusive_group()
+    binary.add_argument("--from-dir", type=Path, help="binary build: upload this directory")
+    binary.add_argument("--from-file", type=Path, help="binary build: upload this one file")
+    binary.add_argument("--from-archive", type=Path, help="binary build: upload this archive")
+    binary.add_argument(
+        "--from-repo", type=Path, help="binary build: upload this git repository's last commit"
+    )
+    p.add_argument(
+        "--source-registry",
+        default=os.environ.get("KBUILD_REGISTRY", ""),
+        help="registry that receives --from-* input, as build pods reach it ($KBUILD_REGISTRY)",
+    )
+    p.add_argument(
+        "--insecure-registry",
+        action="append",
+        default=[h for h in os.environ.get("KBUILD_INSECURE_REGISTRIES", "").split(",") if h],
+        metavar="HOST[:PORT]",
+        help="registry spoken to over plain HTTP",
+    )
     add_cluster_flags(p)
     p.set_defaults(run=lambda ns: run_guarded(run, ns))
 
@@ -200,14 +222,53 @@ def _note(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def _binary_input(ns: argparse.Namespace) -> tuple[Path, str] | None:
+    for flag, kind in (("from_dir", "dir"), ("from_file", "file"),
+                       ("from_archive", "archive"), ("from_repo", "repo")):  # fmt: skip
+        path = getattr(ns, flag, None)
+        if path is not None:
+            return Path(path), kind
+    return None
+
+
+def upload_input(ns: argparse.Namespace, namespace: str, bc_name: str) -> str:
+    """Upload ``--from-*`` input to the registry; returns ``repo@digest`` for the Build."""
+    from builder.pipeline.binary_source import InputKind, pack, upload  # noqa: PLC0415
+    from builder.registry import CredentialStore, RegistryClient  # noqa: PLC0415
+
+    given = _binary_input(ns)
+    assert given is not None  # noqa: S101 - only called when a --from-* flag is set
+    path, kind = given
+    if not ns.source_registry:
+        raise CliError("--from-* needs --source-registry (or $KBUILD_REGISTRY)")
+    packed = pack(path, InputKind(kind))
+    _note(f"Uploading {kind} {path} ({len(packed.data)} bytes) as binary input ...")
+    client = RegistryClient(
+        credentials=CredentialStore.from_environment(), insecure=set(ns.insecure_registry)
+    )
+    return upload(client, f"{ns.source_registry}/{namespace}/{bc_name}-binary-source", packed)
+
+
 def start(kube: Kube, namespace: str, ns: argparse.Namespace) -> Build:
     from builder.controller.instantiate import instantiate  # noqa: PLC0415
     from builder.kube import NotFound  # noqa: PLC0415
+    from builder.pipeline.from_build import BINARY_SOURCE_ANNOTATION  # noqa: PLC0415
 
     kind, name = target(ns)
     options = options_from_args(ns)
     if kind == "build":
         return clone(kube, namespace, name, options)
+    if _binary_input(ns) is not None:
+        artifact = upload_input(ns, namespace, name)
+        options = replace(options, annotations={BINARY_SOURCE_ANNOTATION: artifact})
+        try:
+            # Kept on the BuildConfig: later builds (a new builder image, a plain
+            # start-build) rebuild from the last uploaded input.
+            kube.build_configs.patch_metadata(
+                namespace, name, {"annotations": {BINARY_SOURCE_ANNOTATION: artifact}}
+            )
+        except NotFound:
+            raise not_found(BUILD_CONFIGS, name) from None
     try:
         return instantiate(kube, namespace, name, options)
     except NotFound:

@@ -21,7 +21,7 @@ import copy
 import json
 from typing import Any
 
-from builder.api import Build, BuildError, StatusReason, dump
+from builder.api import Build, dump
 from builder.api.constants import (
     ALLOWED_BUILD_ENV_NAMES,
     BUILD_ANNOTATION,
@@ -151,16 +151,10 @@ def _build_json(pod_build: Build) -> str:
 
 def _check(pod_build: Build) -> None:
     """Fail now, with the reason the Build will show, rather than in the pod."""
-    spec = pod_build.spec
-    if spec.source.binary is not None:
-        raise BuildError(
-            StatusReason.CANNOT_CREATE_BUILD_POD_SPEC,
-            "binary builds (spec.source.binary) cannot run in the cluster yet; "
-            "use kbuild build locally",
-        )
     # The same translation the pod will make: unresolved images, unimplemented
-    # fields and strategies are reported here as typed BuildErrors.
-    plan_from_spec(spec, metadata=pod_build.metadata)
+    # fields and strategies, a binary build with no uploaded input, all are
+    # reported here as typed BuildErrors.
+    plan_from_spec(pod_build.spec, metadata=pod_build.metadata)
 
 
 def _common_env(pod_build: Build, config: ControllerConfig) -> list[dict[str, str]]:

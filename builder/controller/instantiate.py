@@ -37,6 +37,7 @@ from builder.api.constants import (
 )
 from builder.api.core import OwnerReference
 from builder.kube import AlreadyExists, Conflict, Kube
+from builder.pipeline.from_build import BINARY_SOURCE_ANNOTATION, binary_artifact
 
 MAX_ATTEMPTS = 10
 LABEL_VALUE_MAX = 63
@@ -62,6 +63,14 @@ def _label_value(value: str) -> str:
 def _merge_env(base: list[EnvVar], extra: tuple[EnvVar, ...]) -> list[EnvVar]:
     names = {e.name for e in extra}
     return [e for e in base if e.name not in names] + list(extra)
+
+
+def _last_binary_input(bc: BuildConfig) -> dict[str, str]:
+    """A binary BuildConfig's last uploaded input, reused by builds that bring none."""
+    artifact = binary_artifact(bc.metadata)
+    if bc.spec.source.binary is None or not artifact:
+        return {}
+    return {BINARY_SOURCE_ANNOTATION: artifact}
 
 
 def is_paused(bc: BuildConfig) -> bool:
@@ -104,6 +113,7 @@ def new_build(bc: BuildConfig, number: int, options: BuildOptions) -> Build:
     annotations = {
         BUILD_CONFIG_ANNOTATION: bc.metadata.name,
         BUILD_NUMBER_ANNOTATION: str(number),
+        **_last_binary_input(bc),
         **options.annotations,
     }
     owner = OwnerReference(

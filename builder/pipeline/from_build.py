@@ -36,6 +36,13 @@ from builder.pipeline.plan import (
 
 ImageResolver = Callable[[ObjectReference, str], str]
 
+# Where ``start-build --from-*`` put a Build's (and its BuildConfig's last) input.
+BINARY_SOURCE_ANNOTATION = "build.kbuild.io/binary-source"
+
+
+def binary_artifact(metadata: ObjectMeta) -> str:
+    return (metadata.annotations or {}).get(BINARY_SOURCE_ANNOTATION, "")
+
 
 def docker_image_only(ref: ObjectReference, role: str) -> str:
     """The resolver for places with no cluster: only DockerImage references work."""
@@ -64,7 +71,11 @@ def _env(pairs: list[EnvVar], what: str) -> Pairs:
 
 
 def _source(
-    source: BuildSource, revision_commit: str, binary: Path | None, secret_dir: Path | None
+    source: BuildSource,
+    revision_commit: str,
+    binary: Path | None,
+    artifact: str,
+    secret_dir: Path | None,
 ) -> SourcePlan:
     git = None
     if source.git is not None:
@@ -78,13 +89,17 @@ def _source(
         )
     binary_input = None
     if source.binary is not None:
-        if binary is None:
+        as_file = source.binary.as_file or None
+        if binary is not None:
+            binary_input = BinaryInput(path=binary, as_file=as_file)
+        elif artifact:
+            binary_input = BinaryInput(artifact=artifact, as_file=as_file)
+        else:
             raise BuildError(
                 StatusReason.FETCH_SOURCE_FAILED,
-                "this is a binary build: give the input with --from-dir, --from-file or "
-                "--from-archive",
+                "this is a binary build: give the input with --from-dir, --from-file, "
+                "--from-archive or --from-repo",
             )
-        binary_input = BinaryInput(path=binary, as_file=source.binary.as_file or None)
     return SourcePlan(
         git=git,
         binary=binary_input,
@@ -151,7 +166,13 @@ def plan_from_spec(
             script=hook.script, command=tuple(hook.command), args=tuple(hook.args)
         )
     return BuildPlan(
-        source=_source(spec.source, revision_commit, binary, source_secret_dir),
+        source=_source(
+            spec.source,
+            revision_commit,
+            binary,
+            binary_artifact(metadata) if metadata is not None else "",
+            source_secret_dir,
+        ),
         strategy=strategy,
         output=output,
         name=metadata.name if metadata is not None else "",

@@ -26,10 +26,15 @@ class GitInput:
 
 @dataclass(frozen=True)
 class BinaryInput:
-    """A directory, an archive (tar, tar.gz, zip) or a single file on disk."""
+    """A directory, an archive (tar, tar.gz, zip) or a single file.
 
-    path: Path
+    Locally it is a ``path``; in a build pod it is an ``artifact`` uploaded by
+    ``kbuild start-build --from-*`` (``repo@digest``), fetched by the fetch step.
+    """
+
+    path: Path | None = None
     as_file: str | None = None
+    artifact: str | None = None
 
 
 @dataclass(frozen=True)

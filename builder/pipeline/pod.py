@@ -398,7 +398,7 @@ StepFn = Callable[[PodInputs, Workspace, LogFn, StageRecorder], StepResult]
 
 
 def _fetch_step(inputs: PodInputs, ws: Workspace, log: LogFn, stages: StageRecorder) -> StepResult:
-    fetch(inputs.plan, ws, log, stages)
+    fetch(inputs.plan, ws, log, stages, inputs.registry_client())
     return StepResult()
 
 

@@ -63,7 +63,7 @@ def run_build(
     root = Path(tempfile.mkdtemp(prefix="kbuild-")) if workdir is None else workdir
     ws = Workspace(root).create()
     try:
-        info = fetch(plan, ws, log, stages)
+        info = fetch(plan, ws, log, stages, registry)
         prepared = prepare(plan, ws=ws, info=info, registry=registry, log=log, stages=stages)
         if as_dockerfile is not None:
             _export_dockerfile(plan, prepared, as_dockerfile)

@@ -19,7 +19,8 @@ import requests
 from builder.api import BuildError, StatusReason
 from builder.buildah import Buildah, LogFn
 from builder.dockerfile import rewrite, stage_images
-from builder.pipeline.plan import BuildPlan, DockerStrategyPlan, SourceStrategyPlan
+from builder.pipeline.binary_source import InputKind, download
+from builder.pipeline.plan import BinaryInput, BuildPlan, DockerStrategyPlan, SourceStrategyPlan
 from builder.pipeline.stages import StageRecorder
 from builder.pipeline.workspace import Workspace
 from builder.registry import ImageReference, RegistryClient, RegistryError
@@ -39,8 +40,36 @@ SCRIPT_DOWNLOAD_TIMEOUT = 30
 # --------------------------------------------------------------------------- fetch
 
 
-def fetch(plan: BuildPlan, ws: Workspace, log: LogFn, stages: StageRecorder) -> SourceInfo:
-    """Put the source in ``ws.source`` and validate ``contextDir`` against it."""
+def _fetch_binary(
+    binary: BinaryInput, ws: Workspace, registry: RegistryClient | None, log: LogFn
+) -> SourceInfo:
+    as_file = binary.as_file
+    path = binary.path
+    if binary.artifact:
+        if registry is None:
+            raise BuildError(
+                StatusReason.FETCH_SOURCE_FAILED, "an uploaded build input needs a registry client"
+            )
+        path, kind = download(registry, binary.artifact, ws.root / "binary-input")
+        log(f"Receiving source from {binary.artifact} ({kind.value} {path.name})")
+        if kind == InputKind.FILE:
+            as_file = as_file or path.name
+    if path is None:
+        raise BuildError(StatusReason.FETCH_SOURCE_FAILED, "the binary build has no input")
+    return fetch_binary(path, ws.source, as_file=as_file, log=log)
+
+
+def fetch(
+    plan: BuildPlan,
+    ws: Workspace,
+    log: LogFn,
+    stages: StageRecorder,
+    registry: RegistryClient | None = None,
+) -> SourceInfo:
+    """Put the source in ``ws.source`` and validate ``contextDir`` against it.
+
+    ``registry`` is needed only for uploaded binary input (``start-build --from-*``).
+    """
     ws.create()
     if ws.source.exists():
         # A restarted init container starts again from a clean checkout.
@@ -59,7 +88,7 @@ def fetch(plan: BuildPlan, ws: Workspace, log: LogFn, stages: StageRecorder) -> 
                 log=log,
             )
         elif src.binary is not None:
-            info = fetch_binary(src.binary.path, ws.source, as_file=src.binary.as_file, log=log)
+            info = _fetch_binary(src.binary, ws, registry, log)
         elif src.dockerfile is not None:
             ws.source.mkdir(parents=True)
             info = SourceInfo(uri="", ref="")

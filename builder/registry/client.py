@@ -14,6 +14,7 @@ resolved digest is one the content really has.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping
 from types import TracebackType
@@ -188,6 +189,55 @@ class RegistryClient:
                 list_digest=info.list_digest,
             ),
         )
+
+    # -- writing: small artifacts (binary build sources) ----------------------
+
+    def push_blob(self, ref: ImageReference | str, data: bytes) -> str:
+        """Upload ``data`` as a blob of ``ref``'s repository (monolithic upload)."""
+        ref = _as_reference(ref)
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        head = self._transport.request(
+            ref, "HEAD", f"/v2/{ref.repository}/blobs/{digest}", max_bytes=0, push=True
+        )
+        if head.status == 200:
+            return digest
+        started = self._transport.request(
+            ref, "POST", f"/v2/{ref.repository}/blobs/uploads/", max_bytes=0, push=True
+        )
+        location = started.headers.get("Location", "")
+        if started.status != 202 or not location:
+            raise self._status_error(ref, started, "blob upload")
+        separator = "&" if "?" in location else "?"
+        done = self._transport.request(
+            ref, "PUT", f"{location}{separator}digest={digest}", max_bytes=0, push=True,
+            data=data, content_type="application/octet-stream",
+        )  # fmt: skip
+        if done.status != 201:
+            raise self._status_error(ref, done, "blob upload")
+        return digest
+
+    def push_manifest(self, ref: ImageReference | str, body: bytes, media_type: str) -> str:
+        """Put a manifest under ``ref``'s tag (or digest); returns its digest."""
+        ref = _as_reference(ref)
+        digest = "sha256:" + hashlib.sha256(body).hexdigest()
+        done = self._transport.request(
+            ref, "PUT", f"/v2/{ref.repository}/manifests/{ref.tag or digest}", max_bytes=0,
+            push=True, data=body, content_type=media_type,
+        )  # fmt: skip
+        if done.status != 201:
+            raise self._status_error(ref, done, "manifest", ref.tag or digest)
+        return digest
+
+    def blob(self, ref: ImageReference | str, digest: str, max_bytes: int) -> bytes:
+        """A blob of ``ref``'s repository, checked against its digest."""
+        ref = _as_reference(ref)
+        fetched = self._transport.request(
+            ref, "GET", f"/v2/{ref.repository}/blobs/{digest}", max_bytes=max_bytes
+        )
+        if fetched.status != 200:
+            raise self._status_error(ref, fetched, f"blob {digest}")
+        self._check_digest(ref, fetched.body, digest, None)
+        return fetched.body
 
     def exists(self, ref: ImageReference | str) -> bool:
         """Whether the tag or digest exists; auth and connection failures still raise."""

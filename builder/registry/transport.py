@@ -213,6 +213,7 @@ class Transport:
         verify: bool | str,
         params: Mapping[str, str] | None = None,
         auth: tuple[str, str] | None = None,
+        data: bytes | None = None,
     ) -> requests.Response:
         with warnings.catch_warnings():
             # Unverified TLS is what the user asked for by marking the host insecure.
@@ -223,6 +224,7 @@ class Transport:
                 headers=dict(headers),
                 params=params,
                 auth=auth,
+                data=data,
                 timeout=self._timeout,
                 verify=verify,
                 stream=True,
@@ -238,16 +240,18 @@ class Transport:
         *,
         headers: Mapping[str, str],
         max_bytes: int,
+        data: bytes | None = None,
     ) -> Fetched:
         insecure = self._insecure(host)
         remembered = self._schemes.get(host)
         schemes = [remembered] if remembered else (["https", "http"] if insecure else ["https"])
         failure: BaseException | None = None
         for scheme in schemes:
-            url = f"{scheme}://{host}{path}"
+            # Upload sessions hand back absolute URLs (Location); use them as given.
+            url = path if "://" in path else f"{scheme}://{host}{path}"
             verify: bool | str = False if insecure else (self._ca_bundle or True)
             try:
-                response = self._http(method, url, headers=headers, verify=verify)
+                response = self._http(method, url, headers=headers, verify=verify, data=data)
             except requests.exceptions.ReadTimeout as exc:
                 raise self._unreachable(ref, host, exc) from None
             except requests.ConnectionError as exc:
@@ -292,23 +296,31 @@ class Transport:
         *,
         accept: str | None = None,
         max_bytes: int,
+        data: bytes | None = None,
+        content_type: str | None = None,
+        push: bool = False,
     ) -> Fetched:
         """Send one request for ``ref``'s repository, authenticating as the registry asks.
 
         Returns any status except an unresolved 401/403, which raise ``Unauthorized``.
+        ``push`` asks for a token that may also write to the repository.
         """
         host = api_host(ref.registry)
-        scope = f"repository:{ref.repository}:pull"
+        scope = f"repository:{ref.repository}:{'pull,push' if push else 'pull'}"
         credential = (
             self._credentials.lookup(ref.registry, ref.repository) if self._credentials else None
         )
         headers: dict[str, str] = {}
         if accept:
             headers["Accept"] = accept
+        if content_type:
+            headers["Content-Type"] = content_type
         authorization = self._known_authorization(host, scope, credential)
         if authorization:
             headers["Authorization"] = authorization
-        fetched = self._send(ref, host, method, path, headers=headers, max_bytes=max_bytes)
+        fetched = self._send(
+            ref, host, method, path, headers=headers, max_bytes=max_bytes, data=data
+        )
         if fetched.status == 401:
             challenge = self._pick_challenge(fetched)
             if challenge is None:
@@ -322,7 +334,9 @@ class Transport:
             authorization = self._authorize(ref, challenge, scope, credential)
             if headers.get("Authorization") != authorization:
                 headers["Authorization"] = authorization
-                fetched = self._send(ref, host, method, path, headers=headers, max_bytes=max_bytes)
+                fetched = self._send(
+                    ref, host, method, path, headers=headers, max_bytes=max_bytes, data=data
+                )
         if fetched.status in (401, 403):
             raise self._unauthorized(ref, fetched, credential)
         return fetched

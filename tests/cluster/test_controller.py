@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -465,3 +466,65 @@ def test_controller_killed_mid_build_finishes_it_exactly_once(
     assert [p["metadata"]["uid"] for p in pods] == [pod_uid]  # the same, single pod
     tag = kube.image_streams.get(ns, "crash").status.tags[0]
     assert tag.items is not None and len(tag.items) == 1  # the digest recorded once
+
+
+def test_binary_build_from_dir_and_a_rebuild_reusing_its_input(
+    env: tuple[str, Controller, Kube],
+    kubectl: Kubectl,
+    cluster: Cluster,
+    push_registry: str,
+    tmp_path: Path,
+) -> None:
+    ns, _, kube = env
+    if push_registry != cluster.registry:
+        pytest.skip("the uploaded input must be reachable at one address by this machine and pods")
+    app = tmp_path / "app"
+    shutil.copytree(REPO_ROOT / "examples" / "python-hello", app)
+    apply(kubectl, ns, buildconfig(
+        "bin", {"type": "Binary", "binary": {}},
+        source_strategy(f"{cluster.registry}/kbuild/s2i-python:3.11"),
+        {"to": {"kind": "ImageStreamTag", "name": "bin:latest"}},
+    ))  # fmt: skip
+    registry_flags = (
+        "--source-registry",
+        cluster.registry,
+        "--insecure-registry",
+        cluster.registry,
+    )
+    kbuild("start-build", "bin", "-n", ns, "--from-dir", str(app), *registry_flags,
+           kubeconfig=cluster.kubeconfig)  # fmt: skip
+    first = finished(kube, ns, "bin-1")
+    assert first.status.phase == BuildPhase.COMPLETE, first.status
+    uploaded = (first.metadata.annotations or {})["build.kbuild.io/binary-source"]
+    assert uploaded.startswith(f"{cluster.registry}/{ns}/bin-binary-source@sha256:")
+    bc = kube.build_configs.get(ns, "bin")
+    assert (bc.metadata.annotations or {})["build.kbuild.io/binary-source"] == uploaded
+    # No --from-dir this time: the last uploaded input is built again.
+    kbuild("start-build", "bin", "-n", ns, kubeconfig=cluster.kubeconfig)
+    second = finished(kube, ns, "bin-2")
+    assert second.status.phase == BuildPhase.COMPLETE, second.status
+    assert (second.metadata.annotations or {})["build.kbuild.io/binary-source"] == uploaded
+
+
+def test_start_build_follow_streams_the_log_and_wait_reports_a_failure(
+    env: tuple[str, Controller, Kube],
+    gitd: GitDaemon,
+    kubectl: Kubectl,
+    cluster: Cluster,
+) -> None:
+    ns, _, _ = env
+    builder = source_strategy(f"{cluster.registry}/kbuild/s2i-python:3.11")
+    output = {"to": {"kind": "ImageStreamTag", "name": "follow:latest"}}
+    apply(kubectl, ns, buildconfig("follow", git_source(gitd, "hello"), builder, output))
+    followed = kbuild("start-build", "follow", "-n", ns, "--follow", kubeconfig=cluster.kubeconfig)
+    assert followed.stdout.startswith("build.build.openshift.io/follow-1 started\n")
+    # The init containers' and the build container's output, in order.
+    log = followed.stdout
+    assert log.index("Cloning") < log.index("Assemble user") < log.index("Installing application")
+    assert "Successfully pushed" in log
+
+    apply(kubectl, ns, buildconfig("waits", {"git": {"uri": gitd.uri("nothing-here")}}, builder))
+    waited = kbuild("start-build", "waits", "-n", ns, "--wait", kubeconfig=cluster.kubeconfig,
+                    check=False)  # fmt: skip
+    assert waited.returncode == 1
+    assert waited.stderr.startswith("error: FetchSourceFailed: ")

@@ -390,10 +390,11 @@ def test_manifest_is_a_valid_pod_for_the_kubernetes_client() -> None:
     [
         # An image left unresolved: the controller must resolve before building the pod.
         (make_build(SOURCE, resolved=True), "InvalidImageReference", "python:3.11"),
+        # A binary build whose input was never uploaded (no --from-*).
         (
             make_build(SOURCE_RESOLVED, resolved=True, source={"binary": {}}),
-            "CannotCreateBuildPodSpec",
-            "binary",
+            "FetchSourceFailed",
+            "--from-dir",
         ),
         (
             make_build(
@@ -411,3 +412,14 @@ def test_a_build_that_cannot_run_is_a_typed_error(
         build_pod(pod_build, CONFIG, pod_build=pod_build)
     assert caught.value.reason.value == reason
     assert fragment in caught.value.detail
+
+
+def test_a_binary_build_with_an_uploaded_input_gets_a_pod() -> None:
+    build = make_build(SOURCE_RESOLVED, resolved=True, source={"binary": {}})
+    build.metadata.annotations = {
+        **(build.metadata.annotations or {}),
+        "build.kbuild.io/binary-source": "reg:5000/dev/app-source@sha256:" + "a" * 64,
+    }
+    pod = build_pod(build, CONFIG, pod_build=build)
+    env = {e["name"]: e.get("value", "") for e in pod["spec"]["initContainers"][0]["env"]}
+    assert "build.kbuild.io/binary-source" in env["BUILD"]

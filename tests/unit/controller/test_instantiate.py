@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from builder.api import BuildConfig, BuildTriggerCause, EnvVar, dump, parse_as
+from builder.api.build import BinaryBuildSource
 from builder.controller.instantiate import BuildOptions, is_paused, new_build
 
 
@@ -116,3 +117,21 @@ def test_the_build_spec_holds_only_what_the_buildconfig_set() -> None:
         "output": {"to": {"kind": "ImageStreamTag", "name": "app:latest"}},
         "triggeredBy": [],
     }
+
+
+def test_a_binary_buildconfig_reuses_its_last_uploaded_input() -> None:
+    config = bc(SOURCE, annotations={"build.kbuild.io/binary-source": "reg/ns/app-src@sha256:1"})
+    config.spec.source = config.spec.source.model_copy(update={"binary": BinaryBuildSource()})
+    reused = new_build(config, 2, BuildOptions())
+    assert (reused.metadata.annotations or {})["build.kbuild.io/binary-source"] == (
+        "reg/ns/app-src@sha256:1"
+    )
+    fresh = new_build(
+        config, 3, BuildOptions(annotations={"build.kbuild.io/binary-source": "reg/new@sha256:2"})
+    )
+    assert (fresh.metadata.annotations or {})["build.kbuild.io/binary-source"] == "reg/new@sha256:2"
+    # Not a binary BuildConfig: a stray annotation is not copied.
+    plain = bc(SOURCE, annotations={"build.kbuild.io/binary-source": "reg/ns/app-src@sha256:1"})
+    assert "build.kbuild.io/binary-source" not in (
+        new_build(plain, 1, BuildOptions()).metadata.annotations or {}
+    )

@@ -1,0 +1,153 @@
+"""Benchmark: a trivial S2I build through the controller vs buildah on the node.
+
+Controller side: a ``kbuild controller`` (started here, limited to its own
+namespace) runs ``kbuild start-build`` builds of examples/python-hello served
+by a git daemon; each is timed from Build creation to Complete.  Baseline:
+the same S2I Dockerfile (rendered by ``kbuild build --as-dockerfile`` against
+the same builder digest) built with ``buildah bud`` and pushed with ``buildah
+push`` directly on this machine, which is the cluster's only node.  Runs
+alternate; medians and their ratio are printed, and the controller's time is
+split into where it goes: queueing and pod scheduling, the build pod's own
+stages (FetchInputs, PullImages, Build, PushImage), and the rest.
+
+    eval "$(bash hack/cluster.sh env)"
+    PYTHONPATH=. python bench/controller_build.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+
+from builder.api import BuildPhase
+from builder.kube import Kube, NotFound
+from tests.support.gitdaemon import git_daemon
+from tests.support.registry import free_port
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def ts(value: str | None) -> float:
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp() if value else 0.0
+
+
+def sh(*argv: str, stdin: str | None = None) -> str:
+    done = subprocess.run(argv, input=stdin, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    kubeconfig = os.environ["KUBECONFIG"]
+    registry = os.environ["KBUILD_REGISTRY"]
+    kubectl = os.environ.get("KBUILD_KUBECTL", "kubectl")
+    builder = f"{registry}/kbuild/s2i-python:3.11"
+    host = registry.rpartition(":")[0]
+    ns = f"kbuild-bench-{os.getpid()}"
+    kube = Kube.connect(kubeconfig)
+    sh("bash", str(REPO / "images" / "build.sh"), "--registry", registry, "--tls-verify=false",
+       "base", "s2i-python", "buildpod")  # fmt: skip
+    sh(kubectl, "--kubeconfig", kubeconfig, "apply", "-f", str(REPO / "crds"))
+    sh(kubectl, "--kubeconfig", kubeconfig, "create", "namespace", ns)
+    tmp = Path(tempfile.mkdtemp(prefix="kbuild-bench-"))
+    controller = subprocess.Popen(
+        [sys.executable, "-m", "builder.cli.main", "controller", "--kubeconfig", kubeconfig,
+         "--registry", registry, "--insecure-registry", registry, "--namespace", ns,
+         "--lease-namespace", ns, "--metrics-port", str(free_port())],
+        stdout=(tmp / "controller.log").open("wb"), stderr=subprocess.STDOUT, cwd=REPO,
+    )  # fmt: skip
+    try:
+        with git_daemon(host, tmp / "git") as gitd:
+            repo = gitd.add_example("python-hello", "hello")
+            bc = {
+                "apiVersion": "build.openshift.io/v1", "kind": "BuildConfig",
+                "metadata": {"name": "bench", "namespace": ns},
+                "spec": {"runPolicy": "Serial", "successfulBuildsHistoryLimit": 100,
+                         "source": {"git": {"uri": gitd.uri("hello")}},
+                         "strategy": {"type": "Source", "sourceStrategy": {
+                             "from": {"kind": "DockerImage", "name": builder}}},
+                         "output": {"to": {"kind": "ImageStreamTag", "name": "bench:latest"}}},
+            }  # fmt: skip
+            sh(kubectl, "--kubeconfig", kubeconfig, "apply", "-f", "-", stdin=yaml.safe_dump(bc))
+            rendered = tmp / "rendered" / "Dockerfile"
+            sh(sys.executable, "-m", "builder.cli.main", "build", str(repo), "--builder", builder,
+               "--insecure-registry", registry, "--as-dockerfile", str(rendered))  # fmt: skip
+            controller_times: list[float] = []
+            node_times: list[float] = []
+            parts: dict[str, list[float]] = defaultdict(list)
+            for run in range(args.runs):
+                began = time.time()
+                sh(sys.executable, "-m", "builder.cli.main", "start-build", "bench", "-n", ns,
+                   "--kubeconfig", kubeconfig)  # fmt: skip
+                name = f"bench-{run + 1}"
+                while True:
+                    try:
+                        build = kube.builds.get(ns, name)
+                    except NotFound:
+                        build = None
+                    if build is not None and build.status.phase in (
+                        BuildPhase.COMPLETE,
+                        BuildPhase.FAILED,
+                        BuildPhase.ERROR,
+                    ):
+                        break
+                    time.sleep(0.2)
+                total = time.time() - began
+                if build.status.phase != BuildPhase.COMPLETE:
+                    print(f"{name} ended {build.status.phase}: {build.status.message}")
+                    return 1
+                controller_times.append(total)
+                pod = kube.get_pod(ns, f"{name}-build")
+                created = ts(build.metadata.creation_timestamp)
+                statuses = pod["status"].get("initContainerStatuses") or []
+                first_start = min(
+                    ts((s.get("state", {}).get("terminated") or {}).get("startedAt"))
+                    for s in statuses
+                ) if statuses else created  # fmt: skip
+                parts["queue+schedule+pull pod image"].append(first_start - created)
+                stage_total = 0.0
+                for stage in build.status.stages:
+                    seconds = stage.duration_milliseconds / 1000
+                    parts[f"stage {stage.name}"].append(seconds)
+                    stage_total += seconds
+                parts["containers start/stop, status updates"].append(
+                    total - (first_start - created) - stage_total
+                )
+                out = f"{registry}/{ns}/node:{run}"
+                began = time.time()
+                sh("buildah", "bud", "--format", "docker", "--tls-verify=false", "--pull=false",
+                   "-t", out, "-f", str(rendered), str(rendered.parent))  # fmt: skip
+                sh("buildah", "push", "--tls-verify=false", out, f"docker://{out}")
+                node_times.append(time.time() - began)
+                print(f"run {run + 1}: controller {total:.2f}s  node buildah {node_times[-1]:.2f}s")
+    finally:
+        controller.terminate()
+        controller.wait(timeout=20)
+        sh(kubectl, "--kubeconfig", kubeconfig, "delete", "namespace", ns, "--wait=false")
+        shutil.rmtree(tmp, ignore_errors=True)
+    c = statistics.median(controller_times)
+    n = statistics.median(node_times)
+    print(f"median Build created -> Complete (controller): {c:.2f}s over {args.runs} runs")
+    print(f"median buildah bud + push on the node:         {n:.2f}s over {args.runs} runs")
+    print(f"ratio controller / node:                       {c / n:.2f}")
+    print("where the controller's time goes (medians):")
+    for part, values in parts.items():
+        print(f"  {part:40s} {statistics.median(values):6.2f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""The controller as shipped: deploy/ applied to the cluster, two replicas, one leader.
+
+The Deployment is limited to this module's namespace (KBUILD_NAMESPACE), so it
+cannot act on other tests' builds, and runs with deploy/rbac.yaml's
+least-privilege ServiceAccount: a build it completes proves those rules suffice.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from builder.api import BuildPhase
+from builder.kube import Kube, NotFound
+from tests.cluster.conftest import Cluster, Kubectl
+from tests.support.gitdaemon import GitDaemon, git_daemon
+
+pytestmark = pytest.mark.cluster
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RUN_ID = secrets.token_hex(3)
+
+
+def _manifests(registry: str, watch_namespace: str) -> list[dict[str, Any]]:
+    docs: list[dict[str, Any]] = []
+    for name in ("rbac.yaml", "controller.yaml"):
+        text = (REPO_ROOT / "deploy" / name).read_text().replace("REGISTRY", registry)
+        docs.extend(d for d in yaml.safe_load_all(text) if d)
+    for doc in docs:
+        if doc["kind"] == "Deployment":
+            container = doc["spec"]["template"]["spec"]["containers"][0]
+            container["env"].append({"name": "KBUILD_NAMESPACE", "value": watch_namespace})
+            # The pod spec is what we ship; only imagePullPolicy is pinned so the
+            # freshly built image is used.
+            container["imagePullPolicy"] = "Always"
+    return docs
+
+
+@pytest.fixture(scope="module")
+def deployed(
+    cluster: Cluster,
+    kubectl: Kubectl,
+    images: dict[str, str],
+    pod_host: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, GitDaemon]]:
+    ns = f"kbuild-deploy-{RUN_ID}"
+    kubectl("create", "namespace", ns)
+    kubectl("apply", "-f", str(REPO_ROOT / "crds"))
+    docs = _manifests(cluster.registry, ns)
+    kubectl("apply", "-f", "-", stdin=yaml.safe_dump_all(docs))
+    try:
+        kubectl("-n", "kbuild-system", "rollout", "restart", "deployment/kbuild-controller")
+        kubectl("-n", "kbuild-system", "rollout", "status", "deployment/kbuild-controller",
+                "--timeout=300s", timeout=320)  # fmt: skip
+        with git_daemon(pod_host, tmp_path_factory.mktemp("git")) as gitd:
+            gitd.add_example("python-hello", "hello")
+            yield ns, gitd
+    finally:
+        kubectl("delete", "namespace", ns, "--wait=false", check=False)
+        kubectl("delete", "-f", "-", "--wait=false", stdin=yaml.safe_dump_all(docs), check=False)
+
+
+def test_two_replicas_one_leader_and_a_build_through_the_shipped_rbac(
+    deployed: tuple[str, GitDaemon], kubectl: Kubectl, cluster: Cluster
+) -> None:
+    ns, gitd = deployed
+    pods = json.loads(kubectl("-n", "kbuild-system", "get", "pods", "-l",
+                              "app=kbuild-controller", "-o", "json").stdout)["items"]  # fmt: skip
+    names = {p["metadata"]["name"] for p in pods if p["status"].get("phase") == "Running"}
+    assert len(names) == 2
+    deadline = time.monotonic() + 60
+    holder = ""
+    while time.monotonic() < deadline and holder not in names:
+        lease = kubectl("-n", "kbuild-system", "get", "lease", "kbuild-controller", "-o", "json",
+                        check=False)  # fmt: skip
+        if lease.returncode == 0:
+            holder = json.loads(lease.stdout)["spec"].get("holderIdentity", "")
+        time.sleep(1)
+    assert holder in names, f"lease holder {holder!r} is not one of {names}"
+
+    bc = {
+        "apiVersion": "build.openshift.io/v1", "kind": "BuildConfig",
+        "metadata": {"name": "hello", "namespace": ns},
+        "spec": {"source": {"git": {"uri": gitd.uri("hello")}},
+                 "strategy": {"type": "Source", "sourceStrategy": {"from": {
+                     "kind": "DockerImage", "name": f"{cluster.registry}/kbuild/s2i-python:3.11"}}},
+                 "output": {"to": {"kind": "ImageStreamTag", "name": "hello:latest"}},
+                 "triggers": [{"type": "ConfigChange"}]},
+    }  # fmt: skip
+    kubectl("apply", "-f", "-", stdin=yaml.safe_dump(bc))
+    kube = Kube.connect(str(cluster.kubeconfig))
+    deadline = time.monotonic() + 300
+    phase = None
+    while time.monotonic() < deadline:
+        try:
+            phase = kube.builds.get(ns, "hello-1").status.phase
+        except NotFound:
+            phase = None
+        if phase in (BuildPhase.COMPLETE, BuildPhase.FAILED, BuildPhase.ERROR):
+            break
+        time.sleep(2)
+    logs = kubectl("-n", "kbuild-system", "logs", "-l", "app=kbuild-controller", "--tail=50",
+                   check=False).stdout  # fmt: skip
+    assert phase == BuildPhase.COMPLETE, logs
+    tag = kube.image_streams.get(ns, "hello").status.tags[0]
+    assert tag.items and tag.items[0].image.startswith("sha256:")
+    # /metrics answers on the leader and counts the build.
+    metrics = kubectl("-n", "kbuild-system", "exec", holder, "--", "python3", "-c",
+                      "import urllib.request;print(urllib.request.urlopen("
+                      "'http://127.0.0.1:8080/metrics').read().decode())",
+                      check=False)  # fmt: skip
+    assert 'kbuild_builds_total{phase="Complete"' in metrics.stdout, metrics.stderr
