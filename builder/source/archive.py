@@ -75,14 +75,23 @@ def _check_tar_member(archive: Path, member: tarfile.TarInfo) -> None:
         raise _refuse(archive, f"entry {member.name!r} has an unsupported type")
 
 
+# Python's extraction filters arrived in 3.11.4; the build-pod image runs
+# Debian bookworm's 3.11.2.  Every member is checked above before anything is
+# written, so the filter is defence in depth where it exists, not the guard.
+_DATA_FILTER: dict[str, str] = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+_FILTER_ERRORS: tuple[type[Exception], ...] = (
+    (tarfile.FilterError,) if hasattr(tarfile, "FilterError") else ()
+)
+
+
 def _extract_tar(archive: Path, dest: Path) -> int:
     try:
         with tarfile.open(archive, "r:*") as tar:
             members = tar.getmembers()
             for member in members:
                 _check_tar_member(archive, member)
-            tar.extractall(dest, filter="data")
-    except tarfile.FilterError as err:
+            tar.extractall(dest, **_DATA_FILTER)  # type: ignore[arg-type]  # noqa: S202
+    except _FILTER_ERRORS as err:
         raise _refuse(archive, str(err)) from None
     except (tarfile.TarError, EOFError, OSError) as err:
         raise BuildError(

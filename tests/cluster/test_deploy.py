@@ -31,7 +31,7 @@ RUN_ID = secrets.token_hex(3)
 def _manifests(registry: str, watch_namespace: str) -> list[dict[str, Any]]:
     docs: list[dict[str, Any]] = []
     for name in ("rbac.yaml", "controller.yaml"):
-        text = (REPO_ROOT / "deploy" / name).read_text().replace("REGISTRY", registry)
+        text = (REPO_ROOT / "deploy" / name).read_text().replace("__REGISTRY__", registry)
         docs.extend(d for d in yaml.safe_load_all(text) if d)
     for doc in docs:
         if doc["kind"] == "Deployment":
@@ -57,7 +57,6 @@ def deployed(
     docs = _manifests(cluster.registry, ns)
     kubectl("apply", "-f", "-", stdin=yaml.safe_dump_all(docs))
     try:
-        kubectl("-n", "kbuild-system", "rollout", "restart", "deployment/kbuild-controller")
         kubectl("-n", "kbuild-system", "rollout", "status", "deployment/kbuild-controller",
                 "--timeout=300s", timeout=320)  # fmt: skip
         with git_daemon(pod_host, tmp_path_factory.mktemp("git")) as gitd:
@@ -65,7 +64,9 @@ def deployed(
             yield ns, gitd
     finally:
         kubectl("delete", "namespace", ns, "--wait=false", check=False)
-        kubectl("delete", "-f", "-", "--wait=false", stdin=yaml.safe_dump_all(docs), check=False)
+        # Waited for: a later run re-creating kbuild-system must not find it terminating.
+        kubectl("delete", "-f", "-", "--timeout=180s", stdin=yaml.safe_dump_all(docs), check=False,
+                timeout=200)  # fmt: skip
 
 
 def test_two_replicas_one_leader_and_a_build_through_the_shipped_rbac(
@@ -74,7 +75,11 @@ def test_two_replicas_one_leader_and_a_build_through_the_shipped_rbac(
     ns, gitd = deployed
     pods = json.loads(kubectl("-n", "kbuild-system", "get", "pods", "-l",
                               "app=kbuild-controller", "-o", "json").stdout)["items"]  # fmt: skip
-    names = {p["metadata"]["name"] for p in pods if p["status"].get("phase") == "Running"}
+    names = {
+        p["metadata"]["name"]
+        for p in pods
+        if p["status"].get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")
+    }
     assert len(names) == 2
     deadline = time.monotonic() + 60
     holder = ""
