@@ -50,6 +50,7 @@ class GitDaemon:
 
 @contextmanager
 def git_daemon(host: str, base: Path) -> Iterator[GitDaemon]:
+    base.mkdir(parents=True, exist_ok=True)
     port = free_port(host)
     daemon = subprocess.Popen(
         ["git", "daemon", "--reuseaddr", "--export-all", f"--base-path={base}",
