@@ -15,10 +15,6 @@ import signal
 import sys
 from types import FrameType
 
-from builder.controller.config import ControllerConfig
-from builder.controller.manager import Manager
-from builder.kube import Kube
-
 
 def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
@@ -60,6 +56,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run(ns: argparse.Namespace) -> int:
+    # Imported here: every kbuild command parses this verb's flags, and the
+    # controller's machinery (the kubernetes client, prometheus) costs most of
+    # a local build's start-up time.
+    from builder.controller.config import ControllerConfig  # noqa: PLC0415
+    from builder.controller.manager import Manager  # noqa: PLC0415
+    from builder.kube import Kube  # noqa: PLC0415
+
     logging.basicConfig(
         level=logging.DEBUG if ns.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
