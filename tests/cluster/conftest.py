@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -228,3 +229,19 @@ def pod_host(cluster: Cluster) -> str:
     if not host and not cluster.local:
         pytest.skip("set KBUILD_TEST_GIT_HOST to an address of this machine the pods reach")
     return host or cluster.registry.rpartition(":")[0]
+
+
+def create_namespace(kubectl: Kubectl, name: str, *, build_pods: bool = False) -> None:
+    """Create ``name`` and wait for its default ServiceAccount (pods need it).
+
+    ``build_pods`` labels it for Pod Security's "privileged" level, the only one
+    that admits the build pod (docs/build-pod.md); it matters on clusters that
+    enforce a stricter default.
+    """
+    kubectl("create", "namespace", name)
+    if build_pods:
+        kubectl("label", "namespace", name, "pod-security.kubernetes.io/enforce=privileged")
+    deadline = time.monotonic() + 60
+    while kubectl("-n", name, "get", "serviceaccount", "default", check=False).returncode != 0:
+        assert time.monotonic() < deadline, f"no default ServiceAccount in {name} after 60s"
+        time.sleep(1)

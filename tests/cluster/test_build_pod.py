@@ -32,7 +32,7 @@ from builder.controller.buildpod import build_pod
 from builder.controller.config import ControllerConfig
 from builder.controller.podstatus import PodOutcome, interpret_pod
 from builder.pipeline.pod import TerminationMessage
-from tests.cluster.conftest import Kubectl
+from tests.cluster.conftest import Kubectl, create_namespace
 from tests.support.gitdaemon import GitDaemon, git, git_daemon
 
 pytestmark = pytest.mark.cluster
@@ -53,14 +53,7 @@ def git_server(pod_host: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 @pytest.fixture(scope="module")
 def namespace(kubectl: Kubectl) -> Iterator[str]:
     name = f"kbuild-buildpod-{RUN_ID}"
-    kubectl("create", "namespace", name)
-    # docs/build-pod.md: Pod Security admits the build pod only at "privileged";
-    # the label matters on clusters that enforce a stricter default.
-    kubectl("label", "namespace", name, "pod-security.kubernetes.io/enforce=privileged")
-    deadline = time.monotonic() + 60
-    while kubectl("-n", name, "get", "serviceaccount", "default", check=False).returncode != 0:
-        assert time.monotonic() < deadline, "no default ServiceAccount after 60s"
-        time.sleep(1)
+    create_namespace(kubectl, name, build_pods=True)
     yield name
     if os.environ.get("KBUILD_TEST_KEEP_NAMESPACE") != "1":
         kubectl("delete", "namespace", name, "--wait=false", check=False)

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.cluster.conftest import REPO_ROOT, Kubectl
+from tests.cluster.conftest import REPO_ROOT, Kubectl, create_namespace
 from tests.support.images import ImageBuilder
 
 pytestmark = pytest.mark.cluster
@@ -72,11 +72,7 @@ def namespace(kubectl: Kubectl) -> Iterator[str]:
     for crd in ("buildconfigs.build.openshift.io", "builds.build.openshift.io"):
         kubectl("wait", "--for=condition=Established", f"crd/{crd}", "--timeout=60s")
     name = f"kbuild-cli-{RUN_ID}"
-    kubectl("create", "namespace", name)
-    deadline = time.monotonic() + 60
-    while kubectl("-n", name, "get", "serviceaccount", "default", check=False).returncode != 0:
-        assert time.monotonic() < deadline, "no default ServiceAccount after 60s"
-        time.sleep(1)
+    create_namespace(kubectl, name)
     yield name
     kubectl("delete", "namespace", name, "--wait=false", check=False)
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.cluster.conftest import REPO_ROOT, Cluster, Kubectl
+from tests.cluster.conftest import REPO_ROOT, Cluster, Kubectl, create_namespace
 from tests.support.images import ImageBuilder
 
 pytestmark = pytest.mark.cluster
@@ -73,12 +73,7 @@ def _wait_pod_finished(kubectl: Kubectl, namespace: str, name: str, timeout_s: f
 @pytest.fixture(scope="module")
 def namespace(kubectl: Kubectl) -> Iterator[str]:
     name = f"kbuild-smoke-{RUN_ID}"
-    kubectl("create", "namespace", name)
-    # Pods cannot be created before the namespace's default ServiceAccount.
-    deadline = time.monotonic() + 60
-    while kubectl("-n", name, "get", "serviceaccount", "default", check=False).returncode != 0:
-        assert time.monotonic() < deadline, "no default ServiceAccount after 60s"
-        time.sleep(1)
+    create_namespace(kubectl, name)
     yield name
     kubectl("delete", "namespace", name, "--wait=false", check=False)
 

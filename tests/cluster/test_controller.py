@@ -28,7 +28,7 @@ from builder.api import Build, BuildPhase, ImageStream, ObjectMeta, TagEvent, no
 from builder.api.image import NamedTagEventList
 from builder.kube import Kube, NotFound
 from builder.registry import RegistryClient
-from tests.cluster.conftest import Cluster, Kubectl
+from tests.cluster.conftest import Cluster, Kubectl, create_namespace
 from tests.support.gitdaemon import GitDaemon, git, git_daemon
 from tests.support.registry import RunningRegistry, free_port, start_registry
 
@@ -48,14 +48,6 @@ def gitd(pod_host: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gi
         daemon.add_example("python-hello", "hello")
         daemon.add_example("docker-multistage", "multistage")
         yield daemon
-
-
-def _namespace(kubectl: Kubectl, name: str) -> None:
-    kubectl("create", "namespace", name)
-    deadline = time.monotonic() + 60
-    while kubectl("-n", name, "get", "serviceaccount", "default", check=False).returncode != 0:
-        assert time.monotonic() < deadline, "no default ServiceAccount after 60s"
-        time.sleep(1)
 
 
 @dataclass
@@ -100,7 +92,7 @@ def env(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[str, Controller, Kube]]:
     ns = f"kbuild-ctl-{RUN_ID}"
-    _namespace(kubectl, ns)
+    create_namespace(kubectl, ns, build_pods=True)
     kubectl("apply", "-f", str(REPO_ROOT / "crds"))
     controller = Controller(
         cluster.kubeconfig, cluster.registry, ns, tmp_path_factory.mktemp("ctl") / "controller.log"
@@ -195,7 +187,7 @@ def test_config_change_build_from_a_stream_tag_in_another_namespace_is_deployed(
     # The builder comes from an ImageStreamTag in another namespace, which has
     # no image yet when the BuildConfig is applied: the build must wait for it.
     images_ns = f"{ns}-images"
-    _namespace(kubectl, images_ns)
+    create_namespace(kubectl, images_ns)
     try:
         kube.image_streams.create(
             ImageStream(metadata=ObjectMeta(name="python", namespace=images_ns))

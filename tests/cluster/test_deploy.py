@@ -19,7 +19,7 @@ import yaml
 
 from builder.api import BuildPhase
 from builder.kube import Kube, NotFound
-from tests.cluster.conftest import Cluster, Kubectl
+from tests.cluster.conftest import Cluster, Kubectl, create_namespace
 from tests.support.gitdaemon import GitDaemon, git_daemon
 
 pytestmark = pytest.mark.cluster
@@ -52,7 +52,7 @@ def deployed(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[str, GitDaemon]]:
     ns = f"kbuild-deploy-{RUN_ID}"
-    kubectl("create", "namespace", ns)
+    create_namespace(kubectl, ns, build_pods=True)
     kubectl("apply", "-f", str(REPO_ROOT / "crds"))
     docs = _manifests(cluster.registry, ns)
     kubectl("apply", "-f", "-", stdin=yaml.safe_dump_all(docs))
