@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from builder.api import BuildError, StatusReason
 from builder.buildah import Buildah, BuildahConfig
 from builder.cli import output
-from builder.cli.args import key_value, label
+from builder.cli.args import insecure_registries_from_env, key_value, label
 from builder.pipeline import (
     BinaryInput,
     BuildPlan,
@@ -121,7 +121,7 @@ def _source_plan(ns: argparse.Namespace) -> SourcePlan:
 
 def _insecure(ns: argparse.Namespace) -> frozenset[str]:
     hosts = set(ns.insecure_registry)
-    hosts |= {h for h in os.environ.get("KBUILD_INSECURE_REGISTRIES", "").split(",") if h}
+    hosts |= set(insecure_registries_from_env())
     return frozenset(hosts)
 
 

@@ -15,6 +15,8 @@ import signal
 import sys
 from types import FrameType
 
+from builder.cli.args import insecure_registries_from_env
+
 
 def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
@@ -40,7 +42,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument(
         "--insecure-registry",
         action="append",
-        default=[h for h in _env("KBUILD_INSECURE_REGISTRIES").split(",") if h],
+        default=insecure_registries_from_env(),
         metavar="HOST[:PORT]",
     )
     p.add_argument("--namespace", default=_env("KBUILD_NAMESPACE"), help="watch one namespace")

@@ -23,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from builder.cli.args import key_value
+from builder.cli.args import insecure_registries_from_env, key_value
 from builder.cli.common import (
     BUILD_CONFIGS,
     BUILDS,
@@ -98,7 +98,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument(
         "--insecure-registry",
         action="append",
-        default=[h for h in os.environ.get("KBUILD_INSECURE_REGISTRIES", "").split(",") if h],
+        default=insecure_registries_from_env(),
         metavar="HOST[:PORT]",
         help="registry spoken to over plain HTTP",
     )

@@ -35,6 +35,7 @@ from builder.api.constants import (
     BUILD_CONFIG_ANNOTATION,
     BUILD_CONFIG_LABEL,
     BUILD_NUMBER_ANNOTATION,
+    BUILD_RUN_POLICY_LABEL,
 )
 from builder.api.reasons import STATUS_MESSAGES
 from builder.controller import events
@@ -130,7 +131,7 @@ class BuildReconciler:
 
     def _queue_position(self, build: Build) -> Result | None:
         """Apply the run policy; a Result means "not now"."""
-        policy = (build.metadata.labels or {}).get("openshift.io/build.start-policy", "Serial")
+        policy = (build.metadata.labels or {}).get(BUILD_RUN_POLICY_LABEL, "Serial")
         if policy == "Parallel":
             return None
         number = build_number(build)

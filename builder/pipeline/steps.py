@@ -23,7 +23,7 @@ from builder.pipeline.binary_source import InputKind, download
 from builder.pipeline.plan import BinaryInput, BuildPlan, DockerStrategyPlan, SourceStrategyPlan
 from builder.pipeline.stages import StageRecorder
 from builder.pipeline.workspace import Workspace
-from builder.registry import ImageReference, RegistryClient, RegistryError
+from builder.registry import ImageReference, RegistryClient, RegistryError, insecure_policy
 from builder.s2i import KNOWN_SCRIPTS, BuilderImage, S2IInputs, parse_environment, render
 from builder.source import (
     SourceInfo,
@@ -365,11 +365,6 @@ def _prepare_docker(ctx: _Prep, strategy: DockerStrategyPlan) -> Prepared:
 # --------------------------------------------------------------------------- build & push
 
 
-def is_insecure(registry: str, insecure: frozenset[str]) -> bool:
-    """``host:port`` is insecure if listed as is, or its bare host is (all ports)."""
-    return registry in insecure or registry.rpartition(":")[0] in insecure
-
-
 @dataclass(frozen=True)
 class Output:
     image_id: str
@@ -386,9 +381,10 @@ def build_and_push(
     stages: StageRecorder,
 ) -> Output:
     strategy = plan.strategy
-    tls_verify = not any(
-        is_insecure(host, plan.insecure_registries) for host in prepared.pulls_from
-    )
+    # The registry client's rule (a bare host covers every port), without its
+    # loopback default: buildah wants --tls-verify=false named explicitly.
+    insecure = insecure_policy(plan.insecure_registries, loopback=False)
+    tls_verify = not any(insecure(host) for host in prepared.pulls_from)
     tag = plan.output or f"localhost/kbuild/{plan.name or 'build'}:latest"
     if isinstance(strategy, DockerStrategyPlan):
         build_args, no_cache, force_pull = (
@@ -426,7 +422,7 @@ def build_and_push(
         pushed = buildah.push(
             built.image_id,
             plan.output,
-            tls_verify=not is_insecure(out_ref.registry, plan.insecure_registries),
+            tls_verify=not insecure(out_ref.registry),
             authfile=plan.push_authfile,
         )
     log(f"Successfully pushed {plan.output}@{pushed.digest}")

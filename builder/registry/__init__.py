@@ -19,6 +19,7 @@ from builder.registry.errors import (
 from builder.registry.image_config import ImageConfig
 from builder.registry.manifest import Descriptor, ManifestInfo, Platform
 from builder.registry.reference import ImageReference
+from builder.registry.transport import insecure_policy
 
 __all__ = [
     "DEFAULT_PLATFORM",
@@ -39,5 +40,6 @@ __all__ = [
     "RegistryProtocolError",
     "RegistryUnreachable",
     "Unauthorized",
+    "insecure_policy",
     "parse_challenges",
 ]

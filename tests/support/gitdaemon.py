@@ -30,6 +30,16 @@ def git(repo: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
+def make_repo(root: Path, example: str, name: str | None = None) -> Path:
+    """A one-commit repository holding a copy of examples/<example>."""
+    repo = root / (name or example)
+    shutil.copytree(REPO_ROOT / "examples" / example, repo)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", f"{example} sample")
+    return repo
+
+
 @dataclass(frozen=True)
 class GitDaemon:
     base: Path
@@ -40,12 +50,7 @@ class GitDaemon:
 
     def add_example(self, example: str, name: str | None = None) -> Path:
         """Serve a copy of examples/<example> as a one-commit repository."""
-        repo = self.base / (name or example)
-        shutil.copytree(REPO_ROOT / "examples" / example, repo)
-        git(repo, "init", "-q", "-b", "main")
-        git(repo, "add", "-A")
-        git(repo, "commit", "-qm", f"{example} sample")
-        return repo
+        return make_repo(self.base, example, name)
 
 
 @contextmanager

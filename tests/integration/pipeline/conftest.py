@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -12,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.gitdaemon import git, make_repo
 from tests.support.registry import RunningRegistry
+
+__all__ = ["git", "make_repo"]  # the pipeline tests import them from here
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -41,24 +43,6 @@ def images(registry: RunningRegistry) -> Images:
         base=f"{registry.host}/kbuild/base:bookworm",
         s2i_python=f"{registry.host}/kbuild/s2i-python:3.11",
     )
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-C", str(repo), "-c", "user.name=Test", "-c", "user.email=test@example.com",
-         *args],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    return done.stdout.strip()
-
-
-def make_repo(tmp_path: Path, example: str, name: str | None = None) -> Path:
-    repo = tmp_path / (name or example)
-    shutil.copytree(REPO / "examples" / example, repo)
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", f"{example} sample")
-    return repo
 
 
 @pytest.fixture
