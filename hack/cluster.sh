@@ -5,6 +5,8 @@
 #   hack/cluster.sh down     stop exactly what `up` started and remove its state
 #   hack/cluster.sh status   what is running, and the node's condition
 #   hack/cluster.sh env      shell exports for KUBECONFIG, KBUILD_REGISTRY, ...
+#   hack/cluster.sh trust-registry HOST:PORT
+#                            let the node pull from another plain-HTTP registry
 #   hack/cluster.sh build    only compile Kubernetes and etcd into the cache
 #   hack/cluster.sh gomod    regenerate hack/cluster/{k8s,etcd}/go.mod for the
 #                            versions below (after bumping them)
@@ -536,18 +538,34 @@ start_control_plane() {
 		--bind-address 127.0.0.1 --leader-elect=false
 }
 
-start_containerd() {
-	local dir=$STATE_DIR/containerd
-	mkdir -p "$dir/certs.d/$REGISTRY" "$STATE_DIR/cni/net.d" "$RUNTIME_DIR/containerd"
-	# The registry speaks plain HTTP; containerd's CRI reads this per-registry
-	# host file through config_path (the older `mirrors` table is deprecated).
-	cat >"$dir/certs.d/$REGISTRY/hosts.toml" <<EOF
-server = "http://$REGISTRY"
+# The registry speaks plain HTTP; containerd's CRI reads this per-registry
+# host file through config_path (the older `mirrors` table is deprecated), on
+# every pull, so a registry can be trusted while the node runs.
+write_registry_hosts() {
+	local host=$1
+	mkdir -p "$STATE_DIR/containerd/certs.d/$host"
+	cat >"$STATE_DIR/containerd/certs.d/$host/hosts.toml" <<EOF
+server = "http://$host"
 
-[host."http://$REGISTRY"]
+[host."http://$host"]
   capabilities = ["pull", "resolve", "push"]
   skip_verify = true
 EOF
+}
+
+cmd_trust_registry() {
+	local host=${1:-}
+	[[ $host =~ ^[A-Za-z0-9.-]+:[0-9]+$ ]] || die "usage: cluster.sh trust-registry HOST:PORT"
+	need_root
+	is_up || die "the cluster is not up"
+	write_registry_hosts "$host"
+	log "the node pulls from $host over plain HTTP"
+}
+
+start_containerd() {
+	local dir=$STATE_DIR/containerd
+	mkdir -p "$STATE_DIR/cni/net.d" "$RUNTIME_DIR/containerd"
+	write_registry_hosts "$REGISTRY"
 	# hairpinMode lets a pod reach itself through its own Service; no ipMasq
 	# because pod traffic never leaves this machine (see setup_host).
 	cat >"$STATE_DIR/cni/net.d/10-kbuild.conflist" <<EOF
@@ -980,10 +998,11 @@ main() {
 	down) take_lock && cmd_down ;;
 	status) cmd_status ;;
 	env) cmd_env ;;
+	trust-registry) cmd_trust_registry "${2:-}" ;;
 	build) cmd_build ;;
 	gomod) cmd_gomod ;;
 	*)
-		sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+		sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 		exit 2
 		;;
 	esac

@@ -52,6 +52,22 @@ BUILD_SOURCE_SECRET_MATCH_URI_ANNOTATION_PREFIX: Final = _SECRET_MATCH_PREFIX
 """Prefix of Secret annotations naming source URIs the secret applies to."""
 IMAGE_TRIGGERS_ANNOTATION: Final = "image.openshift.io/triggers"
 """On workloads: JSON list of image stream tag triggers."""
+DOCKER_REPOSITORY_CHECK_ANNOTATION: Final = "openshift.io/image.dockerRepositoryCheck"
+"""On an ImageStream: when its tags were last imported from their registries."""
+GENERATED_BY_ANNOTATION: Final = "openshift.io/generated-by"
+"""On objects ``new-app``/``new-build`` create: ``OpenShiftNewApp`` / ``OpenShiftNewBuild``."""
+
+# kbuild's own annotations, where OpenShift keeps the state in its API server.
+OBSERVED_TAGS_ANNOTATION: Final = "image.kbuild.io/observed-tags"
+"""On an ImageStream: each spec tag's source as the controller last saw it.
+
+OpenShift's API server gives a spec tag a new ``generation`` when its
+``from`` changes; a CRD has no such hook, so the controller compares the
+spec with this record and assigns the generation itself."""
+IMPORT_INTERVAL_ANNOTATION: Final = "image.kbuild.io/import-interval"
+"""On an ImageStream, or in a spec tag's ``annotations``: how often its
+scheduled tags are re-imported (``90s``, ``5m``, ``1h``), overriding the
+controller's ``--scheduled-import-interval``; never below its minimum."""
 
 # --- labels -----------------------------------------------------------------
 

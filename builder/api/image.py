@@ -56,11 +56,8 @@ class TagImportPolicy(KubeModel):
 
     insecure: StrictBool = False
     """Allow an insecure registry (HTTP or unverified TLS)."""
-    scheduled: Annotated[
-        StrictBool,
-        Unimplemented("periodic (scheduled) re-import of tags is not implemented", (False,)),
-    ] = False
-    """Re-import the tag periodically."""
+    scheduled: StrictBool = False
+    """Re-import the tag periodically (and on registry push notifications)."""
     import_mode: ImportModeType | None = None
     """Import a single manifest (Legacy) or the whole manifest list (PreserveOriginal)."""
 

@@ -115,32 +115,71 @@ class Resource:
     plural: str
     singular: str
     aliases: frozenset[str]
+    # API group; "" for the core group, whose names carry no group suffix.
+    group: str = GROUP
 
     @property
     def qualified(self) -> str:
         """``builds.build.openshift.io``, as the API server names it in errors."""
-        return f"{self.plural}.{GROUP}"
+        return f"{self.plural}.{self.group}" if self.group else self.plural
 
     def ref(self, name: str) -> str:
         """``build.build.openshift.io/NAME``, as ``oc``'s name printer writes it."""
-        return f"{self.singular}.{GROUP}/{name}"
+        return f"{self.singular}.{self.group}/{name}" if self.group else f"{self.singular}/{name}"
 
 
-BUILDS = Resource(
-    "Build",
-    "builds",
-    "build",
-    frozenset({"build", "builds", f"build.{GROUP}", f"builds.{GROUP}"}),
-)
+def _aliases(group: str, singular: str, plural: str, *short: str) -> frozenset[str]:
+    names = {singular, plural, *short}
+    if group:
+        names |= {f"{singular}.{group}", f"{plural}.{group}"}
+    return frozenset(names)
+
+
+IMAGE_GROUP = "image.openshift.io"
+BUILDS = Resource("Build", "builds", "build", _aliases(GROUP, "build", "builds"))
 BUILD_CONFIGS = Resource(
     "BuildConfig",
     "buildconfigs",
     "buildconfig",
-    frozenset(
-        {"bc", "buildconfig", "buildconfigs", f"buildconfig.{GROUP}", f"buildconfigs.{GROUP}"}
-    ),
+    _aliases(GROUP, "buildconfig", "buildconfigs", "bc"),
 )
-RESOURCES = (BUILDS, BUILD_CONFIGS)
+IMAGE_STREAMS = Resource(
+    "ImageStream",
+    "imagestreams",
+    "imagestream",
+    _aliases(IMAGE_GROUP, "imagestream", "imagestreams", "is"),
+    IMAGE_GROUP,
+)
+IMAGE_STREAM_TAGS = Resource(
+    "ImageStreamTag",
+    "imagestreamtags",
+    "imagestreamtag",
+    _aliases(IMAGE_GROUP, "imagestreamtag", "imagestreamtags", "istag"),
+    IMAGE_GROUP,
+)
+RESOURCES = (BUILDS, BUILD_CONFIGS, IMAGE_STREAMS, IMAGE_STREAM_TAGS)
+
+# Workloads, for ``set triggers`` and ``new-app``; as ``oc`` names them (``deployment.apps/x``).
+DEPLOYMENTS = Resource(
+    "Deployment", "deployments", "deployment",
+    _aliases("apps", "deployment", "deployments", "deploy"), "apps",
+)  # fmt: skip
+STATEFUL_SETS = Resource(
+    "StatefulSet", "statefulsets", "statefulset",
+    _aliases("apps", "statefulset", "statefulsets", "sts"), "apps",
+)  # fmt: skip
+DAEMON_SETS = Resource(
+    "DaemonSet", "daemonsets", "daemonset",
+    _aliases("apps", "daemonset", "daemonsets", "ds"), "apps",
+)  # fmt: skip
+CRON_JOBS = Resource(
+    "CronJob", "cronjobs", "cronjob", _aliases("batch", "cronjob", "cronjobs", "cj"), "batch"
+)
+JOBS = Resource("Job", "jobs", "job", _aliases("batch", "job", "jobs"), "batch")
+SERVICES = Resource(
+    "Service", "services", "service", _aliases("", "service", "services", "svc"), ""
+)
+WORKLOADS = (DEPLOYMENTS, STATEFUL_SETS, DAEMON_SETS, CRON_JOBS, JOBS)
 
 
 def builds_of(kube: Kube, namespace: str, bc_name: str) -> list[Build]:
@@ -155,8 +194,8 @@ def builds_of(kube: Kube, namespace: str, bc_name: str) -> list[Build]:
     return sorted(mine, key=lambda b: (b.metadata.creation_timestamp or "", b.metadata.name))
 
 
-def resource_named(text: str) -> Resource:
-    for resource in RESOURCES:
+def resource_named(text: str, among: tuple[Resource, ...] = RESOURCES) -> Resource:
+    for resource in among:
         if text.lower() in resource.aliases:
             return resource
     raise CliError(f'the server doesn\'t have a resource type "{text}"')

@@ -22,6 +22,15 @@ def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+def _seconds(text: str) -> float:
+    from builder.streams.schedule import parse_interval  # noqa: PLC0415
+
+    try:
+        return parse_interval(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "controller",
@@ -53,6 +62,31 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--lease-namespace", default=_env("KBUILD_LEASE_NAMESPACE", "kube-system"))
     p.add_argument("--lease-name", default=_env("KBUILD_LEASE_NAME", "kbuild-controller"))
     p.add_argument("--identity", default=_env("POD_NAME"), help="leader election identity")
+    p.add_argument(
+        "--scheduled-import-interval",
+        type=_seconds,
+        default=_env("KBUILD_SCHEDULED_IMPORT_INTERVAL", "15m"),
+        help="how often scheduled tags are re-imported (default 15m, as OpenShift)",
+    )
+    p.add_argument(
+        "--scheduled-import-minimum-interval",
+        type=_seconds,
+        default=_env("KBUILD_SCHEDULED_IMPORT_MINIMUM_INTERVAL", "10s"),
+        help="floor for the interval and for image.kbuild.io/import-interval annotations",
+    )
+    p.add_argument(
+        "--import-qps",
+        type=float,
+        default=float(_env("KBUILD_IMPORT_QPS", "20")),
+        help="registry requests per second for imports, all streams together",
+    )
+    p.add_argument("--import-burst", type=int, default=int(_env("KBUILD_IMPORT_BURST", "100")))
+    p.add_argument("--import-workers", type=int, default=int(_env("KBUILD_IMPORT_WORKERS", "8")))
+    p.add_argument(
+        "--notifications-token",
+        default=_env("KBUILD_NOTIFICATIONS_TOKEN"),
+        help="bearer token registry notifications must carry ($KBUILD_NOTIFICATIONS_TOKEN)",
+    )
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(run=run)
 
@@ -87,6 +121,12 @@ def run(ns: argparse.Namespace) -> int:
         lease_name=ns.lease_name,
         identity=ns.identity,
         metrics_port=ns.metrics_port,
+        scheduled_import_interval=ns.scheduled_import_interval,
+        scheduled_import_minimum=ns.scheduled_import_minimum_interval,
+        import_qps=ns.import_qps,
+        import_burst=ns.import_burst,
+        import_workers=ns.import_workers,
+        notifications_token=ns.notifications_token,
     )
     manager = Manager(Kube.connect(ns.kubeconfig), config)
 

@@ -1,4 +1,4 @@
-"""``kbuild describe bc/NAME|build/NAME``: ``oc describe`` for BuildConfigs and Builds.
+"""``kbuild describe bc/NAME|build/NAME|is/NAME``: ``oc describe`` for builds and streams.
 
 The text follows oc's build describers (oc ``pkg/helpers/describe``) line for
 line, including their tab alignment, so what people know from OpenShift reads
@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from builder.cli.common import (
     BUILD_CONFIGS,
     BUILDS,
+    IMAGE_STREAM_TAGS,
+    IMAGE_STREAMS,
     CliError,
     Resource,
     add_cluster_flags,
@@ -508,8 +510,11 @@ def describe_build_config(
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "describe",
-        help="show details of BuildConfigs and Builds (oc describe)",
-        description="Describe bc/NAME or build/NAME (or TYPE [NAME...]), with recent events.",
+        help="show details of BuildConfigs, Builds and ImageStreams (oc describe)",
+        description=(
+            "Describe bc/NAME, build/NAME or is/NAME (or TYPE [NAME...]); "
+            "builds and build configs with recent events."
+        ),
     )
     p.add_argument("args", nargs="+", metavar="TYPE/NAME | TYPE [NAME...]")
     add_cluster_flags(p)
@@ -554,14 +559,34 @@ def _describe_bc(kube: Kube, namespace: str, bc: BuildConfig) -> str:
     return describe_build_config(bc, builds, events, utcnow())
 
 
+def _describe_streams(kube: Kube, namespace: str, name: str | None) -> list[str]:
+    # Imported here: describe_is builds on this module's Text.
+    from builder.cli.describe_is import describe_image_stream  # noqa: PLC0415
+    from builder.kube import NotFound  # noqa: PLC0415
+
+    try:
+        streams = (
+            [kube.image_streams.get(namespace, name)]
+            if name
+            else sorted(kube.image_streams.list(namespace)[0], key=lambda s: s.metadata.name)
+        )
+    except NotFound:
+        raise not_found(IMAGE_STREAMS, name or "") from None
+    return [describe_image_stream(s, utcnow()) for s in streams]
+
+
 def run(ns: argparse.Namespace) -> int:
     from builder.kube import NotFound  # noqa: PLC0415
 
     wanted = targets(ns.args)
+    if any(resource is IMAGE_STREAM_TAGS for resource, _ in wanted):
+        raise CliError("describe imagestreamtag is not supported; describe the stream: is/NAME")
     kube, namespace = connect(ns)
     texts: list[str] = []
     for resource, name in wanted:
-        if resource is BUILDS:
+        if resource is IMAGE_STREAMS:
+            texts.extend(_describe_streams(kube, namespace, name))
+        elif resource is BUILDS:
             try:
                 builds = (
                     [kube.builds.get(namespace, name)] if name else kube.builds.list(namespace)[0]

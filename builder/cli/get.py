@@ -1,10 +1,16 @@
-"""``kbuild get bc|build [NAME...]``: ``oc get``'s tables for BuildConfigs and Builds.
+"""``kbuild get bc|build|is|istag [NAME...]``: ``oc get``'s tables for builds and streams.
 
 The columns are the ones the OpenShift API server prints for these kinds
-(openshift-apiserver's build printers): builds ``NAME TYPE FROM STATUS
-STARTED DURATION``, build configs ``NAME TYPE FROM LATEST``.  FROM is the
+(openshift-apiserver's build and image printers): builds ``NAME TYPE FROM
+STATUS STARTED DURATION``, build configs ``NAME TYPE FROM LATEST``, image
+streams ``NAME IMAGE REPOSITORY TAGS UPDATED``, image stream tags ``NAME
+IMAGE REFERENCE UPDATED`` (``IMAGE NAME`` with ``-o wide``).  FROM is the
 source kind and revision (``Git@abc1234``); STATUS carries the reason of a
 failure (``Failed (DockerBuildFailed)``), which is what people grep for.
+
+There is no ImageStreamTag resource: the istag view is computed from each
+stream's status, as OpenShift's server computes it (a tag is listed once it
+has an image).
 """
 
 from __future__ import annotations
@@ -13,7 +19,9 @@ import argparse
 import json
 import re
 import sys
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
@@ -21,6 +29,8 @@ import yaml
 from builder.cli.common import (
     BUILD_CONFIGS,
     BUILDS,
+    IMAGE_STREAM_TAGS,
+    IMAGE_STREAMS,
     CliError,
     Resource,
     add_cluster_flags,
@@ -36,17 +46,22 @@ from builder.cli.common import (
     table,
     utcnow,
 )
+from builder.cli.streams_common import split_stream_tag
 
 if TYPE_CHECKING:
-    from builder.api import Build, BuildConfig, CommonSpec
-    from builder.kube import CustomResources
+    from builder.api import Build, BuildConfig, CommonSpec, ImageStream, TagEvent
+    from builder.kube import CustomResources, Kube
 
-M = TypeVar("M", "Build", "BuildConfig")
+M = TypeVar("M", "Build", "BuildConfig", "ImageStream")
 
 OUTPUTS = ("yaml", "json", "name", "wide")
 _NOT_A_COMMIT = re.compile(r"[^a-fA-F0-9]")
 BUILD_HEADERS = ["NAME", "TYPE", "FROM", "STATUS", "STARTED", "DURATION"]
 BC_HEADERS = ["NAME", "TYPE", "FROM", "LATEST"]
+IS_HEADERS = ["NAME", "IMAGE REPOSITORY", "TAGS", "UPDATED"]
+ISTAG_HEADERS = ["NAME", "IMAGE REFERENCE", "UPDATED"]
+ISTAG_WIDE_HEADERS = [*ISTAG_HEADERS, "IMAGE NAME"]
+TAGS_WIDTH = 40
 
 
 # ---------------------------------------------------------------------------
@@ -147,22 +162,222 @@ def render_build_configs(
     return table(headers, rows)
 
 
-def object_dict(obj: Build | BuildConfig) -> dict[str, Any]:
+# ---------------------------------------------------------------------------
+# Image streams and the istag view
+
+
+@dataclass(frozen=True)
+class StreamTag:
+    """One ImageStreamTag of the view: a tag of ``stream`` and its current entry."""
+
+    stream: ImageStream
+    tag: str
+    event: TagEvent
+
+    @property
+    def name(self) -> str:
+        return f"{self.stream.metadata.name}:{self.tag}"
+
+
+def _to_second(value: str | None) -> datetime | None:
+    """Go's ``Time.Round(time.Second)``: halves round up."""
+    moment = parse_when(value)
+    if moment is None:
+        return None
+    whole = moment.replace(microsecond=0)
+    return whole + timedelta(seconds=1) if moment.microsecond >= 500_000 else whole
+
+
+def sort_status_tags(stream: ImageStream) -> list[str]:
+    """openshift-apiserver's ``SortStatusTags``: newest head first (to the second), then by name."""
+    epoch = datetime.min.replace(tzinfo=UTC)
+
+    def key(named_tag: tuple[str, datetime | None]) -> tuple[float, str]:
+        tag, created = named_tag
+        return (-((created or epoch) - epoch).total_seconds(), tag)
+
+    heads = [
+        (named.tag, _to_second(named.items[0].created) if named.items else None)
+        for named in stream.status.tags
+    ]
+    return [tag for tag, _ in sorted(heads, key=key)]
+
+
+def tags_up_to_width(stream: ImageStream, width: int = TAGS_WIDTH) -> str:
+    """The server's ``printTagsUpToWidth``: as many tags as fit, then ``+ N more...``."""
+    tags = sort_status_tags(stream)
+    total = len(tags)
+    remaining = width
+    for i, tag in enumerate(tags):
+        remaining -= len(tag) + 1
+        if remaining >= 0:
+            continue
+        if i == 0:
+            tags = tags[:1]
+            break
+        # A little over the width reads better than a ragged gap.
+        margin = width // 4
+        if margin < remaining + len(tag) and margin >= -remaining:
+            continue
+        tags = tags[:i]
+        break
+    hidden = total - len(tags)
+    return f"{','.join(tags)} + {hidden} more..." if hidden > 0 else ",".join(tags)
+
+
+def stream_row(stream: ImageStream, now: datetime) -> list[str]:
+    latest: datetime | None = None
+    for named in stream.status.tags:
+        created = parse_when(named.items[0].created) if named.items else None
+        if created is not None and (latest is None or created > latest):
+            latest = created
+    repository = stream.spec.docker_image_repository or stream.status.docker_image_repository
+    repository = stream.status.public_docker_image_repository or repository
+    updated = f"{human_duration(since(latest, now))} ago" if latest is not None else ""
+    return [stream.metadata.name, repository, tags_up_to_width(stream), updated]
+
+
+def stream_tags(stream: ImageStream) -> list[StreamTag]:
+    """The stream's ImageStreamTags: status tags whose current entry names an image, by name."""
+    from builder.streams.tags import latest_event  # noqa: PLC0415
+
+    tags = []
+    for named in sorted(stream.status.tags, key=lambda n: n.tag):
+        event = latest_event(stream, named.tag)
+        if event is not None and event.image:
+            tags.append(StreamTag(stream, named.tag, event))
+    return tags
+
+
+def stream_tag(stream: ImageStream, name: str) -> StreamTag:
+    """``stream:tag`` of ``stream``, or the server's NotFound if it has no image."""
+    from builder.streams.tags import latest_event  # noqa: PLC0415
+
+    parts = split_stream_tag(name)
+    tag = parts[1] if parts is not None else ""
+    event = latest_event(stream, tag)
+    if event is None or not event.image:
+        raise not_found(IMAGE_STREAM_TAGS, name)
+    return StreamTag(stream, tag, event)
+
+
+def istag_row(item: StreamTag, now: datetime, *, wide: bool = False) -> list[str]:
+    from builder.streams.tags import pull_spec  # noqa: PLC0415
+
+    event = item.event
+    updated = f"{human_duration(since(parse_when(event.created), now))} ago"
+    row = [item.name, pull_spec(item.stream, item.tag, event), updated]
+    return [*row, event.image] if wide else row
+
+
+def istag_object(item: StreamTag) -> dict[str, Any]:
+    """The ImageStreamTag as OpenShift's server would show it, from what the stream holds.
+
+    There is no Image object behind it (kbuild keeps no image metadata), so
+    ``image`` carries only its name (the digest) and pull spec.
+    """
+    from builder.api import to_dict  # noqa: PLC0415
+    from builder.streams.tags import pull_spec, spec_tag, status_tag  # noqa: PLC0415
+
+    stream, event = item.stream, item.event
+    meta = stream.metadata
+    ref = spec_tag(stream, item.tag)
+    named = status_tag(stream, item.tag)
+    metadata: dict[str, Any] = {
+        "name": item.name,
+        "namespace": meta.namespace,
+        "creationTimestamp": event.created,
+    }
+    if meta.resource_version:
+        metadata["resourceVersion"] = meta.resource_version
+    if meta.uid:
+        metadata["uid"] = meta.uid
+    if meta.labels:
+        metadata["labels"] = dict(meta.labels)
+    if ref is not None and ref.annotations:
+        metadata["annotations"] = dict(ref.annotations)
+    data: dict[str, Any] = {
+        "apiVersion": "image.openshift.io/v1",
+        "kind": "ImageStreamTag",
+        "metadata": metadata,
+        "tag": to_dict(ref) if ref is not None else None,
+        "generation": event.generation,
+        "lookupPolicy": {"local": stream.spec.lookup_policy.local},
+        "image": {
+            "metadata": {"name": event.image},
+            "dockerImageReference": pull_spec(stream, item.tag, event),
+        },
+    }
+    if named is not None and named.conditions:
+        data["conditions"] = [to_dict(c) for c in named.conditions]
+    return data
+
+
+def render_streams(
+    streams: Sequence[ImageStream],
+    now: datetime,
+    *,
+    all_namespaces: bool = False,
+    with_kind: bool = False,
+) -> str:
+    rows = []
+    for stream in streams:
+        row = stream_row(stream, now)
+        if with_kind:
+            row[0] = IMAGE_STREAMS.ref(row[0])
+        rows.append([stream.metadata.namespace, *row] if all_namespaces else row)
+    return table(["NAMESPACE", *IS_HEADERS] if all_namespaces else IS_HEADERS, rows)
+
+
+def render_stream_tags(
+    items: Sequence[StreamTag],
+    now: datetime,
+    *,
+    all_namespaces: bool = False,
+    with_kind: bool = False,
+    wide: bool = False,
+) -> str:
+    rows = []
+    for item in items:
+        row = istag_row(item, now, wide=wide)
+        if with_kind:
+            row[0] = IMAGE_STREAM_TAGS.ref(row[0])
+        rows.append([item.stream.metadata.namespace, *row] if all_namespaces else row)
+    headers = ISTAG_WIDE_HEADERS if wide else ISTAG_HEADERS
+    return table(["NAMESPACE", *headers] if all_namespaces else headers, rows)
+
+
+# ---------------------------------------------------------------------------
+# -o name|yaml|json
+
+
+def resource_of(obj: Build | BuildConfig | ImageStream | StreamTag) -> Resource:
+    if isinstance(obj, StreamTag):
+        return IMAGE_STREAM_TAGS
+    return {"Build": BUILDS, "BuildConfig": BUILD_CONFIGS}.get(obj.kind, IMAGE_STREAMS)
+
+
+def _name_of(obj: Build | BuildConfig | ImageStream | StreamTag) -> str:
+    return obj.name if isinstance(obj, StreamTag) else obj.metadata.name
+
+
+def object_dict(obj: Build | BuildConfig | ImageStream | StreamTag) -> dict[str, Any]:
     """The object as ``-o yaml/json`` shows it: managedFields left out, as kubectl does."""
     from builder.api import dump  # noqa: PLC0415
 
+    if isinstance(obj, StreamTag):
+        return istag_object(obj)
     data = dump(obj)
     data.get("metadata", {}).pop("managedFields", None)
     return data
 
 
-def render_objects(objs: list[Build | BuildConfig], output: str, single: bool) -> str:
+def render_objects(
+    objs: Sequence[Build | BuildConfig | ImageStream | StreamTag], output: str, single: bool
+) -> str:
     """``-o name|json|yaml``; several objects (or a list query) become a ``kind: List``."""
     if output == "name":
-        return "".join(
-            f"{(BUILDS if o.kind == 'Build' else BUILD_CONFIGS).ref(o.metadata.name)}\n"
-            for o in objs
-        )
+        return "".join(f"{resource_of(o).ref(_name_of(o))}\n" for o in objs)
     data: dict[str, Any]
     if single and len(objs) == 1:
         data = object_dict(objs[0])
@@ -185,14 +400,20 @@ def render_objects(objs: list[Build | BuildConfig], output: str, single: bool) -
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "get",
-        help="list BuildConfigs and Builds (oc get bc/build)",
+        help="list BuildConfigs, Builds, ImageStreams and their tags (oc get bc/build/is/istag)",
         description=(
-            "Display BuildConfigs or Builds.  TYPE is bc|buildconfig(s) or build(s); "
-            "name objects as TYPE NAME... or TYPE/NAME..."
+            "Display BuildConfigs, Builds, ImageStreams or ImageStreamTags.  TYPE is "
+            "bc|buildconfig(s), build(s), is|imagestream(s) or istag|imagestreamtag(s) "
+            "(an istag is named STREAM:TAG); name objects as TYPE NAME... or TYPE/NAME..."
         ),
     )
     p.add_argument("args", nargs="+", metavar="TYPE [NAME...] | TYPE/NAME...")
-    p.add_argument("-o", "--output", choices=OUTPUTS, help="yaml, json, name (wide = default)")
+    p.add_argument(
+        "-o",
+        "--output",
+        choices=OUTPUTS,
+        help="yaml, json, name, or wide (istag: adds IMAGE NAME)",
+    )
     p.add_argument("-l", "--selector", default="", help="label selector, e.g. app=web")
     p.add_argument("-A", "--all-namespaces", action="store_true", help="list across all namespaces")
     add_cluster_flags(p)
@@ -210,7 +431,7 @@ def parse_targets(args: list[str]) -> list[tuple[Resource, str | None]]:
         return [(r, n) for r, n in (split_ref(a, None) for a in args)]
     kinds = [resource_named(k) for k in args[0].split(",") if k]
     if not kinds:
-        raise CliError("you must specify the type of resource to get: bc or build")
+        raise CliError("you must specify the type of resource to get: bc, build, is or istag")
     names = args[1:]
     if names and len(kinds) > 1:
         raise CliError("names can only be given with a single resource type")
@@ -237,42 +458,75 @@ def _fetch(
     return list(items)
 
 
+def _fetch_stream_tags(
+    kube: Kube, namespace: str | None, name: str | None, selector: str
+) -> list[StreamTag]:
+    if name is None:
+        streams = _fetch(kube.image_streams, IMAGE_STREAMS, namespace, None, selector)
+        return [t for s in _by_name(streams) for t in stream_tags(s)]
+    parts = split_stream_tag(name)
+    if parts is None or not parts[0] or name.count(":") > 1 or "@" in name:
+        raise CliError("ImageStreamTags must be retrieved with <name>:<tag>")
+    stream = _fetch(kube.image_streams, IMAGE_STREAMS, namespace, parts[0], selector)[0]
+    return [stream_tag(stream, name)]
+
+
+def _by_name(streams: list[ImageStream]) -> list[ImageStream]:
+    return sorted(streams, key=lambda s: (s.metadata.namespace, s.metadata.name))
+
+
+Fetched = list[Any]
+_FETCHERS: dict[Resource, Callable[[Kube, str | None, str | None, str], Fetched]] = {
+    BUILDS: lambda kube, ns, name, sel: _fetch(kube.builds, BUILDS, ns, name, sel),
+    BUILD_CONFIGS: lambda kube, ns, name, sel: _fetch(
+        kube.build_configs, BUILD_CONFIGS, ns, name, sel
+    ),
+    IMAGE_STREAMS: lambda kube, ns, name, sel: _fetch(
+        kube.image_streams, IMAGE_STREAMS, ns, name, sel
+    ),
+    IMAGE_STREAM_TAGS: _fetch_stream_tags,
+}
+
+
+def render_tables(
+    found: dict[Resource, list[Any]], now: datetime, *, all_namespaces: bool, wide: bool
+) -> str:
+    """One table per kind, in the order asked, blank-line separated; ``kind/name`` if several."""
+    with_kind = len(found) > 1
+    tables = []
+    for resource, items in found.items():
+        if not items:
+            continue
+        flags = {"all_namespaces": all_namespaces, "with_kind": with_kind}
+        if resource is BUILDS:
+            tables.append(render_builds(items, now, **flags))
+        elif resource is BUILD_CONFIGS:
+            tables.append(render_build_configs(items, **flags))
+        elif resource is IMAGE_STREAMS:
+            tables.append(render_streams(items, now, **flags))
+        else:
+            tables.append(render_stream_tags(items, now, wide=wide, **flags))
+    return "\n".join(tables)
+
+
 def run(ns: argparse.Namespace) -> int:
     targets = parse_targets(ns.args)
     kube, namespace = connect(ns)
     scope = None if ns.all_namespaces else namespace
     if ns.all_namespaces and any(name is not None for _, name in targets):
         scope = namespace  # a named object is looked up in the current namespace, as kubectl
-    builds: list[Build] = []
-    bcs: list[BuildConfig] = []
-    order: list[Resource] = []
+    found: dict[Resource, list[Any]] = {}
     for resource, name in targets:
-        if resource not in order:
-            order.append(resource)
-        if resource is BUILDS:
-            builds.extend(_fetch(kube.builds, resource, scope, name, ns.selector))
-        else:
-            bcs.extend(_fetch(kube.build_configs, resource, scope, name, ns.selector))
+        found.setdefault(resource, []).extend(_FETCHERS[resource](kube, scope, name, ns.selector))
     single = len(targets) == 1 and targets[0][1] is not None
     if ns.output in ("yaml", "json", "name"):
-        everything: list[Build | BuildConfig] = []
-        for resource in order:
-            everything.extend(builds if resource is BUILDS else bcs)
+        everything = [item for items in found.values() for item in items]
         sys.stdout.write(render_objects(everything, ns.output, single))
         return 0
-    if not builds and not bcs:
+    if not any(found.values()):
         where = "" if scope is None else f" in {namespace} namespace"
         print(f"No resources found{where}.", file=sys.stderr)
         return 0
-    with_kind = len(order) > 1
-    all_ns = scope is None
-    tables = []
-    for resource in order:
-        if resource is BUILDS and builds:
-            tables.append(
-                render_builds(builds, utcnow(), all_namespaces=all_ns, with_kind=with_kind)
-            )
-        elif resource is BUILD_CONFIGS and bcs:
-            tables.append(render_build_configs(bcs, all_namespaces=all_ns, with_kind=with_kind))
-    sys.stdout.write("\n".join(tables))
+    wide = ns.output == "wide"
+    sys.stdout.write(render_tables(found, utcnow(), all_namespaces=scope is None, wide=wide))
     return 0

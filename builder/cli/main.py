@@ -7,7 +7,20 @@ import sys
 from collections.abc import Sequence
 
 from builder import __version__
-from builder.cli import build, cancelbuild, controller, describe, get, logs, pipeline, startbuild
+from builder.cli import (
+    build,
+    cancelbuild,
+    controller,
+    describe,
+    get,
+    importimage,
+    logs,
+    newapp,
+    pipeline,
+    settriggers,
+    startbuild,
+    tag,
+)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -25,6 +38,10 @@ def parser() -> argparse.ArgumentParser:
     logs.add_parser(subparsers)
     get.add_parser(subparsers)
     describe.add_parser(subparsers)
+    importimage.add_parser(subparsers)
+    tag.add_parser(subparsers)
+    settriggers.add_parser(subparsers)
+    newapp.add_parser(subparsers)
     return root
 
 

@@ -42,9 +42,12 @@ from builder.controller import events
 from builder.controller.buildpod import build_pod, build_pod_name
 from builder.controller.config import ControllerConfig
 from builder.controller.imagestreams import output_target, record_tag_event, resolve_reference
+from builder.controller.instantiate import record_input_image
 from builder.controller.metrics import Metrics
 from builder.controller.podstatus import interpret_pod
 from builder.kube import AlreadyExists, Conflict, Kube, NotFound
+from builder.streams.buildtriggers import strategy_input, tag_key
+from builder.streams.tags import KIND_DOCKER_IMAGE, KIND_STREAM_IMAGE, KIND_STREAM_TAG
 
 log = logging.getLogger(__name__)
 
@@ -169,11 +172,39 @@ class BuildReconciler:
             resolved.spec.output.to = ObjectReference(kind="DockerImage", name=output_ref)
         return resolved, output_ref, stream_target
 
+    def _pin_input(self, build: Build) -> Build:
+        """Name a stream-tag input by the image it has now, once and for good.
+
+        A Build instantiated while its input tag had no image still names
+        the tag; the first time the tag resolves, the BuildConfig records the
+        image as its trigger's ``lastTriggeredImageID`` and then the Build's
+        spec is rewritten to the pull spec (what OpenShift's instantiate
+        writes), so a restart, a retry or the ImageChange trigger all see
+        which image this build is for.
+        """
+        source = strategy_input(build.spec.strategy)
+        if source is None or source.kind not in (KIND_STREAM_TAG, KIND_STREAM_IMAGE):
+            return build
+        ns = build.metadata.namespace
+        role = "the builder image" if build.spec.strategy.source_strategy else "dockerStrategy.from"
+        image = resolve_reference(self.kube, source, ns, role)
+        bc = config_name(build)
+        if bc and source.kind == KIND_STREAM_TAG:
+            record_input_image(self.kube, ns, bc, tag_key(source, ns), image)
+        pinned = ObjectReference(kind=KIND_DOCKER_IMAGE, name=image)
+        strategy = build.spec.strategy
+        if strategy.source_strategy is not None:
+            strategy.source_strategy.from_ = pinned
+        elif strategy.docker_strategy is not None:
+            strategy.docker_strategy.from_ = pinned
+        return self.kube.builds.replace(build)
+
     def _start(self, build: Build) -> Result:
         waiting = self._queue_position(build)
         if waiting is not None:
             return waiting
         try:
+            build = self._pin_input(build)
             resolved, output_ref, _ = self._resolved_copy(build)
         except BuildError as err:
             # Late binding: the input may appear later (a first push, an import).
@@ -210,7 +241,8 @@ class BuildReconciler:
             )
         self._write(build)
         self.metrics.transition(build.status.phase.value, "")
-        return Result()
+        # The BuildConfig's triggers look again now that this build's input is fixed.
+        return Result(also=[("BuildConfig", build.metadata.namespace, bc)] if bc else [])
 
     # -- Pending/Running: follow the pod -------------------------------------
 

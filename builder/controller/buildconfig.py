@@ -1,12 +1,20 @@
-"""The BuildConfig reconciler: the ConfigChange trigger and build history.
+"""The BuildConfig reconciler: triggers (ConfigChange, ImageChange) and build history.
 
-- ConfigChange: a BuildConfig with this trigger gets its first build when
-  it is created, as on OpenShift.  "First" is ``status.lastVersion == 0``,
-  which ``instantiate`` bumps before creating the Build, so a reconcile
-  repeated after a crash or a second replica cannot start build 1 twice.
+- Triggers: ``builder.streams.buildtriggers.decide`` says which fire; all
+  that fire together start one Build with one cause each.  The decision is
+  taken again on the fresh BuildConfig that ``instantiate_when`` is about to
+  bump, so a trigger fires once per image however many reconciles, replicas
+  or ``start-build`` calls race (the status write of ``lastVersion`` and of
+  ``lastTriggeredImageID`` is one, under optimistic concurrency).
+  ConfigChange fires for build 1 only (``lastVersion == 0``); a paused
+  BuildConfig (annotation) fires nothing.
 - History: keep ``successfulBuildsHistoryLimit`` Complete builds and
   ``failedBuildsHistoryLimit`` Failed/Error/Cancelled builds (both default to
   5 in build.openshift.io/v1); older ones are deleted, oldest first.
+
+The reconciler runs when the BuildConfig's spec or annotations change, when
+one of its builds finishes, and when an image stream holding a tag it
+watches changes (the manager's trigger index).
 """
 
 from __future__ import annotations
@@ -14,18 +22,18 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from builder.api import Build, BuildConfig, BuildError, BuildPhase, BuildTriggerCause
-from builder.api.build import BuildTriggerType
+from builder.api import Build, BuildConfig, BuildError, BuildPhase, ImageStream
 from builder.api.constants import BUILD_CONFIG_LABEL
 from builder.controller import events
 from builder.controller.build import Result, build_number, config_name
-from builder.controller.instantiate import BuildOptions, instantiate, is_paused
+from builder.controller.instantiate import BuildOptions, instantiate_when, is_paused
 from builder.kube import Kube, NotFound
+from builder.streams.buildtriggers import Decision, decide, strategy_input
+from builder.streams.tags import KIND_STREAM_TAG, current_pull_spec, spec_tag
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HISTORY_LIMIT = 5
-CONFIG_CHANGE_MESSAGE = "Build configuration change"
 FAILED = {BuildPhase.FAILED, BuildPhase.ERROR, BuildPhase.CANCELLED}
 
 
@@ -46,6 +54,48 @@ def prune_candidates(
     return doomed
 
 
+def waits_for_input(build: Build) -> bool:
+    """A New build whose input is still an ImageStreamTag: it takes the image when it starts."""
+    if build.status.phase != BuildPhase.NEW or build.status.cancelled:
+        return False
+    source = strategy_input(build.spec.strategy)
+    return source is not None and source.kind == KIND_STREAM_TAG
+
+
+class StreamCache:
+    """Image streams read once per reconcile: several triggers often watch one stream."""
+
+    def __init__(self, kube: Kube) -> None:
+        self.kube = kube
+        self._streams: dict[tuple[str, str], ImageStream | None] = {}
+
+    def stream(self, namespace: str, name: str) -> ImageStream | None:
+        key = (namespace, name)
+        if key not in self._streams:
+            try:
+                self._streams[key] = self.kube.image_streams.get(namespace, name)
+            except NotFound:
+                self._streams[key] = None
+        return self._streams[key]
+
+    def latest(self, namespace: str, name: str) -> str | None:
+        stream_name, _, tag = name.partition(":")
+        stream = self.stream(namespace, stream_name) if tag else None
+        return current_pull_spec(stream, tag) if stream is not None else None
+
+    def tracked(self, namespace: str, name: str) -> str | None:
+        """The same-stream tag that ``stream:tag`` tracks, if it tracks one."""
+        stream_name, _, tag = name.partition(":")
+        stream = self.stream(namespace, stream_name) if tag else None
+        ref = spec_tag(stream, tag) if stream is not None else None
+        source = ref.from_ if ref is not None else None
+        if source is None or source.kind != KIND_STREAM_TAG:
+            return None
+        if (source.namespace or namespace) != namespace:
+            return None
+        return source.name
+
+
 class BuildConfigReconciler:
     def __init__(self, kube: Kube) -> None:
         self.kube = kube
@@ -55,31 +105,46 @@ class BuildConfigReconciler:
             bc = self.kube.build_configs.get(namespace, name)
         except NotFound:
             return Result()  # its builds go with it (owner references)
+        mine = self._builds(bc)
         result = Result()
-        if self._wants_first_build(bc):
-            try:
-                build = instantiate(
-                    self.kube, namespace, name,
-                    BuildOptions(causes=(BuildTriggerCause(message=CONFIG_CHANGE_MESSAGE),)),
-                )  # fmt: skip
-            except BuildError as err:
-                events.record(self.kube, bc, "Warning", "BuildConfigInstantiateFailed", err.detail)
-            else:
-                log.info("ConfigChange: started %s/%s", namespace, build.metadata.name)
-                result.also.append(("Build", namespace, build.metadata.name))
-        self._prune(bc)
+        if not is_paused(bc):
+            self._trigger(bc, mine, result)
+        self._prune(bc, mine)
         return result
 
-    @staticmethod
-    def _wants_first_build(bc: BuildConfig) -> bool:
-        has_trigger = any(t.type == BuildTriggerType.CONFIG_CHANGE for t in bc.spec.triggers)
-        return has_trigger and bc.status.last_version == 0 and not is_paused(bc)
-
-    def _prune(self, bc: BuildConfig) -> None:
+    def _builds(self, bc: BuildConfig) -> list[Build]:
         builds, _ = self.kube.builds.list(
             bc.metadata.namespace, label_selector=f"{BUILD_CONFIG_LABEL}={bc.metadata.name[:63]}"
         )
-        mine = [b for b in builds if config_name(b) == bc.metadata.name]
+        return [b for b in builds if config_name(b) == bc.metadata.name]
+
+    def _trigger(self, bc: BuildConfig, mine: list[Build], result: Result) -> None:
+        namespace, name = bc.metadata.namespace, bc.metadata.name
+        waiting = any(waits_for_input(b) for b in mine)
+        decisions: list[Decision] = []
+
+        def again(fresh: BuildConfig) -> BuildOptions | None:
+            # Streams are re-read on every attempt: a conflict means time passed.
+            streams = StreamCache(self.kube)
+            decision = decide(fresh, streams.latest, streams.tracked, waiting_input_build=waiting)
+            decisions.append(decision)
+            if not decision.fire:
+                return None
+            return BuildOptions(causes=tuple(decision.causes), images=decision.images)
+
+        try:
+            build = instantiate_when(self.kube, namespace, name, again)
+        except BuildError as err:
+            events.record(self.kube, bc, "Warning", "BuildConfigInstantiateFailed", err.detail)
+            return
+        for key, why in (decisions[-1].skipped if decisions else {}).items():
+            log.debug("%s/%s: not triggering on %s/%s: %s", namespace, name, *key, why)
+        if build is not None:
+            causes = ", ".join(c.message for c in build.spec.triggered_by or [])
+            log.info("%s/%s: started %s (%s)", namespace, name, build.metadata.name, causes)
+            result.also.append(("Build", namespace, build.metadata.name))
+
+    def _prune(self, bc: BuildConfig, mine: list[Build]) -> None:
         for build in prune_candidates(
             mine, bc.spec.successful_builds_history_limit, bc.spec.failed_builds_history_limit
         ):

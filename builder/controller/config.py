@@ -30,8 +30,20 @@ class ControllerConfig:
     lease_namespace: str = "kube-system"
     lease_name: str = "kbuild-controller"
     identity: str = ""
-    # Health and metrics HTTP endpoint; 0 disables it.
+    # Health, metrics and registry-notification HTTP endpoint; 0 disables it.
     metrics_port: int = 8080
+    # Scheduled imports: the default re-import interval of a scheduled tag, and
+    # the floor below which no stream or tag annotation can go (OpenShift has
+    # one setting, 15 minutes, for both).
+    scheduled_import_interval: float = 900.0
+    scheduled_import_minimum: float = 10.0
+    # Every registry request of an import takes a token: this many per second,
+    # bursts up to import_burst; import_workers tags are imported in parallel.
+    import_qps: float = 20.0
+    import_burst: int = 100
+    import_workers: int = 8
+    # Bearer token registry notifications must carry (empty: no check).
+    notifications_token: str = ""
 
     def output_repository(self, namespace: str, stream: str) -> str:
         return f"{self.registry}/{namespace}/{stream}"

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from builder.api import (
     BuildError,
     ImageStream,
-    NamedTagEventList,
     ObjectMeta,
     ObjectReference,
     StatusReason,
@@ -22,29 +21,33 @@ from builder.api import (
 )
 from builder.controller.config import ControllerConfig
 from builder.kube import AlreadyExists, Conflict, Kube, NotFound
+from builder.streams.tags import (
+    KIND_STREAM_IMAGE,
+    KIND_STREAM_TAG,
+    add_tag_event,
+    current_pull_spec,
+    find_image,
+    latest_event,
+    spec_tag,
+    split_tag,
+    update_tracking_tags,
+)
 
 MAX_ATTEMPTS = 10
-
-
-def split_tag(name: str, *, what: str = "ImageStreamTag") -> tuple[str, str]:
-    stream, sep, tag = name.partition(":")
-    if not sep or not stream or not tag or ":" in tag:
-        raise BuildError(
-            StatusReason.INVALID_IMAGE_REFERENCE,
-            f"{what} {name!r} must be of the form <stream>:<tag>",
-        )
-    return stream, tag
 
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def current_image(stream: ImageStream, tag: str) -> TagEvent | None:
-    for named in stream.status.tags:
-        if named.tag == tag and named.items:
-            return named.items[0]
-    return None
+def _stream(kube: Kube, namespace: str, name: str, role: str) -> ImageStream:
+    try:
+        return kube.image_streams.get(namespace, name)
+    except NotFound:
+        raise BuildError(
+            StatusReason.INVALID_IMAGE_REFERENCE,
+            f"{role}: image stream {namespace}/{name} does not exist",
+        ) from None
 
 
 def resolve_reference(kube: Kube, ref: ObjectReference, default_namespace: str, role: str) -> str:
@@ -54,47 +57,39 @@ def resolve_reference(kube: Kube, ref: ObjectReference, default_namespace: str, 
             raise BuildError(StatusReason.INVALID_IMAGE_REFERENCE, f"{role} names no image")
         return ref.name
     namespace = ref.namespace or default_namespace
-    if ref.kind == "ImageStreamTag":
+    if ref.kind == KIND_STREAM_TAG:
         stream_name, tag = split_tag(ref.name)
-        try:
-            stream = kube.image_streams.get(namespace, stream_name)
-        except NotFound:
-            raise BuildError(
-                StatusReason.INVALID_IMAGE_REFERENCE,
-                f"{role}: image stream {namespace}/{stream_name} does not exist",
-            ) from None
-        event = current_image(stream, tag)
-        if event is None:
+        spec = current_pull_spec(_stream(kube, namespace, stream_name, role), tag)
+        if spec is None:
             raise BuildError(
                 StatusReason.INVALID_IMAGE_REFERENCE,
                 f"{role}: image stream tag {namespace}/{ref.name} has no image yet",
             )
-        return event.docker_image_reference
-    if ref.kind == "ImageStreamImage":
+        return spec
+    if ref.kind == KIND_STREAM_IMAGE:
         stream_name, sep, digest = ref.name.partition("@")
-        if not sep:
+        if not sep or not stream_name or not digest:
             raise BuildError(
                 StatusReason.INVALID_IMAGE_REFERENCE,
                 f"{role}: ImageStreamImage {ref.name!r} must be <stream>@<digest>",
             )
+        stream = _stream(kube, namespace, stream_name, role)
         try:
-            stream = kube.image_streams.get(namespace, stream_name)
-        except NotFound:
-            raise BuildError(
-                StatusReason.INVALID_IMAGE_REFERENCE,
-                f"{role}: image stream {namespace}/{stream_name} does not exist",
-            ) from None
-        for named in stream.status.tags:
-            for item in named.items or []:
-                if item.image == digest:
-                    return item.docker_image_reference
-        raise BuildError(
-            StatusReason.INVALID_IMAGE_REFERENCE,
-            f"{role}: image {digest} is not in image stream {namespace}/{stream_name}",
-        )
+            return find_image(stream, digest).docker_image_reference
+        except BuildError as err:
+            raise BuildError(err.reason, f"{role}: {err.detail}") from None
     raise BuildError(
         StatusReason.INVALID_IMAGE_REFERENCE, f"{role}: unsupported reference kind {ref.kind!r}"
     )
+
+
+def latest_image(kube: Kube, namespace: str, name: str) -> str | None:
+    """The pull spec of ``namespace/stream:tag``'s current image; None without one."""
+    try:
+        stream_name, tag = split_tag(name)
+        return current_pull_spec(kube.image_streams.get(namespace, stream_name), tag)
+    except (BuildError, NotFound):
+        return None
 
 
 def output_target(
@@ -143,20 +138,21 @@ def record_tag_event(
             except AlreadyExists:
                 pass
             continue
-        newest = current_image(stream, tag)
+        newest = latest_event(stream, tag)
         if newest is not None and newest.image == digest:
             return False
+        # The generation OpenShift's status strategy gives a pushed entry:
+        # the spec tag's, else the stream's.
+        ref = spec_tag(stream, tag)
+        generation = (ref.generation if ref is not None else None) or stream.metadata.generation
         event = TagEvent(
             created=_now(),
             docker_image_reference=f"{repository}@{digest}",
             image=digest,
-            generation=stream.metadata.generation or 0,
+            generation=generation or 0,
         )
-        named = next((t for t in stream.status.tags if t.tag == tag), None)
-        if named is None:
-            stream.status.tags.append(NamedTagEventList(tag=tag, items=[event]))
-        else:
-            named.items = [event, *(named.items or [])]
+        add_tag_event(stream, tag, event)
+        update_tracking_tags(stream, tag, event)
         stream.status.docker_image_repository = repository
         try:
             kube.image_streams.replace_status(stream)

@@ -13,7 +13,7 @@ duplicate, which is the trade-off OpenShift makes too.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from builder.api import (
     Build,
@@ -25,8 +25,9 @@ from builder.api import (
     ObjectMeta,
     ObjectReference,
     StatusReason,
+    now_time,
 )
-from builder.api.build import BuildSourceType, GitSourceRevision, SourceRevision
+from builder.api.build import BuildSourceType, BuildStrategy, GitSourceRevision, SourceRevision
 from builder.api.constants import (
     BUILD_CONFIG_ANNOTATION,
     BUILD_CONFIG_LABEL,
@@ -36,8 +37,17 @@ from builder.api.constants import (
     BUILD_RUN_POLICY_LABEL,
 )
 from builder.api.core import OwnerReference
-from builder.kube import AlreadyExists, Conflict, Kube
+from builder.controller.imagestreams import latest_image
+from builder.kube import AlreadyExists, Conflict, Kube, NotFound
 from builder.pipeline.from_build import BINARY_SOURCE_ANNOTATION, binary_artifact
+from builder.streams.buildtriggers import (
+    TagKey,
+    record_images,
+    strategy_input,
+    tag_key,
+    watched_tags,
+)
+from builder.streams.tags import KIND_DOCKER_IMAGE, KIND_STREAM_TAG
 
 MAX_ATTEMPTS = 10
 LABEL_VALUE_MAX = 63
@@ -54,6 +64,9 @@ class BuildOptions:
     commit: str = ""
     # Extra annotations, e.g. where a binary build's uploaded source lives.
     annotations: dict[str, str] = field(default_factory=dict)
+    # The current pull spec of ImageStreamTags the BuildConfig uses (its input,
+    # its triggers' tags), when the caller already knows them.
+    images: dict[TagKey, str] = field(default_factory=dict)
 
 
 def _label_value(value: str) -> str:
@@ -104,6 +117,7 @@ def new_build(bc: BuildConfig, number: int, options: BuildOptions) -> Build:
             type=BuildSourceType.GIT, git=GitSourceRevision(commit=options.commit)
         )
     spec.triggered_by = list(options.causes)
+    _pin_input(spec.strategy, bc.metadata.namespace, options.images)
     run_policy = str(bc.spec.run_policy.value if bc.spec.run_policy else "Serial")
     labels = {
         BUILD_CONFIG_LABEL_DEPRECATED: _label_value(bc.metadata.name),
@@ -135,6 +149,42 @@ def new_build(bc: BuildConfig, number: int, options: BuildOptions) -> Build:
     )
 
 
+def _pin_input(strategy: BuildStrategy, namespace: str, images: dict[TagKey, str]) -> None:
+    """Name the input image by its pull spec, as OpenShift's instantiate does.
+
+    The Build then uses exactly the image its triggers record, whatever the
+    tag does later.  An input tag without an image stays as it is: the
+    Build waits for it (late binding, see ``builder.controller.build``).
+    """
+    source = strategy_input(strategy)
+    if source is None or source.kind != KIND_STREAM_TAG:
+        return
+    image = images.get(tag_key(source, namespace))
+    if not image:
+        return
+    pinned = ObjectReference(kind=KIND_DOCKER_IMAGE, name=image)
+    if strategy.source_strategy is not None:
+        strategy.source_strategy.from_ = pinned
+    elif strategy.docker_strategy is not None:
+        strategy.docker_strategy.from_ = pinned
+
+
+def current_images(kube: Kube, bc: BuildConfig) -> dict[TagKey, str]:
+    """The current pull spec of the input tag and of every tag a trigger watches."""
+    keys = list(watched_tags(bc))
+    source = strategy_input(bc.spec.strategy)
+    if source is not None and source.kind == KIND_STREAM_TAG:
+        key = tag_key(source, bc.metadata.namespace)
+        if key not in keys:
+            keys.append(key)
+    images: dict[TagKey, str] = {}
+    for namespace, name in keys:
+        image = latest_image(kube, namespace, name)
+        if image is not None:
+            images[(namespace, name)] = image
+    return images
+
+
 def config_reference(bc: BuildConfig) -> ObjectReference:
     return ObjectReference(
         kind="BuildConfig", namespace=bc.metadata.namespace, name=bc.metadata.name
@@ -156,6 +206,28 @@ def instantiate(
     ``make`` builds the Build from the updated BuildConfig and its number:
     ``new_build`` by default; ``start-build --from-build`` passes a clone.
     """
+    build = instantiate_when(kube, namespace, name, lambda _bc: options, make)
+    if build is None:  # pragma: no cover - the decision above always says yes
+        raise BuildError(StatusReason.CANNOT_CREATE_BUILD_POD_SPEC, "no build was requested")
+    return build
+
+
+def instantiate_when(
+    kube: Kube,
+    namespace: str,
+    name: str,
+    decide: Callable[[BuildConfig], BuildOptions | None],
+    make: BuildFactory | None = None,
+) -> Build | None:
+    """Create the next Build if ``decide``, asked again on every fresh read, still wants one.
+
+    Triggers decide from a BuildConfig read moments earlier; deciding again
+    on the copy whose ``lastVersion`` is about to be bumped (under
+    optimistic concurrency) makes each trigger fire exactly once even when
+    ``start-build`` or another replica wrote in between.  Every new Build
+    records the images it uses as its triggers' ``lastTriggeredImageID``, in
+    the same write as the number.
+    """
     for _ in range(MAX_ATTEMPTS):
         bc = kube.build_configs.get(namespace, name)
         if is_paused(bc):
@@ -163,8 +235,14 @@ def instantiate(
                 StatusReason.CANNOT_CREATE_BUILD_POD_SPEC,
                 f"can't instantiate from BuildConfig {namespace}/{name}: BuildConfig is paused",
             )
+        options = decide(bc)
+        if options is None:
+            return None
+        images = {**current_images(kube, bc), **options.images}
+        options = replace(options, images=images)
         number = bc.status.last_version + 1
         bc.status.last_version = number
+        record_images(bc, images, now_time())
         try:
             bc = kube.build_configs.replace_status(bc)
         except Conflict:
@@ -180,3 +258,24 @@ def instantiate(
         StatusReason.CANNOT_CREATE_BUILD_POD_SPEC,
         f"could not start a build of {namespace}/{name}: too many concurrent updates",
     )
+
+
+def record_input_image(kube: Kube, namespace: str, name: str, key: TagKey, image: str) -> None:
+    """A late-bound Build of ``name`` took ``image`` for its input tag: record it as triggered.
+
+    Written before the Build names the image, so the ImageChange trigger on
+    that tag never starts a second build for the same image.
+    """
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            bc = kube.build_configs.get(namespace, name)
+        except NotFound:
+            return
+        if not record_images(bc, {key: image}, now_time(), only={key}):
+            return
+        try:
+            kube.build_configs.replace_status(bc)
+        except Conflict:
+            continue
+        return
+    raise Conflict(409, f"BuildConfig {namespace}/{name} kept changing")

@@ -11,6 +11,16 @@ so that what triggers a reconcile is visible in one place:
   writes matter: ``kbuild cancel-build`` sets ``status.cancelled``.
 - Build pods (label ``openshift.io/build.name``): any change, mapped to
   their Build.
+- ImageStreams: any change but the controller's own status writes, for the
+  stream itself (imports, tag resolution); and every change, its own
+  included, for what watches the stream: the BuildConfigs whose
+  ImageChange triggers name one of its tags, and the workloads whose
+  ``image.openshift.io/triggers`` annotation does (``triggerindex``).
+- Deployments, StatefulSets, DaemonSets, CronJobs and Jobs carrying the
+  trigger annotation: when the annotation or the spec changes (status
+  updates of rollouts are ignored).
+- Registry push notifications (``POST /registry/notifications``): each
+  scheduled tag importing the pushed ``repository:tag`` is checked at once.
 - Everything again every ``resync_seconds``; a watch that ends is re-opened
   from its last resourceVersion, and one that answers 410 Gone is relisted.
 """
@@ -25,20 +35,33 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from builder.api import Build, BuildConfig
-from builder.api.constants import BUILD_ANNOTATION, BUILD_LABEL
+from builder.api import Build, BuildConfig, ImageStream
+from builder.api.constants import BUILD_ANNOTATION, BUILD_LABEL, IMAGE_TRIGGERS_ANNOTATION
 from builder.controller.build import BuildReconciler, Result
 from builder.controller.buildconfig import BuildConfigReconciler
 from builder.controller.config import ControllerConfig
+from builder.controller.imagestream import ImageStreamReconciler
+from builder.controller.importer import Importer, ImportOutcome
 from builder.controller.leader import LeaderElector
 from builder.controller.metrics import Metrics, serve
+from builder.controller.notifications import PATH as NOTIFICATIONS_PATH
+from builder.controller.notifications import NotificationReceiver
 from builder.controller.queue import WorkQueue
-from builder.kube import Conflict, Gone, Kube, KubeError, WatchEvent
+from builder.controller.ratelimit import TokenBucket
+from builder.controller.triggerindex import Index, SourceIndex, StreamTag
+from builder.controller.workloads import WorkloadTriggerReconciler
+from builder.kube import WORKLOADS, Conflict, CoreResource, Gone, Kube, KubeError, WatchEvent
+from builder.streams.buildtriggers import watched_tags as bc_watched_tags
+from builder.streams.workloads import watched_tags as workload_watched_tags
 
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str, str]  # (kind, namespace, name)
+StreamKey = tuple[str, str]  # (namespace, stream)
 MAX_BACKOFF = 300.0
+BUILD_CONFIG = "BuildConfig"
+BUILD = "Build"
+IMAGE_STREAM = "ImageStream"
 
 
 class Manager:
@@ -49,9 +72,23 @@ class Manager:
         self.queue: WorkQueue[Key] = WorkQueue()
         self.builds = BuildReconciler(kube, config, self.metrics, on_write=self._wrote)
         self.build_configs = BuildConfigReconciler(kube)
+        bucket = TokenBucket(config.import_qps, config.import_burst)
+        self.image_streams = ImageStreamReconciler(
+            kube, config, Importer(kube, config, bucket),
+            on_write=self._wrote_stream, on_import=self._imported,
+        )  # fmt: skip
+        self.workloads = WorkloadTriggerReconciler(kube, config)
+        # Who watches which stream: BuildConfigs (ImageChange) and workloads (annotation).
+        self.watchers: Index[Key, StreamKey] = Index()
+        self.sources = SourceIndex()
+        self.notifications = NotificationReceiver(
+            self.sources, self._pushed, config.notifications_token
+        )
         self.stop = threading.Event()
         self._written: dict[tuple[str, str], str] = {}
+        self._streams_written: dict[tuple[str, str], str] = {}
         self._bc_seen: dict[tuple[str, str], tuple[int, str]] = {}
+        self._workloads_seen: dict[Key, tuple[int, str]] = {}
         self._failures: dict[Key, int] = {}
         self._lock = threading.Lock()
         self._alive: dict[str, float] = {}
@@ -86,6 +123,66 @@ class Manager:
             self._bc_seen[key] = fingerprint
         return changed
 
+    def _wrote_stream(self, stream: ImageStream) -> None:
+        with self._lock:
+            key = (stream.metadata.namespace, stream.metadata.name)
+            self._streams_written[key] = stream.metadata.resource_version
+
+    def _own_stream_write(self, stream: ImageStream) -> bool:
+        with self._lock:
+            key = (stream.metadata.namespace, stream.metadata.name)
+            return self._streams_written.get(key) == stream.metadata.resource_version
+
+    def _imported(self, outcome: ImportOutcome, seconds: float) -> None:
+        self.metrics.imports.labels(result=outcome.reason or "Success").inc()
+        self.metrics.import_seconds.observe(seconds)
+
+    def _pushed(self, stream_tag: StreamTag) -> None:
+        namespace, name, tag = stream_tag
+        if self.config.namespace and namespace != self.config.namespace:
+            return
+        self.image_streams.notify(namespace, name, tag)
+        self.queue.add((IMAGE_STREAM, namespace, name))
+
+    def _notification(self, headers: Any, body: bytes) -> tuple[int, bytes]:
+        if not self.elector.is_leader.is_set():
+            # Only the leader watches streams; the registry retries the delivery.
+            code, answer = 503, b"not the leader, try again\n"
+        else:
+            code, answer = self.notifications.handle(headers, body)
+        self.metrics.notifications.labels(code=str(code)).inc()
+        return code, answer
+
+    def _index_build_config(self, kind: str, bc: BuildConfig) -> None:
+        key = (BUILD_CONFIG, bc.metadata.namespace, bc.metadata.name)
+        if kind == "DELETED":
+            self.watchers.remove(key)
+            return
+        streams = {(ns, name.partition(":")[0]) for ns, name in bc_watched_tags(bc)}
+        self.watchers.put(key, frozenset(streams))
+
+    def _workload_changed(self, resource: CoreResource, kind: str, obj: dict[str, Any]) -> bool:
+        """Index the workload's triggers; whether the change deserves a reconcile."""
+        meta = obj.get("metadata") or {}
+        key = (resource.kind, str(meta.get("namespace", "")), str(meta.get("name", "")))
+        annotation = (meta.get("annotations") or {}).get(IMAGE_TRIGGERS_ANNOTATION)
+        if kind == "DELETED" or annotation is None:
+            self.watchers.remove(key)
+            with self._lock:
+                self._workloads_seen.pop(key, None)
+            self.workloads.forget(key)
+            return False
+        tags = workload_watched_tags(obj)
+        self.watchers.put(key, frozenset((ns, stream) for ns, stream, _ in tags))
+        fingerprint = (int(meta.get("generation") or 0), annotation)
+        with self._lock:
+            changed = self._workloads_seen.get(key) != fingerprint
+            self._workloads_seen[key] = fingerprint
+        return changed
+
+    def _dependents(self, namespace: str, name: str) -> set[Key]:
+        return self.watchers.watchers((namespace, name))
+
     # -- watches ---------------------------------------------------------------
 
     def _watch_loop(
@@ -93,7 +190,7 @@ class Manager:
         name: str,
         list_keys: Callable[[], tuple[list[Key], str]],
         watch: Callable[[str], Iterator[WatchEvent[Any]]],
-        to_key: Callable[[WatchEvent[Any]], Key | None],
+        to_keys: Callable[[WatchEvent[Any]], list[Key]],
     ) -> None:
         backoff = 1.0
         while not self.stop.is_set():
@@ -109,8 +206,7 @@ class Manager:
                         version = event.resource_version or version
                         if event.object is None:
                             continue
-                        target = to_key(event)
-                        if target is not None:
+                        for target in to_keys(event):
                             self.queue.add(target)
                     # The server closed the watch (timeout): re-open from where we were.
             except Gone:
@@ -129,41 +225,88 @@ class Manager:
         with self._lock:
             for bc in items:
                 self._bc_seen[(bc.metadata.namespace, bc.metadata.name)] = self._fingerprint(bc)
-        return [("BuildConfig", b.metadata.namespace, b.metadata.name) for b in items], version
+        for bc in items:
+            self._index_build_config("ADDED", bc)
+        return [(BUILD_CONFIG, b.metadata.namespace, b.metadata.name) for b in items], version
+
+    def _list_image_streams(self) -> tuple[list[Key], str]:
+        items, version = self.kube.image_streams.list(self.config.namespace or None)
+        for stream in items:
+            self.sources.update(stream)
+        return [(IMAGE_STREAM, s.metadata.namespace, s.metadata.name) for s in items], version
+
+    def _stream_keys(self, event: WatchEvent[ImageStream]) -> list[Key]:
+        stream = event.object
+        if stream is None:
+            return []
+        ns, name = stream.metadata.namespace, stream.metadata.name
+        if event.type == "DELETED":
+            self.sources.remove(ns, name)
+        else:
+            self.sources.update(stream)
+        keys = sorted(self._dependents(ns, name))
+        if event.type != "DELETED" and not self._own_stream_write(stream):
+            keys.append((IMAGE_STREAM, ns, name))
+        return keys
+
+    def _list_workloads(self, resource: CoreResource) -> tuple[list[Key], str]:
+        items, version = self.kube.list_objects(resource, self.config.namespace or None)
+        keys: list[Key] = []
+        for obj in items:
+            self._workload_changed(resource, "ADDED", obj)
+            meta = obj.get("metadata") or {}
+            if IMAGE_TRIGGERS_ANNOTATION in (meta.get("annotations") or {}):
+                keys.append((resource.kind, meta.get("namespace", ""), meta.get("name", "")))
+        return keys, version
+
+    def _workload_keys(
+        self, resource: CoreResource, event: WatchEvent[dict[str, Any]]
+    ) -> list[Key]:
+        obj = event.object
+        if obj is None or not self._workload_changed(resource, event.type, obj):
+            return []
+        meta = obj.get("metadata") or {}
+        return [(resource.kind, str(meta.get("namespace", "")), str(meta.get("name", "")))]
 
     def _list_builds(self) -> tuple[list[Key], str]:
         items, version = self.kube.builds.list(self.config.namespace or None)
-        return [("Build", b.metadata.namespace, b.metadata.name) for b in items], version
+        return [(BUILD, b.metadata.namespace, b.metadata.name) for b in items], version
 
     def _list_pods(self) -> tuple[list[Key], str]:
         pods, version = self.kube.list_pods(self.config.namespace or None, BUILD_LABEL)
-        keys = [k for k in (self._pod_key(p) for p in pods) if k is not None]
-        return keys, version
+        return [k for p in pods for k in self._pod_key(p)], version
 
     @staticmethod
-    def _pod_key(pod: dict[str, Any]) -> Key | None:
-        meta = pod.get("metadata") or {}
+    def _pod_key(pod: dict[str, Any] | None) -> list[Key]:
+        meta = (pod or {}).get("metadata") or {}
         build = (meta.get("annotations") or {}).get(BUILD_ANNOTATION) or (
             meta.get("labels") or {}
         ).get(BUILD_LABEL)
-        return ("Build", meta.get("namespace", ""), build) if build else None
+        return [(BUILD, meta.get("namespace", ""), build)] if build else []
 
-    def _build_key(self, event: WatchEvent[Build]) -> Key | None:
+    def _build_key(self, event: WatchEvent[Build]) -> list[Key]:
         build = event.object
         if build is None or event.type == "DELETED" or self._own_write(build):
-            return None
-        return ("Build", build.metadata.namespace, build.metadata.name)
+            return []
+        return [(BUILD, build.metadata.namespace, build.metadata.name)]
 
-    def _bc_key(self, event: WatchEvent[BuildConfig]) -> Key | None:
+    def _bc_key(self, event: WatchEvent[BuildConfig]) -> list[Key]:
         bc = event.object
-        if bc is None or not self._bc_changed(event.type, bc):
-            return None
-        return ("BuildConfig", bc.metadata.namespace, bc.metadata.name)
+        if bc is None:
+            return []
+        self._index_build_config(event.type, bc)
+        if not self._bc_changed(event.type, bc):
+            return []
+        return [(BUILD_CONFIG, bc.metadata.namespace, bc.metadata.name)]
 
     def _resync_loop(self) -> None:
         while not self.stop.wait(self.config.resync_seconds):
             try:
-                for lister in (self._list_build_configs, self._list_builds):
+                listers: list[Callable[[], tuple[list[Key], str]]] = [
+                    self._list_build_configs, self._list_builds, self._list_image_streams,
+                ]  # fmt: skip
+                listers.extend(self._workload_lister(r) for r in WORKLOADS.values())
+                for lister in listers:
                     for key in lister()[0]:
                         self.queue.add(key)
             except KubeError as err:
@@ -171,11 +314,18 @@ class Manager:
 
     # -- workers ---------------------------------------------------------------
 
+    def _workload_lister(self, resource: CoreResource) -> Callable[[], tuple[list[Key], str]]:
+        return lambda: self._list_workloads(resource)
+
     def _dispatch(self, key: Key) -> Result:
         kind, namespace, name = key
-        if kind == "Build":
+        if kind == BUILD:
             return self.builds.reconcile(namespace, name)
-        return self.build_configs.reconcile(namespace, name)
+        if kind == BUILD_CONFIG:
+            return self.build_configs.reconcile(namespace, name)
+        if kind == IMAGE_STREAM:
+            return self.image_streams.reconcile(namespace, name)
+        return self.workloads.reconcile(kind, namespace, name)
 
     def _worker(self) -> None:
         while not self.stop.is_set():
@@ -211,6 +361,14 @@ class Manager:
 
     # -- lifecycle ---------------------------------------------------------------
 
+    def _watch_workloads(self, resource: CoreResource, ns: str | None) -> None:
+        self._thread(
+            self._watch_loop, f"watch-{resource.plural}", resource.plural,
+            self._workload_lister(resource),
+            lambda rv: self.kube.watch_objects(resource, ns, rv),
+            lambda e: self._workload_keys(resource, e),
+        )  # fmt: skip
+
     def healthy(self) -> bool:
         if not self.elector.is_leader.is_set():
             return True  # a follower is healthy while it waits
@@ -225,8 +383,9 @@ class Manager:
     def run(self, on_lost: Callable[[], None]) -> None:
         if self.config.metrics_port:
             serve(
-                self.metrics, self.config.metrics_port, self.healthy, self.elector.is_leader.is_set
-            )
+                self.metrics, self.config.metrics_port, self.healthy,
+                self.elector.is_leader.is_set, {NOTIFICATIONS_PATH: self._notification},
+            )  # fmt: skip
         self._thread(self.elector.run, "leader", on_lost, self.stop)
         log.info(
             "waiting for the leader lease %s/%s",
@@ -251,6 +410,12 @@ class Manager:
             lambda rv: self.kube.watch_pods(ns, BUILD_LABEL, rv),
             lambda e: self._pod_key(e.object),
         )  # fmt: skip
+        self._thread(
+            self._watch_loop, "watch-imagestreams", "imagestreams", self._list_image_streams,
+            lambda rv: self.kube.image_streams.watch(ns, rv), self._stream_keys,
+        )  # fmt: skip
+        for resource in WORKLOADS.values():
+            self._watch_workloads(resource, ns)
         self._thread(self._resync_loop, "resync")
         workers = [self._thread(self._worker, f"worker-{i}") for i in range(self.config.workers)]
         log.info("controller running with %d workers", len(workers))

@@ -7,7 +7,7 @@ tests can run several controllers in one interpreter.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -42,6 +42,30 @@ class Metrics:
         self.leader = Gauge(
             "kbuild_leader", "1 while this process holds the leader lease.", registry=self.registry
         )
+        self.imports = Counter(
+            "kbuild_image_imports_total",
+            "Tag imports from registries, by result (the import reason on failure).",
+            ["result"],
+            registry=self.registry,
+        )
+        self.import_seconds = Histogram(
+            "kbuild_image_import_seconds",
+            "Time to import one tag (registry round trips, rate limiting included).",
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=self.registry,
+        )
+        self.notifications = Counter(
+            "kbuild_registry_notifications_total",
+            "Registry notification deliveries, by HTTP answer.",
+            ["code"],
+            registry=self.registry,
+        )
+        self.triggered = Counter(
+            "kbuild_image_triggers_total",
+            "Workload containers set to a new image by the image.openshift.io/triggers annotation.",
+            ["kind"],
+            registry=self.registry,
+        )
 
     def transition(self, phase: str, reason: str) -> None:
         self.builds.labels(phase=phase, reason=reason).inc()
@@ -54,12 +78,34 @@ class Metrics:
         return generate_latest(self.registry)
 
 
+PostHandler = Callable[[Mapping[str, str], bytes], tuple[int, bytes]]
+MAX_POST_BYTES = 4 << 20
+
+
 def serve(
-    metrics: Metrics, port: int, healthy: Callable[[], bool], ready: Callable[[], bool]
+    metrics: Metrics,
+    port: int,
+    healthy: Callable[[], bool],
+    ready: Callable[[], bool],
+    posts: Mapping[str, PostHandler] | None = None,
 ) -> ThreadingHTTPServer:
-    """Start /metrics, /healthz and /readyz on ``port`` in a daemon thread."""
+    """Start /metrics, /healthz, /readyz and the ``posts`` endpoints on ``port``, in a thread."""
+    routes = dict(posts or {})
 
     class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            handler = routes.get(self.path.partition("?")[0])
+            if handler is None:
+                self._send(404, b"not found\n")
+                return
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_POST_BYTES:
+                self._send(413, b"too large\n")
+                return
+            body = self.rfile.read(length)
+            code, answer = handler({k.title(): v for k, v in self.headers.items()}, body)
+            self._send(code, answer)
+
         def do_GET(self) -> None:
             if self.path == "/metrics":
                 self._send(200, metrics.exposition(), CONTENT_TYPE_LATEST)

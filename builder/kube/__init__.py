@@ -2,14 +2,37 @@
 
 from builder.kube.client import CustomResources, Kube, Unreachable, WatchEvent
 from builder.kube.errors import AlreadyExists, Conflict, Gone, Invalid, KubeError, NotFound
-from builder.kube.resources import BUILD_CONFIGS, BUILDS, IMAGE_STREAMS, CustomResource
+from builder.kube.resources import (
+    BUILD_CONFIGS,
+    BUILDS,
+    CORE_RESOURCES,
+    CRON_JOBS,
+    DAEMON_SETS,
+    DEPLOYMENTS,
+    IMAGE_STREAMS,
+    JOBS,
+    SERVICES,
+    STATEFUL_SETS,
+    WORKLOADS,
+    CoreResource,
+    CustomResource,
+)
 
 __all__ = [
     "BUILDS",
     "BUILD_CONFIGS",
+    "CORE_RESOURCES",
+    "CRON_JOBS",
+    "DAEMON_SETS",
+    "DEPLOYMENTS",
     "IMAGE_STREAMS",
+    "JOBS",
+    "SERVICES",
+    "STATEFUL_SETS",
+    "WORKLOADS",
     "AlreadyExists",
     "Conflict",
+    "CoreResource",
     "CustomResource",
     "CustomResources",
     "Gone",

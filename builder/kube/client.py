@@ -19,7 +19,14 @@ from kubernetes.client.exceptions import ApiException
 
 from builder.api import Build, BuildConfig, ImageStream, dump, parse_as
 from builder.kube.errors import Gone, KubeError, classify
-from builder.kube.resources import BUILD_CONFIGS, BUILDS, IMAGE_STREAMS, CustomResource
+from builder.kube.resources import (
+    BUILD_CONFIGS,
+    BUILDS,
+    CORE_RESOURCES,
+    IMAGE_STREAMS,
+    CoreResource,
+    CustomResource,
+)
 
 # The client library's annotations are partial and in places wrong (a
 # streamed log is typed ``str``); we treat it as untyped and type our own edges.
@@ -204,6 +211,10 @@ class Kube:
         self.api_client = api_client
         custom = kubernetes.client.CustomObjectsApi(api_client)
         self.core = kubernetes.client.CoreV1Api(api_client)
+        self._typed = {
+            name: getattr(kubernetes.client, name)(api_client)
+            for name in {r.api for r in CORE_RESOURCES.values()}
+        }
         self.coordination = kubernetes.client.CoordinationV1Api(api_client)
         self.build_configs: CustomResources[BuildConfig] = CustomResources(
             custom, BUILD_CONFIGS, BuildConfig
@@ -292,10 +303,68 @@ class Kube:
         finally:
             response.release_conn()
 
+    # -- workloads and services (plain dicts) ---------------------------------
+
+    def _method(self, resource: CoreResource, verb: str) -> Callable[..., Any]:
+        method: Callable[..., Any] = getattr(self._typed[resource.api], f"{verb}_{resource.suffix}")
+        return method
+
+    def get_object(self, resource: CoreResource, namespace: str, name: str) -> dict[str, Any]:
+        return self._dict(_call(self._method(resource, "read_namespaced"), name, namespace))
+
+    def list_objects(
+        self, resource: CoreResource, namespace: str | None
+    ) -> tuple[list[dict[str, Any]], str]:
+        api = self._typed[resource.api]
+        if namespace:
+            result = _call(getattr(api, f"list_namespaced_{resource.suffix}"), namespace)
+        else:
+            result = _call(getattr(api, f"list_{resource.suffix}_for_all_namespaces"))
+        data = self._dict(result)
+        items = list(data.get("items", []))
+        for item in items:  # list items carry no kind; callers want whole objects
+            item.setdefault("kind", resource.kind)
+            item.setdefault("apiVersion", resource.api_version)
+        return items, str(data.get("metadata", {}).get("resourceVersion", ""))
+
+    def watch_objects(
+        self, resource: CoreResource, namespace: str | None, resource_version: str
+    ) -> Iterator[WatchEvent[dict[str, Any]]]:
+        api = self._typed[resource.api]
+        if namespace:
+            raw = _watch(
+                getattr(api, f"list_namespaced_{resource.suffix}"), resource_version,
+                namespace=namespace,
+            )  # fmt: skip
+        else:
+            raw = _watch(
+                getattr(api, f"list_{resource.suffix}_for_all_namespaces"), resource_version
+            )
+        for kind, data in raw:
+            rv = str(data.get("metadata", {}).get("resourceVersion", ""))
+            yield WatchEvent(kind, None if kind == "BOOKMARK" else data, rv)
+
+    def patch_object(
+        self, resource: CoreResource, namespace: str, name: str, patch: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """A JSON patch (RFC 6902); its ``test`` operations make it a compare-and-swap."""
+        return self._dict(_call(self._method(resource, "patch_namespaced"), name, namespace, patch))
+
+    def create_object(
+        self, resource: CoreResource, namespace: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        return self._dict(_call(self._method(resource, "create_namespaced"), namespace, body))
+
     # -- secrets and events --------------------------------------------------
 
     def get_secret(self, namespace: str, name: str) -> dict[str, Any]:
         return self._dict(_call(self.core.read_namespaced_secret, name, namespace))
+
+    def list_secrets(self, namespace: str, field_selector: str = "") -> list[dict[str, Any]]:
+        data = self._dict(
+            _call(self.core.list_namespaced_secret, namespace, field_selector=field_selector)
+        )
+        return list(data.get("items", []))
 
     def create_event(self, namespace: str, event: dict[str, Any]) -> None:
         _call(self.core.create_namespaced_event, namespace, event)

@@ -25,3 +25,32 @@ class CustomResource:
 BUILD_CONFIGS = CustomResource("build.openshift.io", "v1", "buildconfigs", "BuildConfig")
 BUILDS = CustomResource("build.openshift.io", "v1", "builds", "Build")
 IMAGE_STREAMS = CustomResource("image.openshift.io", "v1", "imagestreams", "ImageStream")
+
+
+@dataclass(frozen=True)
+class CoreResource:
+    """A built-in kind reached through the client library's typed API classes.
+
+    ``api`` names the library class (``AppsV1Api``) and ``suffix`` the part
+    of its method names after ``read_namespaced_`` (``deployment``).
+    """
+
+    kind: str
+    api_version: str
+    plural: str
+    api: str
+    suffix: str
+
+
+DEPLOYMENTS = CoreResource("Deployment", "apps/v1", "deployments", "AppsV1Api", "deployment")
+STATEFUL_SETS = CoreResource("StatefulSet", "apps/v1", "statefulsets", "AppsV1Api", "stateful_set")
+DAEMON_SETS = CoreResource("DaemonSet", "apps/v1", "daemonsets", "AppsV1Api", "daemon_set")
+CRON_JOBS = CoreResource("CronJob", "batch/v1", "cronjobs", "BatchV1Api", "cron_job")
+JOBS = CoreResource("Job", "batch/v1", "jobs", "BatchV1Api", "job")
+SERVICES = CoreResource("Service", "v1", "services", "CoreV1Api", "service")
+
+WORKLOADS: dict[str, CoreResource] = {
+    r.kind: r for r in (DEPLOYMENTS, STATEFUL_SETS, DAEMON_SETS, CRON_JOBS, JOBS)
+}
+"""The kinds whose pod templates the ``image.openshift.io/triggers`` annotation updates."""
+CORE_RESOURCES: dict[str, CoreResource] = {**WORKLOADS, SERVICES.kind: SERVICES}

@@ -190,6 +190,27 @@ class RegistryClient:
             ),
         )
 
+    def list_tags(self, ref: ImageReference | str, limit: int = 1000) -> list[str]:
+        """The repository's tags (at most ``limit``), following the registry's pagination."""
+        ref = _as_reference(ref)
+        tags: list[str] = []
+        path: str | None = f"/v2/{ref.repository}/tags/list?n={min(limit, 1000)}"
+        while path and len(tags) < limit:
+            fetched = self._transport.request(ref, "GET", path, max_bytes=MAX_MANIFEST_BYTES)
+            if fetched.status != 200:
+                raise self._status_error(ref, fetched, "tag list")
+            document = self._json(ref, fetched.body, "tag list")
+            page = document.get("tags") or []
+            if not isinstance(page, list):
+                raise RegistryProtocolError(
+                    f"registry {ref.registry} sent a tag list without a list of tags", ref
+                )
+            tags.extend(str(t) for t in page)
+            # RFC 5988: Link: </v2/x/tags/list?n=..&last=..>; rel="next"
+            link = fetched.headers.get("Link", "")
+            path = link[link.find("<") + 1 : link.find(">")] if 'rel="next"' in link else None
+        return tags[:limit]
+
     # -- writing: small artifacts (binary build sources) ----------------------
 
     def push_blob(self, ref: ImageReference | str, data: bytes) -> str:

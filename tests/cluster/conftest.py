@@ -245,3 +245,20 @@ def create_namespace(kubectl: Kubectl, name: str, *, build_pods: bool = False) -
     while kubectl("-n", name, "get", "serviceaccount", "default", check=False).returncode != 0:
         assert time.monotonic() < deadline, f"no default ServiceAccount in {name} after 60s"
         time.sleep(1)
+
+
+def trust_registry(cluster: Cluster, host: str) -> None:
+    """Let the cluster's node pull from another plain-HTTP registry (``host:port``).
+
+    On the local cluster that is ``hack/cluster.sh trust-registry``; another
+    cluster's nodes must already trust it (``KBUILD_TEST_TRUSTED_REGISTRIES``
+    lists them), else the test that needs it is skipped.
+    """
+    if cluster.local:
+        done = _cluster_sh("trust-registry", host, timeout=60)
+        if done.returncode != 0:
+            pytest.fail(f"hack/cluster.sh trust-registry {host} failed:\n{done.stderr}")
+        return
+    trusted = os.environ.get("KBUILD_TEST_TRUSTED_REGISTRIES", "").split(",")
+    if host not in trusted:
+        pytest.skip(f"the cluster's nodes must be able to pull from {host} over plain HTTP")

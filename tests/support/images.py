@@ -84,6 +84,7 @@ class ImageBuilder:
         workdir: str | None = None,
         ports: Sequence[str] = (),
         files: Mapping[str, bytes] | None = None,
+        executable: Sequence[str] = (),
         platform: str = "linux/amd64",
         name: str | None = None,
     ) -> str:
@@ -98,6 +99,8 @@ class ImageBuilder:
                 source = staging / str(index)
                 source.parent.mkdir(parents=True, exist_ok=True)
                 source.write_bytes(data)
+                if path in executable:
+                    source.chmod(0o755)
                 self.buildah("copy", container, str(source), "/" + path.lstrip("/"))
             config = ["--os", os_name, "--arch", arch]
             if variant:

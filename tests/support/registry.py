@@ -7,6 +7,11 @@ disturb) a registry the machine may already run on :5000.  Options:
 * ``htpasswd={"user": "password"}`` - Basic auth (distribution only reads bcrypt).
 * ``token=TokenServer(...)`` (started) - Bearer token auth against that server.
 * ``tls=True`` - serve HTTPS with a self-signed certificate (``.ca_cert``).
+* ``notify=("http://host:port/path", "token")`` - send push/pull notifications
+  (distribution's ``notifications.endpoints``) there, with that bearer token.
+
+``RunningRegistry.restart()`` starts a stopped registry again on the same
+port and storage (a registry that went away and came back).
 
 ``start_registry`` returns once ``/v2/`` answers (200, or 401 with auth on).
 """
@@ -97,6 +102,24 @@ class RunningRegistry:
                 self.process.kill()
                 self.process.wait(timeout=10)
 
+    def restart(self, timeout: float = 30.0) -> None:
+        """Start the stopped registry again: same config, port and storage."""
+        if self.running:
+            return
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [REGISTRY_BINARY, "serve", str(self.workdir / "config.yml")],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.running:
+            if _probe(f"{self.url}/v2/") in (200, 401):
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"docker-registry did not come back:\n{self.log()[-2000:]}")
+
     def cleanup(self) -> None:
         self.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
@@ -124,6 +147,7 @@ def _config(
     htpasswd: Mapping[str, str] | None,
     token: TokenServer | None,
     tls_files: tuple[Path, Path] | None,
+    notify: tuple[str, str] | None = None,
 ) -> dict[str, object]:
     http: dict[str, object] = {
         "addr": f"{listen}:{port}",
@@ -141,6 +165,20 @@ def _config(
         },
         "http": http,
     }
+    if notify is not None:
+        url, bearer = notify
+        config["notifications"] = {
+            "endpoints": [
+                {
+                    "name": "kbuild",
+                    "url": url,
+                    "headers": {"Authorization": [f"Bearer {bearer}"]} if bearer else {},
+                    "timeout": "2s",
+                    "threshold": 3,
+                    "backoff": "1s",
+                }
+            ]
+        }
     if htpasswd is not None and token is not None:
         raise ValueError("choose htpasswd or token auth, not both")
     if htpasswd is not None:
@@ -183,6 +221,7 @@ def start_registry(
     timeout: float = 30.0,
     attempts: int = 3,
     listen: str = "127.0.0.1",
+    notify: tuple[str, str] | None = None,
 ) -> RunningRegistry:
     """Start a registry and wait until ``/v2/`` answers; raises RuntimeError with its log.
 
@@ -204,8 +243,9 @@ def start_registry(
     for attempt in range(attempts):
         port = free_port(listen)
         config = _config(
-            workdir, port, listen=listen, htpasswd=htpasswd, token=token, tls_files=tls_files
-        )
+            workdir, port, listen=listen, htpasswd=htpasswd, token=token, tls_files=tls_files,
+            notify=notify,
+        )  # fmt: skip
         config_path = workdir / "config.yml"
         config_path.write_text(yaml.safe_dump(config))
         log_path = workdir / f"registry-{attempt}.log"

@@ -121,9 +121,6 @@ EXPECTED_UNIMPLEMENTED: dict[str, list[tuple[str, str]]] = {
     "testdata-volumes-csi-s2i-buildconfig.yaml": [
         ("mys2itest", "spec.strategy.sourceStrategy.volumes"),
     ],
-    "image-streams-centos7.json": [
-        ("jenkins", "spec.tags[4].importPolicy.scheduled"),
-    ],
 }
 
 

@@ -1,0 +1,319 @@
+"""The objects ``kbuild new-app`` and ``kbuild new-build`` create, as pure functions.
+
+They are the ones ``oc new-app BUILDER~REPO`` generates (openshift/oc
+``pkg/helpers/newapp``), so an application made with kbuild looks like one
+made with ``oc`` to people and tools that know OpenShift:
+
+- an ImageStream ``NAME`` for the build output (no spec: the build's pushes
+  fill it);
+- a BuildConfig ``NAME``: git source, Source or Docker strategy from the
+  builder, output ``NAME:latest``, and the triggers in oc's order (GitHub and
+  Generic webhooks with generated secrets, ConfigChange, and ImageChange on
+  the builder when it is an image stream tag);
+- for new-app, a Deployment ``NAME`` whose container image is a single space
+  and whose ``image.openshift.io/triggers`` annotation names ``NAME:latest``:
+  the image comes from the trigger once the first build has pushed (until
+  then its pods cannot pull, exactly as on OpenShift), and a Service ``NAME``
+  for the builder image's exposed ports.
+
+Everything is a plain dict in the API's JSON form, so ``-o yaml`` prints the
+same thing that is created, and the rules are table-tested without a cluster.
+Random webhook secrets come in through ``AppParams`` for the same reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from builder.api.constants import (
+    GENERATED_BY_ANNOTATION,
+    IMAGE_TRIGGERS_ANNOTATION,
+    KIND_DOCKER_IMAGE,
+    KIND_IMAGE_STREAM_TAG,
+)
+from builder.api.triggers import ObjectFieldTrigger, TriggerSource, dump_triggers
+from builder.streams.fieldpath import container_field_path
+
+GENERATED_BY_NEW_APP = "OpenShiftNewApp"
+GENERATED_BY_NEW_BUILD = "OpenShiftNewBuild"
+APP_LABEL_KEYS = ("app", "app.kubernetes.io/component", "app.kubernetes.io/instance")
+DEFAULT_PORT = 8080
+MAX_NAME_LENGTH = 58
+"""oc keeps names to 58 characters so a ``-NN`` suffix still fits a DNS label."""
+
+_VALID_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+_INVALID_NAME_CHARACTERS = re.compile(r"[^-0-9a-z]")
+
+
+def generate_secret(length: int = 20) -> str:
+    """A webhook secret as oc's ``GenerateSecret(20)``: URL-safe base64 of random bytes."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(length * 3 // 4)).decode()
+
+
+def name_is_valid(name: str) -> bool:
+    return len(name) <= MAX_NAME_LENGTH and bool(_VALID_NAME.match(name))
+
+
+def invalid_name_message(name: str) -> str:
+    return (
+        f"invalid name: {name}. Must be an a lower case alphanumeric (a-z, and 0-9) string "
+        f"with a maximum length of {MAX_NAME_LENGTH} characters, where the first character is "
+        "a letter (a-z), and the '-' character is allowed anywhere except the first or last "
+        "character."
+    )
+
+
+def suggest_name(text: str) -> str:
+    """A name made valid as oc's name generator does: lower case, ``[-a-z0-9]``, 58 long.
+
+    Returns "" when nothing usable is left (the caller asks for ``--name``).
+    """
+    name = _INVALID_NAME_CHARACTERS.sub("", text.lower()).lstrip("-")
+    name = name[:MAX_NAME_LENGTH].rstrip("-")
+    if len(name) < 2 or not name[0].isalpha():
+        return ""
+    return name
+
+
+# ---------------------------------------------------------------------------
+# Parameters
+
+
+@dataclass(frozen=True)
+class Port:
+    number: int
+    protocol: str = "TCP"
+
+    @property
+    def service_port_name(self) -> str:
+        """``8080-tcp``: oc's service port name."""
+        return f"{self.number}-{self.protocol.lower()}"
+
+
+def ports_from_exposed(exposed: tuple[str, ...]) -> tuple[Port, ...]:
+    """An image config's ``ExposedPorts`` keys (``8080/tcp``) as ports, invalid ones dropped."""
+    found: set[Port] = set()
+    for entry in exposed:
+        for item in entry.split():
+            number, _, protocol = item.partition("/")
+            protocol = (protocol or "tcp").upper()
+            if not number.isdigit() or not 0 < int(number) < 65536:
+                continue
+            if protocol not in ("TCP", "UDP", "SCTP"):
+                continue
+            found.add(Port(int(number), protocol))
+    return tuple(sorted(found, key=lambda p: (p.number, p.protocol)))
+
+
+@dataclass(frozen=True)
+class BuilderRef:
+    """The image the build starts from: an image stream tag, or a pull spec."""
+
+    kind: Literal["ImageStreamTag", "DockerImage"]
+    name: str
+    """``stream:tag`` or the pull spec."""
+    namespace: str = ""
+    """The stream's namespace (always written, as oc does)."""
+
+    def reference(self) -> dict[str, str]:
+        if self.kind == KIND_IMAGE_STREAM_TAG:
+            return {"kind": self.kind, "name": self.name, "namespace": self.namespace}
+        return {"kind": KIND_DOCKER_IMAGE, "name": self.name}
+
+
+@dataclass(frozen=True)
+class GitSource:
+    uri: str
+    """Without the ``#ref`` fragment."""
+    ref: str = ""
+    context_dir: str = ""
+
+
+@dataclass(frozen=True)
+class AppParams:
+    name: str
+    builder: BuilderRef
+    source: GitSource
+    strategy: Literal["source", "docker"] = "source"
+    deploy: bool = True
+    """new-app (Deployment and Service too) rather than new-build."""
+    env: tuple[tuple[str, str], ...] = ()
+    """``-e``: the Deployment's container environment."""
+    build_env: tuple[tuple[str, str], ...] = ()
+    """``--build-env``: the build strategy's environment."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """``-l``: on every object, and on the Deployment's selector and pod template."""
+    ports: tuple[Port, ...] = ()
+    webhook_secrets: tuple[str, str] = ("", "")
+    """GitHub and Generic webhook secrets (``generate_secret()``)."""
+
+
+# ---------------------------------------------------------------------------
+# Objects
+
+
+def _env(pairs: tuple[tuple[str, str], ...]) -> list[dict[str, str]]:
+    return [{"name": k, "value": v} for k, v in pairs]
+
+
+def output_tag(params: AppParams) -> str:
+    return f"{params.name}:latest"
+
+
+def image_stream(params: AppParams) -> dict[str, Any]:
+    return {
+        "apiVersion": "image.openshift.io/v1",
+        "kind": "ImageStream",
+        "metadata": {"name": params.name},
+    }
+
+
+def build_config(params: AppParams) -> dict[str, Any]:
+    github, generic = params.webhook_secrets
+    triggers: list[dict[str, Any]] = [
+        {"type": "GitHub", "github": {"secret": github}},
+        {"type": "Generic", "generic": {"secret": generic}},
+        {"type": "ConfigChange"},
+    ]
+    if params.builder.kind == KIND_IMAGE_STREAM_TAG:
+        # An empty ImageChange trigger follows the strategy's own image.
+        triggers.append({"type": "ImageChange", "imageChange": {}})
+    git: dict[str, Any] = {"uri": params.source.uri}
+    if params.source.ref:
+        git["ref"] = params.source.ref
+    source: dict[str, Any] = {"type": "Git", "git": git}
+    if params.source.context_dir:
+        source["contextDir"] = params.source.context_dir
+    detail: dict[str, Any] = {"from": params.builder.reference()}
+    if params.build_env:
+        detail["env"] = _env(params.build_env)
+    if params.strategy == "docker":
+        strategy = {"type": "Docker", "dockerStrategy": detail}
+    else:
+        strategy = {"type": "Source", "sourceStrategy": detail}
+    return {
+        "apiVersion": "build.openshift.io/v1",
+        "kind": "BuildConfig",
+        "metadata": {"name": params.name},
+        "spec": {
+            "triggers": triggers,
+            "source": source,
+            "strategy": strategy,
+            "output": {"to": {"kind": KIND_IMAGE_STREAM_TAG, "name": output_tag(params)}},
+        },
+    }
+
+
+def pod_labels(params: AppParams) -> dict[str, str]:
+    """The Deployment's selector and pod labels: ``deployment: NAME`` plus ``-l``."""
+    labels = {"deployment": params.name}
+    for key, value in params.labels.items():
+        labels.setdefault(key, value)
+    return labels
+
+
+def deployment(params: AppParams) -> dict[str, Any]:
+    trigger = ObjectFieldTrigger(
+        from_=TriggerSource(kind=KIND_IMAGE_STREAM_TAG, name=output_tag(params)),
+        field_path=container_field_path("Deployment", params.name),
+    )
+    container: dict[str, Any] = {
+        "name": params.name,
+        # A placeholder, as oc writes it: the trigger sets the built image, and
+        # a real image here would roll the Deployment out twice.
+        "image": " ",
+    }
+    if params.ports:
+        container["ports"] = [
+            {"containerPort": p.number, "protocol": p.protocol} for p in params.ports
+        ]
+    if params.env:
+        container["env"] = _env(params.env)
+    labels = pod_labels(params)
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": params.name,
+            "annotations": {IMAGE_TRIGGERS_ANNOTATION: dump_triggers([trigger])},
+        },
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": dict(labels)},
+            "template": {
+                "metadata": {"labels": dict(labels)},
+                "spec": {"containers": [container]},
+            },
+        },
+    }
+
+
+def service(params: AppParams) -> dict[str, Any] | None:
+    """One port per distinct container port, selecting the Deployment's pods; none without ports."""
+    if not params.ports:
+        return None
+    ports: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for port in sorted(params.ports, key=lambda p: p.number):
+        if port.service_port_name in seen:
+            continue
+        seen.add(port.service_port_name)
+        ports.append(
+            {
+                "name": port.service_port_name,
+                "port": port.number,
+                "protocol": port.protocol,
+                "targetPort": port.number,
+            }
+        )
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": params.name},
+        "spec": {"ports": ports, "selector": pod_labels(params)},
+    }
+
+
+def _add_metadata(objects: list[dict[str, Any]], key: str, values: Mapping[str, str]) -> None:
+    for obj in objects:
+        meta = obj.setdefault("metadata", {})
+        meta[key] = {**meta.get(key, {}), **values}
+
+
+def object_labels(params: AppParams) -> dict[str, str]:
+    """The labels every object gets, as oc new-app / new-build apply them afterwards.
+
+    new-app: ``-l``, plus ``app``, ``app.kubernetes.io/component`` and
+    ``app.kubernetes.io/instance`` = NAME unless ``-l`` already uses one of
+    those keys.  new-build: ``-l``, or ``build: NAME`` without ``-l``.
+    """
+    labels = dict(params.labels)
+    if not params.deploy:
+        return labels or {"build": params.name}
+    if not any(key in labels for key in APP_LABEL_KEYS):
+        labels.update(dict.fromkeys(APP_LABEL_KEYS, params.name))
+    return labels
+
+
+def app_objects(params: AppParams) -> list[dict[str, Any]]:
+    """The objects in creation order: ImageStream, BuildConfig[, Deployment[, Service]]."""
+    objects = [image_stream(params), build_config(params)]
+    if params.deploy:
+        objects.append(deployment(params))
+        svc = service(params)
+        if svc is not None:
+            objects.append(svc)
+    _add_metadata(objects, "labels", object_labels(params))
+    generated_by = GENERATED_BY_NEW_APP if params.deploy else GENERATED_BY_NEW_BUILD
+    _add_metadata(objects, "annotations", {GENERATED_BY_ANNOTATION: generated_by})
+    return objects
+
+
+def object_list(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    """``-o yaml|json``: a ``v1`` List, as oc prints it instead of creating."""
+    return {"apiVersion": "v1", "kind": "List", "metadata": {}, "items": objects}

@@ -1,0 +1,710 @@
+"""``kbuild new-app BUILDER~REPO`` and ``kbuild new-build BUILDER~REPO``, as ``oc``'s.
+
+BUILDER is an image stream tag, ``[namespace/]stream[:tag]`` (tag ``latest``
+by default, looked up in the current namespace and then in ``openshift``, as
+oc does), or a pull spec with a registry host (``registry:5000/team/python:3``).
+REPO is a git URL the cluster can clone (``https://``, ``http://``,
+``git://``, ``ssh://``, ``file://`` or ``user@host:path``), ``#ref`` naming a
+branch or tag.  The objects are oc's (see ``builder.cli.appobjects``); the
+text printed while creating them is oc's too, with ``kbuild`` commands in
+its hints.
+
+Differences from oc, and why:
+
+- Only the BUILDER~REPO form: no source detection, templates or images
+  without a build (kbuild has no catalogue to match them against).
+- A local directory is refused: oc reads its git remote, but a build pod
+  can only clone from a server, so kbuild asks for that URL.
+- A pull spec builder is used as a ``DockerImage`` directly; oc would
+  create an image stream for it (use ``kbuild import-image`` for that).
+- The ports come from the builder image's config, read from its registry;
+  when the registry cannot be reached from here (often: an in-cluster
+  registry), 8080/TCP is assumed, with a warning.  Image VOLUMEs are not
+  turned into emptyDir volumes.
+- Nothing is created if any of the objects exists already (oc creates the
+  others and reports the clash), so a name clash never leaves half an app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
+
+import yaml
+
+from builder.cli.args import insecure_registries_from_env, key_value
+from builder.cli.common import (
+    BUILD_CONFIGS,
+    DEPLOYMENTS,
+    IMAGE_STREAMS,
+    SERVICES,
+    CliError,
+    Resource,
+    add_cluster_flags,
+    connect,
+    human_duration,
+    run_guarded,
+    server_message,
+    utcnow,
+)
+
+if TYPE_CHECKING:
+    from builder.api import ImageStream
+    from builder.cli.appobjects import AppParams, BuilderRef, GitSource
+    from builder.kube import Kube
+    from builder.registry import ImageConfig
+
+FALLBACK_NAMESPACE = "openshift"
+"""Where oc also looks for builder image streams."""
+INDENT = "    "
+_SCHEMES = frozenset({"http", "https", "git", "ssh", "file"})
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
+_SCP_LIKE = re.compile(r"^(?:[\w.+-]+@)?(?P<host>[\w.-]+):(?P<path>[^/].*|/.+)$")
+_STREAM_NAME = re.compile(r"^[a-z0-9]([-a-z0-9._]*[a-z0-9])?$")
+_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
+CREATES = {
+    True: "an ImageStream, a BuildConfig, a Deployment and a Service",
+    False: "an ImageStream and a BuildConfig",
+}
+_KINDS = {
+    "ImageStream": IMAGE_STREAMS,
+    "BuildConfig": BUILD_CONFIGS,
+    "Deployment": DEPLOYMENTS,
+    "Service": SERVICES,
+}
+
+
+# ---------------------------------------------------------------------------
+# Arguments
+
+
+@dataclass(frozen=True)
+class BuilderArg:
+    """BUILDER as given: an image stream tag reference or a pull spec."""
+
+    text: str
+    pull_spec: str = ""
+    """Set for a pull spec with a registry host."""
+    namespace: str = ""
+    stream: str = ""
+    tag: str = "latest"
+
+
+def _registry_like(component: str) -> bool:
+    return "." in component or ":" in component or component == "localhost"
+
+
+def parse_builder(text: str) -> BuilderArg:
+    """``[ns/]stream[:tag]`` or ``host[:port]/repo[:tag|@digest]``."""
+    from builder.registry import ImageReference, InvalidReferenceError  # noqa: PLC0415
+
+    first, slash, _ = text.partition("/")
+    if "@" in text or (slash and _registry_like(first)):
+        try:
+            ImageReference.parse(text)
+        except InvalidReferenceError as err:
+            raise CliError(str(err)) from None
+        return BuilderArg(text=text, pull_spec=text)
+    parts = text.split("/")
+    if len(parts) > 2:
+        raise CliError(
+            f"builder {text!r} must be an image stream tag ([namespace/]stream[:tag]) or a "
+            "pull spec with a registry host (registry.example.com/team/image:tag)"
+        )
+    namespace = parts[0] if len(parts) == 2 else ""
+    stream, colon, tag = parts[-1].partition(":")
+    if colon and not _TAG.match(tag):
+        raise CliError(f"builder {text!r}: invalid tag {tag!r}")
+    if not _STREAM_NAME.match(stream) or (namespace and not _STREAM_NAME.match(namespace)):
+        raise CliError(f"builder {text!r} is not a valid image stream name")
+    return BuilderArg(text=text, namespace=namespace, stream=stream, tag=tag if colon else "latest")
+
+
+@dataclass(frozen=True)
+class RepoArg:
+    uri: str
+    """Without the ``#ref`` fragment."""
+    ref: str
+    display: str
+    """As typed, for messages."""
+    suggested_name: str
+    """The repository's base name without ``.git`` (not yet made valid)."""
+
+
+def parse_repo(text: str, *, is_dir: Callable[[str], bool] = os.path.isdir) -> RepoArg:
+    """A git URL the cluster can clone; local paths are refused with a way forward."""
+    uri, _, ref = text.partition("#")
+    scheme = _SCHEME.match(uri)
+    scp = _SCP_LIKE.match(uri) if scheme is None else None
+    if scheme is not None:
+        if scheme.group(1).lower() not in _SCHEMES:
+            raise CliError(
+                f"unsupported git URL scheme in {text!r} "
+                f"(use one of {', '.join(sorted(_SCHEMES))}, or user@host:path)"
+            )
+        parts = urlsplit(uri)
+        path, host = parts.path, parts.hostname or ""
+    elif scp is not None and not is_dir(uri):
+        path, host = scp.group("path"), scp.group("host")
+    elif is_dir(uri):
+        raise CliError(
+            f"{text!r} is a local directory: builds clone their source inside the cluster, "
+            "so push it to a git server the cluster can reach and pass that URL "
+            "(e.g. https://git.example.com/team/app.git)"
+        )
+    else:
+        raise CliError(
+            f"{text!r} is not a git URL (https://, http://, git://, ssh://, file:// "
+            "or user@host:path)"
+        )
+    base = path.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git") or host
+    return RepoArg(uri=uri, ref=ref, display=text, suggested_name=base)
+
+
+def split_component(text: str) -> tuple[str, str]:
+    builder, tilde, repo = text.partition("~")
+    if not tilde or not builder or not repo:
+        raise CliError(
+            f"expected BUILDER~REPO (e.g. python:3.11~https://git.example.com/app.git), got "
+            f"{text!r}: kbuild builds source with a builder image and does not detect one"
+        )
+    return builder, repo
+
+
+def parse_labels(values: Sequence[str] | None) -> dict[str, str]:
+    """``-l k=v,k2=v2`` (repeatable), as oc's ParseLabels."""
+    labels: dict[str, str] = {}
+    for value in values or ():
+        for item in value.split(","):
+            key, eq, val = item.strip().partition("=")
+            if not eq or not key:
+                raise CliError(f"invalid label spec {item!r}: expected key=value")
+            labels[key] = val
+    return labels
+
+
+def app_name(ns: argparse.Namespace, repo: RepoArg) -> str:
+    from builder.cli.appobjects import (  # noqa: PLC0415
+        invalid_name_message,
+        name_is_valid,
+        suggest_name,
+    )
+
+    if ns.name:
+        if not name_is_valid(ns.name):
+            raise CliError(invalid_name_message(ns.name))
+        return str(ns.name)
+    name = suggest_name(repo.suggested_name)
+    if not name:
+        raise CliError(f"cannot derive a name from {repo.display!r}; give one with --name")
+    return name
+
+
+# ---------------------------------------------------------------------------
+# The builder image
+
+
+@dataclass(frozen=True)
+class FoundBuilder:
+    """The builder as looked up: its reference for the BuildConfig, and what was learnt."""
+
+    ref: BuilderRef
+    input_text: str
+    stream: str = ""
+    """``namespace/stream`` for an image stream tag."""
+    tag: str = ""
+    pull_spec: str | None = None
+    """The image to inspect; None while the tag has no image."""
+    tag_annotations: Mapping[str, str] = field(default_factory=dict)
+    config: ImageConfig | None = None
+    problem: str = ""
+    """Why the image was not inspected, when it was not."""
+
+
+def _stream_tags(stream: ImageStream) -> list[str]:
+    names = [t.name for t in stream.spec.tags] + [t.tag for t in stream.status.tags]
+    return sorted(set(names))
+
+
+StreamLookup = Callable[[str, str], "ImageStream | None"]
+"""(namespace, name) -> the image stream, or None when there is none."""
+
+
+def find_builder(arg: BuilderArg, namespace: str, lookup: StreamLookup) -> FoundBuilder:
+    """The builder's reference and pull spec; a clear error when the stream or tag is missing.
+
+    Without a namespace the current one is searched, then ``openshift``,
+    where oc also finds builders; the first stream that has the tag wins.
+    """
+    from builder.cli.appobjects import BuilderRef  # noqa: PLC0415
+    from builder.streams.tags import current_pull_spec, spec_tag  # noqa: PLC0415
+
+    if arg.pull_spec:
+        ref = BuilderRef(kind="DockerImage", name=arg.pull_spec)
+        return FoundBuilder(ref=ref, input_text=arg.text, pull_spec=arg.pull_spec)
+    places = [arg.namespace] if arg.namespace else [namespace, FALLBACK_NAMESPACE]
+    missing_tag: CliError | None = None
+    for place in dict.fromkeys(places):
+        stream = lookup(place, arg.stream)
+        if stream is None:
+            continue
+        where = f"{place}/{arg.stream}"
+        tags = _stream_tags(stream)
+        if arg.tag not in tags:
+            missing_tag = missing_tag or CliError(
+                f'image stream "{where}" has no tag "{arg.tag}" '
+                f"(it has: {', '.join(tags) or 'none'}); import one with "
+                f"'kbuild import-image {arg.stream}:{arg.tag} --from=REGISTRY/REPOSITORY:TAG "
+                f"--confirm -n {place}'"
+            )
+            continue
+        spec = spec_tag(stream, arg.tag)
+        return FoundBuilder(
+            ref=BuilderRef(kind="ImageStreamTag", name=f"{arg.stream}:{arg.tag}", namespace=place),
+            input_text=arg.text,
+            stream=where,
+            tag=arg.tag,
+            pull_spec=current_pull_spec(stream, arg.tag),
+            tag_annotations=dict(spec.annotations or {}) if spec is not None else {},
+        )
+    if missing_tag is not None:
+        raise missing_tag
+    searched = " or ".join(f'"{p}"' for p in dict.fromkeys(places))
+    raise CliError(
+        f'image stream "{arg.stream}" not found in namespace {searched}: create the builder '
+        f"first, e.g. 'kbuild import-image {arg.stream}:{arg.tag} "
+        f"--from=REGISTRY/REPOSITORY:TAG --confirm -n {places[0]}'"
+    )
+
+
+def _stream_lookup(kube: Kube) -> StreamLookup:
+    from builder.kube import NotFound  # noqa: PLC0415
+
+    def lookup(namespace: str, name: str) -> ImageStream | None:
+        try:
+            return kube.image_streams.get(namespace, name)
+        except NotFound:
+            return None
+
+    return lookup
+
+
+def inspect_image(pull_spec: str, insecure: set[str]) -> ImageConfig | str:
+    """The image's config from its registry, or why it could not be read."""
+    from builder.api import BuildError  # noqa: PLC0415
+    from builder.registry import CredentialStore, RegistryClient  # noqa: PLC0415
+
+    try:
+        with RegistryClient(
+            credentials=CredentialStore.from_environment(), insecure=insecure, timeout=(5.0, 20.0)
+        ) as client:
+            return client.image_config(pull_spec)
+    except BuildError as err:
+        return err.detail
+    except (OSError, ValueError) as err:
+        return str(err)
+
+
+def _registry_of(pull_spec: str) -> str:
+    from builder.registry import ImageReference, InvalidReferenceError  # noqa: PLC0415
+
+    try:
+        return ImageReference.parse(pull_spec).registry
+    except InvalidReferenceError:
+        return ""
+
+
+def inspected(found: FoundBuilder, insecure_flag: bool) -> FoundBuilder:
+    if found.pull_spec is None:
+        return replace(found, problem=f'tag "{found.tag}" has no image yet')
+    insecure = set(insecure_registries_from_env())
+    if insecure_flag:
+        insecure.add(_registry_of(found.pull_spec))
+    result = inspect_image(found.pull_spec, insecure)
+    if isinstance(result, str):
+        return replace(found, problem=result)
+    return replace(found, config=result)
+
+
+# ---------------------------------------------------------------------------
+# Text, as oc prints it
+
+
+def _short_id(config: ImageConfig, now: datetime) -> str:
+    short = config.config_digest.partition(":")[2][:7] or config.config_digest[:7]
+    created = config.created
+    if created is not None:
+        created = created if created.tzinfo else created.replace(tzinfo=UTC)
+        short += f" ({human_duration((now - created).total_seconds())} old)"
+    return short
+
+
+def describe_builder(found: FoundBuilder, params: AppParams, repo: RepoArg, now: datetime) -> str:
+    """oc's ``describeBuildPipelineWithImage`` for a BUILDER~REPO pipeline."""
+    lines: list[str] = []
+    config = found.config
+    if found.ref.kind == "ImageStreamTag":
+        if config is not None:
+            lines.append(
+                f'--> Found image {_short_id(config, now)} in image stream "{found.stream}" '
+                f'under tag "{found.tag}" for "{found.input_text}"'
+            )
+        else:
+            lines.append(
+                f'--> Found tag :{found.tag} in image stream "{found.stream}" '
+                f'for "{found.input_text}"'
+            )
+    elif config is not None:
+        lines.append(
+            f"--> Found container image {_short_id(config, now)} from "
+            f'{_registry_of(found.ref.name)} for "{found.input_text}"'
+        )
+    else:
+        lines.append(f'--> Using container image {found.ref.name} for "{found.input_text}"')
+    annotations = {**(config.labels if config is not None else {}), **found.tag_annotations}
+    display = annotations.get("io.k8s.display-name", "")
+    lines.append("")
+    if display:
+        lines.extend([f"{INDENT}{display} ", f"{INDENT}{'-' * len(display)} "])
+    if annotations.get("io.k8s.description"):
+        lines.extend([f"{INDENT}{annotations['io.k8s.description']}", ""])
+    if annotations.get("io.openshift.tags"):
+        tags = ", ".join(annotations["io.openshift.tags"].split(","))
+        lines.extend([f"{INDENT}Tags: {tags}", ""])
+    lines.append(
+        f"{INDENT}* A {params.strategy} build using source code from {repo.display} will be created"
+    )
+    lines.append(
+        f'{INDENT}  * The resulting image will be pushed to image stream tag "{params.name}:latest"'
+    )
+    lines.append(f"{INDENT}  * Use 'kbuild start-build' to trigger a new build")
+    return "\n".join(lines) + "\n\n"
+
+
+def ports_warning(found: FoundBuilder) -> str | None:
+    if found.config is not None:
+        return None
+    return (
+        f"warning: could not read the exposed ports of the builder image ({found.problem}); "
+        "assuming 8080/TCP"
+    )
+
+
+def kind_label(obj: Mapping[str, Any]) -> str:
+    """``imagestream.image.openshift.io``: kind and group, lower case, as oc's bulk printer."""
+    group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+    kind = str(obj.get("kind", ""))
+    return f"{kind}.{group}".lower() if group else kind.lower()
+
+
+def creating_header(labels: Mapping[str, str]) -> str:
+    """``--> Creating resources with label k=v,k2=v2 ...`` (labels sorted, as a selector)."""
+    if not labels:
+        return "--> Creating resources ..."
+    selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    return f"--> Creating resources with label {selector} ..."
+
+
+def created_line(obj: Mapping[str, Any], dry_run: bool) -> str:
+    name = obj["metadata"]["name"]
+    return f'{INDENT}{kind_label(obj)} "{name}" created{" (dry run)" if dry_run else ""}'
+
+
+def success_lines(objects: Sequence[Mapping[str, Any]], *, deploy: bool) -> list[str]:
+    """What oc prints after ``--> Success``, with kbuild's commands."""
+    lines: list[str] = []
+    services = [o for o in objects if o.get("kind") == "Service"]
+    for obj in objects:
+        if obj.get("kind") != "BuildConfig":
+            continue
+        name = obj["metadata"]["name"]
+        triggers = obj.get("spec", {}).get("triggers", [])
+        if not deploy:
+            if triggers:
+                lines.append(f'{INDENT}Build configuration "{name}" created and build triggered.')
+                lines.append(
+                    f"{INDENT}Run 'kbuild logs -f buildconfig/{name}' to stream the build progress."
+                )
+            continue
+        if any(t.get("type") in ("ImageChange", "ConfigChange") for t in triggers):
+            lines.append(
+                f"{INDENT}Build scheduled, use 'kbuild logs -f buildconfig/{name}' "
+                "to track its progress."
+            )
+        else:
+            lines.append(f"{INDENT}Use 'kbuild start-build {name}' to start a build.")
+    if not deploy:
+        return lines
+    if services:
+        lines.append(
+            f"{INDENT}Application is not exposed. You can expose services to the outside world "
+            "by executing one or more of the commands below:"
+        )
+        for svc in services:
+            name = svc["metadata"]["name"]
+            lines.append(
+                f"{INDENT} 'kubectl expose service/{name} --type=NodePort --name={name}-external' "
+            )
+    names = [o["metadata"]["name"] for o in objects if o.get("kind") == "Deployment"]
+    watch = " and ".join(f"'kubectl get deployment/{n}'" for n in names)
+    lines.append(
+        f"{INDENT}Run 'kbuild get builds'{f' and {watch}' if watch else ''} to view your app."
+    )
+    return lines
+
+
+def render_list(objects: list[dict[str, Any]], output: str) -> str:
+    from builder.cli.appobjects import object_list  # noqa: PLC0415
+
+    data = object_list(objects)
+    if output == "json":
+        return json.dumps(data, indent=4, sort_keys=True, ensure_ascii=False) + "\n"
+    return str(yaml.safe_dump(data, default_flow_style=False, sort_keys=True))
+
+
+# ---------------------------------------------------------------------------
+# The verbs
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    for verb, what in (("new-app", "application"), ("new-build", "build")):
+        deploy = verb == "new-app"
+        p = subparsers.add_parser(
+            verb,
+            help=f"create a new {what} from a builder image and a git repository (oc {verb})",
+            description=(
+                f"Create {CREATES[deploy]} for BUILDER~REPO: BUILDER is an image stream tag "
+                "([namespace/]stream[:tag]) or a pull spec with a registry host; REPO a git URL "
+                "(#ref for a branch or tag)."
+            ),
+        )
+        p.add_argument("component", metavar="BUILDER~REPO")
+        p.add_argument("--name", help="name of the generated objects (default: the repository's)")
+        p.add_argument(
+            "--strategy", choices=["source", "docker"], default="source", help="build strategy"
+        )
+        p.add_argument("--context-dir", default="", help="context directory of the build")
+        build_env_flags = ("--build-env",) if deploy else ("-e", "--env", "--build-env")
+        if deploy:
+            p.add_argument(
+                "-e",
+                "--env",
+                action="append",
+                type=key_value,
+                default=[],
+                metavar="KEY=VALUE",
+                help="environment variable of the application's container",
+            )
+        p.add_argument(
+            *build_env_flags,
+            dest="build_env",
+            action="append",
+            type=key_value,
+            default=[],
+            metavar="KEY=VALUE",
+            help="environment variable of the build",
+        )
+        p.add_argument(
+            "-l", "--labels", action="append", metavar="KEY=VALUE[,...]", help="labels to add"
+        )
+        p.add_argument(
+            "-o",
+            "--output",
+            choices=["yaml", "json", "name"],
+            help="yaml/json: print the objects instead of creating them; name: print kind/name",
+        )
+        p.add_argument(
+            "--dry-run", action="store_true", help="show what would be created, create nothing"
+        )
+        p.add_argument(
+            "--insecure-registry",
+            action="store_true",
+            help="the builder image's registry speaks plain HTTP or has an untrusted certificate",
+        )
+        add_cluster_flags(p)
+        p.set_defaults(run=_runner(deploy=deploy))
+
+
+def _runner(*, deploy: bool) -> Callable[[argparse.Namespace], int]:
+    def verb(ns: argparse.Namespace) -> int:
+        return run(ns, deploy)
+
+    return lambda ns: run_guarded(verb, ns)
+
+
+@dataclass(frozen=True)
+class Request:
+    """The parsed command line: what to look up and what to generate."""
+
+    builder: BuilderArg
+    repo: RepoArg
+    name: str
+    strategy: Literal["source", "docker"]
+    labels: dict[str, str]
+    env: tuple[tuple[str, str], ...]
+    build_env: tuple[tuple[str, str], ...]
+    deploy: bool
+    context_dir: str
+
+
+def request_from_args(ns: argparse.Namespace, *, deploy: bool) -> Request:
+    builder_text, repo_text = split_component(ns.component)
+    builder = parse_builder(builder_text)
+    repo = parse_repo(repo_text)
+    return Request(
+        builder=builder,
+        repo=repo,
+        name=app_name(ns, repo),
+        strategy="docker" if ns.strategy == "docker" else "source",
+        labels=parse_labels(ns.labels),
+        env=tuple(getattr(ns, "env", None) or ()) if deploy else (),
+        build_env=tuple(ns.build_env or ()),
+        deploy=deploy,
+        context_dir=ns.context_dir or "",
+    )
+
+
+def params_for(request: Request, found: FoundBuilder, secrets: tuple[str, str]) -> AppParams:
+    from builder.cli.appobjects import (  # noqa: PLC0415
+        DEFAULT_PORT,
+        AppParams,
+        GitSource,
+        Port,
+        ports_from_exposed,
+    )
+
+    source: GitSource = GitSource(
+        uri=request.repo.uri, ref=request.repo.ref, context_dir=request.context_dir
+    )
+    if found.config is not None:
+        ports = ports_from_exposed(found.config.exposed_ports)
+    else:
+        ports = (Port(DEFAULT_PORT),)
+    return AppParams(
+        name=request.name,
+        builder=found.ref,
+        source=source,
+        strategy=request.strategy,
+        deploy=request.deploy,
+        env=request.env,
+        build_env=request.build_env,
+        labels=request.labels,
+        ports=ports,
+        webhook_secrets=secrets,
+    )
+
+
+def _resource_of(obj: Mapping[str, Any]) -> Resource:
+    return _KINDS[str(obj["kind"])]
+
+
+def existing(kube: Kube, namespace: str, objects: Sequence[Mapping[str, Any]]) -> list[str]:
+    """``imagestreams.image.openshift.io "x"`` for each object that already exists."""
+    from builder.kube import DEPLOYMENTS as KUBE_DEPLOYMENTS  # noqa: PLC0415
+    from builder.kube import SERVICES as KUBE_SERVICES  # noqa: PLC0415
+    from builder.kube import NotFound  # noqa: PLC0415
+
+    found: list[str] = []
+    for obj in objects:
+        name = str(obj["metadata"]["name"])
+        kind = obj["kind"]
+        try:
+            if kind == "ImageStream":
+                kube.image_streams.get(namespace, name)
+            elif kind == "BuildConfig":
+                kube.build_configs.get(namespace, name)
+            elif kind == "Deployment":
+                kube.get_object(KUBE_DEPLOYMENTS, namespace, name)
+            else:
+                kube.get_object(KUBE_SERVICES, namespace, name)
+        except NotFound:
+            continue
+        found.append(f'{_resource_of(obj).qualified} "{name}"')
+    return found
+
+
+def create(kube: Kube, namespace: str, obj: dict[str, Any]) -> None:
+    from builder.api import BuildConfig, ImageStream, parse_as  # noqa: PLC0415
+    from builder.kube import DEPLOYMENTS as KUBE_DEPLOYMENTS  # noqa: PLC0415
+    from builder.kube import SERVICES as KUBE_SERVICES  # noqa: PLC0415
+
+    body = {**obj, "metadata": {**obj["metadata"], "namespace": namespace}}
+    kind = obj["kind"]
+    if kind == "ImageStream":
+        kube.image_streams.create(parse_as(ImageStream, body))
+    elif kind == "BuildConfig":
+        kube.build_configs.create(parse_as(BuildConfig, body))
+    elif kind == "Deployment":
+        kube.create_object(KUBE_DEPLOYMENTS, namespace, body)
+    else:
+        kube.create_object(KUBE_SERVICES, namespace, body)
+
+
+def _warn(text: str | None) -> None:
+    if text:
+        print(text, file=sys.stderr, flush=True)
+
+
+def _print(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def run(ns: argparse.Namespace, deploy: bool) -> int:
+    from builder.cli.appobjects import app_objects, generate_secret, object_labels  # noqa: PLC0415
+    from builder.kube import KubeError  # noqa: PLC0415
+
+    request = request_from_args(ns, deploy=deploy)
+    kube, namespace = connect(ns)
+    found = inspected(
+        find_builder(request.builder, namespace, _stream_lookup(kube)), ns.insecure_registry
+    )
+    params = params_for(request, found, (generate_secret(), generate_secret()))
+    objects = app_objects(params)
+    warning = ports_warning(found) if deploy else None
+    if ns.output in ("yaml", "json"):
+        _warn(warning)
+        _print(render_list(objects, ns.output))
+        return 0
+    clashes = existing(kube, namespace, objects)
+    if clashes:
+        raise CliError(
+            f"{clashes[0]} already exists"
+            + (f" (and {', '.join(clashes[1:])})" if clashes[1:] else "")
+            + "; nothing was created (choose another name with --name)"
+        )
+    verbose = ns.output is None
+    if verbose:
+        _print(describe_builder(found, params, request.repo, utcnow()))
+    _warn(warning)
+    if verbose:
+        header_labels = object_labels(params) if not deploy else request.labels
+        _print(creating_header(header_labels) + "\n")
+    failed = False
+    for obj in objects:
+        if not ns.dry_run:
+            try:
+                create(kube, namespace, obj)
+            except KubeError as err:
+                failed = True
+                message = server_message(err.message) or f"the server answered {err.status}"
+                print(f"{INDENT if verbose else ''}error: {message}", file=sys.stderr, flush=True)
+                continue
+        if verbose:
+            _print(created_line(obj, ns.dry_run) + "\n")
+        else:
+            _print(f"{kind_label(obj)}/{obj['metadata']['name']}\n")
+    if verbose:
+        suffix = " (dry run)" if ns.dry_run else ""
+        _print(f"--> {'Failed' if failed else 'Success'}{suffix}\n")
+        if not failed and not ns.dry_run:
+            _print("".join(f"{line}\n" for line in success_lines(objects, deploy=deploy)))
+    return 1 if failed else 0

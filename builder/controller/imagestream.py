@@ -1,0 +1,463 @@
+"""The ImageStream reconciler: imports, scheduled re-imports, tag resolution, tracking.
+
+What OpenShift splits between its API server (spec tag generations, tags
+copied from other tags) and its image import controllers, kbuild does here,
+level-driven:
+
+1. Spec tags that are new or changed get the stream's generation
+   (``builder.streams.generations``), one spec write.
+2. A tag whose generation is newer than its status is *pending*:
+   - from a ``DockerImage`` (not ``reference``): imported, i.e. the source
+     registry's digest for it is recorded as a new history entry;
+   - from an ``ImageStreamTag`` / ``ImageStreamImage``, or a ``reference``
+     ``DockerImage``: resolved to an entry without asking any registry.
+3. ``importPolicy.scheduled`` tags are re-imported every interval (the
+   controller's, or the ``image.kbuild.io/import-interval`` annotation, never
+   below the minimum) and at once when the registry notifies a push.  A
+   re-import that finds the same image writes nothing.
+4. A failed import sets ``ImportSuccess=False`` (reason, message,
+   generation) on the tag and keeps its history; it is retried with
+   exponential backoff until it succeeds, which clears the condition.
+5. ``spec.dockerImageRepository`` imports the repository's tags while the
+   ``openshift.io/image.dockerRepositoryCheck`` annotation is missing.
+
+Registry requests happen between reading the stream and writing its status,
+so the results are applied to a fresh read (retrying on Conflict) instead of
+failing the whole reconcile when a build moves a tag meanwhile.
+
+In-memory state (when each scheduled tag was last checked, failure counts)
+is lost on restart by design: checks then spread over one interval (jitter)
+and failed tags are retried at once, both harmless.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from builder.api import BuildError, ImageStream, StatusReason, TagEvent, now_time
+from builder.api.constants import DOCKER_REPOSITORY_CHECK_ANNOTATION
+from builder.api.image import ImportModeType, TagReference
+from builder.controller import events
+from builder.controller.build import Result
+from builder.controller.config import ControllerConfig
+from builder.controller.importer import Importer, ImportOutcome, ImportRequest
+from builder.kube import Conflict, Kube, NotFound
+from builder.streams.generations import assign_generations
+from builder.streams.schedule import tag_interval
+from builder.streams.tags import (
+    KIND_DOCKER_IMAGE,
+    KIND_STREAM_IMAGE,
+    KIND_STREAM_TAG,
+    add_tag_event,
+    find_image,
+    generation_pending,
+    import_failure,
+    latest_event,
+    parse_from,
+    set_import_condition,
+    spec_tag,
+    status_tag,
+    tag_importable,
+    update_tracking_tags,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+RETRY_FIRST = 5.0
+RETRY_MAX = 300.0
+# A tag copied from another stream's tag that has no image yet is looked at again this often.
+SOURCE_WAIT = 30.0
+
+StreamKey = tuple[str, str]
+
+
+@dataclass
+class TagClock:
+    """When a tag was last checked, and how its failures back off."""
+
+    checked: float
+    failures: int = 0
+    retry_at: float = 0.0
+
+
+@dataclass
+class Plan:
+    """What one reconcile does to a stream."""
+
+    imports: list[ImportRequest] = field(default_factory=list)
+    # Tags to import because the user changed them (or asked), not a periodic check.
+    explicit: set[str] = field(default_factory=set)
+    repository: str = ""
+    repository_insecure: bool = False
+    requeue_after: float | None = None
+
+    def wake(self, seconds: float) -> None:
+        seconds = max(seconds, 0.5)
+        self.requeue_after = (
+            seconds if self.requeue_after is None else min(self.requeue_after, seconds)
+        )
+
+
+@dataclass
+class Results:
+    """What the registries answered for one plan."""
+
+    tags: list[ImportOutcome] = field(default_factory=list)
+    repository: list[ImportOutcome] = field(default_factory=list)
+    repository_failure: ImportOutcome | None = None
+
+
+def _request(ref: TagReference) -> ImportRequest:
+    return ImportRequest(
+        tag=ref.name,
+        source=ref.from_.name if ref.from_ is not None else "",
+        insecure=ref.import_policy.insecure,
+        whole_list=ref.import_policy.import_mode == ImportModeType.PRESERVE_ORIGINAL,
+    )
+
+
+class ImageStreamReconciler:
+    def __init__(
+        self,
+        kube: Kube,
+        config: ControllerConfig,
+        importer: Importer,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        on_write: Callable[[ImageStream], None] = lambda _stream: None,
+        on_import: Callable[[ImportOutcome, float], None] = lambda _outcome, _seconds: None,
+    ) -> None:
+        self.kube = kube
+        self.config = config
+        self.importer = importer
+        self._clock = clock
+        self.on_write = on_write
+        self.on_import = on_import
+        self._clocks: dict[tuple[str, str, str], TagClock] = {}
+        self._notified: set[tuple[str, str, str]] = set()
+        self._lock = threading.Lock()
+
+    # -- push notifications ----------------------------------------------------
+
+    def notify(self, namespace: str, name: str, tag: str) -> None:
+        """A registry said the tag's source was pushed: check it on the next reconcile."""
+        with self._lock:
+            self._notified.add((namespace, name, tag))
+
+    def _take_notified(self, namespace: str, name: str, tag: str) -> bool:
+        with self._lock:
+            key = (namespace, name, tag)
+            if key in self._notified:
+                self._notified.discard(key)
+                return True
+            return False
+
+    # -- planning ------------------------------------------------------------
+
+    def _clock_for(self, key: tuple[str, str, str], interval: float) -> TagClock:
+        state = self._clocks.get(key)
+        if state is None:
+            # First sight (a new tag, or a restarted controller): spread the
+            # first checks over one interval instead of all at once.
+            state = TagClock(checked=self._clock() - random.uniform(0, interval))  # noqa: S311
+            self._clocks[key] = state
+        return state
+
+    def _plan(self, stream: ImageStream) -> Plan:
+        plan = Plan()
+        ns, name = stream.metadata.namespace, stream.metadata.name
+        now = self._clock()
+        for ref in stream.spec.tags:
+            if not tag_importable(ref):
+                continue
+            key = (ns, name, ref.name)
+            interval, _ = tag_interval(
+                stream, ref, self.config.scheduled_import_interval,
+                self.config.scheduled_import_minimum,
+            )  # fmt: skip
+            state = self._clock_for(key, interval)
+            notified = self._take_notified(ns, name, ref.name)
+            # A failure recorded before this process started is retried at once.
+            failed = state.failures > 0 or import_failure(stream, ref.name) is not None
+            retry_due = failed and now >= state.retry_at
+            due = notified or now >= state.checked + interval
+            check_due = ref.import_policy.scheduled and due
+            if generation_pending(stream, ref):
+                plan.imports.append(_request(ref))
+                plan.explicit.add(ref.name)
+            elif retry_due or check_due:
+                plan.imports.append(_request(ref))
+            elif failed:
+                plan.wake(state.retry_at - now)
+            if ref.import_policy.scheduled:
+                due_in = state.checked + interval - now
+                plan.wake(due_in if due_in > 0 else interval)
+        annotations = stream.metadata.annotations or {}
+        if stream.spec.docker_image_repository and not annotations.get(
+            DOCKER_REPOSITORY_CHECK_ANNOTATION
+        ):
+            repository_state = self._clocks.get((ns, name, ""))
+            if repository_state is None or now >= repository_state.retry_at:
+                plan.repository = stream.spec.docker_image_repository
+            else:
+                plan.wake(repository_state.retry_at - now)
+        return plan
+
+    # -- the reconcile -----------------------------------------------------------
+
+    def reconcile(self, namespace: str, name: str) -> Result:
+        try:
+            stream = self.kube.image_streams.get(namespace, name)
+        except NotFound:
+            self._forget(namespace, name)
+            return Result()
+        if assign_generations(stream):
+            stream = self.kube.image_streams.replace(stream)
+        plan = self._plan(stream)
+        results = Results(tags=self._import(stream, plan))
+        self._import_repository(stream, plan, results)
+        self._apply(namespace, name, plan, results)
+        return Result(requeue_after=plan.requeue_after)
+
+    def _forget(self, namespace: str, name: str) -> None:
+        for key in [k for k in self._clocks if k[:2] == (namespace, name)]:
+            del self._clocks[key]
+
+    def _import(self, stream: ImageStream, plan: Plan) -> list[ImportOutcome]:
+        if not plan.imports:
+            return []
+        started = self._clock()
+        outcomes = self.importer.run(stream.metadata.namespace, plan.imports)
+        took = self._clock() - started
+        for outcome in outcomes:
+            self.on_import(outcome, took / max(len(outcomes), 1))
+        return outcomes
+
+    def _import_repository(self, stream: ImageStream, plan: Plan, results: Results) -> None:
+        if not plan.repository:
+            return
+        ns = stream.metadata.namespace
+        insecure = any(t.import_policy.insecure for t in stream.spec.tags)
+        tags, failure = self.importer.repository_tags(ns, plan.repository, insecure)
+        if failure is not None:
+            results.repository_failure = failure
+            return
+        own = {t.name for t in stream.spec.tags}
+        repository = plan.repository.partition("@")[0]
+        requests = [
+            ImportRequest(tag=t, source=f"{repository}:{t}", insecure=insecure)
+            for t in tags
+            if t not in own
+        ]
+        results.repository = self.importer.run(ns, requests)
+
+    # -- applying results ------------------------------------------------------
+
+    def _apply(self, namespace: str, name: str, plan: Plan, results: Results) -> None:
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                stream = self.kube.image_streams.get(namespace, name)
+            except NotFound:
+                return
+            now = now_time()
+            failing_before = self._failing(stream)
+            changed = self._apply_imports(stream, plan, results.tags, now)
+            changed |= self._apply_repository(stream, results.repository, now)
+            changed |= self._resolve_references(stream, plan, now)
+            repository = self.config.output_repository(namespace, name)
+            if stream.status.docker_image_repository != repository:
+                stream.status.docker_image_repository = repository
+                changed = True
+            if changed:
+                try:
+                    written = self.kube.image_streams.replace_status(stream)
+                except Conflict:
+                    continue
+                self.on_write(written)
+                self._report(written, failing_before)
+            break
+        else:
+            raise Conflict(409, f"image stream {namespace}/{name} kept changing")
+        self._record_clocks(namespace, name, results.tags)
+        repository_failure = results.repository_failure
+        if repository_failure is not None:
+            # Left unmarked, the repository stays pending: retried with backoff.
+            log.warning(
+                "repository import of %s/%s failed: %s",
+                namespace, name, repository_failure.message,
+            )  # fmt: skip
+            self._record_clocks(namespace, name, [repository_failure])
+            plan.wake(self._clocks[(namespace, name, "")].retry_at - self._clock())
+        elif plan.repository or plan.explicit:
+            self._mark_checked(namespace, name)
+
+    @staticmethod
+    def _failing(stream: ImageStream) -> dict[str, str]:
+        return {
+            t.tag: f"{c.reason}: {c.message}"
+            for t in stream.status.tags
+            if (c := import_failure(stream, t.tag)) is not None
+        }
+
+    def _report(self, stream: ImageStream, before: dict[str, str]) -> None:
+        """Events when a tag starts failing to import (or fails anew), and when it heals."""
+        after = self._failing(stream)
+        for tag, problem in sorted(after.items()):
+            if before.get(tag) != problem:
+                events.record(
+                    self.kube, stream, "Warning", "ImportFailed",
+                    f"Import of tag {tag} failed: {problem}",
+                )  # fmt: skip
+        for tag in sorted(set(before) - set(after)):
+            events.record(
+                self.kube, stream, "Normal", "Imported", f"Tag {tag} imported again after failures"
+            )
+
+    def _apply_imports(
+        self, stream: ImageStream, plan: Plan, outcomes: list[ImportOutcome], now: str
+    ) -> bool:
+        changed = False
+        for outcome in outcomes:
+            ref = spec_tag(stream, outcome.tag)
+            if ref is None or not tag_importable(ref):
+                continue  # the spec changed while we were importing
+            generation = ref.generation or stream.metadata.generation
+            if not outcome.ok:
+                changed |= set_import_condition(
+                    stream, outcome.tag, reason=outcome.reason, message=outcome.message,
+                    generation=generation, now=now,
+                )  # fmt: skip
+                continue
+            head = latest_event(stream, outcome.tag)
+            same = (
+                head is not None
+                and head.image == outcome.digest
+                and head.docker_image_reference == outcome.reference
+            )
+            if same and outcome.tag not in plan.explicit:
+                # A periodic check that found nothing new: only a past failure to clear.
+                named = status_tag(stream, outcome.tag)
+                if named is not None and named.conditions:
+                    named.conditions = []
+                    changed = True
+                continue
+            event = TagEvent(
+                created=now,
+                docker_image_reference=outcome.reference,
+                image=outcome.digest,
+                generation=generation,
+            )
+            if add_tag_event(stream, outcome.tag, event):
+                changed = True
+                update_tracking_tags(stream, outcome.tag, event)
+        return changed
+
+    def _apply_repository(
+        self, stream: ImageStream, outcomes: list[ImportOutcome], now: str
+    ) -> bool:
+        changed = False
+        for outcome in outcomes:
+            if not outcome.ok:
+                continue  # one unreadable tag of a repository is not the stream's failure
+            event = TagEvent(
+                created=now,
+                docker_image_reference=outcome.reference,
+                image=outcome.digest,
+                generation=stream.metadata.generation,
+            )
+            if add_tag_event(stream, outcome.tag, event):
+                changed = True
+                update_tracking_tags(stream, outcome.tag, event)
+        return changed
+
+    def _resolve_references(self, stream: ImageStream, plan: Plan, now: str) -> bool:
+        """Pending tags that name an image without importing it, as OpenShift's server does."""
+        changed = False
+        for ref in stream.spec.tags:
+            if ref.from_ is None or tag_importable(ref) or not generation_pending(stream, ref):
+                continue
+            generation = ref.generation or stream.metadata.generation
+            try:
+                event = self._reference_event(stream, ref, now)
+            except BuildError as err:
+                changed |= set_import_condition(
+                    stream, ref.name, reason="NotFound", message=err.detail,
+                    generation=generation, now=now,
+                )  # fmt: skip
+                continue
+            if event is None:
+                plan.wake(SOURCE_WAIT)
+                continue
+            event.generation = generation
+            if add_tag_event(stream, ref.name, event):
+                changed = True
+                update_tracking_tags(stream, ref.name, event)
+        return changed
+
+    def _reference_event(self, stream: ImageStream, ref: TagReference, now: str) -> TagEvent | None:
+        source = ref.from_
+        if source is None:
+            return None
+        if source.kind == KIND_DOCKER_IMAGE:
+            return TagEvent(created=now, docker_image_reference=source.name, image="", generation=0)
+        if source.kind not in (KIND_STREAM_TAG, KIND_STREAM_IMAGE):
+            raise BuildError(
+                StatusReason.INVALID_IMAGE_REFERENCE,
+                f"from.kind {source.kind!r} must be DockerImage, ImageStreamImage or "
+                "ImageStreamTag",
+            )
+        other_name, tag_or_id = parse_from(source.kind, source.name, stream.metadata.name)
+        other_ns = source.namespace or stream.metadata.namespace
+        if (other_ns, other_name) == (stream.metadata.namespace, stream.metadata.name):
+            other = stream
+        else:
+            try:
+                other = self.kube.image_streams.get(other_ns, other_name)
+            except NotFound:
+                if source.kind == KIND_STREAM_IMAGE:
+                    raise BuildError(
+                        StatusReason.INVALID_IMAGE_REFERENCE,
+                        f"image stream {other_ns}/{other_name} does not exist",
+                    ) from None
+                return None
+        if source.kind == KIND_STREAM_IMAGE:
+            found = find_image(other, tag_or_id)
+            return TagEvent(
+                created=now, docker_image_reference=found.docker_image_reference,
+                image=found.image, generation=0,
+            )  # fmt: skip
+        head = latest_event(other, tag_or_id)
+        if head is None:
+            return None
+        return TagEvent(
+            created=now, docker_image_reference=head.docker_image_reference,
+            image=head.image, generation=0,
+        )  # fmt: skip
+
+    # -- bookkeeping -----------------------------------------------------------
+
+    def _record_clocks(self, namespace: str, name: str, outcomes: list[ImportOutcome]) -> None:
+        now = self._clock()
+        for outcome in outcomes:
+            state = self._clocks.setdefault((namespace, name, outcome.tag), TagClock(checked=now))
+            state.checked = now
+            if outcome.ok:
+                state.failures, state.retry_at = 0, 0.0
+            else:
+                state.failures += 1
+                backoff = min(RETRY_FIRST * 2 ** (state.failures - 1), RETRY_MAX)
+                state.retry_at = now + backoff
+
+    def _mark_checked(self, namespace: str, name: str) -> None:
+        """Set ``openshift.io/image.dockerRepositoryCheck`` as OpenShift does after an import."""
+        with contextlib.suppress(NotFound):
+            self.kube.image_streams.patch_metadata(
+                namespace, name, {"annotations": {DOCKER_REPOSITORY_CHECK_ANNOTATION: now_time()}}
+            )

@@ -1,0 +1,194 @@
+"""Importing image metadata from registries: what a tag points to, never the layers.
+
+An import asks the source registry which manifest ``repo:tag`` names and
+records its digest; nothing is pulled.  Credentials are the namespace's pull
+secrets (``kubernetes.io/dockerconfigjson`` and ``dockercfg``), as OpenShift
+uses them for imports.  Every registry request first takes a token from the
+controller's shared bucket, and a batch of tags is spread over a few worker
+threads, each with its own HTTP session (a session is not thread-safe, and
+reusing one per worker keeps connections and bearer tokens warm).
+
+Failures are typed with OpenShift's import reasons (``NotFound``,
+``Unauthorized``, ``InternalError``, ``Invalid``) and a one-line message
+naming the registry and image; they never raise out of ``run``.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from builder.api import BuildError
+from builder.controller.config import ControllerConfig
+from builder.controller.ratelimit import TokenBucket
+from builder.kube import Kube, KubeError
+from builder.registry import (
+    CredentialsError,
+    CredentialStore,
+    ImageNotFound,
+    ImageReference,
+    InvalidReferenceError,
+    RegistryClient,
+    Unauthorized,
+)
+from builder.registry.transport import split_host_port
+
+log = logging.getLogger(__name__)
+
+SECRET_TYPES = ("kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg")
+CREDENTIALS_TTL = 30.0
+# OpenShift imports at most this many tags of a repository (spec.dockerImageRepository).
+MAX_REPOSITORY_TAGS = 50
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    tag: str
+    source: str  # a DockerImage pull spec, as in spec.tags[].from.name
+    insecure: bool = False
+    # importMode PreserveOriginal: record a manifest list's own digest.
+    whole_list: bool = False
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    tag: str
+    reference: str = ""  # <registry>/<repo>@<digest>
+    digest: str = ""
+    reason: str = ""  # empty on success
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.reason
+
+
+def failure_reason(err: BuildError) -> str:
+    """OpenShift's import status reason for a registry failure."""
+    if isinstance(err, InvalidReferenceError):
+        return "Invalid"
+    if isinstance(err, ImageNotFound):
+        return "NotFound"
+    if isinstance(err, Unauthorized | CredentialsError):
+        return "Unauthorized"
+    return "InternalError"
+
+
+def _host(source: str) -> str:
+    try:
+        return ImageReference.parse(source).registry
+    except InvalidReferenceError:
+        return ""
+
+
+class Importer:
+    def __init__(
+        self,
+        kube: Kube,
+        config: ControllerConfig,
+        bucket: TokenBucket,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.kube = kube
+        self.config = config
+        self.bucket = bucket
+        self._clock = clock
+        self._credentials: dict[str, tuple[float, CredentialStore]] = {}
+        self._lock = threading.Lock()
+
+    # -- credentials ---------------------------------------------------------
+
+    def credentials(self, namespace: str) -> CredentialStore:
+        """The namespace's pull secrets as one store, re-read at most every 30 s."""
+        with self._lock:
+            cached = self._credentials.get(namespace)
+            if cached is not None and self._clock() - cached[0] < CREDENTIALS_TTL:
+                return cached[1]
+        stores: list[CredentialStore] = []
+        try:
+            secrets = self.kube.list_secrets(namespace)
+        except KubeError as err:
+            log.warning("cannot list pull secrets in %s: %s", namespace, err)
+            secrets = []
+        for secret in secrets:
+            if secret.get("type") not in SECRET_TYPES:
+                continue
+            name = (secret.get("metadata") or {}).get("name", "?")
+            for key, value in (secret.get("data") or {}).items():
+                if key not in (".dockerconfigjson", ".dockercfg"):
+                    continue
+                try:
+                    raw = base64.b64decode(value)
+                    stores.append(
+                        CredentialStore.from_docker_config(raw, source=f"secret {namespace}/{name}")
+                    )
+                except (ValueError, CredentialsError) as err:
+                    log.warning("skipping pull secret %s/%s: %s", namespace, name, err)
+        store = CredentialStore.merge(stores)
+        with self._lock:
+            self._credentials[namespace] = (self._clock(), store)
+        return store
+
+    def _client(self, namespace: str, insecure_hosts: set[str]) -> RegistryClient:
+        return RegistryClient(
+            credentials=self.credentials(namespace),
+            insecure=sorted(insecure_hosts | set(self.config.insecure_registries)),
+            timeout=(5.0, 20.0),
+        )
+
+    # -- importing -----------------------------------------------------------
+
+    def _one(self, client: RegistryClient, request: ImportRequest) -> ImportOutcome:
+        self.bucket.take()
+        try:
+            info = client.resolve(request.source)
+        except BuildError as err:
+            return ImportOutcome(request.tag, reason=failure_reason(err), message=err.detail)
+        digest = info.top_digest if request.whole_list else info.digest
+        reference = f"{info.reference.name}@{digest}"
+        return ImportOutcome(request.tag, reference=reference, digest=digest)
+
+    def run(self, namespace: str, requests: Sequence[ImportRequest]) -> list[ImportOutcome]:
+        """Import every request; outcomes come back in the order asked."""
+        if not requests:
+            return []
+        workers = max(1, min(self.config.import_workers, len(requests)))
+        shares = [list(requests[i::workers]) for i in range(workers)]
+
+        def work(share: list[ImportRequest]) -> list[ImportOutcome]:
+            hosts = {_host(r.source) for r in share if r.insecure} - {""}
+            hosts |= {split_host_port(h)[0] for h in hosts}
+            client = self._client(namespace, hosts)
+            try:
+                return [self._one(client, r) for r in share]
+            finally:
+                client.close()
+
+        if workers == 1:
+            done = work(shares[0])
+        else:
+            with ThreadPoolExecutor(workers, thread_name_prefix="import") as pool:
+                done = [o for outcomes in pool.map(work, shares) for o in outcomes]
+        by_tag = {o.tag: o for o in done}
+        return [by_tag[r.tag] for r in requests]
+
+    def repository_tags(
+        self, namespace: str, repository: str, insecure: bool
+    ) -> tuple[list[str], ImportOutcome | None]:
+        """The tags of a repository to import (``spec.dockerImageRepository``), or a failure."""
+        hosts = {_host(repository)} - {""} if insecure else set()
+        client = self._client(namespace, hosts)
+        try:
+            self.bucket.take()
+            tags = client.list_tags(repository, limit=MAX_REPOSITORY_TAGS)
+        except BuildError as err:
+            return [], ImportOutcome("", reason=failure_reason(err), message=err.detail)
+        finally:
+            client.close()
+        return tags, None

@@ -1,0 +1,441 @@
+"""Image streams and triggers on a real cluster: imports, rebuilds, rollouts, rollback.
+
+A second registry on this machine plays the external one (quay.io, Docker
+Hub): images are pushed there and imported into streams; it notifies the
+controller of every push, as a distribution registry configured with
+``notifications.endpoints`` does.  The scenarios are the issue's:
+
+1. a scheduled builder tag, ``new-app builder~repo``, a new builder image
+   rebuilds the app by itself; after ``set triggers --remove`` it does not;
+2. a plain Deployment follows a tag through ``set triggers``, rolls forward
+   on ``import-image`` and back on ``tag IS@sha256:OLD IS:TAG``;
+3. base stream -> app BuildConfig -> app stream -> Deployment: one base push
+   gives exactly one app build and one rollout;
+4. imports that fail (registry down, unknown tag, bad credentials) show a
+   condition, keep the history, and recover by themselves.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from builder.api import Build, BuildPhase, ImageStream
+from builder.kube import DEPLOYMENTS, Kube, NotFound
+from builder.streams.tags import import_failure, latest_event, status_tag
+from tests.cluster.conftest import Cluster, Kubectl, create_namespace, trust_registry
+from tests.cluster.support import Controller, apply, finished, kbuild, wait_for
+from tests.support.gitdaemon import GitDaemon, git_daemon
+from tests.support.images import ImageBuilder, run
+from tests.support.registry import RunningRegistry, start_registry
+
+pytestmark = pytest.mark.cluster
+
+RUN_ID = secrets.token_hex(3)
+TOKEN = secrets.token_hex(8)
+# Long enough that only pushes, requests and retries import anything here.
+INTERVAL = "10m"
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def gitd(pod_host: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitDaemon]:
+    with git_daemon(pod_host, tmp_path_factory.mktemp("git")) as daemon:
+        daemon.add_example("python-hello", "hello")
+        daemon.add_example("layered-app", "layered")
+        yield daemon
+
+
+@pytest.fixture(scope="module")
+def controller(
+    cluster: Cluster, kubectl: Kubectl, pod_host: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Controller]:
+    ns = f"kbuild-trg-{RUN_ID}"
+    create_namespace(kubectl, ns, build_pods=True)
+    kubectl("apply", "-f", str(Path(__file__).resolve().parents[2] / "crds"))
+    ctl = Controller(
+        cluster.kubeconfig, cluster.registry, ns, tmp_path_factory.mktemp("ctl") / "controller.log"
+    )
+    ctl.extra = [
+        "--insecure-registry", pod_host, "--notifications-token", TOKEN,
+        "--scheduled-import-interval", INTERVAL, "--scheduled-import-minimum-interval", "1s",
+    ]  # fmt: skip
+    ctl.start()
+    try:
+        yield ctl
+    finally:
+        ctl.kill()
+        if os.environ.get("KBUILD_TEST_KEEP_NAMESPACE") != "1":
+            kubectl("delete", "namespace", ns, "--wait=false", check=False)
+
+
+@pytest.fixture(scope="module")
+def ns(controller: Controller) -> str:
+    return controller.namespace
+
+
+@pytest.fixture(scope="module")
+def kube(cluster: Cluster, controller: Controller) -> Kube:
+    return Kube.connect(str(cluster.kubeconfig))
+
+
+@pytest.fixture(scope="module")
+def external(
+    cluster: Cluster,
+    controller: Controller,
+    pod_host: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[RunningRegistry]:
+    """The "external" registry: pods pull from it, and it notifies the controller."""
+    url = f"http://127.0.0.1:{controller.port}/registry/notifications"
+    registry = start_registry(
+        tmp_path_factory.mktemp("external"), listen=pod_host, notify=(url, TOKEN)
+    )
+    trust_registry(cluster, registry.host)
+    yield registry
+    registry.cleanup()
+
+
+@pytest.fixture(scope="module")
+def builder(tmp_path_factory: pytest.TempPathFactory) -> ImageBuilder:
+    return ImageBuilder(tmp_path_factory.mktemp("images"))
+
+
+@pytest.fixture(scope="module")
+def pause(cluster: Cluster) -> bytes:
+    """The node's static pause program: a tiny image that runs forever."""
+    path = Path(cluster.kubectl_bin).parent / "pause"
+    if not path.exists():
+        pytest.skip("no static pause binary next to kubectl (the local test cluster has one)")
+    return path.read_bytes()
+
+
+def push_runnable(builder: ImageBuilder, pause: bytes, destination: str, version: str) -> str:
+    """A runnable image (``/pause``) whose content differs by ``version``; returns its digest."""
+    image = builder.build(
+        files={"pause": pause, "version.txt": version.encode()},
+        executable=["pause"],
+        entrypoint=["/pause"],
+        user="65535:65535",
+    )
+    return builder.push(image, destination, format="docker")
+
+
+def cli(
+    cluster: Cluster, ns: str, *args: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    return kbuild(*args, "-n", ns, kubeconfig=cluster.kubeconfig, check=check)
+
+
+def stream(kube: Kube, ns: str, name: str) -> ImageStream | None:
+    try:
+        return kube.image_streams.get(ns, name)
+    except NotFound:
+        return None
+
+
+def history(kube: Kube, ns: str, name: str, tag: str) -> list[str]:
+    s = stream(kube, ns, name)
+    named = status_tag(s, tag) if s is not None else None
+    return [i.image for i in (named.items or [])] if named is not None else []
+
+
+def builds_of(kube: Kube, ns: str, bc: str) -> list[Build]:
+    builds, _ = kube.builds.list(ns)
+    mine = [b for b in builds if b.metadata.name.startswith(f"{bc}-")]
+    return sorted(mine, key=lambda b: int(b.metadata.name.rsplit("-", 1)[1]))
+
+
+def template_image(kube: Kube, ns: str, name: str) -> str:
+    deployment = kube.get_object(DEPLOYMENTS, ns, name)
+    return str(deployment["spec"]["template"]["spec"]["containers"][0]["image"])
+
+
+def settle(seconds: float = 12.0) -> None:
+    """Give a wrong extra build or rollout the time to appear before counting."""
+    time.sleep(seconds)
+
+
+# --------------------------------------------------------------------------- 1. rebuild chain
+
+
+def test_rebuild_chain_new_builder_image_rebuilds_until_the_trigger_is_removed(
+    cluster: Cluster,
+    ns: str,
+    kube: Kube,
+    external: RunningRegistry,
+    gitd: GitDaemon,
+    builder: ImageBuilder,
+    images: dict[str, str],
+    push_registry: str,
+) -> None:
+    source = f"{external.host}/s2i/python:3.11"
+    run([
+        "skopeo", "copy", "--quiet", "--src-tls-verify=false", "--dest-tls-verify=false",
+        f"docker://{push_registry}/{images['s2i-python']}", f"docker://{source}",
+    ])  # fmt: skip
+    done = cli(cluster, ns, "import-image", "python:3.11", "--from", source, "--confirm",
+               "--scheduled")  # fmt: skip
+    assert "imported" in done.stdout
+    assert "updates automatically from registry" in done.stdout
+    first = history(kube, ns, "python", "3.11")
+    assert len(first) == 1
+
+    cli(cluster, ns, "new-app", f"python:3.11~{gitd.uri('hello')}", "--name", "hello")
+    build = finished(kube, ns, "hello-1", timeout=300)
+    assert build.status.phase == BuildPhase.COMPLETE, build.status
+    bc = kube.build_configs.get(ns, "hello")
+    assert bc.status.image_change_triggers[0].last_triggered_image_id.endswith(first[0])
+
+    # A new builder image under the same tag: imported at once (notification),
+    # a second history item, and build 2 by itself.
+    base_ctr = builder.buildah("from", "--tls-verify=false", f"docker://{source}").strip()
+    builder.buildah("config", "--label", "rebuilt=2", base_ctr)
+    builder.buildah("commit", "--quiet", base_ctr, "localhost/python-2")
+    builder.buildah("rm", base_ctr)
+    second = builder.push("localhost/python-2", source, format="docker")
+    wait_for(
+        "the second builder image", lambda: history(kube, ns, "python", "3.11")[:1] == [second]
+    )
+    assert history(kube, ns, "python", "3.11") == [second, first[0]]
+    build = wait_for(
+        "build 2", lambda: (b := builds_of(kube, ns, "hello")) and len(b) == 2 and b[1]
+    )
+    causes = build.spec.triggered_by or []
+    assert [c.message for c in causes] == ["Image change"]
+    assert causes[0].image_change_build is not None
+    assert causes[0].image_change_build.image_id.endswith(second)
+    assert finished(kube, ns, "hello-2", timeout=300).status.phase == BuildPhase.COMPLETE
+    settle()
+    assert [b.metadata.name for b in builds_of(kube, ns, "hello")] == ["hello-1", "hello-2"]
+
+    # Without the ImageChange trigger, a third push moves the tag but builds nothing.
+    cli(cluster, ns, "set", "triggers", "bc/hello", "--remove", "--from-image", "python:3.11")
+    bc = kube.build_configs.get(ns, "hello")
+    assert [t.type.value for t in bc.spec.triggers if t.type.value == "ImageChange"] == []
+    base_ctr = builder.buildah("from", "--tls-verify=false", f"docker://{source}").strip()
+    builder.buildah("config", "--label", "rebuilt=3", base_ctr)
+    builder.buildah("commit", "--quiet", base_ctr, "localhost/python-3")
+    builder.buildah("rm", base_ctr)
+    third = builder.push("localhost/python-3", source, format="docker")
+    wait_for("the third builder image", lambda: history(kube, ns, "python", "3.11")[:1] == [third])
+    settle()
+    assert [b.metadata.name for b in builds_of(kube, ns, "hello")] == ["hello-1", "hello-2"]
+    described = cli(cluster, ns, "describe", "is/python").stdout
+    assert described.count("@sha256:") >= 3, described
+
+
+# --------------------------------------------------------------------------- 2. rollout
+
+
+def test_deployment_follows_a_tag_rolls_forward_on_import_and_back_on_tag(
+    cluster: Cluster,
+    ns: str,
+    kube: Kube,
+    kubectl: Kubectl,
+    external: RunningRegistry,
+    builder: ImageBuilder,
+    pause: bytes,
+) -> None:
+    source = f"{external.host}/ubi/ubi:8"
+    old = push_runnable(builder, pause, source, "8.0-122")
+    apply(kubectl, ns, {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "myapp"},
+        "spec": {"selector": {"matchLabels": {"app": "myapp"}}, "template": {
+            "metadata": {"labels": {"app": "myapp"}},
+            "spec": {"containers": [{"name": "myapp", "image": source}]}}},
+    })  # fmt: skip
+    kubectl("-n", ns, "rollout", "status", "deployment/myapp", "--timeout=120s", timeout=140)
+
+    cli(cluster, ns, "import-image", "ubi:8", "--from", source, "--confirm")
+    done = cli(cluster, ns, "set", "triggers", "deployment/myapp", "--from-image", "ubi:8",
+               "-c", "myapp")  # fmt: skip
+    assert "deployment.apps/myapp triggers updated" in done.stdout
+    pinned = f"{external.host}/ubi/ubi@{old}"
+    wait_for(
+        "the template pinned to the digest", lambda: template_image(kube, ns, "myapp") == pinned
+    )
+    kubectl("-n", ns, "rollout", "status", "deployment/myapp", "--timeout=120s", timeout=140)
+
+    new = push_runnable(builder, pause, source, "8.0-154")
+    cli(cluster, ns, "import-image", "ubi:8")
+    assert history(kube, ns, "ubi", "8")[:2] == [new, old]
+    rolled = f"{external.host}/ubi/ubi@{new}"
+    wait_for("the rollout to the new digest", lambda: template_image(kube, ns, "myapp") == rolled)
+    kubectl("-n", ns, "rollout", "status", "deployment/myapp", "--timeout=120s", timeout=140)
+    pods = kubectl.json("-n", ns, "get", "pods", "-l", "app=myapp")["items"]
+    running = [p for p in pods if p["status"].get("phase") == "Running"
+               and not p["metadata"].get("deletionTimestamp")]  # fmt: skip
+    assert {p["spec"]["containers"][0]["image"] for p in running} == {rolled}
+
+    # Rollback: tag the old image back onto the tag.
+    done = cli(cluster, ns, "tag", f"ubi@{old}", "ubi:8")
+    assert done.stdout.startswith("Tag ubi:8 set to ubi@sha256:")
+    wait_for("the rollback", lambda: template_image(kube, ns, "myapp") == pinned)
+    assert history(kube, ns, "ubi", "8")[0] == old
+    kubectl("-n", ns, "rollout", "status", "deployment/myapp", "--timeout=120s", timeout=140)
+
+
+# --------------------------------------------------------------------------- 3. chain
+
+
+def test_one_base_push_gives_one_app_build_and_one_rollout(
+    cluster: Cluster,
+    ns: str,
+    kube: Kube,
+    kubectl: Kubectl,
+    external: RunningRegistry,
+    builder: ImageBuilder,
+    pause: bytes,
+    gitd: GitDaemon,
+    images: dict[str, str],
+) -> None:
+    source = f"{external.host}/lib/base:stable"
+    first_base = push_runnable(builder, pause, source, "base-1")
+    apply(kubectl, ns, {
+        "apiVersion": "image.openshift.io/v1", "kind": "ImageStream", "metadata": {"name": "base"},
+        "spec": {"tags": [{"name": "stable", "from": {"kind": "DockerImage", "name": source},
+                           "importPolicy": {"scheduled": True, "insecure": True}}]},
+    })  # fmt: skip
+    wait_for("the base import", lambda: history(kube, ns, "base", "stable") == [first_base])
+    apply(kubectl, ns, {
+        "apiVersion": "build.openshift.io/v1", "kind": "BuildConfig", "metadata": {"name": "app"},
+        "spec": {
+            "source": {"type": "Git", "git": {"uri": gitd.uri("layered"), "ref": "main"}},
+            "strategy": {"type": "Docker", "dockerStrategy": {
+                "from": {"kind": "ImageStreamTag", "name": "base:stable"}}},
+            "output": {"to": {"kind": "ImageStreamTag", "name": "app:latest"}},
+            "triggers": [{"type": "ConfigChange"}, {"type": "ImageChange", "imageChange": {}}],
+        },
+    })  # fmt: skip
+    trigger = json.dumps([{
+        "from": {"kind": "ImageStreamTag", "name": "app:latest"},
+        "fieldPath": 'spec.template.spec.containers[?(@.name=="app")].image',
+    }])  # fmt: skip
+    apply(kubectl, ns, {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "app", "annotations": {"image.openshift.io/triggers": trigger}},
+        "spec": {"selector": {"matchLabels": {"app": "app"}}, "template": {
+            "metadata": {"labels": {"app": "app"}},
+            "spec": {"containers": [{"name": "app", "image": " "}]}}},
+    })  # fmt: skip
+    build = finished(kube, ns, "app-1", timeout=300)
+    assert build.status.phase == BuildPhase.COMPLETE, build.status
+    assert [c.message for c in build.spec.triggered_by or []] == [
+        "Build configuration change", "Image change",
+    ]  # fmt: skip
+    app_1 = wait_for("the app image", lambda: history(kube, ns, "app", "latest"))[0]
+    wait_for("the first rollout", lambda: template_image(kube, ns, "app").endswith(app_1))
+    kubectl("-n", ns, "rollout", "status", "deployment/app", "--timeout=120s", timeout=140)
+    generation = kube.get_object(DEPLOYMENTS, ns, "app")["metadata"]["generation"]
+
+    push_runnable(builder, pause, source, "base-2")
+    build = wait_for("app-2", lambda: (b := builds_of(kube, ns, "app")) and len(b) == 2 and b[1])
+    assert finished(kube, ns, build.metadata.name, timeout=300).status.phase == BuildPhase.COMPLETE
+    app_2 = wait_for(
+        "the new app image", lambda: (h := history(kube, ns, "app", "latest"))[1:] and h[0]
+    )
+    wait_for("the second rollout", lambda: template_image(kube, ns, "app").endswith(app_2))
+    settle()
+    assert [b.metadata.name for b in builds_of(kube, ns, "app")] == ["app-1", "app-2"]
+    assert kube.get_object(DEPLOYMENTS, ns, "app")["metadata"]["generation"] == generation + 1
+    kubectl("-n", ns, "rollout", "status", "deployment/app", "--timeout=120s", timeout=140)
+
+
+# --------------------------------------------------------------------------- 4. failures
+
+
+def _condition(kube: Kube, ns: str, name: str, tag: str) -> tuple[str, str] | None:
+    s = stream(kube, ns, name)
+    failure = import_failure(s, tag) if s is not None else None
+    return (failure.reason, failure.message) if failure is not None else None
+
+
+def test_failed_imports_show_a_condition_keep_history_and_recover(
+    cluster: Cluster,
+    ns: str,
+    kube: Kube,
+    kubectl: Kubectl,
+    external: RunningRegistry,
+    builder: ImageBuilder,
+    pod_host: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    flaky = start_registry(tmp_path_factory.mktemp("flaky"), listen=pod_host)
+    locked = start_registry(
+        tmp_path_factory.mktemp("locked"), listen=pod_host, htpasswd={"puller": "right"}
+    )
+    try:
+        img = builder.build(files={"v": b"1"})
+        first = builder.push(img, f"{flaky.host}/lib/img:1")
+        builder.push(img, f"{locked.host}/lib/img:1", creds=("puller", "right"))
+        apply(kubectl, ns, {
+            "apiVersion": "image.openshift.io/v1", "kind": "ImageStream",
+            "metadata": {"name": "flaky"},
+            "spec": {"tags": [
+                {"name": "ok", "from": {"kind": "DockerImage", "name": f"{flaky.host}/lib/img:1"}},
+                {"name": "wrong", "from": {"kind": "DockerImage",
+                                           "name": f"{flaky.host}/lib/img:nope"}},
+            ]},
+        })  # fmt: skip
+        wait_for("the first import", lambda: history(kube, ns, "flaky", "ok") == [first])
+        reason, message = wait_for("the unknown tag's condition",
+                                   lambda: _condition(kube, ns, "flaky", "wrong"))  # fmt: skip
+        assert reason == "NotFound"
+        assert "lib/img:nope" in message
+        described = cli(cluster, ns, "describe", "is/flaky").stdout
+        assert "! error: Import failed (NotFound):" in described
+
+        # Registry down: the re-import fails, the condition says why, history stays.
+        flaky.stop()
+        done = cli(cluster, ns, "import-image", "flaky:ok", check=False)
+        assert done.returncode == 1
+        reason, message = wait_for("the failure", lambda: _condition(kube, ns, "flaky", "ok"))
+        assert reason == "InternalError"
+        assert "connection refused" in message
+        assert history(kube, ns, "flaky", "ok") == [first]
+        # Back up with a new image: the retry (backoff) imports it, the condition goes.
+        flaky.restart()
+        second = builder.push(builder.build(files={"v": b"2"}), f"{flaky.host}/lib/img:1")
+        wait_for("the recovery", lambda: history(kube, ns, "flaky", "ok") == [second, first],
+                 timeout=120)  # fmt: skip
+        assert _condition(kube, ns, "flaky", "ok") is None
+
+        # Bad credentials: Unauthorized until the pull secret is fixed.
+        def secret(password: str) -> dict[str, Any]:
+            auth = base64.b64encode(f"puller:{password}".encode()).decode()
+            config = json.dumps({"auths": {locked.host: {"auth": auth}}})
+            return {
+                "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "locked-pull"},
+                "type": "kubernetes.io/dockerconfigjson",
+                "data": {".dockerconfigjson": base64.b64encode(config.encode()).decode()},
+            }  # fmt: skip
+
+        apply(kubectl, ns, secret("wrong"))
+        cli(cluster, ns, "import-image", "locked:1", "--from", f"{locked.host}/lib/img:1",
+            "--confirm", check=False)  # fmt: skip
+        reason, _ = wait_for("the refusal", lambda: _condition(kube, ns, "locked", "1"))
+        assert reason == "Unauthorized"
+        assert history(kube, ns, "locked", "1") == []
+        apply(kubectl, ns, secret("right"))
+        wait_for("the import with the fixed secret",
+                 lambda: len(history(kube, ns, "locked", "1")) == 1, timeout=180)  # fmt: skip
+        assert _condition(kube, ns, "locked", "1") is None
+        head = latest_event(stream(kube, ns, "locked"), "1")  # type: ignore[arg-type]
+        assert head is not None and head.docker_image_reference.startswith(
+            f"{locked.host}/lib/img@"
+        )
+    finally:
+        flaky.cleanup()
+        locked.cleanup()
