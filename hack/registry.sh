@@ -2,14 +2,18 @@
 # Local plain-HTTP image registry (Debian's docker-registry, i.e. distribution
 # v2) for the demo, the integration tests and humans.
 #
-#   hack/registry.sh start|stop|status [--port N] [--dir D]
+#   hack/registry.sh start|stop|status [--port N] [--dir D] [--listen ADDR]
+#                    [--notify URL [--notify-token TOKEN]]
 #
-# It listens on 127.0.0.1 only: plain HTTP without auth is acceptable for a
-# loopback-only scratch registry and nothing else.
+# It listens on 127.0.0.1 unless --listen names another address of this
+# machine (the test cluster's bridge, for a registry its pods pull from):
+# plain HTTP without auth is for scratch registries only.  --notify sends
+# push/pull events to URL (distribution's notifications.endpoints), e.g.
+# kbuild's /registry/notifications, with "Authorization: Bearer TOKEN".
 set -euo pipefail
 
 usage() {
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 }
 
@@ -20,8 +24,14 @@ cmd="${1:-}"
 shift
 port=5000
 dir=/var/lib/kbuild-registry
+listen=127.0.0.1
+notify=""
+notify_token=""
 while (($#)); do
     case "$1" in
+        --listen) listen="${2:?--listen needs a value}"; shift 2 ;;
+        --notify) notify="${2:?--notify needs a URL}"; shift 2 ;;
+        --notify-token) notify_token="${2:?--notify-token needs a value}"; shift 2 ;;
         --port) port="${2:?--port needs a value}"; shift 2 ;;
         --port=*) port="${1#*=}"; shift ;;
         --dir) dir="${2:?--dir needs a value}"; shift 2 ;;
@@ -37,7 +47,7 @@ done
 pidfile="$dir/registry-$port.pid"
 logfile="$dir/registry-$port.log"
 config="$dir/config-$port.yml"
-url="http://127.0.0.1:$port/v2/"
+url="http://$listen:$port/v2/"
 
 running_pid() {
     local pid
@@ -65,11 +75,11 @@ ensure_installed() {
 start() {
     local pid
     if pid="$(running_pid)"; then
-        echo "registry already running on 127.0.0.1:$port (pid $pid, dir $dir)"
+        echo "registry already running on $listen:$port (pid $pid, dir $dir)"
         return 0
     fi
     if answers; then
-        die "something else already answers on 127.0.0.1:$port"
+        die "something else already answers on $listen:$port"
     fi
     ensure_installed
     mkdir -p "$dir/data"
@@ -89,10 +99,24 @@ storage:
   cache:
     blobdescriptor: inmemory
 http:
-  addr: 127.0.0.1:$port
+  addr: $listen:$port
   headers:
     X-Content-Type-Options: [nosniff]
 EOF
+    if [[ -n "$notify" ]]; then
+        cat >>"$config" <<EOF
+notifications:
+  endpoints:
+    - name: kbuild
+      url: $notify
+      timeout: 2s
+      threshold: 5
+      backoff: 1s
+EOF
+        if [[ -n "$notify_token" ]]; then
+            printf '      headers:\n        Authorization: ["Bearer %s"]\n' "$notify_token" >>"$config"
+        fi
+    fi
     # setsid detaches it from our session so that it outlives this shell and
     # a Ctrl-C in the caller's terminal.
     setsid docker-registry serve "$config" >>"$logfile" 2>&1 </dev/null &
@@ -100,7 +124,7 @@ EOF
     local _
     for _ in $(seq 1 50); do
         if answers; then
-            echo "registry started on 127.0.0.1:$port (pid $(cat "$pidfile"), dir $dir, log $logfile)"
+            echo "registry started on $listen:$port (pid $(cat "$pidfile"), dir $dir, log $logfile)"
             return 0
         fi
         if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
@@ -136,7 +160,7 @@ status() {
     local pid
     if pid="$(running_pid)"; then
         if answers; then
-            echo "running: 127.0.0.1:$port pid $pid dir $dir"
+            echo "running: $listen:$port pid $pid dir $dir"
             return 0
         fi
         echo "process $pid is alive but $url does not answer (log: $logfile)"

@@ -54,6 +54,8 @@ IMAGE_TRIGGERS_ANNOTATION: Final = "image.openshift.io/triggers"
 """On workloads: JSON list of image stream tag triggers."""
 DOCKER_REPOSITORY_CHECK_ANNOTATION: Final = "openshift.io/image.dockerRepositoryCheck"
 """On an ImageStream: when its tags were last imported from their registries."""
+INSECURE_REPOSITORY_ANNOTATION: Final = "openshift.io/image.insecureRepository"
+"""On an ImageStream: ``"true"`` lets spec.dockerImageRepository come from an insecure registry."""
 GENERATED_BY_ANNOTATION: Final = "openshift.io/generated-by"
 """On objects ``new-app``/``new-build`` create: ``OpenShiftNewApp`` / ``OpenShiftNewBuild``."""
 
@@ -64,6 +66,12 @@ OBSERVED_TAGS_ANNOTATION: Final = "image.kbuild.io/observed-tags"
 OpenShift's API server gives a spec tag a new ``generation`` when its
 ``from`` changes; a CRD has no such hook, so the controller compares the
 spec with this record and assigns the generation itself."""
+REPOSITORY_IMPORT_ERROR_ANNOTATION: Final = "image.kbuild.io/repository-import-error"
+"""On an ImageStream: why importing spec.dockerImageRepository failed (``Reason: message``).
+
+OpenShift answers a repository import synchronously; here the controller
+leaves the failure where ``kbuild import-image --all`` (and people) read it,
+and removes it once an import succeeds."""
 IMPORT_INTERVAL_ANNOTATION: Final = "image.kbuild.io/import-interval"
 """On an ImageStream, or in a spec tag's ``annotations``: how often its
 scheduled tags are re-imported (``90s``, ``5m``, ``1h``), overriding the

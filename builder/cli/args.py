@@ -26,3 +26,15 @@ def label(text: str) -> tuple[str, str]:
     if not sep or not name:
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
     return name, value
+
+
+def duration_seconds(text: str) -> float:
+    """``30s``, ``2m``, ``1.5h`` or plain seconds (a flag type: errors are usage errors)."""
+    from builder.streams.schedule import parse_interval  # noqa: PLC0415
+
+    try:
+        return parse_interval(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a duration such as 30s or 2m, got {text!r}"
+        ) from None

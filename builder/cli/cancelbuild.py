@@ -12,12 +12,12 @@ finished is left alone, with a note saying so.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from builder.cli.args import duration_seconds
 from builder.cli.common import (
     BUILD_CONFIGS,
     BUILDS,
@@ -37,16 +37,6 @@ if TYPE_CHECKING:
 
 CANCELLABLE = ("new", "pending", "running")
 MAX_ATTEMPTS = 10
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)?$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
-
-
-def duration_seconds(text: str) -> float:
-    """``30s``, ``2m``, ``1.5h`` or plain seconds."""
-    match = _DURATION.match(text.strip())
-    if not match:
-        raise argparse.ArgumentTypeError(f"expected a duration such as 30s or 2m, got {text!r}")
-    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
 def states(text: str) -> list[str]:

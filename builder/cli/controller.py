@@ -15,20 +15,11 @@ import signal
 import sys
 from types import FrameType
 
-from builder.cli.args import insecure_registries_from_env
+from builder.cli.args import duration_seconds, insecure_registries_from_env
 
 
 def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
-
-
-def _seconds(text: str) -> float:
-    from builder.streams.schedule import parse_interval  # noqa: PLC0415
-
-    try:
-        return parse_interval(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -64,13 +55,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--identity", default=_env("POD_NAME"), help="leader election identity")
     p.add_argument(
         "--scheduled-import-interval",
-        type=_seconds,
+        type=duration_seconds,
         default=_env("KBUILD_SCHEDULED_IMPORT_INTERVAL", "15m"),
         help="how often scheduled tags are re-imported (default 15m, as OpenShift)",
     )
     p.add_argument(
         "--scheduled-import-minimum-interval",
-        type=_seconds,
+        type=duration_seconds,
         default=_env("KBUILD_SCHEDULED_IMPORT_MINIMUM_INTERVAL", "10s"),
         help="floor for the interval and for image.kbuild.io/import-interval annotations",
     )

@@ -30,12 +30,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from builder.api.constants import DOCKER_REPOSITORY_CHECK_ANNOTATION
-from builder.cli.cancelbuild import duration_seconds
+from builder.api.constants import (
+    DOCKER_REPOSITORY_CHECK_ANNOTATION,
+    INSECURE_REPOSITORY_ANNOTATION,
+    REPOSITORY_IMPORT_ERROR_ANNOTATION,
+)
+from builder.cli.args import duration_seconds
 from builder.cli.common import CliError, add_cluster_flags, connect, run_guarded, utcnow
 from builder.cli.streams_common import (
     DEFAULT_TAG,
-    INSECURE_REPOSITORY_ANNOTATION,
     FollowError,
     copy_stream,
     follow_tag_reference,
@@ -172,6 +175,7 @@ def _repository(stream: ImageStream, source: str, opts: ImportOptions) -> Import
     stream.spec.docker_image_repository = source
     annotations = dict(stream.metadata.annotations)
     annotations.pop(DOCKER_REPOSITORY_CHECK_ANNOTATION, None)
+    annotations.pop(REPOSITORY_IMPORT_ERROR_ANNOTATION, None)
     if opts.insecure is not None:
         annotations.pop(INSECURE_REPOSITORY_ANNOTATION, None)
         if opts.insecure:
@@ -305,7 +309,11 @@ def answered(stream: ImageStream, plan: ImportPlan) -> bool:
     from builder.streams.tags import latest_observed_generation, spec_tag  # noqa: PLC0415
 
     if plan.repository:
-        return DOCKER_REPOSITORY_CHECK_ANNOTATION in stream.metadata.annotations
+        annotations = stream.metadata.annotations
+        return (
+            DOCKER_REPOSITORY_CHECK_ANNOTATION in annotations
+            or REPOSITORY_IMPORT_ERROR_ANNOTATION in annotations
+        )
     for tag in plan.tags:
         ref = spec_tag(stream, tag)
         if ref is None:
@@ -338,10 +346,17 @@ def report(stream: ImageStream, plan: ImportPlan, now: datetime) -> tuple[str, s
     from builder.cli.describe_is import describe_image_stream  # noqa: PLC0415
 
     failed = failures(stream, plan)
-    verb = "imported with errors" if failed else "imported"
+    repository_error = (
+        stream.metadata.annotations.get(REPOSITORY_IMPORT_ERROR_ANNOTATION, "")
+        if plan.repository
+        else ""
+    )
+    verb = "imported with errors" if failed or repository_error else "imported"
     text = f"{stream_ref(stream.metadata.name)} {verb}\n\n"
     text += describe_image_stream(stream, now)
     errors = "".join(f"error: tag {tag} failed: {c.message}\n" for tag, c in failed)
+    if repository_error:
+        errors += f"error: repository {plan.repository} failed: {repository_error}\n"
     return text, errors
 
 
@@ -351,15 +366,11 @@ def no_answer(namespace: str, name: str, plan: ImportPlan, timeout: float) -> st
         if plan.repository
         else ", ".join(f"{namespace}/{name}:{t}" for t in plan.tags)
     )
-    text = (
+    return (
         f"the import of {what} was requested, but no kbuild controller recorded a result "
         f"within {timeout:g}s (is `kbuild controller` running and watching namespace "
         f"{namespace}?)"
     )
-    if plan.repository:
-        # The controller records a failed repository import only in its log (for now).
-        text += "; a repository import that fails is reported in the controller's log"
-    return text
 
 
 # ---------------------------------------------------------------------------

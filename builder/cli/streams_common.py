@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from builder.api.image import TagReference
     from builder.kube import Kube
 
-INSECURE_REPOSITORY_ANNOTATION = "openshift.io/image.insecureRepository"
 """On an ImageStream: ``"true"`` lets imports use HTTP or unverified TLS (OpenShift's name)."""
 DEFAULT_TAG = "latest"
 MAX_ATTEMPTS = 10

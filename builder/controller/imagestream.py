@@ -41,8 +41,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from builder.api import BuildError, ImageStream, StatusReason, TagEvent, now_time
-from builder.api.constants import DOCKER_REPOSITORY_CHECK_ANNOTATION
-from builder.api.image import ImportModeType, TagReference
+from builder.api.constants import (
+    DOCKER_REPOSITORY_CHECK_ANNOTATION,
+    INSECURE_REPOSITORY_ANNOTATION,
+    REPOSITORY_IMPORT_ERROR_ANNOTATION,
+)
+from builder.api.image import ImportModeType, TagReference, TagReferencePolicyType
 from builder.controller import events
 from builder.controller.build import Result
 from builder.controller.config import ControllerConfig
@@ -74,6 +78,10 @@ RETRY_FIRST = 5.0
 RETRY_MAX = 300.0
 # A tag copied from another stream's tag that has no image yet is looked at again this often.
 SOURCE_WAIT = 30.0
+# A notified push not visible in the registry yet (the event precedes the tag
+# update) is checked again every NOTIFIED_RETRY seconds for this long.
+NOTIFIED_PATIENCE = 15.0
+NOTIFIED_RETRY = 0.5
 
 StreamKey = tuple[str, str]
 
@@ -114,12 +122,14 @@ class Results:
     repository_failure: ImportOutcome | None = None
 
 
-def _request(ref: TagReference) -> ImportRequest:
+def _request(ref: TagReference, local_repository: str) -> ImportRequest:
+    local = ref.reference_policy.type == TagReferencePolicyType.LOCAL
     return ImportRequest(
         tag=ref.name,
         source=ref.from_.name if ref.from_ is not None else "",
         insecure=ref.import_policy.insecure,
         whole_list=ref.import_policy.import_mode == ImportModeType.PRESERVE_ORIGINAL,
+        mirror_to=local_repository if local else "",
     )
 
 
@@ -141,21 +151,34 @@ class ImageStreamReconciler:
         self.on_write = on_write
         self.on_import = on_import
         self._clocks: dict[tuple[str, str, str], TagClock] = {}
-        self._notified: set[tuple[str, str, str]] = set()
+        # Pushed tags to check now: the digest pushed, and until when to keep
+        # checking while the registry does not show it yet.
+        self._notified: dict[tuple[str, str, str], tuple[str, float]] = {}
         self._lock = threading.Lock()
 
     # -- push notifications ----------------------------------------------------
 
-    def notify(self, namespace: str, name: str, tag: str) -> None:
-        """A registry said the tag's source was pushed: check it on the next reconcile."""
+    def notify(self, namespace: str, name: str, tag: str, digest: str = "") -> None:
+        """A registry says ``digest`` was pushed under the tag's source: check it now."""
         with self._lock:
-            self._notified.add((namespace, name, tag))
+            deadline = self._clock() + NOTIFIED_PATIENCE
+            self._notified[(namespace, name, tag)] = (digest, deadline)
 
-    def _take_notified(self, namespace: str, name: str, tag: str) -> bool:
+    def _notified_for(self, namespace: str, name: str, tag: str) -> tuple[str, float] | None:
         with self._lock:
-            key = (namespace, name, tag)
-            if key in self._notified:
-                self._notified.discard(key)
+            return self._notified.get((namespace, name, tag))
+
+    def _settle_notified(self, namespace: str, name: str, outcome: ImportOutcome) -> bool:
+        """Whether the outcome answers the push; False: not visible yet, check again soon."""
+        key = (namespace, name, outcome.tag)
+        with self._lock:
+            entry = self._notified.get(key)
+            if entry is None:
+                return True
+            digest, deadline = entry
+            seen = outcome.ok and (not digest or digest in (outcome.digest, outcome.top_digest))
+            if seen or self._clock() >= deadline:
+                del self._notified[key]
                 return True
             return False
 
@@ -173,6 +196,7 @@ class ImageStreamReconciler:
     def _plan(self, stream: ImageStream) -> Plan:
         plan = Plan()
         ns, name = stream.metadata.namespace, stream.metadata.name
+        local = self.config.output_repository(ns, name)
         now = self._clock()
         for ref in stream.spec.tags:
             if not tag_importable(ref):
@@ -183,17 +207,17 @@ class ImageStreamReconciler:
                 self.config.scheduled_import_minimum,
             )  # fmt: skip
             state = self._clock_for(key, interval)
-            notified = self._take_notified(ns, name, ref.name)
+            notified = self._notified_for(ns, name, ref.name) is not None
             # A failure recorded before this process started is retried at once.
             failed = state.failures > 0 or import_failure(stream, ref.name) is not None
             retry_due = failed and now >= state.retry_at
             due = notified or now >= state.checked + interval
             check_due = ref.import_policy.scheduled and due
             if generation_pending(stream, ref):
-                plan.imports.append(_request(ref))
+                plan.imports.append(_request(ref, local))
                 plan.explicit.add(ref.name)
             elif retry_due or check_due:
-                plan.imports.append(_request(ref))
+                plan.imports.append(_request(ref, local))
             elif failed:
                 plan.wake(state.retry_at - now)
             if ref.import_policy.scheduled:
@@ -222,6 +246,7 @@ class ImageStreamReconciler:
             stream = self.kube.image_streams.replace(stream)
         plan = self._plan(stream)
         results = Results(tags=self._import(stream, plan))
+        results.tags = self._early(namespace, name, plan, results.tags)
         self._import_repository(stream, plan, results)
         self._apply(namespace, name, plan, results)
         return Result(requeue_after=plan.requeue_after)
@@ -240,11 +265,24 @@ class ImageStreamReconciler:
             self.on_import(outcome, took / max(len(outcomes), 1))
         return outcomes
 
+    def _early(
+        self, namespace: str, name: str, plan: Plan, outcomes: list[ImportOutcome]
+    ) -> list[ImportOutcome]:
+        """Drop answers that predate a notified push: they would record the old image or a
+        transient error; the tag is checked again in a moment instead."""
+        kept: list[ImportOutcome] = []
+        for outcome in outcomes:
+            if outcome.tag in plan.explicit or self._settle_notified(namespace, name, outcome):
+                kept.append(outcome)
+            else:
+                plan.wake(NOTIFIED_RETRY)
+        return kept
+
     def _import_repository(self, stream: ImageStream, plan: Plan, results: Results) -> None:
         if not plan.repository:
             return
         ns = stream.metadata.namespace
-        insecure = any(t.import_policy.insecure for t in stream.spec.tags)
+        insecure = stream.metadata.annotations.get(INSECURE_REPOSITORY_ANNOTATION) == "true"
         tags, failure = self.importer.repository_tags(ns, plan.repository, insecure)
         if failure is not None:
             results.repository_failure = failure
@@ -286,17 +324,20 @@ class ImageStreamReconciler:
         else:
             raise Conflict(409, f"image stream {namespace}/{name} kept changing")
         self._record_clocks(namespace, name, results.tags)
-        repository_failure = results.repository_failure
-        if repository_failure is not None:
-            # Left unmarked, the repository stays pending: retried with backoff.
-            log.warning(
-                "repository import of %s/%s failed: %s",
-                namespace, name, repository_failure.message,
-            )  # fmt: skip
-            self._record_clocks(namespace, name, [repository_failure])
+        failure = results.repository_failure
+        if failure is not None:
+            # Left without the check annotation, the repository stays pending:
+            # it is retried with backoff, and the error says why meanwhile.
+            self._record_clocks(namespace, name, [failure])
             plan.wake(self._clocks[(namespace, name, "")].retry_at - self._clock())
+            self._annotate(namespace, name, {
+                REPOSITORY_IMPORT_ERROR_ANNOTATION: f"{failure.reason}: {failure.message}"
+            })  # fmt: skip
         elif plan.repository or plan.explicit:
-            self._mark_checked(namespace, name)
+            self._annotate(namespace, name, {
+                DOCKER_REPOSITORY_CHECK_ANNOTATION: now_time(),
+                REPOSITORY_IMPORT_ERROR_ANNOTATION: None,
+            })  # fmt: skip
 
     @staticmethod
     def _failing(stream: ImageStream) -> dict[str, str]:
@@ -455,9 +496,7 @@ class ImageStreamReconciler:
                 backoff = min(RETRY_FIRST * 2 ** (state.failures - 1), RETRY_MAX)
                 state.retry_at = now + backoff
 
-    def _mark_checked(self, namespace: str, name: str) -> None:
-        """Set ``openshift.io/image.dockerRepositoryCheck`` as OpenShift does after an import."""
+    def _annotate(self, namespace: str, name: str, annotations: dict[str, str | None]) -> None:
+        """Merge-patch annotations (None removes one): the import time, as OpenShift sets it."""
         with contextlib.suppress(NotFound):
-            self.kube.image_streams.patch_metadata(
-                namespace, name, {"annotations": {DOCKER_REPOSITORY_CHECK_ANNOTATION: now_time()}}
-            )
+            self.kube.image_streams.patch_metadata(namespace, name, {"annotations": annotations})

@@ -53,6 +53,9 @@ class ImportRequest:
     insecure: bool = False
     # importMode PreserveOriginal: record a manifest list's own digest.
     whole_list: bool = False
+    # referencePolicy Local: copy the image into this repository (the stream's
+    # own in the controller's registry), where consumers will pull it.
+    mirror_to: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,8 @@ class ImportOutcome:
     tag: str
     reference: str = ""  # <registry>/<repo>@<digest>
     digest: str = ""
+    # What the tag itself points to: a manifest list's digest, else ``digest``.
+    top_digest: str = ""
     reason: str = ""  # empty on success
     message: str = ""
 
@@ -130,6 +135,11 @@ class Importer:
                     )
                 except (ValueError, CredentialsError) as err:
                     log.warning("skipping pull secret %s/%s: %s", namespace, name, err)
+        # The controller's own credentials (its registry, for Local copies) last.
+        try:
+            stores.append(CredentialStore.from_environment())
+        except CredentialsError as err:
+            log.warning("ignoring the controller's registry credentials: %s", err)
         store = CredentialStore.merge(stores)
         with self._lock:
             self._credentials[namespace] = (self._clock(), store)
@@ -152,7 +162,19 @@ class Importer:
             return ImportOutcome(request.tag, reason=failure_reason(err), message=err.detail)
         digest = info.top_digest if request.whole_list else info.digest
         reference = f"{info.reference.name}@{digest}"
-        return ImportOutcome(request.tag, reference=reference, digest=digest)
+        if request.mirror_to:
+            try:
+                if not client.exists(f"{request.mirror_to}@{digest}"):
+                    client.copy(reference, request.mirror_to)
+            except BuildError as err:
+                return ImportOutcome(
+                    request.tag,
+                    reason=failure_reason(err),
+                    message=f"copying {reference} into {request.mirror_to} failed: {err.detail}",
+                )
+        return ImportOutcome(
+            request.tag, reference=reference, digest=digest, top_digest=info.top_digest
+        )
 
     def run(self, namespace: str, requests: Sequence[ImportRequest]) -> list[ImportOutcome]:
         """Import every request; outcomes come back in the order asked."""

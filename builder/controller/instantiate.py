@@ -62,6 +62,8 @@ class BuildOptions:
     build_args: tuple[EnvVar, ...] = ()
     no_cache: bool | None = None
     commit: str = ""
+    # The whole revision (author, message...) when known, e.g. from a webhook.
+    revision: SourceRevision | None = None
     # Extra annotations, e.g. where a binary build's uploaded source lives.
     annotations: dict[str, str] = field(default_factory=dict)
     # The current pull spec of ImageStreamTags the BuildConfig uses (its input,
@@ -112,7 +114,9 @@ def new_build(bc: BuildConfig, number: int, options: BuildOptions) -> Build:
         docker.build_args = _merge_env(docker.build_args, options.build_args)
         if options.no_cache is not None:
             docker.no_cache = options.no_cache
-    if options.commit:
+    if options.revision is not None:
+        spec.revision = options.revision.model_copy(deep=True)
+    elif options.commit:
         spec.revision = SourceRevision(
             type=BuildSourceType.GIT, git=GitSourceRevision(commit=options.commit)
         )

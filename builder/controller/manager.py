@@ -21,6 +21,8 @@ so that what triggers a reconcile is visible in one place:
   updates of rollouts are ignored).
 - Registry push notifications (``POST /registry/notifications``): each
   scheduled tag importing the pushed ``repository:tag`` is checked at once.
+- Webhooks (``POST /apis/build.openshift.io/v1/namespaces/NS/buildconfigs/
+  NAME/webhooks/SECRET/TYPE``, OpenShift's path): a build, at once.
 - Everything again every ``resync_seconds``; a watch that ends is re-opened
   from its last resourceVersion, and one that answers 410 Gone is relisted.
 """
@@ -49,6 +51,8 @@ from builder.controller.notifications import NotificationReceiver
 from builder.controller.queue import WorkQueue
 from builder.controller.ratelimit import TokenBucket
 from builder.controller.triggerindex import Index, SourceIndex, StreamTag
+from builder.controller.webhooks import PREFIX as WEBHOOKS_PREFIX
+from builder.controller.webhooks import WebhookReceiver
 from builder.controller.workloads import WorkloadTriggerReconciler
 from builder.kube import WORKLOADS, Conflict, CoreResource, Gone, Kube, KubeError, WatchEvent
 from builder.streams.buildtriggers import watched_tags as bc_watched_tags
@@ -84,6 +88,7 @@ class Manager:
         self.notifications = NotificationReceiver(
             self.sources, self._pushed, config.notifications_token
         )
+        self.webhooks = WebhookReceiver(kube)
         self.stop = threading.Event()
         self._written: dict[tuple[str, str], str] = {}
         self._streams_written: dict[tuple[str, str], str] = {}
@@ -137,14 +142,16 @@ class Manager:
         self.metrics.imports.labels(result=outcome.reason or "Success").inc()
         self.metrics.import_seconds.observe(seconds)
 
-    def _pushed(self, stream_tag: StreamTag) -> None:
+    def _pushed(self, stream_tag: StreamTag, digest: str) -> None:
         namespace, name, tag = stream_tag
         if self.config.namespace and namespace != self.config.namespace:
             return
-        self.image_streams.notify(namespace, name, tag)
+        self.image_streams.notify(namespace, name, tag, digest)
         self.queue.add((IMAGE_STREAM, namespace, name))
 
-    def _notification(self, headers: Any, body: bytes) -> tuple[int, bytes]:
+    def _notification(self, path: str, headers: Any, body: bytes) -> tuple[int, bytes]:
+        if path != NOTIFICATIONS_PATH:
+            return 404, b"not found\n"
         if not self.elector.is_leader.is_set():
             # Only the leader watches streams; the registry retries the delivery.
             code, answer = 503, b"not the leader, try again\n"
@@ -384,7 +391,8 @@ class Manager:
         if self.config.metrics_port:
             serve(
                 self.metrics, self.config.metrics_port, self.healthy,
-                self.elector.is_leader.is_set, {NOTIFICATIONS_PATH: self._notification},
+                self.elector.is_leader.is_set,
+                {NOTIFICATIONS_PATH: self._notification, WEBHOOKS_PREFIX: self.webhooks.handle},
             )  # fmt: skip
         self._thread(self.elector.run, "leader", on_lost, self.stop)
         log.info(

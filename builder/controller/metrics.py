@@ -78,7 +78,8 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-PostHandler = Callable[[Mapping[str, str], bytes], tuple[int, bytes]]
+# (path, headers, body) -> (HTTP status, body); keyed by the path prefix it serves.
+PostHandler = Callable[[str, Mapping[str, str], bytes], tuple[int, bytes]]
 MAX_POST_BYTES = 4 << 20
 
 
@@ -90,11 +91,12 @@ def serve(
     posts: Mapping[str, PostHandler] | None = None,
 ) -> ThreadingHTTPServer:
     """Start /metrics, /healthz, /readyz and the ``posts`` endpoints on ``port``, in a thread."""
-    routes = dict(posts or {})
+    routes = sorted((posts or {}).items(), key=lambda item: -len(item[0]))
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            handler = routes.get(self.path.partition("?")[0])
+            path = self.path.partition("?")[0]
+            handler = next((h for prefix, h in routes if path.startswith(prefix)), None)
             if handler is None:
                 self._send(404, b"not found\n")
                 return
@@ -103,7 +105,7 @@ def serve(
                 self._send(413, b"too large\n")
                 return
             body = self.rfile.read(length)
-            code, answer = handler({k.title(): v for k, v in self.headers.items()}, body)
+            code, answer = handler(path, {k.title(): v for k, v in self.headers.items()}, body)
             self._send(code, answer)
 
         def do_GET(self) -> None:

@@ -10,6 +10,11 @@ the repository and tag; every scheduled stream tag importing that
 The registry retries a delivery until it gets a 2xx, so anything we cannot
 use (a pull, a blob, a repository nobody imports) is still acknowledged;
 only a malformed envelope (400) or a wrong token (401) is refused.
+
+distribution sends the event when the manifest is stored, before the tag
+points to it: an import right then can still see the old image (or a
+half-written tag).  So each woken tag carries the pushed digest, and the
+importer checks again until the registry shows it (see ``imagestream``).
 """
 
 from __future__ import annotations
@@ -69,7 +74,7 @@ class NotificationReceiver:
     def __init__(
         self,
         index: SourceIndex,
-        on_push: Callable[[StreamTag], None],
+        on_push: Callable[[StreamTag, str], None],
         token: str = "",
     ) -> None:
         self.index = index
@@ -86,9 +91,10 @@ class NotificationReceiver:
             pushes = parse_envelope(body)
         except NotificationError as err:
             return 400, f"{err}\n".encode()
-        woken: set[StreamTag] = set()
-        for push in pushes:
-            woken |= self.index.tags_for(push.repository, push.tag)
-        for stream_tag in sorted(woken):
-            self.on_push(stream_tag)
+        woken: dict[StreamTag, str] = {}
+        for push in pushes:  # in order: a later push of the same tag wins
+            for stream_tag in self.index.tags_for(push.repository, push.tag):
+                woken[stream_tag] = push.digest
+        for stream_tag, digest in sorted(woken.items()):
+            self.on_push(stream_tag, digest)
         return 200, f"{len(woken)} tags to check\n".encode()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TypeVar
@@ -58,6 +59,8 @@ DEFAULT_PLATFORM = "linux/amd64"
 # distribution refuses manifests over 4 MiB; configs are small but unbounded in principle.
 MAX_MANIFEST_BYTES = 4 << 20
 MAX_CONFIG_BYTES = 16 << 20
+# A layer being copied (referencePolicy Local) goes to a temporary file, never memory.
+MAX_BLOB_BYTES = 64 << 30
 
 
 def _error_codes(body: bytes) -> list[str]:
@@ -210,6 +213,80 @@ class RegistryClient:
             link = fetched.headers.get("Link", "")
             path = link[link.find("<") + 1 : link.find(">")] if 'rel="next"' in link else None
         return tags[:limit]
+
+    # -- copying (image streams' referencePolicy Local) -----------------------
+
+    def copy(
+        self, source: ImageReference | str, destination: ImageReference | str, tag: str = ""
+    ) -> str:
+        """Copy the image ``source`` names into ``destination``'s repository, digest unchanged.
+
+        Manifests are copied byte for byte (a manifest list with every entry),
+        so the image keeps its digest and ``<destination>@<digest>`` pulls the
+        same image.  Blobs the destination already has are skipped; within one
+        registry they are mounted rather than sent; otherwise each goes
+        through a temporary file (spilling to disk past 16 MiB), never whole
+        into memory.  The copy is stored by digest, and also under ``tag`` if
+        one is given (a tag in ``destination`` itself is ignored).  Returns the digest.
+        """
+        src, dst = _as_reference(source), _as_reference(destination)
+        fetched, digest, media_type = self._get_manifest(src, src.manifest_reference)
+        document = self._json(src, fetched.body, "manifest")
+        if media_type in mediatypes.MANIFEST_LISTS:
+            for entry in self._guard(src, lambda: parse_manifest_list(document)):
+                self.copy(src.with_digest(entry.digest), dst)
+        else:
+            config, layers = self._guard(src, lambda: parse_image_manifest(document))
+            for blob in (config, *layers):
+                self._copy_blob(src, dst, blob.digest)
+        for identifier in (digest, tag) if tag else (digest,):
+            done = self._transport.request(
+                dst, "PUT", f"/v2/{dst.repository}/manifests/{identifier}", max_bytes=0,
+                push=True, data=fetched.body, content_type=media_type,
+            )  # fmt: skip
+            if done.status != 201:
+                raise self._status_error(dst, done, "manifest", identifier)
+        return digest
+
+    def _copy_blob(self, src: ImageReference, dst: ImageReference, digest: str) -> None:
+        blob_path = f"/v2/{dst.repository}/blobs/{digest}"
+        if self._transport.request(dst, "HEAD", blob_path, max_bytes=0, push=True).status == 200:
+            return
+        uploads = f"/v2/{dst.repository}/blobs/uploads/"
+        if src.registry == dst.registry:
+            mounted = self._transport.request(
+                dst, "POST", f"{uploads}?mount={digest}&from={src.repository}", max_bytes=0,
+                push=True,
+            )  # fmt: skip
+            if mounted.status == 201:
+                return
+        with tempfile.SpooledTemporaryFile(max_size=16 << 20) as spool:
+            fetched = self._transport.request(
+                src, "GET", f"/v2/{src.repository}/blobs/{digest}", max_bytes=MAX_BLOB_BYTES,
+                sink=spool,
+            )  # fmt: skip
+            if fetched.status != 200:
+                raise self._status_error(src, fetched, f"blob {digest}")
+            spool.seek(0)
+            hasher = hashlib.new(digest.partition(":")[0] or "sha256")
+            for chunk in iter(lambda: spool.read(1 << 20), b""):
+                hasher.update(chunk)
+            if f"{digest.partition(':')[0]}:{hasher.hexdigest()}" != digest:
+                raise RegistryProtocolError(
+                    f"registry {src.registry} served blob {digest} with other content", src
+                )
+            spool.seek(0)
+            started = self._transport.request(dst, "POST", uploads, max_bytes=0, push=True)
+            location = started.headers.get("Location", "")
+            if started.status != 202 or not location:
+                raise self._status_error(dst, started, "blob upload")
+            separator = "&" if "?" in location else "?"
+            done = self._transport.request(
+                dst, "PUT", f"{location}{separator}digest={digest}", max_bytes=0, push=True,
+                data=spool, content_type="application/octet-stream",
+            )  # fmt: skip
+            if done.status != 201:
+                raise self._status_error(dst, done, "blob upload")
 
     # -- writing: small artifacts (binary build sources) ----------------------
 

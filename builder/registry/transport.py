@@ -29,7 +29,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import IO, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -163,6 +163,16 @@ def describe_connection_error(exc: BaseException) -> str:
     return "timed out" if timed_out else type(exc).__name__
 
 
+def _copy_body(response: requests.Response, sink: IO[bytes], max_bytes: int) -> None:
+    """Stream a (large) body into ``sink`` instead of memory: blobs being copied."""
+    total = 0
+    for chunk in response.iter_content(chunk_size=1 << 20):
+        total += len(chunk)
+        if total > max_bytes:
+            raise BodyTooLarge
+        sink.write(chunk)
+
+
 def _read_body(response: requests.Response, max_bytes: int) -> bytes:
     chunks: list[bytes] = []
     total = 0
@@ -213,7 +223,7 @@ class Transport:
         verify: bool | str,
         params: Mapping[str, str] | None = None,
         auth: tuple[str, str] | None = None,
-        data: bytes | None = None,
+        data: bytes | IO[bytes] | None = None,
     ) -> requests.Response:
         with warnings.catch_warnings():
             # Unverified TLS is what the user asked for by marking the host insecure.
@@ -240,7 +250,8 @@ class Transport:
         *,
         headers: Mapping[str, str],
         max_bytes: int,
-        data: bytes | None = None,
+        data: bytes | IO[bytes] | None = None,
+        sink: IO[bytes] | None = None,
     ) -> Fetched:
         insecure = self._insecure(host)
         remembered = self._schemes.get(host)
@@ -266,7 +277,11 @@ class Transport:
             self._schemes[host] = scheme
             limit = max_bytes if response.status_code < 300 else _MAX_ERROR_BODY
             try:
-                body = _read_body(response, limit)
+                if sink is not None and response.status_code == 200:
+                    _copy_body(response, sink, max_bytes)
+                    body = b""
+                else:
+                    body = _read_body(response, limit)
             except BodyTooLarge:
                 raise RegistryProtocolError(
                     f"registry {ref.registry} sent more than {limit} bytes for {ref}",
@@ -296,15 +311,19 @@ class Transport:
         *,
         accept: str | None = None,
         max_bytes: int,
-        data: bytes | None = None,
+        data: bytes | IO[bytes] | None = None,
         content_type: str | None = None,
         push: bool = False,
+        sink: IO[bytes] | None = None,
     ) -> Fetched:
         """Send one request for ``ref``'s repository, authenticating as the registry asks.
 
         Returns any status except an unresolved 401/403, which raise ``Unauthorized``.
-        ``push`` asks for a token that may also write to the repository.
+        ``push`` asks for a token that may also write to the repository.  A file
+        as ``data`` is streamed; with ``sink`` a 200 body is written there, not
+        kept (both are rewound if the request has to be sent again).
         """
+        start = data.tell() if data is not None and not isinstance(data, bytes) else 0
         host = api_host(ref.registry)
         scope = f"repository:{ref.repository}:{'pull,push' if push else 'pull'}"
         credential = (
@@ -319,7 +338,7 @@ class Transport:
         if authorization:
             headers["Authorization"] = authorization
         fetched = self._send(
-            ref, host, method, path, headers=headers, max_bytes=max_bytes, data=data
+            ref, host, method, path, headers=headers, max_bytes=max_bytes, data=data, sink=sink
         )
         if fetched.status == 401:
             challenge = self._pick_challenge(fetched)
@@ -334,9 +353,15 @@ class Transport:
             authorization = self._authorize(ref, challenge, scope, credential)
             if headers.get("Authorization") != authorization:
                 headers["Authorization"] = authorization
+                if data is not None and not isinstance(data, bytes):
+                    data.seek(start)
+                if sink is not None:
+                    sink.seek(0)
+                    sink.truncate()
                 fetched = self._send(
-                    ref, host, method, path, headers=headers, max_bytes=max_bytes, data=data
-                )
+                    ref, host, method, path, headers=headers, max_bytes=max_bytes, data=data,
+                    sink=sink,
+                )  # fmt: skip
         if fetched.status in (401, 403):
             raise self._unauthorized(ref, fetched, credential)
         return fetched

@@ -11,10 +11,13 @@ stream, or a single spec tag, ask for another one with the annotation
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from builder.api import ImageStream
 from builder.api.constants import IMPORT_INTERVAL_ANNOTATION
-from builder.api.image import TagReference
+
+if TYPE_CHECKING:  # parse_interval is a CLI flag type: no models at start-up
+    from builder.api import ImageStream
+    from builder.api.image import TagReference
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}

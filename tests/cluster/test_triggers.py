@@ -23,6 +23,8 @@ import os
 import secrets
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,10 +33,11 @@ import pytest
 
 from builder.api import Build, BuildPhase, ImageStream
 from builder.kube import DEPLOYMENTS, Kube, NotFound
+from builder.registry import RegistryClient
 from builder.streams.tags import import_failure, latest_event, status_tag
 from tests.cluster.conftest import Cluster, Kubectl, create_namespace, trust_registry
 from tests.cluster.support import Controller, apply, finished, kbuild, wait_for
-from tests.support.gitdaemon import GitDaemon, git_daemon
+from tests.support.gitdaemon import GitDaemon, git, git_daemon
 from tests.support.images import ImageBuilder, run
 from tests.support.registry import RunningRegistry, start_registry
 
@@ -439,3 +442,116 @@ def test_failed_imports_show_a_condition_keep_history_and_recover(
     finally:
         flaky.cleanup()
         locked.cleanup()
+
+
+# --------------------------------------------------------------------------- Local policy
+
+
+def test_local_reference_policy_copies_the_image_into_the_cluster_registry(
+    cluster: Cluster,
+    ns: str,
+    kube: Kube,
+    kubectl: Kubectl,
+    external: RunningRegistry,
+    builder: ImageBuilder,
+    pause: bytes,
+    push_registry: str,
+) -> None:
+    source = f"{external.host}/lib/local:1"
+    digest = push_runnable(builder, pause, source, "local-1")
+    cli(cluster, ns, "import-image", "local:1", "--from", source, "--confirm",
+        "--reference-policy", "local")  # fmt: skip
+    head = latest_event(stream(kube, ns, "local"), "1")  # type: ignore[arg-type]
+    assert head is not None and head.docker_image_reference == f"{external.host}/lib/local@{digest}"
+    local = f"{cluster.registry}/{ns}/local@{digest}"
+    assert RegistryClient(insecure=lambda _h: True).exists(f"{push_registry}/{ns}/local@{digest}")
+    istag = cli(cluster, ns, "get", "istag", "local:1").stdout
+    assert local in istag
+    trigger = json.dumps([{
+        "from": {"kind": "ImageStreamTag", "name": "local:1"},
+        "fieldPath": "spec.template.spec.containers[0].image",
+    }])  # fmt: skip
+    apply(kubectl, ns, {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "local", "annotations": {"image.openshift.io/triggers": trigger}},
+        "spec": {"selector": {"matchLabels": {"app": "local"}}, "template": {
+            "metadata": {"labels": {"app": "local"}},
+            "spec": {"containers": [{"name": "local", "image": " "}]}}},
+    })  # fmt: skip
+    wait_for("the local pull spec", lambda: template_image(kube, ns, "local") == local)
+    kubectl("-n", ns, "rollout", "status", "deployment/local", "--timeout=120s", timeout=140)
+
+
+# --------------------------------------------------------------------------- webhooks
+
+
+def _post(url: str, payload: object, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(  # noqa: S310 - the controller on this machine
+        url, data=json.dumps(payload).encode(), method="POST",
+        headers={"Content-Type": "application/json", **headers},
+    )  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as err:
+        return err.code, json.load(err)
+
+
+def test_github_and_generic_webhooks_start_builds(
+    cluster: Cluster,
+    ns: str,
+    kube: Kube,
+    kubectl: Kubectl,
+    controller: Controller,
+    gitd: GitDaemon,
+) -> None:
+    commit = git(gitd.base / "layered", "rev-parse", "HEAD")
+    apply(kubectl, ns, {
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "hook-secret"},
+        "stringData": {"WebHookSecretKey": "from-a-secret"},
+    })  # fmt: skip
+    apply(kubectl, ns, {
+        "apiVersion": "build.openshift.io/v1", "kind": "BuildConfig", "metadata": {"name": "hook"},
+        "spec": {
+            "source": {"type": "Git", "git": {"uri": gitd.uri("layered"), "ref": "main"}},
+            "strategy": {"type": "Docker", "dockerStrategy": {"from": {
+                "kind": "DockerImage", "name": f"{cluster.registry}/kbuild/pause:3.10.1"}}},
+            "output": {"to": {"kind": "ImageStreamTag", "name": "hook:latest"}},
+            "triggers": [
+                {"type": "GitHub", "github": {"secret": "gh-secret"}},
+                {"type": "Generic", "generic": {"secretReference": {"name": "hook-secret"},
+                                                "allowEnv": True}},
+            ],
+        },
+    })  # fmt: skip
+    base = (f"http://127.0.0.1:{controller.port}/apis/build.openshift.io/v1/namespaces/{ns}"
+            "/buildconfigs/hook/webhooks")  # fmt: skip
+    head = {"id": commit, "message": "sample", "author": {"name": "A"}}
+    push = {"ref": "refs/heads/main", "after": commit, "head_commit": head}
+
+    code, answer = _post(f"{base}/wrong/github", push, {"X-GitHub-Event": "push"})
+    assert (code, answer["message"]) == (401, "the provided secret does not match")
+    code, answer = _post(f"{base}/gh-secret/github", {**push, "ref": "refs/heads/other"},
+                         {"X-GitHub-Event": "push"})  # fmt: skip
+    assert code == 200 and "does not match configuration" in answer["message"]
+    assert builds_of(kube, ns, "hook") == []
+
+    code, answer = _post(f"{base}/gh-secret/github", push, {"X-GitHub-Event": "push"})
+    assert code == 200, answer
+    assert answer["metadata"]["name"] == "hook-1"
+    build = kube.builds.get(ns, "hook-1")
+    causes = build.spec.triggered_by or []
+    assert [c.message for c in causes] == ["GitHub WebHook"]
+    assert causes[0].github_web_hook is not None
+    assert causes[0].github_web_hook.secret == "<secret>"  # noqa: S105
+    assert build.spec.revision is not None and build.spec.revision.git is not None
+    assert build.spec.revision.git.commit == commit
+
+    generic = {"git": {"ref": "main", "commit": commit}, "env": [{"name": "X", "value": "1"}]}
+    code, answer = _post(f"{base}/from-a-secret/generic", generic, {})
+    assert code == 200, answer
+    build = kube.builds.get(ns, "hook-2")
+    assert [c.message for c in build.spec.triggered_by or []] == ["Generic WebHook"]
+    docker = build.spec.strategy.docker_strategy
+    assert docker is not None and [(e.name, e.value) for e in docker.env] == [("X", "1")]
+    assert finished(kube, ns, "hook-2", timeout=300).status.phase == BuildPhase.COMPLETE

@@ -26,7 +26,7 @@ from builder.registry import (
     Unauthorized,
     mediatypes,
 )
-from tests.support.images import ImageBuilder, PushedImage, skopeo_inspect
+from tests.support.images import ImageBuilder, PushedImage, run, skopeo_inspect
 from tests.support.registry import RunningRegistry
 
 pytestmark = pytest.mark.integration
@@ -441,3 +441,53 @@ def test_plain_http_registry_needs_insecure(
     host_only = RegistryClient(timeout=10, insecure_loopback=False, insecure=["127.0.0.1"])
     with host_only:
         assert host_only.resolve(pushed.reference).digest == pushed.digest
+
+
+# -- copy and tag lists (image stream imports) ----------------------------------
+
+
+def test_copy_to_another_registry_keeps_the_digest(
+    client: RegistryClient,
+    push_image: PushImage,
+    unique_repo: str,
+    registry_factory: Callable[..., RunningRegistry],
+    tmp_path: Path,
+) -> None:
+    pushed = push_image(unique_repo, "v1")
+    other = registry_factory()
+    destination = f"{other.host}/mirror/{unique_repo}"
+    assert client.copy(pushed.by_digest, destination) == pushed.digest
+    # Another tool reads the copy: same manifest, and its blobs are all there.
+    copied = f"{destination}@{pushed.digest}"
+    assert raw_manifest(copied) == raw_manifest(pushed.by_digest)
+    run(["skopeo", "copy", "--quiet", "--src-tls-verify=false", f"docker://{copied}",
+         f"dir:{tmp_path / 'pulled'}"])  # fmt: skip
+    config = client.image_config(copied)
+    assert config.manifest_digest == pushed.digest
+    # A second copy finds every blob in place and changes nothing.
+    assert client.copy(pushed.by_digest, destination) == pushed.digest
+
+
+def test_copy_within_one_registry_and_of_a_manifest_list(
+    client: RegistryClient,
+    registry: RunningRegistry,
+    push_manifest_list: PushImage,
+    unique_repo: str,
+) -> None:
+    pushed = push_manifest_list(unique_repo, "multi")
+    destination = f"{registry.host}/{unique_repo}-local"
+    assert client.copy(pushed.by_digest, destination) == pushed.digest
+    arm64 = client.resolve(f"{destination}@{pushed.digest}", platform="linux/arm64")
+    assert arm64.digest == pushed.members["linux/arm64"]
+    assert arm64.list_digest == pushed.digest
+
+
+def test_list_tags(
+    client: RegistryClient, registry: RunningRegistry, push_image: PushImage, unique_repo: str
+) -> None:
+    for tag in ("1.0", "1.1", "latest"):
+        push_image(unique_repo, tag)
+    assert sorted(client.list_tags(f"{registry.host}/{unique_repo}")) == ["1.0", "1.1", "latest"]
+    assert len(client.list_tags(f"{registry.host}/{unique_repo}", limit=2)) == 2
+    with pytest.raises(ImageNotFound, match="does not exist"):
+        client.list_tags(f"{registry.host}/{unique_repo}-never-pushed")

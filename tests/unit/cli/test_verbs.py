@@ -10,7 +10,8 @@ import pytest
 
 from builder.api import EnvVar
 from builder.cli import main
-from builder.cli.cancelbuild import duration_seconds, states
+from builder.cli.args import duration_seconds
+from builder.cli.cancelbuild import states
 from builder.cli.common import (
     BUILD_CONFIGS,
     BUILDS,

@@ -88,14 +88,18 @@ def receiver(token: str = "") -> tuple[NotificationReceiver, list[object]]:
     index = SourceIndex()
     index.update(stream(spec_tags=[scheduled("latest", "reg:5000/lib/base:1")]))
     woken: list[object] = []
-    return NotificationReceiver(index, woken.append, token), woken
+    return NotificationReceiver(
+        index, lambda tag, digest: woken.append((tag, digest)), token
+    ), woken
 
 
 def test_receiver_wakes_the_matching_tags() -> None:
     rx, woken = receiver()
-    code, _ = rx.handle({}, envelope(push("lib/base", "1"), push("lib/other", "1")))
+    later = push("lib/base", "1")
+    later["target"]["digest"] = "sha256:2"  # type: ignore[index]
+    code, _ = rx.handle({}, envelope(push("lib/base", "1"), push("lib/other", "1"), later))
     assert code == 200
-    assert woken == [("ns", "app", "latest")]
+    assert woken == [(("ns", "app", "latest"), "sha256:2")]  # the last push of the tag wins
 
 
 def test_receiver_checks_the_token_and_the_envelope() -> None:
@@ -105,7 +109,7 @@ def test_receiver_checks_the_token_and_the_envelope() -> None:
     assert rx.handle({"Authorization": "Bearer s3cret"}, b"not json")[0] == 400
     assert woken == []
     assert rx.handle({"Authorization": "Bearer s3cret"}, envelope(push("lib/base", "1")))[0] == 200
-    assert woken == [("ns", "app", "latest")]
+    assert woken == [(("ns", "app", "latest"), "sha256:1")]
 
 
 def test_index_put_and_remove() -> None:
