@@ -121,24 +121,29 @@ class BuildConfigReconciler:
     def _trigger(self, bc: BuildConfig, mine: list[Build], result: Result) -> None:
         namespace, name = bc.metadata.namespace, bc.metadata.name
         waiting = any(waits_for_input(b) for b in mine)
-        decisions: list[Decision] = []
+
+        def decision(config: BuildConfig) -> Decision:
+            streams = StreamCache(self.kube)
+            return decide(config, streams.latest, streams.tracked, waiting_input_build=waiting)
+
+        first = decision(bc)
+        for key, why in first.skipped.items():
+            log.debug("%s/%s: not triggering on %s/%s: %s", namespace, name, *key, why)
+        if not first.fire:
+            return
 
         def again(fresh: BuildConfig) -> BuildOptions | None:
-            # Streams are re-read on every attempt: a conflict means time passed.
-            streams = StreamCache(self.kube)
-            decision = decide(fresh, streams.latest, streams.tracked, waiting_input_build=waiting)
-            decisions.append(decision)
-            if not decision.fire:
+            # Decided again on the copy about to be bumped: time passed, streams too.
+            latest = decision(fresh)
+            if not latest.fire:
                 return None
-            return BuildOptions(causes=tuple(decision.causes), images=decision.images)
+            return BuildOptions(causes=tuple(latest.causes), images=latest.images)
 
         try:
             build = instantiate_when(self.kube, namespace, name, again)
         except BuildError as err:
             events.record(self.kube, bc, "Warning", "BuildConfigInstantiateFailed", err.detail)
             return
-        for key, why in (decisions[-1].skipped if decisions else {}).items():
-            log.debug("%s/%s: not triggering on %s/%s: %s", namespace, name, *key, why)
         if build is not None:
             causes = ", ".join(c.message for c in build.spec.triggered_by or [])
             log.info("%s/%s: started %s (%s)", namespace, name, build.metadata.name, causes)

@@ -117,13 +117,9 @@ class WorkloadTriggerReconciler:
         if resource is None:
             log.warning("image triggers: %s is not a workload kind kbuild updates", kind)
             return Result()
-        try:
-            obj = self.kube.get_object(resource, namespace, name)
-        except NotFound:
-            self.forget(key)
+        obj = self._read(key)
+        if obj is None:
             return Result()
-        obj.setdefault("kind", resource.kind)
-        obj.setdefault("apiVersion", resource.api_version)
         uid = str((obj.get("metadata") or {}).get("uid", ""))
         resolve = self._resolver()
         wanted = plan(obj, resolve)
@@ -149,6 +145,19 @@ class WorkloadTriggerReconciler:
             log.info("%s %s/%s: %s", kind, namespace, name, describe_change(change))
             events.record_for(self.kube, patched, "Normal", "ImageUpdated", describe_change(change))
         return Result()
+
+    def _read(self, key: Key) -> dict[str, Any] | None:
+        """The workload as it is now (with its kind), or None once it is gone."""
+        kind, namespace, name = key
+        resource = WORKLOADS[kind]
+        try:
+            obj = self.kube.get_object(resource, namespace, name)
+        except NotFound:
+            self.forget(key)
+            return None
+        obj.setdefault("kind", resource.kind)
+        obj.setdefault("apiVersion", resource.api_version)
+        return obj
 
     def forget(self, key: Key) -> None:
         """Drop what is remembered of an object (it was deleted)."""
@@ -211,14 +220,9 @@ class WorkloadTriggerReconciler:
         us.  If it is the same patch, the server refused the change itself.
         """
         kind, namespace, name = key
-        resource = WORKLOADS[kind]
-        try:
-            obj = self.kube.get_object(resource, namespace, name)
-        except NotFound:
-            self.forget(key)
+        obj = self._read(key)
+        if obj is None:
             return Result()
-        obj.setdefault("kind", resource.kind)
-        obj.setdefault("apiVersion", resource.api_version)
         uid = str((obj.get("metadata") or {}).get("uid", ""))
         again = json_patch(plan(obj, resolve), POD_SPEC_PATHS[kind])
         if not again:

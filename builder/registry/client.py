@@ -19,7 +19,7 @@ import json
 import tempfile
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import TypeVar
+from typing import IO, TypeVar
 
 import requests
 
@@ -249,8 +249,7 @@ class RegistryClient:
         return digest
 
     def _copy_blob(self, src: ImageReference, dst: ImageReference, digest: str) -> None:
-        blob_path = f"/v2/{dst.repository}/blobs/{digest}"
-        if self._transport.request(dst, "HEAD", blob_path, max_bytes=0, push=True).status == 200:
+        if self._has_blob(dst, digest):
             return
         uploads = f"/v2/{dst.repository}/blobs/uploads/"
         if src.registry == dst.registry:
@@ -276,17 +275,7 @@ class RegistryClient:
                     f"registry {src.registry} served blob {digest} with other content", src
                 )
             spool.seek(0)
-            started = self._transport.request(dst, "POST", uploads, max_bytes=0, push=True)
-            location = started.headers.get("Location", "")
-            if started.status != 202 or not location:
-                raise self._status_error(dst, started, "blob upload")
-            separator = "&" if "?" in location else "?"
-            done = self._transport.request(
-                dst, "PUT", f"{location}{separator}digest={digest}", max_bytes=0, push=True,
-                data=spool, content_type="application/octet-stream",
-            )  # fmt: skip
-            if done.status != 201:
-                raise self._status_error(dst, done, "blob upload")
+            self._upload_blob(dst, digest, spool)
 
     # -- writing: small artifacts (binary build sources) ----------------------
 
@@ -294,11 +283,16 @@ class RegistryClient:
         """Upload ``data`` as a blob of ``ref``'s repository (monolithic upload)."""
         ref = _as_reference(ref)
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
-        head = self._transport.request(
-            ref, "HEAD", f"/v2/{ref.repository}/blobs/{digest}", max_bytes=0, push=True
-        )
-        if head.status == 200:
-            return digest
+        if not self._has_blob(ref, digest):
+            self._upload_blob(ref, digest, data)
+        return digest
+
+    def _has_blob(self, ref: ImageReference, digest: str) -> bool:
+        path = f"/v2/{ref.repository}/blobs/{digest}"
+        return self._transport.request(ref, "HEAD", path, max_bytes=0, push=True).status == 200
+
+    def _upload_blob(self, ref: ImageReference, digest: str, data: bytes | IO[bytes]) -> None:
+        """A monolithic upload: POST for a session, one PUT with the whole blob."""
         started = self._transport.request(
             ref, "POST", f"/v2/{ref.repository}/blobs/uploads/", max_bytes=0, push=True
         )
@@ -312,7 +306,6 @@ class RegistryClient:
         )  # fmt: skip
         if done.status != 201:
             raise self._status_error(ref, done, "blob upload")
-        return digest
 
     def push_manifest(self, ref: ImageReference | str, body: bytes, media_type: str) -> str:
         """Put a manifest under ``ref``'s tag (or digest); returns its digest."""

@@ -308,10 +308,14 @@ def test_one_base_push_gives_one_app_build_and_one_rollout(
     first_base = push_runnable(builder, pause, source, "base-1")
     apply(kubectl, ns, {
         "apiVersion": "image.openshift.io/v1", "kind": "ImageStream", "metadata": {"name": "base"},
-        "spec": {"tags": [{"name": "stable", "from": {"kind": "DockerImage", "name": source},
-                           "importPolicy": {"scheduled": True, "insecure": True}}]},
+        "spec": {"tags": [
+            {"name": "stable", "from": {"kind": "DockerImage", "name": source},
+             "importPolicy": {"scheduled": True, "insecure": True}},
+            {"name": "latest", "from": {"kind": "ImageStreamTag", "name": "stable"}},
+        ]},
     })  # fmt: skip
     wait_for("the base import", lambda: history(kube, ns, "base", "stable") == [first_base])
+    wait_for("the tracking tag", lambda: history(kube, ns, "base", "latest") == [first_base])
     apply(kubectl, ns, {
         "apiVersion": "build.openshift.io/v1", "kind": "BuildConfig", "metadata": {"name": "app"},
         "spec": {
@@ -343,8 +347,9 @@ def test_one_base_push_gives_one_app_build_and_one_rollout(
     kubectl("-n", ns, "rollout", "status", "deployment/app", "--timeout=120s", timeout=140)
     generation = kube.get_object(DEPLOYMENTS, ns, "app")["metadata"]["generation"]
 
-    push_runnable(builder, pause, source, "base-2")
+    second_base = push_runnable(builder, pause, source, "base-2")
     build = wait_for("app-2", lambda: (b := builds_of(kube, ns, "app")) and len(b) == 2 and b[1])
+    assert history(kube, ns, "base", "latest") == [second_base, first_base]
     assert finished(kube, ns, build.metadata.name, timeout=300).status.phase == BuildPhase.COMPLETE
     app_2 = wait_for(
         "the new app image", lambda: (h := history(kube, ns, "app", "latest"))[1:] and h[0]
@@ -390,9 +395,15 @@ def test_failed_imports_show_a_condition_keep_history_and_recover(
                 {"name": "ok", "from": {"kind": "DockerImage", "name": f"{flaky.host}/lib/img:1"}},
                 {"name": "wrong", "from": {"kind": "DockerImage",
                                            "name": f"{flaky.host}/lib/img:nope"}},
+                {"name": "ref", "reference": True,
+                 "from": {"kind": "DockerImage", "name": f"{flaky.host}/lib/img:1"}},
             ]},
         })  # fmt: skip
         wait_for("the first import", lambda: history(kube, ns, "flaky", "ok") == [first])
+        # A reference tag records the pull spec as given, never asking the registry.
+        ref = wait_for("the reference tag",
+                       lambda: latest_event(stream(kube, ns, "flaky"), "ref"))  # type: ignore[arg-type]  # fmt: skip
+        assert (ref.docker_image_reference, ref.image) == (f"{flaky.host}/lib/img:1", "")
         reason, message = wait_for("the unknown tag's condition",
                                    lambda: _condition(kube, ns, "flaky", "wrong"))  # fmt: skip
         assert reason == "NotFound"
@@ -555,3 +566,121 @@ def test_github_and_generic_webhooks_start_builds(
     docker = build.spec.strategy.docker_strategy
     assert docker is not None and [(e.name, e.value) for e in docker.env] == [("X", "1")]
     assert finished(kube, ns, "hook-2", timeout=300).status.phase == BuildPhase.COMPLETE
+
+
+# --------------------------------------------------------------------------- more triggers
+
+
+def test_a_build_config_never_rebuilds_on_its_own_output(
+    cluster: Cluster,
+    ns: str,
+    kube: Kube,
+    kubectl: Kubectl,
+    external: RunningRegistry,
+    builder: ImageBuilder,
+    pause: bytes,
+    gitd: GitDaemon,
+) -> None:
+    seed = push_runnable(builder, pause, f"{external.host}/lib/seed:1", "seed")
+    cli(cluster, ns, "import-image", "seed:1", "--from", f"{external.host}/lib/seed:1",
+        "--confirm")  # fmt: skip
+    cli(cluster, ns, "tag", f"seed@{seed}", "loop:latest")
+    wait_for("the seeded tag", lambda: history(kube, ns, "loop", "latest") == [seed])
+    apply(kubectl, ns, {
+        "apiVersion": "build.openshift.io/v1", "kind": "BuildConfig", "metadata": {"name": "loop"},
+        "spec": {
+            "source": {"type": "Git", "git": {"uri": gitd.uri("layered"), "ref": "main"}},
+            "strategy": {"type": "Docker", "dockerStrategy": {
+                "from": {"kind": "ImageStreamTag", "name": "loop:latest"}}},
+            "output": {"to": {"kind": "ImageStreamTag", "name": "loop:latest"}},
+            "triggers": [{"type": "ConfigChange"}, {"type": "ImageChange", "imageChange": {}}],
+        },
+    })  # fmt: skip
+    assert finished(kube, ns, "loop-1", timeout=300).status.phase == BuildPhase.COMPLETE
+    wait_for("the output on the tag", lambda: len(history(kube, ns, "loop", "latest")) == 2)
+    settle()
+    assert [b.metadata.name for b in builds_of(kube, ns, "loop")] == ["loop-1"]
+
+
+def test_statefulsets_daemonsets_cronjobs_and_jobs_follow_their_tags(
+    cluster: Cluster,
+    ns: str,
+    kube: Kube,
+    kubectl: Kubectl,
+    external: RunningRegistry,
+    builder: ImageBuilder,
+    pause: bytes,
+) -> None:
+    source = f"{external.host}/lib/tools:1"
+    first = push_runnable(builder, pause, source, "tools-1")
+    cli(cluster, ns, "import-image", "tools:1", "--from", source, "--confirm", "--scheduled")
+    by_name = 'spec.template.spec.{}[?(@.name=="{}")].image'
+    pod = {"initContainers": [{"name": "init", "image": " "}],
+           "containers": [{"name": "main", "image": " "}]}  # fmt: skip
+
+    def annotated(kind: str, name: str, paths: list[str], spec: dict[str, Any]) -> None:
+        trigger = json.dumps([{"from": {"kind": "ImageStreamTag", "name": "tools:1"},
+                               "fieldPath": p} for p in paths])  # fmt: skip
+        api = "batch/v1" if kind in ("CronJob", "Job") else "apps/v1"
+        apply(
+            kubectl,
+            ns,
+            {
+                "apiVersion": api,
+                "kind": kind,
+                "metadata": {"name": name, "annotations": {"image.openshift.io/triggers": trigger}},
+                "spec": spec,
+            },
+        )
+
+    template = {"metadata": {"labels": {"app": "tools"}}, "spec": pod}
+    annotated("StatefulSet", "sts", [by_name.format("initContainers", "init"),
+                                     by_name.format("containers", "main")],
+              {"replicas": 0, "serviceName": "sts", "selector": {"matchLabels": {"app": "tools"}},
+               "template": template})  # fmt: skip
+    ds_template = {"metadata": {"labels": {"app": "tools"}},
+                   "spec": {"containers": [{"name": "main", "image": " "}]}}  # fmt: skip
+    annotated("DaemonSet", "ds", ["spec.template.spec.containers[0].image"],
+              {"selector": {"matchLabels": {"app": "tools"}}, "template": ds_template})  # fmt: skip
+    annotated("CronJob", "cj", [
+        'spec.jobTemplate.spec.template.spec.containers[?(@.name=="main")].image'],
+        {"schedule": "0 0 1 1 *", "suspend": True, "jobTemplate": {"spec": {"template": {
+            "spec": {**pod, "restartPolicy": "Never"}}}}})  # fmt: skip
+
+    def images(kind: Any, name: str, *path: str) -> list[str]:
+        obj: Any = kube.get_object(kind, ns, name)
+        for key in path:
+            obj = obj[key]
+        return [c["image"] for c in obj.get("initContainers", []) + obj["containers"]]
+
+    from builder.kube import CRON_JOBS, DAEMON_SETS, STATEFUL_SETS  # noqa: PLC0415
+
+    pinned = f"{external.host}/lib/tools@{first}"
+    wait_for("the StatefulSet", lambda: images(STATEFUL_SETS, "sts", "spec", "template", "spec")
+             == [pinned, pinned])  # fmt: skip
+    wait_for("the DaemonSet", lambda: images(DAEMON_SETS, "ds", "spec", "template", "spec")
+             == [pinned])  # fmt: skip
+    cron_path = ("spec", "jobTemplate", "spec", "template", "spec")
+    wait_for("the CronJob", lambda: images(CRON_JOBS, "cj", *cron_path) == [" ", pinned])
+
+    # A push moves all of them (the tag is scheduled: the notification imports it).
+    second = push_runnable(builder, pause, source, "tools-2")
+    moved = f"{external.host}/lib/tools@{second}"
+    wait_for("the StatefulSet to move", lambda: images(STATEFUL_SETS, "sts", "spec", "template",
+                                                       "spec") == [moved, moved])  # fmt: skip
+    wait_for("the CronJob to move", lambda: images(CRON_JOBS, "cj", *cron_path) == [" ", moved])
+
+    # A Job's template cannot change after creation: one warning, no retry loop.
+    job_pod = {**pod, "restartPolicy": "Never"}
+    annotated("Job", "job", [by_name.format("containers", "main")],
+              {"suspend": True, "template": {"spec": job_pod}})  # fmt: skip
+
+    def warned() -> list[dict[str, Any]]:
+        items = kubectl.json("-n", ns, "get", "events",
+                             "--field-selector", "involvedObject.name=job")["items"]  # fmt: skip
+        return [e for e in items if e["reason"] == "ImageUpdateFailed"]
+
+    events = wait_for("the Job's warning", warned, timeout=60)
+    assert "immutable" in events[0]["message"]
+    settle(5)
+    assert sum(e.get("count", 1) for e in warned()) == 1

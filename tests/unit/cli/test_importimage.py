@@ -22,6 +22,7 @@ from builder.cli.main import parser
 from tests.unit.cli.helpers import NOW
 
 D1 = "sha256:" + "1" * 64
+REPOSITORY_ERROR = "image.kbuild.io/repository-import-error"
 CHECK = "openshift.io/image.dockerRepositoryCheck"
 INSECURE = "openshift.io/image.insecureRepository"
 
@@ -342,7 +343,8 @@ def test_changing_the_repository_needs_confirm(repository: str, error: str) -> N
 
 def test_a_repository_import_is_asked_for_by_removing_the_check_annotation() -> None:
     current = stream(
-        repository="quay.io/acme/app", annotations={CHECK: "2024-01-01T00:00:00Z", "x": "y"}
+        repository="quay.io/acme/app",
+        annotations={CHECK: "2024-01-01T00:00:00Z", REPOSITORY_ERROR: "NotFound: x", "x": "y"},
     )
     planned = plan_existing(current, ImportOptions("app", all=True))
     assert planned.repository == "quay.io/acme/app"
@@ -409,6 +411,17 @@ def test_a_repository_import_is_answered_by_the_check_annotation() -> None:
     plan = ImportPlan(stream(), repository="quay.io/acme/app")
     assert answered(stream(), plan) is False
     assert answered(stream(annotations={CHECK: "2024-05-01T12:00:00Z"}), plan) is True
+
+
+def test_a_failed_repository_import_is_answered_and_reported() -> None:
+    plan = ImportPlan(stream(), repository="quay.io/acme/app")
+    failed_stream = stream(annotations={REPOSITORY_ERROR: "NotFound: no repository acme/app"})
+    assert answered(failed_stream, plan) is True
+    out, errors = report(failed_stream, plan, NOW)
+    assert out.startswith("imagestream.image.openshift.io/app imported with errors\n")
+    assert errors == (
+        "error: repository quay.io/acme/app failed: NotFound: no repository acme/app\n"
+    )
 
 
 def test_failures_are_conditions_of_the_requested_generation() -> None:
