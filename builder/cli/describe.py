@@ -121,7 +121,10 @@ def build_duration(build: Build, now: datetime) -> str:
     return go_seconds(_seconds(completed, started))
 
 
-def _meta(out: Text, meta: ObjectMeta, now: datetime) -> None:
+def describe_meta(
+    out: Text, meta: ObjectMeta, now: datetime, hidden: frozenset[str] = frozenset()
+) -> None:
+    """Name, Namespace, Created, Labels, Annotations (less ``hidden`` bookkeeping ones)."""
     out.field("Name", meta.name)
     if meta.namespace:
         out.field("Namespace", meta.namespace)
@@ -129,7 +132,7 @@ def _meta(out: Text, meta: ObjectMeta, now: datetime) -> None:
     if created is not None:
         out.raw(f"Created:\t{human_duration(_seconds(now, created))} ago\n")
     out.mapping("Labels", meta.labels or {})
-    annotations = dict(meta.annotations or {})
+    annotations = {k: v for k, v in (meta.annotations or {}).items() if k not in hidden}
     description = annotations.pop("description", "")
     if description:
         out.field("Description", description)
@@ -392,7 +395,7 @@ def describe_build(
 ) -> str:
     """oc's ``BuildDescriber``; ``pod`` is the build pod's name."""
     out = Text()
-    _meta(out, build.metadata, now)
+    describe_meta(out, build.metadata, now)
     out.raw("\n")
     status = build.status
     phase = status.phase.value
@@ -471,7 +474,7 @@ def describe_build_config(
 ) -> str:
     """oc's ``BuildConfigDescriber``: the config, its ten latest builds, its events."""
     out = Text()
-    _meta(out, bc.metadata, now)
+    describe_meta(out, bc.metadata, now)
     last = bc.status.last_version
     out.field("Latest Version", str(last) if last else "Never built")
     _common_spec(out, bc.spec)

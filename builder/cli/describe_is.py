@@ -16,8 +16,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from builder.api.constants import OBSERVED_TAGS_ANNOTATION
 from builder.cli.common import human_duration, parse_when, since
-from builder.cli.describe import Text, _meta
+from builder.cli.describe import Text, describe_meta
 from builder.cli.streams_common import follow_tag_reference, parse_docker_ref, prioritize_tags
 from builder.streams.tags import latest_observed_generation, spec_tag, status_tag
 
@@ -163,7 +164,8 @@ def _tags(out: Text, stream: ImageStream, now: datetime) -> None:
 def describe_image_stream(stream: ImageStream, now: datetime) -> str:
     """oc's ``DescribeImageStream`` of ``stream`` as seen at ``now``."""
     out = Text()
-    _meta(out, stream.metadata, now)
+    # The controller's record of spec tag sources is bookkeeping, not the user's.
+    describe_meta(out, stream.metadata, now, frozenset({OBSERVED_TAGS_ANNOTATION}))
     status = stream.status
     out.field(
         "Image Repository", status.public_docker_image_repository or status.docker_image_repository
