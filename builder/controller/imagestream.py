@@ -185,13 +185,15 @@ class ImageStreamReconciler:
     # -- planning ------------------------------------------------------------
 
     def _clock_for(self, key: tuple[str, str, str], interval: float) -> TagClock:
-        state = self._clocks.get(key)
-        if state is None:
-            # First sight (a new tag, or a restarted controller): spread the
-            # first checks over one interval instead of all at once.
-            state = TagClock(checked=self._clock() - random.uniform(0, interval))  # noqa: S311
-            self._clocks[key] = state
-        return state
+        with self._lock:  # workers reconcile other streams concurrently
+            state = self._clocks.get(key)
+            if state is None:
+                # First sight (a new tag, or a restarted controller): spread the
+                # first checks over one interval instead of all at once.
+                jitter = random.uniform(0, interval)  # noqa: S311
+                state = TagClock(checked=self._clock() - jitter)
+                self._clocks[key] = state
+            return state
 
     def _plan(self, stream: ImageStream) -> Plan:
         plan = Plan()
@@ -227,7 +229,8 @@ class ImageStreamReconciler:
         if stream.spec.docker_image_repository and not annotations.get(
             DOCKER_REPOSITORY_CHECK_ANNOTATION
         ):
-            repository_state = self._clocks.get((ns, name, ""))
+            with self._lock:
+                repository_state = self._clocks.get((ns, name, ""))
             if repository_state is None or now >= repository_state.retry_at:
                 plan.repository = stream.spec.docker_image_repository
             else:
@@ -252,8 +255,9 @@ class ImageStreamReconciler:
         return Result(requeue_after=plan.requeue_after)
 
     def _forget(self, namespace: str, name: str) -> None:
-        for key in [k for k in self._clocks if k[:2] == (namespace, name)]:
-            del self._clocks[key]
+        with self._lock:
+            for key in [k for k in self._clocks if k[:2] == (namespace, name)]:
+                del self._clocks[key]
 
     def _import(self, stream: ImageStream, plan: Plan) -> list[ImportOutcome]:
         if not plan.imports:
@@ -329,7 +333,9 @@ class ImageStreamReconciler:
             # Left without the check annotation, the repository stays pending:
             # it is retried with backoff, and the error says why meanwhile.
             self._record_clocks(namespace, name, [failure])
-            plan.wake(self._clocks[(namespace, name, "")].retry_at - self._clock())
+            with self._lock:
+                retry_at = self._clocks[(namespace, name, "")].retry_at
+            plan.wake(retry_at - self._clock())
             self._annotate(namespace, name, {
                 REPOSITORY_IMPORT_ERROR_ANNOTATION: f"{failure.reason}: {failure.message}"
             })  # fmt: skip
@@ -486,15 +492,17 @@ class ImageStreamReconciler:
 
     def _record_clocks(self, namespace: str, name: str, outcomes: list[ImportOutcome]) -> None:
         now = self._clock()
-        for outcome in outcomes:
-            state = self._clocks.setdefault((namespace, name, outcome.tag), TagClock(checked=now))
-            state.checked = now
-            if outcome.ok:
-                state.failures, state.retry_at = 0, 0.0
-            else:
-                state.failures += 1
-                backoff = min(RETRY_FIRST * 2 ** (state.failures - 1), RETRY_MAX)
-                state.retry_at = now + backoff
+        with self._lock:
+            for outcome in outcomes:
+                key = (namespace, name, outcome.tag)
+                state = self._clocks.setdefault(key, TagClock(checked=now))
+                state.checked = now
+                if outcome.ok:
+                    state.failures, state.retry_at = 0, 0.0
+                else:
+                    state.failures += 1
+                    backoff = min(RETRY_FIRST * 2 ** (state.failures - 1), RETRY_MAX)
+                    state.retry_at = now + backoff
 
     def _annotate(self, namespace: str, name: str, annotations: dict[str, str | None]) -> None:
         """Merge-patch annotations (None removes one): the import time, as OpenShift sets it."""
