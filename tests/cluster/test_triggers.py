@@ -681,6 +681,44 @@ def test_statefulsets_daemonsets_cronjobs_and_jobs_follow_their_tags(
         return [e for e in items if e["reason"] == "ImageUpdateFailed"]
 
     events = wait_for("the Job's warning", warned, timeout=60)
-    assert "immutable" in events[0]["message"]
+    assert "a Job's pod template cannot be changed" in events[0]["message"]
     settle(5)
     assert sum(e.get("count", 1) for e in warned()) == 1
+
+
+def test_scheduled_tags_poll_at_the_interval_their_annotation_asks(
+    cluster: Cluster,
+    ns: str,
+    kube: Kube,
+    kubectl: Kubectl,
+    builder: ImageBuilder,
+    pod_host: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """No notifications here: only polling, every 2s for one tag (the controller's is 10m)."""
+    quiet = start_registry(tmp_path_factory.mktemp("quiet"), listen=pod_host)
+    try:
+        source = f"{quiet.host}/lib/polled:1"
+        first = builder.push(builder.build(files={"v": b"1"}), source)
+        apply(kubectl, ns, {
+            "apiVersion": "image.openshift.io/v1", "kind": "ImageStream",
+            "metadata": {"name": "polled"},
+            "spec": {"tags": [
+                {"name": "fast", "from": {"kind": "DockerImage", "name": source},
+                 "importPolicy": {"scheduled": True},
+                 "annotations": {"image.kbuild.io/import-interval": "2s"}},
+                {"name": "slow", "from": {"kind": "DockerImage", "name": source},
+                 "importPolicy": {"scheduled": True}},
+            ]},
+        })  # fmt: skip
+        wait_for("the first imports", lambda: history(kube, ns, "polled", "fast") == [first]
+                 and history(kube, ns, "polled", "slow") == [first])  # fmt: skip
+        second = builder.push(builder.build(files={"v": b"2"}), source)
+        pushed = time.monotonic()
+        wait_for("the 2s poll", lambda: history(kube, ns, "polled", "fast")[:1] == [second],
+                 timeout=30, every=0.2)  # fmt: skip
+        assert time.monotonic() - pushed < 10
+        # The tag without the annotation keeps the controller's 10-minute interval.
+        assert history(kube, ns, "polled", "slow") == [first]
+    finally:
+        quiet.cleanup()
