@@ -4,7 +4,7 @@
 # app from a git repository with `kbuild build`, check the pushed digest
 # against the registry, run the image and ask it something.
 #
-#   sudo bash hack/demo-local.sh  (KBUILD_DEMO_PORT to move the registry)
+#   bash hack/demo-local.sh   (as root; KBUILD_DEMO_PORT to move the registry)
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -14,7 +14,7 @@
 #      seconds, rebuilds the app by itself and rolls the Deployment to it, and
 #      the app answers from build 2.
 #
-#   sudo bash hack/demo.sh
+#   bash hack/demo.sh          (as root)
 #
 # KBUILD_DEMO_KEEP=1 leaves the namespace, the registry and a cluster this
 # demo started running afterwards, to look around.

@@ -418,10 +418,9 @@ class Workload:
     @classmethod
     def of(cls, kind: str, label: str, obj: dict[str, Any]) -> Workload:
         from builder.api.constants import IMAGE_TRIGGERS_ANNOTATION  # noqa: PLC0415
-        from builder.streams.fieldpath import POD_SPEC_PATHS  # noqa: PLC0415
+        from builder.streams.fieldpath import pod_spec  # noqa: PLC0415
 
-        spec = _get(obj, POD_SPEC_PATHS[kind])
-        spec = spec if isinstance(spec, dict) else {}
+        spec = pod_spec(obj, kind)
         annotations = _get(obj, "metadata.annotations")
         has_annotations = isinstance(annotations, dict)
         value = annotations.get(IMAGE_TRIGGERS_ANNOTATION) if has_annotations else None

@@ -249,6 +249,8 @@ class Manager:
         ns, name = stream.metadata.namespace, stream.metadata.name
         if event.type == "DELETED":
             self.sources.remove(ns, name)
+            with self._lock:
+                self._streams_written.pop((ns, name), None)
         else:
             self.sources.update(stream)
         keys = sorted(self._dependents(ns, name))

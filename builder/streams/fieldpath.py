@@ -16,7 +16,9 @@ the object would be a way to change fields the user never meant to.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 POD_SPEC_PATHS: dict[str, str] = {
     "Deployment": "spec.template.spec",
@@ -32,6 +34,14 @@ POD_SPEC_PATHS: dict[str, str] = {
 _SELECTOR = re.compile(
     r"""\[(?:\?\(@\.name\s*==\s*(?:"(?P<dq>[^"]+)"|'(?P<sq>[^']+)')\s*\)|(?P<index>\d+))\]\.image"""
 )
+
+
+def pod_spec(obj: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    """The pod spec inside a workload object of ``kind`` (empty if it has none)."""
+    node: Any = obj
+    for key in POD_SPEC_PATHS.get(kind, "-").split("."):
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return node if isinstance(node, dict) else {}
 
 
 class FieldPathError(ValueError):

@@ -30,6 +30,7 @@ from builder.streams.fieldpath import (
     ContainerPath,
     FieldPathError,
     parse_field_path,
+    pod_spec,
 )
 
 Resolver = Callable[[str, str], str | None]
@@ -117,13 +118,6 @@ def watched_tags(obj: dict[str, Any]) -> list[tuple[str, str, str]]:
     return found
 
 
-def _pod_spec(obj: dict[str, Any], dotted: str) -> dict[str, Any]:
-    node: Any = obj
-    for key in dotted.split("."):
-        node = node.get(key) if isinstance(node, dict) else None
-    return node if isinstance(node, dict) else {}
-
-
 def _find(containers: list[Any], where: ContainerPath) -> tuple[int, dict[str, Any]] | None:
     if where.index is not None:
         if where.index < len(containers) and isinstance(containers[where.index], dict):
@@ -208,11 +202,10 @@ def plan(obj: dict[str, Any], resolve: Resolver) -> Plan:
     except TriggerAnnotationError as err:
         result.problems.append(f"annotation {IMAGE_TRIGGERS_ANNOTATION}: {err}")
         return result
-    spec_path = POD_SPEC_PATHS.get(kind)
-    if spec_path is None:
+    if kind not in POD_SPEC_PATHS:
         result.problems.append(f"{label} has no pod template image triggers can update")
         return result
-    spec = _pod_spec(obj, spec_path)
+    spec = pod_spec(obj, kind)
     claimed: dict[tuple[bool, int], _Target] = {}
     targets: list[_Target] = []
     for number, trigger in enumerate(triggers):
