@@ -47,6 +47,7 @@ RUN_ID = secrets.token_hex(3)
 TOKEN = secrets.token_hex(8)
 # Long enough that only pushes, requests and retries import anything here.
 INTERVAL = "10m"
+BOTH_TRIGGERS = [{"type": "ConfigChange"}, {"type": "ImageChange", "imageChange": {}}]
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -163,6 +164,35 @@ def builds_of(kube: Kube, ns: str, bc: str) -> list[Build]:
 def template_image(kube: Kube, ns: str, name: str) -> str:
     deployment = kube.get_object(DEPLOYMENTS, ns, name)
     return str(deployment["spec"]["template"]["spec"]["containers"][0]["image"])
+
+
+def layered_bc(
+    name: str, gitd: GitDaemon, base: str, output: str, triggers: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A Docker build of examples/layered-app on the ImageStreamTag ``base``."""
+    return {
+        "apiVersion": "build.openshift.io/v1", "kind": "BuildConfig", "metadata": {"name": name},
+        "spec": {
+            "source": {"type": "Git", "git": {"uri": gitd.uri("layered"), "ref": "main"}},
+            "strategy": {"type": "Docker", "dockerStrategy": {
+                "from": {"kind": "ImageStreamTag", "name": base}}},
+            "output": {"to": {"kind": "ImageStreamTag", "name": output}},
+            "triggers": triggers,
+        },
+    }  # fmt: skip
+
+
+def triggered_deployment(name: str, tag: str, field_path: str) -> dict[str, Any]:
+    """A Deployment whose one container follows ``tag`` (its image a placeholder, as oc's)."""
+    trigger = json.dumps([{"from": {"kind": "ImageStreamTag", "name": tag},
+                           "fieldPath": field_path}])  # fmt: skip
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "annotations": {"image.openshift.io/triggers": trigger}},
+        "spec": {"selector": {"matchLabels": {"app": name}}, "template": {
+            "metadata": {"labels": {"app": name}},
+            "spec": {"containers": [{"name": name, "image": " "}]}}},
+    }  # fmt: skip
 
 
 def settle(seconds: float = 12.0) -> None:
@@ -316,27 +346,10 @@ def test_one_base_push_gives_one_app_build_and_one_rollout(
     })  # fmt: skip
     wait_for("the base import", lambda: history(kube, ns, "base", "stable") == [first_base])
     wait_for("the tracking tag", lambda: history(kube, ns, "base", "latest") == [first_base])
-    apply(kubectl, ns, {
-        "apiVersion": "build.openshift.io/v1", "kind": "BuildConfig", "metadata": {"name": "app"},
-        "spec": {
-            "source": {"type": "Git", "git": {"uri": gitd.uri("layered"), "ref": "main"}},
-            "strategy": {"type": "Docker", "dockerStrategy": {
-                "from": {"kind": "ImageStreamTag", "name": "base:stable"}}},
-            "output": {"to": {"kind": "ImageStreamTag", "name": "app:latest"}},
-            "triggers": [{"type": "ConfigChange"}, {"type": "ImageChange", "imageChange": {}}],
-        },
-    })  # fmt: skip
-    trigger = json.dumps([{
-        "from": {"kind": "ImageStreamTag", "name": "app:latest"},
-        "fieldPath": 'spec.template.spec.containers[?(@.name=="app")].image',
-    }])  # fmt: skip
-    apply(kubectl, ns, {
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": "app", "annotations": {"image.openshift.io/triggers": trigger}},
-        "spec": {"selector": {"matchLabels": {"app": "app"}}, "template": {
-            "metadata": {"labels": {"app": "app"}},
-            "spec": {"containers": [{"name": "app", "image": " "}]}}},
-    })  # fmt: skip
+    apply(kubectl, ns, layered_bc("app", gitd, "base:stable", "app:latest", BOTH_TRIGGERS))
+    apply(kubectl, ns, triggered_deployment(
+        "app", "app:latest", 'spec.template.spec.containers[?(@.name=="app")].image'
+    ))  # fmt: skip
     build = finished(kube, ns, "app-1", timeout=300)
     assert build.status.phase == BuildPhase.COMPLETE, build.status
     assert [c.message for c in build.spec.triggered_by or []] == [
@@ -478,17 +491,9 @@ def test_local_reference_policy_copies_the_image_into_the_cluster_registry(
     assert RegistryClient(insecure=lambda _h: True).exists(f"{push_registry}/{ns}/local@{digest}")
     istag = cli(cluster, ns, "get", "istag", "local:1").stdout
     assert local in istag
-    trigger = json.dumps([{
-        "from": {"kind": "ImageStreamTag", "name": "local:1"},
-        "fieldPath": "spec.template.spec.containers[0].image",
-    }])  # fmt: skip
-    apply(kubectl, ns, {
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": "local", "annotations": {"image.openshift.io/triggers": trigger}},
-        "spec": {"selector": {"matchLabels": {"app": "local"}}, "template": {
-            "metadata": {"labels": {"app": "local"}},
-            "spec": {"containers": [{"name": "local", "image": " "}]}}},
-    })  # fmt: skip
+    apply(kubectl, ns, triggered_deployment(
+        "local", "local:1", "spec.template.spec.containers[0].image"
+    ))  # fmt: skip
     wait_for("the local pull spec", lambda: template_image(kube, ns, "local") == local)
     kubectl("-n", ns, "rollout", "status", "deployment/local", "--timeout=120s", timeout=140)
 
@@ -586,16 +591,7 @@ def test_a_build_config_never_rebuilds_on_its_own_output(
         "--confirm")  # fmt: skip
     cli(cluster, ns, "tag", f"seed@{seed}", "loop:latest")
     wait_for("the seeded tag", lambda: history(kube, ns, "loop", "latest") == [seed])
-    apply(kubectl, ns, {
-        "apiVersion": "build.openshift.io/v1", "kind": "BuildConfig", "metadata": {"name": "loop"},
-        "spec": {
-            "source": {"type": "Git", "git": {"uri": gitd.uri("layered"), "ref": "main"}},
-            "strategy": {"type": "Docker", "dockerStrategy": {
-                "from": {"kind": "ImageStreamTag", "name": "loop:latest"}}},
-            "output": {"to": {"kind": "ImageStreamTag", "name": "loop:latest"}},
-            "triggers": [{"type": "ConfigChange"}, {"type": "ImageChange", "imageChange": {}}],
-        },
-    })  # fmt: skip
+    apply(kubectl, ns, layered_bc("loop", gitd, "loop:latest", "loop:latest", BOTH_TRIGGERS))
     assert finished(kube, ns, "loop-1", timeout=300).status.phase == BuildPhase.COMPLETE
     wait_for("the output on the tag", lambda: len(history(kube, ns, "loop", "latest")) == 2)
     settle()
