@@ -73,11 +73,14 @@ bash images/build.sh --registry "$registry" --tls-verify=false base s2i-python b
 
 step "the controller, from deploy/ (CRDs, RBAC, two replicas, one leader)"
 kubectl apply -f crds/ -f deploy/rbac.yaml >/dev/null
-# The build pod image carries kbuild; every registry on the node's address speaks plain HTTP.
-sed "s|__REGISTRY__|$registry|g" deploy/controller.yaml |
-	kubectl apply -f - >/dev/null
-kubectl -n kbuild-system set env deployment/kbuild-controller \
-	KBUILD_NOTIFICATIONS_TOKEN="$token" KBUILD_INSECURE_REGISTRIES="$node" >/dev/null
+# The build pod image carries kbuild; every registry on the node's address
+# speaks plain HTTP; notifications must carry the token.  Set in the manifest
+# itself, so no replica ever runs without them.
+insecure_line='{name: KBUILD_INSECURE_REGISTRIES, value: __REGISTRY__}'
+sed -e "s|$insecure_line|{name: KBUILD_INSECURE_REGISTRIES, value: \"$node\"}\\n            - {name: KBUILD_NOTIFICATIONS_TOKEN, value: \"$token\"}|" \
+	-e "s|__REGISTRY__|$registry|g" deploy/controller.yaml >"$state/controller.yaml"
+grep -q KBUILD_NOTIFICATIONS_TOKEN "$state/controller.yaml" || fail "deploy/controller.yaml changed shape"
+kubectl apply -f "$state/controller.yaml" >/dev/null
 kubectl -n kbuild-system rollout status deployment/kbuild-controller --timeout=180s
 controller_ip=$(kubectl -n kbuild-system get service kbuild-controller -o jsonpath='{.spec.clusterIP}')
 
