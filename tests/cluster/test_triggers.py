@@ -718,3 +718,26 @@ def test_scheduled_tags_poll_at_the_interval_their_annotation_asks(
         assert history(kube, ns, "polled", "slow") == [first]
     finally:
         quiet.cleanup()
+
+
+def test_import_all_tags_of_a_repository_and_a_missing_one(
+    cluster: Cluster,
+    ns: str,
+    kube: Kube,
+    external: RunningRegistry,
+    builder: ImageBuilder,
+) -> None:
+    one = builder.push(builder.build(files={"v": b"8.0-122"}), f"{external.host}/ubi8/ubi:8.0-122")
+    two = builder.push(builder.build(files={"v": b"8.0-154"}), f"{external.host}/ubi8/ubi:8.0-154")
+    done = cli(cluster, ns, "import-image", "ubi8", "--confirm", "--all",
+               "--from", f"{external.host}/ubi8/ubi")  # fmt: skip
+    assert "imported" in done.stdout
+    assert history(kube, ns, "ubi8", "8.0-122") == [one]
+    assert history(kube, ns, "ubi8", "8.0-154") == [two]
+    istags = cli(cluster, ns, "get", "istag").stdout
+    assert "ubi8:8.0-122" in istags and "ubi8:8.0-154" in istags
+
+    missing = cli(cluster, ns, "import-image", "gone", "--confirm", "--all",
+                  "--from", f"{external.host}/never/pushed", check=False)  # fmt: skip
+    assert missing.returncode == 1
+    assert "error: repository" in missing.stderr and "NotFound" in missing.stderr
