@@ -20,7 +20,12 @@ from builder.api.constants import OBSERVED_TAGS_ANNOTATION
 from builder.cli.common import human_duration, parse_when, since
 from builder.cli.describe import Text, describe_meta
 from builder.cli.streams_common import follow_tag_reference, parse_docker_ref, prioritize_tags
-from builder.streams.tags import latest_observed_generation, spec_tag, status_tag
+from builder.streams.tags import (
+    latest_observed_generation,
+    spec_tag,
+    status_tag,
+    unique_images,
+)
 
 if TYPE_CHECKING:
     from builder.api import ImageStream, NamedTagEventList
@@ -34,18 +39,6 @@ def _ago(value: str | None, now: datetime) -> str:
     moment = parse_when(value)
     seconds = since(moment, now) if moment is not None else _ZERO_TIME_SECONDS
     return f"{human_duration(seconds)} ago"
-
-
-def _unique_images(stream: ImageStream) -> int:
-    images: dict[str, str] = {}
-    for named in stream.status.tags:
-        for item in named.items or []:
-            if item.image:
-                images.setdefault(item.image, named.tag)
-            elif item.docker_image_reference and item.docker_image_reference not in images:
-                # oc keys these by the (empty) image id, so they count once together.
-                images[item.image] = item.docker_image_reference
-    return len(images)
 
 
 # Per source kind: the line for a reference tag, a scheduled tag, any other tag.
@@ -152,7 +145,7 @@ def _tags(out: Text, stream: ImageStream, now: datetime) -> None:
             followers.setdefault(followed.tag, set()).add(ref.name)
         if status_tag(stream, ref.name) is None:
             ordered.append(ref.name)
-    out.raw(f"Unique Images:\t{_unique_images(stream)}\nTags:\t{len(ordered)}\n\n")
+    out.raw(f"Unique Images:\t{unique_images(stream)}\nTags:\t{len(ordered)}\n\n")
     blocks = [
         _tag_block(stream, tag, sorted(followers.get(tag, ())), now)
         for tag in prioritize_tags(ordered)

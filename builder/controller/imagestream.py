@@ -59,6 +59,7 @@ from builder.streams.tags import (
     KIND_STREAM_IMAGE,
     KIND_STREAM_TAG,
     add_tag_event,
+    clear_import_condition,
     find_image,
     generation_pending,
     import_failure,
@@ -66,7 +67,6 @@ from builder.streams.tags import (
     parse_from,
     set_import_condition,
     spec_tag,
-    status_tag,
     tag_importable,
     update_tracking_tags,
 )
@@ -103,7 +103,6 @@ class Plan:
     # Tags to import because the user changed them (or asked), not a periodic check.
     explicit: set[str] = field(default_factory=set)
     repository: str = ""
-    repository_insecure: bool = False
     requeue_after: float | None = None
 
     def wake(self, seconds: float) -> None:
@@ -390,10 +389,7 @@ class ImageStreamReconciler:
             )
             if same and outcome.tag not in plan.explicit:
                 # A periodic check that found nothing new: only a past failure to clear.
-                named = status_tag(stream, outcome.tag)
-                if named is not None and named.conditions:
-                    named.conditions = []
-                    changed = True
+                changed |= clear_import_condition(stream, outcome.tag)
                 continue
             event = TagEvent(
                 created=now,

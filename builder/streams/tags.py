@@ -149,9 +149,15 @@ def find_image(stream: ImageStream, image_id: str) -> TagEvent:
 
 
 def unique_images(stream: ImageStream) -> int:
-    return len(
-        {i.image or i.docker_image_reference for t in stream.status.tags for i in t.items or []}
-    )
+    """How many distinct images the stream's history names (``Unique Images:``).
+
+    As oc counts them: by image id, so entries without one (reference tags)
+    count once together.
+    """
+    items = [i for t in stream.status.tags for i in t.items or []]
+    with_id = {i.image for i in items if i.image}
+    no_id = any(not i.image and i.docker_image_reference for i in items)
+    return len(with_id) + (1 if no_id else 0)
 
 
 # ---------------------------------------------------------------------------
