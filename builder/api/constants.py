@@ -77,6 +77,11 @@ IMPORT_INTERVAL_ANNOTATION: Final = "image.kbuild.io/import-interval"
 scheduled tags are re-imported (``90s``, ``5m``, ``1h``), overriding the
 controller's ``--scheduled-import-interval``; never below its minimum."""
 
+POD_UID_ANNOTATION: Final = "build.kbuild.io/pod-uid"
+"""On a Build: the uid of the pod the controller created for it.  Only that
+pod's report moves a tag: anyone who may create pods could make one with the
+Build's name and owner reference."""
+
 # --- labels -----------------------------------------------------------------
 
 BUILD_CONFIG_LABEL: Final = "openshift.io/build-config.name"

@@ -36,9 +36,11 @@ from builder.api.constants import (
     BUILD_CONFIG_LABEL,
     BUILD_NUMBER_ANNOTATION,
     BUILD_RUN_POLICY_LABEL,
+    POD_UID_ANNOTATION,
 )
 from builder.api.reasons import STATUS_MESSAGES
 from builder.controller import events
+from builder.controller.authz import AccessDeniedError, Authorizer, build_identity
 from builder.controller.buildpod import build_pod, build_pod_name
 from builder.controller.config import ControllerConfig
 from builder.controller.imagestreams import output_target, record_tag_event, resolve_reference
@@ -76,6 +78,11 @@ def build_number(build: Build) -> int:
     return int(value) if value.isdigit() else 0
 
 
+def recorded_pod_uid(build: Build) -> str:
+    """The uid of the pod this controller created for ``build`` (see POD_UID_ANNOTATION)."""
+    return (build.metadata.annotations or {}).get(POD_UID_ANNOTATION, "")
+
+
 def config_name(build: Build) -> str:
     annotations = build.metadata.annotations or {}
     labels = build.metadata.labels or {}
@@ -95,10 +102,15 @@ class BuildReconciler:
         config: ControllerConfig,
         metrics: Metrics,
         on_write: Callable[[Build], None] = lambda _build: None,
+        *,
+        authorizer: Authorizer,
     ) -> None:
         self.kube = kube
         self.config = config
         self.metrics = metrics
+        # Every input or output in another namespace is checked for the
+        # Build's service account before it is read or written.
+        self.authorizer = authorizer
         # Told the resourceVersion of every status we write, so the manager
         # can ignore the watch events our own writes cause.
         self.on_write = on_write
@@ -154,6 +166,23 @@ class BuildReconciler:
             return Result(requeue_after=60.0)
         return None
 
+    def _check_input(self, build: Build, ref: ObjectReference) -> None:
+        """A stream of another namespace is read only if the Build's service account may."""
+        ns = build.metadata.namespace
+        if ref.kind in (KIND_STREAM_TAG, KIND_STREAM_IMAGE) and ref.namespace not in ("", ns):
+            identity = build_identity(ns, build.spec.service_account)
+            reason = StatusReason.INVALID_IMAGE_REFERENCE
+            self.authorizer.check_read(identity, ref.namespace, reason)
+
+    def _check_output(self, build: Build) -> None:
+        """A tag of another namespace is moved only if the Build's service account may push."""
+        ns = build.metadata.namespace
+        to = build.spec.output.to
+        if to is not None and to.kind == KIND_STREAM_TAG and to.namespace not in ("", ns):
+            identity = build_identity(ns, build.spec.service_account)
+            reason = StatusReason.INVALID_OUTPUT_REFERENCE
+            self.authorizer.check_write(identity, to.namespace, reason)
+
     def _resolved_copy(self, build: Build) -> tuple[Build, str, str | None]:
         """The Build with every image resolved to a DockerImage pull spec."""
         ns = build.metadata.namespace
@@ -164,6 +193,7 @@ class BuildReconciler:
             (strategy.docker_strategy, "dockerStrategy.from"),
         ):
             if strat is not None and strat.from_ is not None and strat.from_.name:
+                self._check_input(build, strat.from_)
                 spec = resolve_reference(self.kube, strat.from_, ns, role)
                 strat.from_ = ObjectReference(kind="DockerImage", name=spec)
         output_ref, stream_target = "", None
@@ -187,6 +217,7 @@ class BuildReconciler:
             return build
         ns = build.metadata.namespace
         role = "the builder image" if build.spec.strategy.source_strategy else "dockerStrategy.from"
+        self._check_input(build, source)
         image = resolve_reference(self.kube, source, ns, role)
         bc = config_name(build)
         if bc and source.kind == KIND_STREAM_TAG:
@@ -199,13 +230,18 @@ class BuildReconciler:
             strategy.docker_strategy.from_ = pinned
         return self.kube.builds.replace(build)
 
-    def _start(self, build: Build) -> Result:
+    def _start(self, build: Build) -> Result:  # noqa: PLR0911 (one return per outcome)
         waiting = self._queue_position(build)
         if waiting is not None:
             return waiting
         try:
+            self._check_output(build)
             build = self._pin_input(build)
             resolved, output_ref, _ = self._resolved_copy(build)
+        except AccessDeniedError as err:
+            # Only a RoleBinding changes this; the next build will see it.
+            events.record(self.kube, build, "Warning", "Forbidden", err.detail)
+            return self._finish(build, BuildPhase.FAILED, err.reason.value, err.detail)
         except BuildError as err:
             # Late binding: the input may appear later (a first push, an import).
             if build.status.reason != err.reason.value or build.status.message != err.detail:
@@ -220,16 +256,33 @@ class BuildReconciler:
             # Nothing will change this Build's spec (unsupported input, a field
             # kbuild does not implement): end it rather than retry forever.
             return self._finish(build, BuildPhase.ERROR, err.reason.value, err.detail)
+        ns = build.metadata.namespace
         try:
-            self.kube.create_pod(build.metadata.namespace, pod)
+            created = self.kube.create_pod(ns, pod)
         except AlreadyExists:
-            existing = self.kube.get_pod(build.metadata.namespace, pod_name(build))
-            owners = existing.get("metadata", {}).get("ownerReferences") or []
-            if not any(o.get("uid") == build.metadata.uid for o in owners):
-                return self._finish(
-                    build, BuildPhase.ERROR, StatusReason.BUILD_POD_EXISTS.value,
-                    f"pod {pod_name(build)} exists and does not belong to this build",
-                )  # fmt: skip
+            existing = self.kube.get_pod(ns, pod_name(build))
+            meta = existing.get("metadata") or {}
+            if meta.get("uid") and meta.get("uid") == recorded_pod_uid(build):
+                created = existing  # ours: created before a restart, recorded
+            else:
+                owners = meta.get("ownerReferences") or []
+                if not any(o.get("uid") == build.metadata.uid for o in owners):
+                    return self._finish(
+                        build, BuildPhase.ERROR, StatusReason.BUILD_POD_EXISTS.value,
+                        f"pod {pod_name(build)} exists and does not belong to this build",
+                    )  # fmt: skip
+                # Owned by the Build but not recorded as ours: anyone who may
+                # create pods can make one like it.  Replace it with our own.
+                log.warning("build %s/%s: replacing a pod the controller did not record",
+                            ns, build.metadata.name)  # fmt: skip
+                with contextlib.suppress(NotFound):
+                    self.kube.delete_pod(ns, pod_name(build), grace_seconds=0)
+                return Result(requeue_after=1.0)
+        uid = str((created.get("metadata") or {}).get("uid", ""))
+        if uid and uid != recorded_pod_uid(build):
+            build = self.kube.builds.patch_metadata(
+                ns, build.metadata.name, {"annotations": {POD_UID_ANNOTATION: uid}}
+            )
         build.status.phase = BuildPhase.PENDING
         build.status.reason = ""
         build.status.message = ""
@@ -253,6 +306,14 @@ class BuildReconciler:
             return self._finish(
                 build, BuildPhase.ERROR, StatusReason.BUILD_POD_DELETED.value,
                 "the build pod was deleted before the build completed",
+            )  # fmt: skip
+        uid = str((pod.get("metadata") or {}).get("uid", ""))
+        if not uid or uid != recorded_pod_uid(build):
+            # Not the pod this controller created (ours was deleted and another
+            # made in its place): its report is not to be believed.
+            return self._finish(
+                build, BuildPhase.ERROR, StatusReason.BUILD_POD_DELETED.value,
+                f"pod {pod_name(build)} is not the pod the controller created for this build",
             )  # fmt: skip
         outcome = interpret_pod(pod)
         if outcome.phase in (BuildPhase.PENDING, BuildPhase.RUNNING):
@@ -293,6 +354,12 @@ class BuildReconciler:
                 self.config, build.spec.output.to, build.metadata.namespace
             )
             if stream_target is not None:
+                try:
+                    # Again at the end: a RoleBinding may be gone since the start.
+                    self._check_output(build)
+                except AccessDeniedError as err:
+                    events.record(self.kube, build, "Warning", "Forbidden", err.detail)
+                    return self._finish(build, BuildPhase.FAILED, err.reason.value, err.detail)
                 record_tag_event(self.kube, self.config, stream_target, digest)
             build.status.output = BuildStatusOutput(to=BuildStatusOutputTo(image_digest=digest))
         return self._finish(build, BuildPhase.COMPLETE, "", "")

@@ -48,6 +48,12 @@ from builder.api.constants import (
 )
 from builder.api.image import ImportModeType, TagReference, TagReferencePolicyType
 from builder.controller import events
+from builder.controller.authz import (
+    DEFAULT_SERVICE_ACCOUNT,
+    AccessDeniedError,
+    Authorizer,
+    Identity,
+)
 from builder.controller.build import Result
 from builder.controller.config import ControllerConfig
 from builder.controller.importer import Importer, ImportOutcome, ImportRequest
@@ -142,8 +148,12 @@ class ImageStreamReconciler:
         clock: Callable[[], float] = time.monotonic,
         on_write: Callable[[ImageStream], None] = lambda _stream: None,
         on_import: Callable[[ImportOutcome, float], None] = lambda _outcome, _seconds: None,
+        authorizer: Authorizer,
     ) -> None:
         self.kube = kube
+        # Spec tags ``from`` another namespace's stream are read only if the
+        # stream's namespace may pull from that one.
+        self.authorizer = authorizer
         self.config = config
         self.importer = importer
         self._clock = clock
@@ -430,9 +440,14 @@ class ImageStreamReconciler:
             try:
                 event = self._reference_event(stream, ref, now)
             except BuildError as err:
+                denied = isinstance(err, AccessDeniedError)
+                if denied and import_failure(stream, ref.name) is None:
+                    events.record(
+                        self.kube, stream, "Warning", "Forbidden", f"tag {ref.name}: {err.detail}"
+                    )
                 changed |= set_import_condition(
-                    stream, ref.name, reason="NotFound", message=err.detail,
-                    generation=generation, now=now,
+                    stream, ref.name, reason="Forbidden" if denied else "NotFound",
+                    message=err.detail, generation=generation, now=now,
                 )  # fmt: skip
                 continue
             if event is None:
@@ -461,6 +476,8 @@ class ImageStreamReconciler:
         if (other_ns, other_name) == (stream.metadata.namespace, stream.metadata.name):
             other = stream
         else:
+            identity = Identity(stream.metadata.namespace, DEFAULT_SERVICE_ACCOUNT)
+            self.authorizer.check_read(identity, other_ns, StatusReason.INVALID_IMAGE_REFERENCE)
             try:
                 other = self.kube.image_streams.get(other_ns, other_name)
             except NotFound:

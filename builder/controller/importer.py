@@ -3,10 +3,11 @@
 An import asks the source registry which manifest ``repo:tag`` names and
 records its digest; nothing is pulled.  Credentials are the namespace's pull
 secrets (``kubernetes.io/dockerconfigjson`` and ``dockercfg``), as OpenShift
-uses them for imports.  Every registry request first takes a token from the
-controller's shared bucket, and a batch of tags is spread over a few worker
-threads, each with its own HTTP session (a session is not thread-safe, and
-reusing one per worker keeps connections and bearer tokens warm).
+uses them for imports; the controller's own credentials serve only its own
+registry's paths of namespaces the importing one may read.  Every registry
+request first takes a token from the controller's shared bucket, and a batch
+of tags is spread over a few worker threads, each with its own HTTP session
+(a session is not thread-safe, and reusing one per worker keeps connections and bearer tokens warm).
 
 Failures are typed with OpenShift's import reasons (``NotFound``,
 ``Unauthorized``, ``InternalError``, ``Invalid``) and a one-line message
@@ -22,8 +23,15 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from builder.api import BuildError
+from builder.controller.authz import (
+    DEFAULT_SERVICE_ACCOUNT,
+    Authorizer,
+    Identity,
+    registry_namespace,
+)
 from builder.controller.config import ControllerConfig
 from builder.controller.ratelimit import TokenBucket
 from builder.kube import Kube, KubeError
@@ -84,6 +92,25 @@ def failure_reason(err: BuildError) -> str:
     return "InternalError"
 
 
+def _secret_stores(namespace: str, secret: dict[str, Any]) -> list[CredentialStore]:
+    """The docker config of one pull secret; a malformed one is skipped with a warning."""
+    if secret.get("type") not in SECRET_TYPES:
+        return []
+    name = (secret.get("metadata") or {}).get("name", "?")
+    stores = []
+    for key, value in (secret.get("data") or {}).items():
+        if key not in (".dockerconfigjson", ".dockercfg"):
+            continue
+        try:
+            raw = base64.b64decode(value)
+            stores.append(
+                CredentialStore.from_docker_config(raw, source=f"secret {namespace}/{name}")
+            )
+        except (ValueError, TypeError, CredentialsError) as err:
+            log.warning("skipping pull secret %s/%s: %s", namespace, name, err)
+    return stores
+
+
 def _host(source: str) -> str:
     try:
         return ImageReference.parse(source).registry
@@ -98,9 +125,11 @@ class Importer:
         config: ControllerConfig,
         bucket: TokenBucket,
         *,
+        authorizer: Authorizer,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.kube = kube
+        self.authorizer = authorizer
         self.config = config
         self.bucket = bucket
         self._clock = clock
@@ -110,44 +139,73 @@ class Importer:
     # -- credentials ---------------------------------------------------------
 
     def credentials(self, namespace: str) -> CredentialStore:
-        """The namespace's pull secrets as one store, re-read at most every 30 s."""
+        """The namespace's pull secrets as one store, re-read at most every 30 s.
+
+        Only secrets of a pull-secret type are listed (a field selector on
+        ``type``), so the controller never reads the namespace's other
+        secrets.  The controller's own credentials are not in this store:
+        see ``_controller_credentials``.
+        """
         with self._lock:
             cached = self._credentials.get(namespace)
             if cached is not None and self._clock() - cached[0] < CREDENTIALS_TTL:
                 return cached[1]
         stores: list[CredentialStore] = []
-        try:
-            secrets = self.kube.list_secrets(namespace)
-        except KubeError as err:
-            log.warning("cannot list pull secrets in %s: %s", namespace, err)
-            secrets = []
-        for secret in secrets:
-            if secret.get("type") not in SECRET_TYPES:
+        for secret_type in SECRET_TYPES:
+            try:
+                secrets = self.kube.list_secrets(namespace, field_selector=f"type={secret_type}")
+            except KubeError as err:
+                log.warning("cannot list pull secrets in %s: %s", namespace, err)
                 continue
-            name = (secret.get("metadata") or {}).get("name", "?")
-            for key, value in (secret.get("data") or {}).items():
-                if key not in (".dockerconfigjson", ".dockercfg"):
-                    continue
-                try:
-                    raw = base64.b64decode(value)
-                    stores.append(
-                        CredentialStore.from_docker_config(raw, source=f"secret {namespace}/{name}")
-                    )
-                except (ValueError, CredentialsError) as err:
-                    log.warning("skipping pull secret %s/%s: %s", namespace, name, err)
-        # The controller's own credentials (its registry, for Local copies) last.
-        try:
-            stores.append(CredentialStore.from_environment())
-        except CredentialsError as err:
-            log.warning("ignoring the controller's registry credentials: %s", err)
+            for secret in secrets:
+                stores.extend(_secret_stores(namespace, secret))
         store = CredentialStore.merge(stores)
         with self._lock:
             self._credentials[namespace] = (self._clock(), store)
         return store
 
-    def _client(self, namespace: str, insecure_hosts: set[str]) -> RegistryClient:
+    def _controller_credentials(self, namespaces: set[str]) -> CredentialStore:
+        """The controller's own credentials, for its registry's ``<ns>/`` paths only.
+
+        Merging them into every import would let a tenant with no secret
+        import any repository the controller can read (a confused deputy).
+        The caller passes the namespaces whose images the importing namespace
+        may read: its own, and those a SubjectAccessReview allowed.
+        """
+        try:
+            own = CredentialStore.from_environment()
+        except CredentialsError as err:
+            log.warning("ignoring the controller's registry credentials: %s", err)
+            return CredentialStore()
+        registry = self.config.registry
+        return CredentialStore.merge(
+            own.scoped(registry, f"{ns}/") for ns in sorted(namespaces) if registry
+        )
+
+    def readable_namespaces(self, namespace: str, sources: Sequence[str]) -> set[str]:
+        """Namespaces of the controller's registry whose images ``namespace`` may read."""
+        allowed = {namespace}
+        identity = Identity(namespace, DEFAULT_SERVICE_ACCOUNT)
+        for source in sources:
+            other = registry_namespace(self.config.registry, source)
+            if (
+                other is not None
+                and other not in allowed
+                and self.authorizer.allowed(identity, "get", other)
+            ):
+                allowed.add(other)
+        return allowed
+
+    def _client(
+        self, namespace: str, insecure_hosts: set[str], sources: Sequence[str] = ()
+    ) -> RegistryClient:
+        # The namespace's own secrets first: for equal keys the earlier store wins.
+        credentials = CredentialStore.merge([
+            self.credentials(namespace),
+            self._controller_credentials(self.readable_namespaces(namespace, sources)),
+        ])  # fmt: skip
         return RegistryClient(
-            credentials=self.credentials(namespace),
+            credentials=credentials,
             insecure=sorted(insecure_hosts | set(self.config.insecure_registries)),
             timeout=(5.0, 20.0),
         )
@@ -186,7 +244,7 @@ class Importer:
         def work(share: list[ImportRequest]) -> list[ImportOutcome]:
             hosts = {_host(r.source) for r in share if r.insecure} - {""}
             hosts |= {split_host_port(h)[0] for h in hosts}
-            client = self._client(namespace, hosts)
+            client = self._client(namespace, hosts, [r.source for r in share])
             try:
                 return [self._one(client, r) for r in share]
             finally:
@@ -205,7 +263,7 @@ class Importer:
     ) -> tuple[list[str], ImportOutcome | None]:
         """The tags of a repository to import (``spec.dockerImageRepository``), or a failure."""
         hosts = {_host(repository)} - {""} if insecure else set()
-        client = self._client(namespace, hosts)
+        client = self._client(namespace, hosts, [repository])
         try:
             self.bucket.take()
             tags = client.list_tags(repository, limit=MAX_REPOSITORY_TAGS)

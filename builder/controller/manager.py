@@ -39,6 +39,7 @@ from typing import Any
 
 from builder.api import Build, BuildConfig, ImageStream
 from builder.api.constants import BUILD_ANNOTATION, BUILD_LABEL, IMAGE_TRIGGERS_ANNOTATION
+from builder.controller.authz import Authorizer
 from builder.controller.build import BuildReconciler, Result
 from builder.controller.buildconfig import BuildConfigReconciler
 from builder.controller.config import ControllerConfig
@@ -74,14 +75,17 @@ class Manager:
         self.config = config
         self.metrics = Metrics()
         self.queue: WorkQueue[Key] = WorkQueue()
-        self.builds = BuildReconciler(kube, config, self.metrics, on_write=self._wrote)
+        self.authorizer = Authorizer(kube)
+        self.builds = BuildReconciler(
+            kube, config, self.metrics, on_write=self._wrote, authorizer=self.authorizer
+        )
         self.build_configs = BuildConfigReconciler(kube)
         bucket = TokenBucket(config.import_qps, config.import_burst)
         self.image_streams = ImageStreamReconciler(
-            kube, config, Importer(kube, config, bucket),
-            on_write=self._wrote_stream, on_import=self._imported,
+            kube, config, Importer(kube, config, bucket, authorizer=self.authorizer),
+            on_write=self._wrote_stream, on_import=self._imported, authorizer=self.authorizer,
         )  # fmt: skip
-        self.workloads = WorkloadTriggerReconciler(kube, config)
+        self.workloads = WorkloadTriggerReconciler(kube, config, authorizer=self.authorizer)
         # Who watches which stream: BuildConfigs (ImageChange) and workloads (annotation).
         self.watchers: Index[Key, StreamKey] = Index()
         self.sources = SourceIndex()

@@ -25,12 +25,18 @@ import re
 import threading
 from typing import Any
 
-from builder.api import ImageStream
+from builder.api import ImageStream, StatusReason
 from builder.controller import events
+from builder.controller.authz import (
+    DEFAULT_SERVICE_ACCOUNT,
+    AccessDeniedError,
+    Authorizer,
+    Identity,
+)
 from builder.controller.build import Result
 from builder.controller.config import ControllerConfig
 from builder.kube import WORKLOADS, Invalid, Kube, NotFound
-from builder.streams.fieldpath import POD_SPEC_PATHS
+from builder.streams.fieldpath import POD_SPEC_PATHS, pod_spec
 from builder.streams.tags import current_pull_spec
 from builder.streams.workloads import Change, Resolver, json_patch, plan
 
@@ -94,14 +100,23 @@ def _status_message(body: str) -> str:
     return message if isinstance(message, str) and message else body
 
 
+def _service_account(obj: dict[str, Any], kind: str) -> str:
+    """The service account the workload's pods run as (``default`` when unset)."""
+    value = pod_spec(obj, kind).get("serviceAccountName") or ""
+    return value if isinstance(value, str) else ""
+
+
 def _stream_key(namespace: str, tag: str) -> tuple[str, str]:
     return namespace, tag.partition(":")[0]
 
 
 class WorkloadTriggerReconciler:
-    def __init__(self, kube: Kube, config: ControllerConfig) -> None:
+    def __init__(self, kube: Kube, config: ControllerConfig, *, authorizer: Authorizer) -> None:
         self.kube = kube
         self.config = config
+        # A trigger naming another namespace's stream is followed only if the
+        # workload's pods (their service account) may pull from there.
+        self.authorizer = authorizer
         self._lock = threading.Lock()
         # Per object: (uid, what was last reported), so a Warning is recorded
         # when it first appears, not on every reconcile.
@@ -121,9 +136,10 @@ class WorkloadTriggerReconciler:
         if obj is None:
             return Result()
         uid = str((obj.get("metadata") or {}).get("uid", ""))
-        resolve = self._resolver()
+        denied: list[str] = []
+        resolve = self._resolver(namespace, _service_account(obj, kind), denied)
         wanted = plan(obj, resolve)
-        self._report_problems(key, uid, obj, wanted.problems)
+        self._report_problems(key, uid, obj, wanted.problems + sorted(set(denied)))
         if not wanted.changes:
             with self._lock:
                 self._races.pop(key, None)
@@ -168,12 +184,32 @@ class WorkloadTriggerReconciler:
 
     # -- helpers ---------------------------------------------------------------
 
-    def _resolver(self) -> Resolver:
-        """(namespace, stream:tag) -> pull spec, reading each stream once per reconcile."""
-        streams: dict[tuple[str, str], ImageStream | None] = {}
+    def _resolver(
+        self,
+        namespace: str | None = None,
+        service_account: str = "",
+        denied: list[str] | None = None,
+    ) -> Resolver:
+        """(namespace, stream:tag) -> pull spec, reading each stream once per reconcile.
 
-        def resolve(namespace: str, tag: str) -> str | None:
-            key = _stream_key(namespace, tag)
+        With ``namespace`` (the workload's), a stream of another namespace
+        resolves only if the workload's service account may pull from it;
+        otherwise it resolves to nothing and the denial goes to ``denied``.
+        """
+        streams: dict[tuple[str, str], ImageStream | None] = {}
+        identity = Identity(namespace or "", service_account or DEFAULT_SERVICE_ACCOUNT)
+
+        def resolve(stream_namespace: str, tag: str) -> str | None:
+            key = _stream_key(stream_namespace, tag)
+            if namespace is not None and stream_namespace != namespace:
+                try:
+                    self.authorizer.check_read(
+                        identity, stream_namespace, StatusReason.INVALID_IMAGE_REFERENCE
+                    )
+                except AccessDeniedError as err:
+                    if denied is not None:
+                        denied.append(f"image stream tag {stream_namespace}/{tag}: {err.detail}")
+                    return None
             if key not in streams:
                 try:
                     streams[key] = self.kube.image_streams.get(*key)

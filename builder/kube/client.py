@@ -216,6 +216,7 @@ class Kube:
             for name in {r.api for r in CORE_RESOURCES.values()}
         }
         self.coordination = kubernetes.client.CoordinationV1Api(api_client)
+        self.authorization = kubernetes.client.AuthorizationV1Api(api_client)
         self.build_configs: CustomResources[BuildConfig] = CustomResources(
             custom, BUILD_CONFIGS, BuildConfig
         )
@@ -374,6 +375,30 @@ class Kube:
             _call(self.core.list_namespaced_event, namespace, field_selector=field_selector)
         )
         return list(data.get("items", []))
+
+    # -- authorization --------------------------------------------------------
+
+    def access_review(
+        self,
+        user: str,
+        groups: list[str],
+        resource_attributes: dict[str, str],
+    ) -> tuple[bool, str]:
+        """Ask the API server whether ``user`` may do what ``resource_attributes`` say.
+
+        A SubjectAccessReview: the answer comes from the cluster's authorizers
+        (RBAC), so a RoleBinding made by the namespace's admin is what grants a
+        cross-namespace act.  Returns (allowed, the authorizer's reason).
+        """
+        body = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SubjectAccessReview",
+            "spec": {"user": user, "groups": groups, "resourceAttributes": resource_attributes},
+        }
+        data = self._dict(_call(self.authorization.create_subject_access_review, body))
+        status = data.get("status") or {}
+        reason = str(status.get("reason") or status.get("evaluationError") or "")
+        return bool(status.get("allowed")) and not status.get("denied"), reason
 
     # -- leases ---------------------------------------------------------------
 

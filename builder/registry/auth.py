@@ -225,6 +225,24 @@ class CredentialStore:
             merged._entries.extend(store._entries)
         return merged
 
+    def scoped(self, registry: str, path: str) -> CredentialStore:
+        """The credentials this store has for ``registry``, usable only under ``path``.
+
+        Each entry that would serve ``registry/path...`` is kept with its
+        repository prefix narrowed to ``path``, so the result answers no
+        other host and no other repository.
+        """
+        host = _normalise_host(registry)
+        path = path.strip("/")
+        scoped = CredentialStore()
+        for entry in self._entries:
+            if not _host_matches(entry.host, host):
+                continue
+            if entry.path and not (path == entry.path or path.startswith(entry.path + "/")):
+                continue
+            scoped._entries.append(_Entry(host, path, entry.credential, entry.source))
+        return scoped
+
     def lookup(self, registry: str, repository: str = "") -> Credential | None:
         """The credential for ``registry`` (``host[:port]``) and ``repository``, if any.
 

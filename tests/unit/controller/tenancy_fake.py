@@ -1,0 +1,144 @@
+"""A small in-memory stand-in for ``builder.kube.Kube``, enough for the tenancy tests.
+
+It models what these tests depend on: resourceVersion bumps on every write,
+Conflict on a stale write, uids, and a RBAC-like table for
+SubjectAccessReviews (``grants``: (user or group, verb, namespace)).
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from typing import Any, Generic, TypeVar
+
+from builder.api import Build, ImageStream
+from builder.kube import AlreadyExists, Conflict, NotFound
+
+M = TypeVar("M", Build, ImageStream)
+_counter = itertools.count(1)
+
+
+class Store(Generic[M]):
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str], M] = {}
+
+    def _bump(self, obj: M) -> M:
+        obj = obj.model_copy(deep=True)
+        obj.metadata.resource_version = str(next(_counter))
+        if not obj.metadata.uid:
+            obj.metadata.uid = f"uid-{next(_counter)}"
+        self.objects[(obj.metadata.namespace, obj.metadata.name)] = obj
+        return obj.model_copy(deep=True)
+
+    def get(self, namespace: str, name: str) -> M:
+        try:
+            return self.objects[(namespace, name)].model_copy(deep=True)
+        except KeyError:
+            raise NotFound(404, f"{namespace}/{name} not found") from None
+
+    def list(self, namespace: str | None = None, label_selector: str = "") -> tuple[list[M], str]:
+        key, _, value = label_selector.partition("=")
+        items = [
+            o.model_copy(deep=True)
+            for (ns, _), o in sorted(self.objects.items())
+            if namespace in (None, ns) and (not key or (o.metadata.labels or {}).get(key) == value)
+        ]
+        return items, "1"
+
+    def create(self, obj: M) -> M:
+        if (obj.metadata.namespace, obj.metadata.name) in self.objects:
+            raise AlreadyExists(409, "exists")
+        return self._bump(obj)
+
+    def _check(self, obj: M) -> M:
+        current = self.get(obj.metadata.namespace, obj.metadata.name)
+        if obj.metadata.resource_version != current.metadata.resource_version:
+            raise Conflict(409, "conflict")
+        return current
+
+    def replace(self, obj: M) -> M:
+        current = self._check(obj)
+        obj = obj.model_copy(deep=True)
+        obj.status = current.status
+        return self._bump(obj)
+
+    def replace_status(self, obj: M) -> M:
+        current = self._check(obj)
+        current.status = copy.deepcopy(obj.status)
+        return self._bump(current)
+
+    def patch_metadata(self, namespace: str, name: str, metadata: dict[str, Any]) -> M:
+        current = self.get(namespace, name)
+        annotations = dict(current.metadata.annotations or {})
+        annotations.update(metadata.get("annotations") or {})
+        current.metadata.annotations = annotations
+        return self._bump(current)
+
+
+class FakeKube:
+    def __init__(self, grants: set[tuple[str, str, str]] | None = None) -> None:
+        self.builds: Store[Build] = Store()
+        self.image_streams: Store[ImageStream] = Store()
+        self.pods: dict[tuple[str, str], dict[str, Any]] = {}
+        self.events: list[dict[str, Any]] = []
+        self.secrets: dict[str, list[dict[str, Any]]] = {}
+        self.grants = grants or set()
+        self.reviews: list[tuple[str, str, str]] = []
+        self.secret_selectors: list[str] = []
+        self.workloads: dict[tuple[str, str], dict[str, Any]] = {}
+        self.patches: list[list[dict[str, Any]]] = []
+
+    # pods
+    def create_pod(self, namespace: str, pod: dict[str, Any]) -> dict[str, Any]:
+        name = pod["metadata"]["name"]
+        if (namespace, name) in self.pods:
+            raise AlreadyExists(409, "exists")
+        pod = copy.deepcopy(pod)
+        pod["metadata"]["uid"] = f"pod-{next(_counter)}"
+        self.pods[(namespace, name)] = pod
+        return copy.deepcopy(pod)
+
+    def get_pod(self, namespace: str, name: str) -> dict[str, Any]:
+        try:
+            return copy.deepcopy(self.pods[(namespace, name)])
+        except KeyError:
+            raise NotFound(404, "no pod") from None
+
+    def delete_pod(self, namespace: str, name: str, grace_seconds: int | None = None) -> None:
+        del grace_seconds  # deletion here is immediate
+        if self.pods.pop((namespace, name), None) is None:
+            raise NotFound(404, "no pod")
+
+    # events and secrets
+    def create_event(self, namespace: str, event: dict[str, Any]) -> None:
+        self.events.append({**event, "namespace": namespace})
+
+    # workloads: one object by (namespace, name); patches are recorded, not applied
+    def get_object(self, resource: Any, namespace: str, name: str) -> dict[str, Any]:
+        del resource
+        try:
+            return copy.deepcopy(self.workloads[(namespace, name)])
+        except KeyError:
+            raise NotFound(404, "no object") from None
+
+    def patch_object(
+        self, resource: Any, namespace: str, name: str, patch: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        self.patches.append(patch)
+        return self.get_object(resource, namespace, name)
+
+    def list_secrets(self, namespace: str, field_selector: str = "") -> list[dict[str, Any]]:
+        self.secret_selectors.append(field_selector)
+        wanted = field_selector.removeprefix("type=")
+        return [s for s in self.secrets.get(namespace, []) if not wanted or s["type"] == wanted]
+
+    # authorization
+    def access_review(
+        self, user: str, groups: list[str], resource_attributes: dict[str, str]
+    ) -> tuple[bool, str]:
+        verb, namespace = resource_attributes["verb"], resource_attributes["namespace"]
+        assert resource_attributes["resource"] == "imagestreams"
+        assert resource_attributes["subresource"] == "layers"
+        self.reviews.append((user, verb, namespace))
+        allowed = any((who, verb, namespace) in self.grants for who in [user, *groups])
+        return allowed, "" if allowed else "no RBAC policy matched"
