@@ -44,6 +44,7 @@ from builder.pipeline.pod import (
     WORKSPACE_ENV,
     WORKSPACE_MOUNT,
 )
+from builder.source import redact_url
 
 # OpenShift's container names (openshift-controller-manager strategy/util.go).
 GIT_CLONE_CONTAINER = "git-clone"
@@ -160,10 +161,11 @@ def _check(pod_build: Build) -> None:
 def _common_env(pod_build: Build, config: ControllerConfig) -> list[dict[str, str]]:
     spec = pod_build.spec
     env = [_env(BUILD_ENV, _build_json(pod_build)), _env("LANG", "C.utf8")]
-    # OpenShift's source variables, for people reading `kubectl describe pod`.
+    # OpenShift's source variables, for people reading `kubectl describe pod`:
+    # never with a password that the URI itself carries.
     if spec.source.git is not None:
-        env += [_env("SOURCE_REPOSITORY", spec.source.git.uri)]
-        env += [_env("SOURCE_URI", spec.source.git.uri)]
+        env += [_env("SOURCE_REPOSITORY", redact_url(spec.source.git.uri))]
+        env += [_env("SOURCE_URI", redact_url(spec.source.git.uri))]
     if spec.source.context_dir:
         env.append(_env("SOURCE_CONTEXT_DIR", spec.source.context_dir))
     if spec.source.git is not None and spec.source.git.ref:

@@ -10,8 +10,9 @@ digests) reads without the plumbing every request shares:
   default because a local test or cache registry almost never has a cert.
 * Auth.  The first request goes anonymous; a 401 names the scheme.  For
   ``Bearer`` we fetch a token from the realm (Basic-authenticated when we have
-  credentials) for ``repository:<repo>:pull`` and cache it per
-  ``(realm, service, scope)`` until it expires; for ``Basic`` we send the
+  credentials and the realm is HTTPS or an insecure-configured host) for
+  ``repository:<repo>:pull`` and cache it per ``(realm, service, scope)``
+  until it expires; for ``Basic`` we send the
   credentials.  Later requests to that host send the cached authorization
   up front, saving the 401 round-trip.
 * Failures become ``RegistryUnreachable``/``Unauthorized``/``RegistryProtocolError``
@@ -410,6 +411,22 @@ class Transport:
         token = self._fetch_token(ref, challenge, scope, credential)
         return f"Bearer {token}"
 
+    def _credential_for_realm(
+        self, scheme: str, realm_host: str, credential: Credential | None
+    ) -> Credential | None:
+        """The registry's credentials go to its token realm only over TLS.
+
+        The realm is whatever URL the registry's 401 names, usually another
+        host (Docker Hub's is auth.docker.io), so its host cannot be pinned;
+        but over plain HTTP a password would cross the network in the clear,
+        so it is sent there only when that host is itself configured insecure
+        (or is loopback).  Otherwise the token is asked for anonymously and
+        a registry that needs a login answers Unauthorized.
+        """
+        if credential is None or scheme == "https" or self._insecure(realm_host):
+            return credential
+        return None
+
     def _fetch_token(
         self,
         ref: ImageReference,
@@ -428,6 +445,7 @@ class Transport:
         params = {"scope": scope}
         if challenge.service:
             params["service"] = challenge.service
+        credential = self._credential_for_realm(parsed.scheme, parsed.netloc, credential)
         auth = (credential.username, credential.password) if credential else None
         try:
             response = self._http(

@@ -423,3 +423,13 @@ def test_a_binary_build_with_an_uploaded_input_gets_a_pod() -> None:
     pod = build_pod(build, CONFIG, pod_build=build)
     env = {e["name"]: e.get("value", "") for e in pod["spec"]["initContainers"][0]["env"]}
     assert "build.kbuild.io/binary-source" in env["BUILD"]
+
+
+def test_source_variables_carry_no_password_of_the_uri() -> None:
+    """A password embedded in the git URI stays out of SOURCE_URI (kubectl describe pod)."""
+    source = {"git": {"uri": "https://bob:hunter2@git.test/app.git", "ref": "main"}}
+    pod = pod_for(SOURCE_RESOLVED, source=source)
+    for container in containers(pod):
+        env = env_of(container)
+        assert "hunter2" not in env["SOURCE_URI"] + env["SOURCE_REPOSITORY"]
+        assert env["SOURCE_URI"].endswith("@git.test/app.git")

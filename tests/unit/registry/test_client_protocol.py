@@ -293,3 +293,30 @@ def test_bearer_token_and_service_and_scope_sent(stub: Stub) -> None:
         assert client.exists(f"{stub.host}/org/app:v1")
     paths = [path.split("?")[0] for _, path, _ in stub.seen]
     assert paths.count("/token") == 1
+
+
+@pytest.mark.parametrize(("realm_host", "sent"), [("127.0.0.1", True), ("localhost", False)])
+def test_credentials_go_to_a_plain_http_realm_only_if_it_is_insecure(
+    stub: Stub, realm_host: str, sent: bool
+) -> None:
+    """A registry's 401 may name any token realm: a password crosses plain HTTP
+    only to a host configured insecure (here 127.0.0.1; loopback is not implied)."""
+    credential = Credential("u", "p")
+    port = stub.host.rpartition(":")[2]
+
+    def token(handler: BaseHTTPRequestHandler) -> Reply:
+        return Reply(200, b'{"token": "tok-1", "expires_in": 300}')
+
+    def guarded(handler: BaseHTTPRequestHandler) -> Reply:
+        if handler.headers.get("Authorization") != "Bearer tok-1":
+            challenge = f'Bearer realm="http://{realm_host}:{port}/token",service="svc"'
+            return Reply(401, b"", {"WWW-Authenticate": challenge})
+        return manifest_reply()
+
+    stub.routes["/token"] = token
+    stub.routes["/v2/app/manifests/v1"] = guarded
+    store = CredentialStore({stub.host: credential})
+    with RegistryClient(credentials=store, insecure=["127.0.0.1"], insecure_loopback=False) as c:
+        c.resolve(f"{stub.host}/app:v1")
+    token_auth = [auth for _, path, auth in stub.seen if path.startswith("/token")]
+    assert token_auth == [credential.basic_header() if sent else None]
