@@ -10,8 +10,7 @@ docs/security.md):
   used for a path under ``B/``) needs ``get`` on ``imagestreams/layers`` in B,
   what OpenShift's ``system:image-puller`` role grants;
 - writing a tag of namespace B (a build's output) needs ``update`` on
-  ``imagestreams/layers`` in B, what ``system:image-builder`` grants (held by
-  each namespace's ``builder`` service account for its own namespace).
+  ``imagestreams/layers`` in B, what ``system:image-builder`` grants.
 
 The identity is a service account of the acting namespace, with the groups the
 API server gives service accounts, so a RoleBinding to the service account,
@@ -39,8 +38,7 @@ IMAGE_GROUP = "image.openshift.io"
 LAYERS = "imagestreams"
 LAYERS_SUBRESOURCE = "layers"
 TTL = 10.0
-# The service account a Build runs as when its spec names none (OpenShift's).
-BUILDER_SERVICE_ACCOUNT = "builder"
+# The service account a namespace's spec tags are checked for.
 DEFAULT_SERVICE_ACCOUNT = "default"
 
 
@@ -132,9 +130,13 @@ class Authorizer:
             raise AccessDeniedError(reason, identity, "update", namespace)
 
 
-def build_identity(namespace: str, service_account: str | None) -> Identity:
-    """The identity a Build acts as: its service account, ``builder`` by default."""
-    return Identity(namespace, service_account or BUILDER_SERVICE_ACCOUNT)
+def build_identity(namespace: str, service_account: str, default: str) -> Identity:
+    """The identity a Build acts as: the service account its pod runs as.
+
+    ``spec.serviceAccount``, else the controller's default (``default``:
+    plain namespaces have no ``builder`` account; OpenShift's is ``builder``).
+    """
+    return Identity(namespace, service_account or default)
 
 
 def registry_namespace(registry: str, pull_spec: str) -> str | None:
@@ -150,7 +152,6 @@ def registry_namespace(registry: str, pull_spec: str) -> str | None:
 
 
 __all__ = [
-    "BUILDER_SERVICE_ACCOUNT",
     "DEFAULT_SERVICE_ACCOUNT",
     "AccessDeniedError",
     "Authorizer",

@@ -170,7 +170,9 @@ class BuildReconciler:
         """A stream of another namespace is read only if the Build's service account may."""
         ns = build.metadata.namespace
         if ref.kind in (KIND_STREAM_TAG, KIND_STREAM_IMAGE) and ref.namespace not in ("", ns):
-            identity = build_identity(ns, build.spec.service_account)
+            identity = build_identity(
+                ns, build.spec.service_account, self.config.default_service_account
+            )
             reason = StatusReason.INVALID_IMAGE_REFERENCE
             self.authorizer.check_read(identity, ref.namespace, reason)
 
@@ -179,7 +181,9 @@ class BuildReconciler:
         ns = build.metadata.namespace
         to = build.spec.output.to
         if to is not None and to.kind == KIND_STREAM_TAG and to.namespace not in ("", ns):
-            identity = build_identity(ns, build.spec.service_account)
+            identity = build_identity(
+                ns, build.spec.service_account, self.config.default_service_account
+            )
             reason = StatusReason.INVALID_OUTPUT_REFERENCE
             self.authorizer.check_write(identity, to.namespace, reason)
 

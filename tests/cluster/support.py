@@ -132,3 +132,33 @@ def git_source(gitd: GitDaemon, repo: str, ref: str = "main") -> dict[str, Any]:
 
 def registry_client() -> RegistryClient:
     return RegistryClient(insecure=lambda _host: True)
+
+
+def grant_images(
+    kubectl: Kubectl, namespace: str, verb: str, *, group: str = "", service_account: str = ""
+) -> None:
+    """Let a subject ``get`` (pull) or ``update`` (push) the image streams of ``namespace``.
+
+    What deploy/rbac.yaml's ``system:image-puller`` / ``system:image-builder``
+    ClusterRoles grant, written as a Role here so the test needs no
+    cluster-scoped objects (docs/security.md).
+    """
+    role = f"kbuild-test-image-{verb}"
+    verbs = ["get", "update"] if verb == "update" else ["get"]
+    kubectl("-n", namespace, "apply", "-f", "-", stdin=yaml.safe_dump({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": role},
+        "rules": [{"apiGroups": ["image.openshift.io"], "resources": ["imagestreams/layers"],
+                   "verbs": verbs}],
+    }))  # fmt: skip
+    if group:
+        subject = {"kind": "Group", "name": group, "apiGroup": "rbac.authorization.k8s.io"}
+    else:
+        sa_namespace, _, sa_name = service_account.partition(":")
+        subject = {"kind": "ServiceAccount", "namespace": sa_namespace, "name": sa_name}
+    kubectl("-n", namespace, "apply", "-f", "-", stdin=yaml.safe_dump({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": f"{role}-{abs(hash(str(subject))) % 10**8}"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role},
+        "subjects": [subject],
+    }))  # fmt: skip

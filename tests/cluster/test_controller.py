@@ -30,6 +30,7 @@ from tests.cluster.support import (
     buildconfig,
     finished,
     git_source,
+    grant_images,
     kbuild,
     registry_client,
     source_strategy,
@@ -95,6 +96,9 @@ def test_config_change_build_from_a_stream_tag_in_another_namespace_is_deployed(
     # no image yet when the BuildConfig is applied: the build must wait for it.
     images_ns = f"{ns}-images"
     create_namespace(kubectl, images_ns)
+    # What `oc policy add-role-to-group system:image-puller system:serviceaccounts:NS`
+    # grants; without it the build fails (test_tenancy_build_input_in_another_namespace).
+    grant_images(kubectl, images_ns, "get", group=f"system:serviceaccounts:{ns}")
     try:
         kube.image_streams.create(
             ImageStream(metadata=ObjectMeta(name="python", namespace=images_ns))
@@ -427,3 +431,103 @@ def test_start_build_follow_streams_the_log_and_wait_reports_a_failure(
                     check=False)  # fmt: skip
     assert waited.returncode == 1
     assert waited.stderr.startswith("error: FetchSourceFailed: ")
+
+
+# --------------------------------------------------------------------------- tenancy
+
+
+def _victim(kubectl: Kubectl, kube: Kube, ns: str, image: str, digest: str) -> str:
+    """A namespace beside the tenant's with stream app:prod at ``image@digest``."""
+    victim = f"{ns}-victim"
+    create_namespace(kubectl, victim)
+    kube.image_streams.create(ImageStream(metadata=ObjectMeta(name="app", namespace=victim)))
+    stream = kube.image_streams.get(victim, "app")
+    stream.status.tags = [NamedTagEventList(tag="prod", items=[TagEvent(
+        created=now_time(), docker_image_reference=f"{image}@{digest}", image=digest,
+        generation=1,
+    )])]  # fmt: skip
+    kube.image_streams.replace_status(stream)
+    return victim
+
+
+def _history(kube: Kube, namespace: str) -> list[str]:
+    tags = kube.image_streams.get(namespace, "app").status.tags
+    return [i.image for t in tags if t.tag == "prod" for i in t.items or []]
+
+
+def test_tenancy_build_output_in_another_namespace(
+    env: tuple[str, Controller, Kube], gitd: GitDaemon, kubectl: Kubectl, cluster: Cluster,
+    push_registry: str,
+) -> None:  # fmt: skip
+    """A tenant's build may move another namespace's tag only with push rights there."""
+    ns, _, kube = env
+    builder = f"{cluster.registry}/kbuild/s2i-python:3.11"
+    digest = registry_client().resolve(f"{push_registry}/kbuild/s2i-python:3.11").digest
+    victim = _victim(kubectl, kube, ns, f"{cluster.registry}/kbuild/s2i-python", digest)
+    try:
+        apply(kubectl, ns, buildconfig(
+            "intruder", git_source(gitd, "hello"), source_strategy(builder),
+            {"to": {"kind": "ImageStreamTag", "namespace": victim, "name": "app:prod"}},
+        ))  # fmt: skip
+        kbuild("start-build", "intruder", "-n", ns, kubeconfig=cluster.kubeconfig)
+        build = finished(kube, ns, "intruder-1")
+        assert (build.status.phase, build.status.reason) == (
+            BuildPhase.FAILED, "InvalidOutputReference"
+        ), build.status  # fmt: skip
+        assert f"system:serviceaccount:{ns}:default may not update" in build.status.message
+        assert _history(kube, victim) == [digest]
+        assert kubectl("-n", ns, "get", "pod", "intruder-1-build", check=False).returncode != 0
+
+        grant_images(kubectl, victim, "update", service_account=f"{ns}:default")
+        kbuild("start-build", "intruder", "-n", ns, kubeconfig=cluster.kubeconfig)
+        build = finished(kube, ns, "intruder-2")
+        assert build.status.phase == BuildPhase.COMPLETE, build.status
+        pushed = build.status.output.to.image_digest if build.status.output.to else ""
+        assert _history(kube, victim) == [pushed, digest]
+    finally:
+        kubectl("delete", "namespace", victim, "--wait=false", check=False)
+
+
+def test_tenancy_build_input_and_spec_tag_in_another_namespace(
+    env: tuple[str, Controller, Kube], gitd: GitDaemon, kubectl: Kubectl, cluster: Cluster,
+    push_registry: str,
+) -> None:  # fmt: skip
+    """Another namespace's images are read only with pull rights there.
+
+    The granted build input is test_config_change_build_from_a_stream_tag_in_another_namespace.
+    """
+    ns, _, kube = env
+    digest = registry_client().resolve(f"{push_registry}/kbuild/s2i-python:3.11").digest
+    victim = _victim(kubectl, kube, ns, f"{cluster.registry}/kbuild/s2i-python", digest)
+    try:
+        apply(kubectl, ns, buildconfig(
+            "reader", git_source(gitd, "hello"),
+            source_strategy("app:prod", "ImageStreamTag", victim),
+            {"to": {"kind": "ImageStreamTag", "name": "reader:latest"}},
+        ))  # fmt: skip
+        kbuild("start-build", "reader", "-n", ns, kubeconfig=cluster.kubeconfig)
+        build = finished(kube, ns, "reader-1")
+        assert (build.status.phase, build.status.reason) == (
+            BuildPhase.FAILED, "InvalidImageReference"
+        ), build.status  # fmt: skip
+        assert f"may not get imagestreams/layers in namespace '{victim}'" in build.status.message
+
+        # A spec tag from the other namespace: Forbidden, then resolved once granted.
+        def condition() -> Any:
+            stream = kube.image_streams.get(ns, "mine")
+            return next((c for t in stream.status.tags if t.tag == "prod"
+                         for c in t.conditions or []), None)  # fmt: skip
+
+        def items() -> list[str]:
+            stream = kube.image_streams.get(ns, "mine")
+            return [i.image for t in stream.status.tags if t.tag == "prod" for i in t.items or []]
+
+        kbuild("tag", f"{victim}/app:prod", "mine:prod", "-n", ns, kubeconfig=cluster.kubeconfig)
+        denied = wait_for("the Forbidden condition", condition, timeout=60)
+        assert denied.reason == "Forbidden", denied
+        assert items() == []
+        grant_images(kubectl, victim, "get", group=f"system:serviceaccounts:{ns}")
+        kbuild("tag", f"{victim}/app:prod", "mine:prod", "-n", ns, kubeconfig=cluster.kubeconfig)
+        assert wait_for("the tag to resolve", lambda: items() == [digest], timeout=60)
+    finally:
+        kubectl("delete", "namespace", victim, "--wait=false", check=False)

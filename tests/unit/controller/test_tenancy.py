@@ -36,7 +36,7 @@ REGISTRY = "registry.test:5000"
 CONFIG = ControllerConfig(registry=REGISTRY, build_pod_image=f"{REGISTRY}/kbuild/buildpod:1")
 DIGEST = "sha256:" + "a" * 64
 BUILDER = f"{REGISTRY}/kbuild/s2i@sha256:" + "1" * 64
-TENANT_BUILDER = "system:serviceaccount:tenant:builder"
+TENANT_BUILDER = "system:serviceaccount:tenant:default"
 VICTIM_PROD = {"kind": "ImageStreamTag", "namespace": "victim", "name": "app:prod"}
 
 
@@ -289,7 +289,7 @@ def test_pull_secrets_are_listed_by_type_only() -> None:
 def test_reviews_are_cached_and_same_namespace_needs_none() -> None:
     kube = FakeKube()
     authorizer = Authorizer(kube)  # type: ignore[arg-type]
-    me = Identity("tenant", "builder")
+    me = Identity("tenant", "default")
     assert authorizer.allowed(me, "get", "tenant")
     assert kube.reviews == []
     for _ in range(3):
