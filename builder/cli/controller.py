@@ -47,6 +47,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     p.add_argument("--namespace", default=_env("KBUILD_NAMESPACE"), help="watch one namespace")
     p.add_argument("--service-account", default=_env("KBUILD_BUILD_SERVICE_ACCOUNT", "default"))
+    p.add_argument(
+        "--workspace-size-limit", default=_env("KBUILD_WORKSPACE_SIZE_LIMIT", "4Gi"),
+        help="sizeLimit of the build pod's workspace emptyDir (source, context)",
+    )  # fmt: skip
+    p.add_argument(
+        "--storage-size-limit", default=_env("KBUILD_STORAGE_SIZE_LIMIT", "20Gi"),
+        help="sizeLimit of the build pod's image-store emptyDir",
+    )  # fmt: skip
     p.add_argument("--workers", type=int, default=int(_env("KBUILD_WORKERS", "2")))
     p.add_argument("--resync-seconds", type=int, default=int(_env("KBUILD_RESYNC_SECONDS", "300")))
     p.add_argument("--metrics-port", type=int, default=int(_env("KBUILD_METRICS_PORT", "8080")))
@@ -106,6 +114,8 @@ def run(ns: argparse.Namespace) -> int:
         insecure_registries=frozenset(ns.insecure_registry),
         namespace=ns.namespace,
         default_service_account=ns.service_account,
+        workspace_size_limit=ns.workspace_size_limit,
+        storage_size_limit=ns.storage_size_limit,
         resync_seconds=ns.resync_seconds,
         workers=ns.workers,
         lease_namespace=ns.lease_namespace,

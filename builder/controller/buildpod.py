@@ -247,10 +247,12 @@ def build_pod(build: Build, config: ControllerConfig, *, pod_build: Build) -> di
     env = _common_env(pod_build, config)
     resources = _resources(pod_build)
     volumes: list[dict[str, Any]] = [
-        {"name": WORKSPACE_VOLUME, "emptyDir": {}},
+        # Every emptyDir has a sizeLimit: source and layers come from
+        # whoever may start a build, and the node's disk is shared.
+        {"name": WORKSPACE_VOLUME, "emptyDir": {"sizeLimit": config.workspace_size_limit}},
         # Image layers are unpacked on a volume, not in the container's own
         # overlayfs root, which cannot hold another overlay's upper directory.
-        {"name": STORAGE_VOLUME, "emptyDir": {}},
+        {"name": STORAGE_VOLUME, "emptyDir": {"sizeLimit": config.storage_size_limit}},
     ]
 
     fetch_env, fetch_mounts = list(env), []

@@ -22,6 +22,11 @@ class ControllerConfig:
     namespace: str = ""
     # Service account for build pods when the BuildConfig names none.
     default_service_account: str = "default"
+    # sizeLimit of the build pod's emptyDirs (Kubernetes quantities): the
+    # source and context, and buildah's image store.  A build that writes
+    # more is evicted by the kubelet instead of filling the node's disk.
+    workspace_size_limit: str = "4Gi"
+    storage_size_limit: str = "20Gi"
     # Seconds between full re-lists; every object is reconciled at least this often.
     resync_seconds: int = 300
     # Worker threads draining the reconcile queue.

@@ -280,7 +280,7 @@ def _extract_zip(archive: Path, dest: Path, limits: Limits) -> int:
         OSError,
         EOFError,
         NotImplementedError,
-    ) as err:  # noqa: E501
+    ) as err:
         raise BuildError(
             StatusReason.FETCH_SOURCE_FAILED, f"cannot extract archive {archive.name!r}: {err}"
         ) from None

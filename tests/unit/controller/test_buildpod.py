@@ -242,8 +242,10 @@ def test_nothing_privileged_and_nothing_from_the_host(strategy: dict[str, Any]) 
 def test_buildah_storage_is_an_empty_dir_on_the_main_container_only() -> None:
     pod = pod_for()
     volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
-    assert volumes["container-storage-root"] == {"name": "container-storage-root", "emptyDir": {}}
-    assert volumes["buildworkdir"] == {"name": "buildworkdir", "emptyDir": {}}
+    assert volumes["container-storage-root"] == {
+        "name": "container-storage-root", "emptyDir": {"sizeLimit": "20Gi"},
+    }  # fmt: skip
+    assert volumes["buildworkdir"] == {"name": "buildworkdir", "emptyDir": {"sizeLimit": "4Gi"}}
     main = by_name(pod, "sti-build")
     assert {
         "name": "container-storage-root",
@@ -433,3 +435,11 @@ def test_source_variables_carry_no_password_of_the_uri() -> None:
         env = env_of(container)
         assert "hunter2" not in env["SOURCE_URI"] + env["SOURCE_REPOSITORY"]
         assert env["SOURCE_URI"].endswith("@git.test/app.git")
+
+
+def test_every_empty_dir_has_a_size_limit() -> None:
+    """An archive or a build can fill its volumes, never the node's disk."""
+    pod = pod_for(DOCKER)
+    empty = [v for v in pod["spec"]["volumes"] if "emptyDir" in v]
+    assert empty
+    assert all(v["emptyDir"].get("sizeLimit") for v in empty), empty
