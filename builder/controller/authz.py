@@ -20,7 +20,8 @@ service account all count.  Acts within one namespace need no review: the
 tenant could do them itself.
 
 Answers are cached for a few seconds: a fan-out of 100 builds from one tag
-asks once, and a revoked RoleBinding takes effect within ``TTL`` seconds.
+asks once, a revoked RoleBinding takes effect within ``TTL`` seconds and a
+new one within ``DENIAL_TTL``.
 An API error is not a denial: it propagates, and the caller retries.
 """
 
@@ -38,6 +39,8 @@ IMAGE_GROUP = "image.openshift.io"
 LAYERS = "imagestreams"
 LAYERS_SUBRESOURCE = "layers"
 TTL = 10.0
+# A denial is remembered for less time: the usual next step is a RoleBinding.
+DENIAL_TTL = 2.0
 # The service account a namespace's spec tags are checked for.
 DEFAULT_SERVICE_ACCOUNT = "default"
 
@@ -99,7 +102,7 @@ class Authorizer:
         now = self._clock()
         with self._lock:
             cached = self._answers.get(key)
-            if cached is not None and now - cached[0] < TTL:
+            if cached is not None and now - cached[0] < (TTL if cached[1] else DENIAL_TTL):
                 return cached[1]
             # Bounded: expired answers go when the cache grows past a few thousand.
             if len(self._answers) > 4096:

@@ -21,6 +21,7 @@ import pytest
 
 from builder.api import Build, BuildPhase, ImageStream, ObjectMeta, TagEvent, now_time
 from builder.api.image import NamedTagEventList
+from builder.controller.authz import DENIAL_TTL
 from builder.kube import Kube, NotFound
 from tests.cluster.conftest import Cluster, Kubectl, create_namespace
 from tests.cluster.support import (
@@ -436,9 +437,8 @@ def test_start_build_follow_streams_the_log_and_wait_reports_a_failure(
 # --------------------------------------------------------------------------- tenancy
 
 
-def _victim(kubectl: Kubectl, kube: Kube, ns: str, image: str, digest: str) -> str:
-    """A namespace beside the tenant's with stream app:prod at ``image@digest``."""
-    victim = f"{ns}-victim"
+def _victim(kubectl: Kubectl, kube: Kube, victim: str, image: str, digest: str) -> str:
+    """Namespace ``victim`` beside the tenant's, with stream app:prod at ``image@digest``."""
     create_namespace(kubectl, victim)
     kube.image_streams.create(ImageStream(metadata=ObjectMeta(name="app", namespace=victim)))
     stream = kube.image_streams.get(victim, "app")
@@ -448,6 +448,17 @@ def _victim(kubectl: Kubectl, kube: Kube, ns: str, image: str, digest: str) -> s
     )])]  # fmt: skip
     kube.image_streams.replace_status(stream)
     return victim
+
+
+def _await_grant(kubectl: Kubectl, namespace: str, verb: str, user: str) -> None:
+    """Until the API server's authorizer sees a new RoleBinding, then past the denial cache."""
+    sa_namespace = user.split(":")[2]
+    groups = ["system:serviceaccounts", f"system:serviceaccounts:{sa_namespace}"]
+    wait_for(f"{user} to be allowed to {verb} in {namespace}", lambda: kubectl(
+        "auth", "can-i", verb, "imagestreams.image.openshift.io", "--subresource=layers",
+        "-n", namespace, "--as", user, *(f"--as-group={g}" for g in groups), check=False,
+    ).stdout.strip() == "yes", timeout=30)  # fmt: skip
+    time.sleep(DENIAL_TTL + 0.5)  # an expiry, not an event: nothing to await
 
 
 def _history(kube: Kube, namespace: str) -> list[str]:
@@ -463,7 +474,8 @@ def test_tenancy_build_output_in_another_namespace(
     ns, _, kube = env
     builder = f"{cluster.registry}/kbuild/s2i-python:3.11"
     digest = registry_client().resolve(f"{push_registry}/kbuild/s2i-python:3.11").digest
-    victim = _victim(kubectl, kube, ns, f"{cluster.registry}/kbuild/s2i-python", digest)
+    victim = _victim(kubectl, kube, f"{ns}-victim-out", f"{cluster.registry}/kbuild/s2i-python",
+                     digest)  # fmt: skip
     try:
         apply(kubectl, ns, buildconfig(
             "intruder", git_source(gitd, "hello"), source_strategy(builder),
@@ -479,6 +491,7 @@ def test_tenancy_build_output_in_another_namespace(
         assert kubectl("-n", ns, "get", "pod", "intruder-1-build", check=False).returncode != 0
 
         grant_images(kubectl, victim, "update", service_account=f"{ns}:default")
+        _await_grant(kubectl, victim, "update", f"system:serviceaccount:{ns}:default")
         kbuild("start-build", "intruder", "-n", ns, kubeconfig=cluster.kubeconfig)
         build = finished(kube, ns, "intruder-2")
         assert build.status.phase == BuildPhase.COMPLETE, build.status
@@ -498,7 +511,8 @@ def test_tenancy_build_input_and_spec_tag_in_another_namespace(
     """
     ns, _, kube = env
     digest = registry_client().resolve(f"{push_registry}/kbuild/s2i-python:3.11").digest
-    victim = _victim(kubectl, kube, ns, f"{cluster.registry}/kbuild/s2i-python", digest)
+    victim = _victim(kubectl, kube, f"{ns}-victim-in", f"{cluster.registry}/kbuild/s2i-python",
+                     digest)  # fmt: skip
     try:
         apply(kubectl, ns, buildconfig(
             "reader", git_source(gitd, "hello"),
@@ -527,6 +541,7 @@ def test_tenancy_build_input_and_spec_tag_in_another_namespace(
         assert denied.reason == "Forbidden", denied
         assert items() == []
         grant_images(kubectl, victim, "get", group=f"system:serviceaccounts:{ns}")
+        _await_grant(kubectl, victim, "get", f"system:serviceaccount:{ns}:default")
         kbuild("tag", f"{victim}/app:prod", "mine:prod", "-n", ns, kubeconfig=cluster.kubeconfig)
         assert wait_for("the tag to resolve", lambda: items() == [digest], timeout=60)
     finally:
