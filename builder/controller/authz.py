@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from builder.api import BuildError, StatusReason
+from builder.api import BuildConfig, BuildError, StatusReason
 from builder.kube import Kube
 
 IMAGE_GROUP = "image.openshift.io"
@@ -142,6 +142,20 @@ def build_identity(namespace: str, service_account: str, default: str) -> Identi
     return Identity(namespace, service_account or default)
 
 
+def build_config_reader(
+    authorizer: Authorizer, default_service_account: str
+) -> Callable[[BuildConfig, str], bool]:
+    """May the builds of a BuildConfig read images of a namespace? (for ``instantiate``)."""
+
+    def readable(bc: BuildConfig, namespace: str) -> bool:
+        identity = build_identity(
+            bc.metadata.namespace, bc.spec.service_account, default_service_account
+        )
+        return authorizer.allowed(identity, "get", namespace)
+
+    return readable
+
+
 def registry_namespace(registry: str, pull_spec: str) -> str | None:
     """The namespace a pull spec of the controller's registry belongs to, else None.
 
@@ -159,6 +173,7 @@ __all__ = [
     "AccessDeniedError",
     "Authorizer",
     "Identity",
+    "build_config_reader",
     "build_identity",
     "registry_namespace",
 ]

@@ -26,7 +26,7 @@ from builder.api import Build, BuildConfig, BuildError, BuildPhase, ImageStream
 from builder.api.constants import BUILD_CONFIG_LABEL
 from builder.controller import events
 from builder.controller.build import Result, build_number, config_name
-from builder.controller.instantiate import BuildOptions, instantiate_when, is_paused
+from builder.controller.instantiate import BuildOptions, Readable, instantiate_when, is_paused
 from builder.kube import Kube, NotFound
 from builder.streams.buildtriggers import Decision, decide, strategy_input
 from builder.streams.tags import KIND_STREAM_TAG, current_pull_spec, spec_tag
@@ -97,8 +97,11 @@ class StreamCache:
 
 
 class BuildConfigReconciler:
-    def __init__(self, kube: Kube) -> None:
+    def __init__(self, kube: Kube, readable: Readable | None = None) -> None:
         self.kube = kube
+        # Images of other namespaces are pinned into a Build only if its
+        # service account may read them (builder.controller.authz).
+        self.readable = readable
 
     def reconcile(self, namespace: str, name: str) -> Result:
         try:
@@ -140,7 +143,7 @@ class BuildConfigReconciler:
             return BuildOptions(causes=tuple(latest.causes), images=latest.images)
 
         try:
-            build = instantiate_when(self.kube, namespace, name, again)
+            build = instantiate_when(self.kube, namespace, name, again, readable=self.readable)
         except BuildError as err:
             events.record(self.kube, bc, "Warning", "BuildConfigInstantiateFailed", err.detail)
             return

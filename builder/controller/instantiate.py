@@ -198,19 +198,25 @@ def config_reference(bc: BuildConfig) -> ObjectReference:
 BuildFactory = Callable[[BuildConfig, int], Build]
 
 
+Readable = Callable[[BuildConfig, str], bool]
+"""Whether a BuildConfig's builds may read images of a namespace (the controller asks RBAC)."""
+
+
 def instantiate(
     kube: Kube,
     namespace: str,
     name: str,
     options: BuildOptions,
     make: BuildFactory | None = None,
+    *,
+    readable: Readable | None = None,
 ) -> Build:
     """Bump ``lastVersion`` and create the next Build; raise BuildError if paused.
 
     ``make`` builds the Build from the updated BuildConfig and its number:
     ``new_build`` by default; ``start-build --from-build`` passes a clone.
     """
-    build = instantiate_when(kube, namespace, name, lambda _bc: options, make)
+    build = instantiate_when(kube, namespace, name, lambda _bc: options, make, readable=readable)
     if build is None:  # pragma: no cover - the decision above always says yes
         raise BuildError(StatusReason.CANNOT_CREATE_BUILD_POD_SPEC, "no build was requested")
     return build
@@ -222,6 +228,8 @@ def instantiate_when(
     name: str,
     decide: Callable[[BuildConfig], BuildOptions | None],
     make: BuildFactory | None = None,
+    *,
+    readable: Readable | None = None,
 ) -> Build | None:
     """Create the next Build if ``decide``, asked again on every fresh read, still wants one.
 
@@ -231,6 +239,11 @@ def instantiate_when(
     ``start-build`` or another replica wrote in between.  Every new Build
     records the images it uses as its triggers' ``lastTriggeredImageID``, in
     the same write as the number.
+
+    With ``readable`` (the controller's acts), an image of another namespace
+    that the BuildConfig's builds may not read is not pinned: the Build names
+    the tag, and the Build reconciler ends it with the denial.  The CLI acts
+    with its user's own rights and passes none.
     """
     for _ in range(MAX_ATTEMPTS):
         bc = kube.build_configs.get(namespace, name)
@@ -243,6 +256,11 @@ def instantiate_when(
         if options is None:
             return None
         images = {**current_images(kube, bc), **options.images}
+        if readable is not None:
+            images = {
+                key: image for key, image in images.items()
+                if key[0] == namespace or readable(bc, key[0])
+            }  # fmt: skip
         options = replace(options, images=images)
         number = bc.status.last_version + 1
         bc.status.last_version = number

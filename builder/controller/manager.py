@@ -39,7 +39,7 @@ from typing import Any
 
 from builder.api import Build, BuildConfig, ImageStream
 from builder.api.constants import BUILD_ANNOTATION, BUILD_LABEL, IMAGE_TRIGGERS_ANNOTATION
-from builder.controller.authz import Authorizer
+from builder.controller.authz import Authorizer, build_config_reader
 from builder.controller.build import BuildReconciler, Result
 from builder.controller.buildconfig import BuildConfigReconciler
 from builder.controller.config import ControllerConfig
@@ -79,7 +79,8 @@ class Manager:
         self.builds = BuildReconciler(
             kube, config, self.metrics, on_write=self._wrote, authorizer=self.authorizer
         )
-        self.build_configs = BuildConfigReconciler(kube)
+        readable = build_config_reader(self.authorizer, config.default_service_account)
+        self.build_configs = BuildConfigReconciler(kube, readable)
         bucket = TokenBucket(config.import_qps, config.import_burst)
         self.image_streams = ImageStreamReconciler(
             kube, config, Importer(kube, config, bucket, authorizer=self.authorizer),
@@ -92,7 +93,7 @@ class Manager:
         self.notifications = NotificationReceiver(
             self.sources, self._pushed, config.notifications_token
         )
-        self.webhooks = WebhookReceiver(kube)
+        self.webhooks = WebhookReceiver(kube, readable)
         self.stop = threading.Event()
         self._written: dict[tuple[str, str], str] = {}
         self._streams_written: dict[tuple[str, str], str] = {}

@@ -42,7 +42,7 @@ from builder.api.build import (
     WebHookTrigger,
 )
 from builder.api.constants import WEBHOOK_SECRET_KEY
-from builder.controller.instantiate import BuildOptions, instantiate
+from builder.controller.instantiate import BuildOptions, Readable, instantiate
 from builder.kube import Kube, KubeError, NotFound
 
 PREFIX = "/apis/build.openshift.io/v1/namespaces/"
@@ -216,8 +216,9 @@ def hook_triggers(bc: BuildConfig, kind: str) -> list[WebHookTrigger]:
 
 
 class WebhookReceiver:
-    def __init__(self, kube: Kube) -> None:
+    def __init__(self, kube: Kube, readable: Readable | None = None) -> None:
         self.kube = kube
+        self.readable = readable
 
     def handle(self, path: str, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
         try:
@@ -274,6 +275,7 @@ class WebhookReceiver:
                 self.kube, namespace, name,
                 BuildOptions(causes=(cause(kind, hook.revision),), env=env,
                              revision=hook.revision if commit else None),
+                readable=self.readable,
             )  # fmt: skip
         except BuildError as err:
             raise HookError(409, err.detail) from None

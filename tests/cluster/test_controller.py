@@ -518,8 +518,10 @@ def test_tenancy_build_input_and_spec_tag_in_another_namespace(
             "reader", git_source(gitd, "hello"),
             source_strategy("app:prod", "ImageStreamTag", victim),
             {"to": {"kind": "ImageStreamTag", "name": "reader:latest"}},
+            # Instantiated by the controller: `kbuild start-build` would pin the
+            # input with its own user's rights (here a cluster admin's).
+            triggers=[{"type": "ConfigChange"}],
         ))  # fmt: skip
-        kbuild("start-build", "reader", "-n", ns, kubeconfig=cluster.kubeconfig)
         build = finished(kube, ns, "reader-1")
         assert (build.status.phase, build.status.reason) == (
             BuildPhase.FAILED, "InvalidImageReference"
