@@ -50,6 +50,9 @@ log = logging.getLogger(__name__)
 
 SECRET_TYPES = ("kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg")
 CREDENTIALS_TTL = 30.0
+# The ClusterRole a namespace binds to let the controller read its pull
+# secrets (deploy/rbac.yaml): the controller holds no cluster-wide secret right.
+SECRETS_ROLE = "kbuild-namespace-secrets"
 # OpenShift imports at most this many tags of a repository (spec.dockerImageRepository).
 MAX_REPOSITORY_TAGS = 50
 
@@ -92,8 +95,15 @@ def failure_reason(err: BuildError) -> str:
     return "InternalError"
 
 
-def _secret_stores(namespace: str, secret: dict[str, Any]) -> list[CredentialStore]:
-    """The docker config of one pull secret; a malformed one is skipped with a warning."""
+def _secret_stores(
+    namespace: str, secret: dict[str, Any], problems: list[str]
+) -> list[CredentialStore]:
+    """The docker config of one pull secret.
+
+    A malformed one is skipped, and said in ``problems``: an import that then
+    fails as Unauthorized names it, so the tenant learns why its secret was
+    not used (the error names the secret and the key, never its content).
+    """
     if secret.get("type") not in SECRET_TYPES:
         return []
     name = (secret.get("metadata") or {}).get("name", "?")
@@ -108,7 +118,24 @@ def _secret_stores(namespace: str, secret: dict[str, Any]) -> list[CredentialSto
             )
         except (ValueError, TypeError, CredentialsError) as err:
             log.warning("skipping pull secret %s/%s: %s", namespace, name, err)
+            problems.append(f"pull secret {name} ({key}) was skipped: {_short(err)}")
     return stores
+
+
+def _short(err: Exception) -> str:
+    """An error's first line, bounded: what a status condition can carry."""
+    text = str(err).splitlines()[0] if str(err) else type(err).__name__
+    return text[:200]
+
+
+def unreadable_secrets_message(namespace: str) -> str:
+    """What an import says when the controller may not list the namespace's secrets."""
+    return (
+        f"kbuild may not read the pull secrets of namespace {namespace}; to let imports use "
+        f"them, bind the ClusterRole {SECRETS_ROLE} to kbuild's controller in {namespace}: "
+        f"kubectl create rolebinding kbuild-pull-secrets -n {namespace} "
+        f"--clusterrole={SECRETS_ROLE} --serviceaccount=kbuild-system:kbuild-controller"
+    )
 
 
 def _host(source: str) -> str:
@@ -133,7 +160,7 @@ class Importer:
         self.config = config
         self.bucket = bucket
         self._clock = clock
-        self._credentials: dict[str, tuple[float, CredentialStore]] = {}
+        self._credentials: dict[str, tuple[float, CredentialStore, tuple[str, ...]]] = {}
         self._lock = threading.Lock()
 
     # -- credentials ---------------------------------------------------------
@@ -145,24 +172,43 @@ class Importer:
         ``type``), so the controller never reads the namespace's other
         secrets.  The controller's own credentials are not in this store:
         see ``_controller_credentials``.
+
+        The controller may list secrets only in namespaces that bound
+        ``SECRETS_ROLE`` to it (deploy/rbac.yaml); elsewhere the list is
+        forbidden and the import runs without secrets.  That is said, not
+        swallowed: ``secret_problems`` keeps it for the failure message.
         """
         with self._lock:
             cached = self._credentials.get(namespace)
             if cached is not None and self._clock() - cached[0] < CREDENTIALS_TTL:
                 return cached[1]
         stores: list[CredentialStore] = []
+        problems: list[str] = []
         for secret_type in SECRET_TYPES:
             try:
                 secrets = self.kube.list_secrets(namespace, field_selector=f"type={secret_type}")
             except KubeError as err:
                 log.warning("cannot list pull secrets in %s: %s", namespace, err)
+                message = (
+                    unreadable_secrets_message(namespace)
+                    if err.status == 403
+                    else f"listing the pull secrets of {namespace} failed: {_short(err)}"
+                )
+                if message not in problems:
+                    problems.append(message)
                 continue
             for secret in secrets:
-                stores.extend(_secret_stores(namespace, secret))
+                stores.extend(_secret_stores(namespace, secret, problems))
         store = CredentialStore.merge(stores)
         with self._lock:
-            self._credentials[namespace] = (self._clock(), store)
+            self._credentials[namespace] = (self._clock(), store, tuple(problems))
         return store
+
+    def secret_problems(self, namespace: str) -> tuple[str, ...]:
+        """Why the namespace's pull secrets were (partly) not used, as last read."""
+        with self._lock:
+            cached = self._credentials.get(namespace)
+        return cached[2] if cached is not None else ()
 
     def _controller_credentials(self, namespaces: set[str]) -> CredentialStore:
         """The controller's own credentials, for its registry's ``<ns>/`` paths only.
@@ -212,12 +258,19 @@ class Importer:
 
     # -- importing -----------------------------------------------------------
 
-    def _one(self, client: RegistryClient, request: ImportRequest) -> ImportOutcome:
+    def _failure(self, namespace: str, tag: str, err: BuildError, message: str) -> ImportOutcome:
+        """A typed failure; an authorization failure also says why secrets were not used."""
+        reason = failure_reason(err)
+        if reason == "Unauthorized":
+            message = "; ".join([message, *self.secret_problems(namespace)])
+        return ImportOutcome(tag, reason=reason, message=message)
+
+    def _one(self, namespace: str, client: RegistryClient, request: ImportRequest) -> ImportOutcome:
         self.bucket.take()
         try:
             info = client.resolve(request.source)
         except BuildError as err:
-            return ImportOutcome(request.tag, reason=failure_reason(err), message=err.detail)
+            return self._failure(namespace, request.tag, err, err.detail)
         digest = info.top_digest if request.whole_list else info.digest
         reference = f"{info.reference.name}@{digest}"
         if request.mirror_to:
@@ -225,10 +278,11 @@ class Importer:
                 if not client.exists(f"{request.mirror_to}@{digest}"):
                     client.copy(reference, request.mirror_to)
             except BuildError as err:
-                return ImportOutcome(
+                return self._failure(
+                    namespace,
                     request.tag,
-                    reason=failure_reason(err),
-                    message=f"copying {reference} into {request.mirror_to} failed: {err.detail}",
+                    err,
+                    f"copying {reference} into {request.mirror_to} failed: {err.detail}",
                 )
         return ImportOutcome(
             request.tag, reference=reference, digest=digest, top_digest=info.top_digest
@@ -246,7 +300,7 @@ class Importer:
             hosts |= {split_host_port(h)[0] for h in hosts}
             client = self._client(namespace, hosts, [r.source for r in share])
             try:
-                return [self._one(client, r) for r in share]
+                return [self._one(namespace, client, r) for r in share]
             finally:
                 client.close()
 
@@ -268,7 +322,7 @@ class Importer:
             self.bucket.take()
             tags = client.list_tags(repository, limit=MAX_REPOSITORY_TAGS)
         except BuildError as err:
-            return [], ImportOutcome("", reason=failure_reason(err), message=err.detail)
+            return [], self._failure(namespace, "", err, err.detail)
         finally:
             client.close()
         return tags, None

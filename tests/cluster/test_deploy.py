@@ -123,3 +123,27 @@ def test_two_replicas_one_leader_and_a_build_through_the_shipped_rbac(
                       "'http://127.0.0.1:8080/metrics').read().decode())",
                       check=False)  # fmt: skip
     assert 'kbuild_builds_total{phase="Complete"' in metrics.stdout, metrics.stderr
+
+
+def test_the_controller_reads_secrets_only_where_a_namespace_lends_them(
+    deployed: tuple[str, GitDaemon], kubectl: Kubectl
+) -> None:
+    """deploy/rbac.yaml: no cluster-wide secret right; a namespace's RoleBinding lends its own."""
+    ns, _ = deployed
+    controller = "system:serviceaccount:kbuild-system:kbuild-controller"
+
+    def can(verb: str, *where: str) -> str:
+        answer = kubectl("auth", "can-i", verb, "secrets", *where, "--as", controller, check=False)
+        return answer.stdout.strip()
+
+    assert can("list", "--all-namespaces") == "no"
+    assert can("get", "-n", ns) == "no"
+    assert can("list", "-n", ns) == "no"
+    kubectl("-n", ns, "create", "rolebinding", "kbuild-pull-secrets",
+            "--clusterrole=kbuild-namespace-secrets",
+            "--serviceaccount=kbuild-system:kbuild-controller")  # fmt: skip
+    assert can("list", "-n", ns) == "yes"
+    assert can("get", "-n", ns) == "yes"
+    assert can("watch", "-n", ns) == "no"
+    assert can("list", "-n", "default") == "no"
+    assert can("list", "--all-namespaces") == "no"

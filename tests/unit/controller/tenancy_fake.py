@@ -12,7 +12,7 @@ import itertools
 from typing import Any, Generic, TypeVar
 
 from builder.api import Build, ImageStream
-from builder.kube import AlreadyExists, Conflict, NotFound
+from builder.kube import AlreadyExists, Conflict, KubeError, NotFound
 
 M = TypeVar("M", Build, ImageStream)
 _counter = itertools.count(1)
@@ -85,6 +85,8 @@ class FakeKube:
         self.grants = grants or set()
         self.reviews: list[tuple[str, str, str]] = []
         self.secret_selectors: list[str] = []
+        # Namespaces that have not lent their secrets to the controller (403).
+        self.secrets_forbidden: set[str] = set()
         self.workloads: dict[tuple[str, str], dict[str, Any]] = {}
         self.patches: list[list[dict[str, Any]]] = []
 
@@ -129,6 +131,8 @@ class FakeKube:
 
     def list_secrets(self, namespace: str, field_selector: str = "") -> list[dict[str, Any]]:
         self.secret_selectors.append(field_selector)
+        if namespace in self.secrets_forbidden:
+            raise KubeError(403, f'cannot list resource "secrets" in {namespace}')
         wanted = field_selector.removeprefix("type=")
         return [s for s in self.secrets.get(namespace, []) if not wanted or s["type"] == wanted]
 

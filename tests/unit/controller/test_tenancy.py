@@ -28,7 +28,7 @@ from builder.controller.importer import Importer
 from builder.controller.metrics import Metrics
 from builder.controller.ratelimit import TokenBucket
 from builder.controller.workloads import WorkloadTriggerReconciler
-from builder.registry import CredentialStore
+from builder.registry import CredentialStore, ImageNotFound, Unauthorized
 
 from .tenancy_fake import FakeKube
 
@@ -281,6 +281,40 @@ def test_pull_secrets_are_listed_by_type_only() -> None:
     importer.credentials("tenant")
     assert kube.secret_selectors
     assert all(s.startswith("type=kubernetes.io/docker") for s in kube.secret_selectors)
+
+
+def test_secrets_not_lent_are_said_in_an_unauthorized_import() -> None:
+    """Without the namespace's RoleBinding the import runs anonymously and says why."""
+    kube = FakeKube()
+    kube.secrets_forbidden.add("tenant")
+    importer = Importer(kube, CONFIG, TokenBucket(100, 100), authorizer=Authorizer(kube))  # type: ignore[arg-type]
+    importer.credentials("tenant")
+    refused = Unauthorized("the registry refused: 401")
+    outcome = importer._failure("tenant", "app:1", refused, refused.detail)
+    assert outcome.reason == "Unauthorized"
+    assert "the registry refused: 401" in outcome.message
+    assert "kbuild-namespace-secrets" in outcome.message
+    assert "kubectl create rolebinding kbuild-pull-secrets -n tenant" in outcome.message
+    # Other failures are not about credentials and carry no such note.
+    missing = ImageNotFound("no such tag")
+    assert importer._failure("tenant", "app:1", missing, missing.detail).message == "no such tag"
+
+
+def test_a_malformed_pull_secret_is_named_not_dropped() -> None:
+    kube = FakeKube()
+    kube.secrets["tenant"] = [
+        {
+            "type": "kubernetes.io/dockerconfigjson",
+            "metadata": {"name": "broken"},
+            "data": {".dockerconfigjson": "bm90IGpzb24="},  # "not json"
+        }
+    ]
+    importer = Importer(kube, CONFIG, TokenBucket(100, 100), authorizer=Authorizer(kube))  # type: ignore[arg-type]
+    importer.credentials("tenant")
+    problems = importer.secret_problems("tenant")
+    assert len(problems) == 1
+    assert "pull secret broken (.dockerconfigjson) was skipped" in problems[0]
+    assert "not json" not in problems[0]
 
 
 # -- the pieces -----------------------------------------------------------------------
