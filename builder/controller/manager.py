@@ -63,7 +63,6 @@ log = logging.getLogger(__name__)
 
 Key = tuple[str, str, str]  # (kind, namespace, name)
 StreamKey = tuple[str, str]  # (namespace, stream)
-MAX_BACKOFF = 300.0
 BUILD_CONFIG = "BuildConfig"
 BUILD = "Build"
 IMAGE_STREAM = "ImageStream"
@@ -99,7 +98,6 @@ class Manager:
         self._streams_written: dict[tuple[str, str], str] = {}
         self._bc_seen: dict[tuple[str, str], tuple[int, str]] = {}
         self._workloads_seen: dict[Key, tuple[int, str]] = {}
-        self._failures: dict[Key, int] = {}
         self._lock = threading.Lock()
         self._alive: dict[str, float] = {}
         identity = config.identity or f"{socket.gethostname()}-{os.getpid()}"
@@ -253,6 +251,7 @@ class Manager:
             return []
         ns, name = stream.metadata.namespace, stream.metadata.name
         if event.type == "DELETED":
+            self.queue.discard((IMAGE_STREAM, ns, name))
             self.sources.remove(ns, name)
             with self._lock:
                 self._streams_written.pop((ns, name), None)
@@ -300,6 +299,8 @@ class Manager:
 
     def _build_key(self, event: WatchEvent[Build]) -> list[Key]:
         build = event.object
+        if build is not None and event.type == "DELETED":
+            self.queue.discard((BUILD, build.metadata.namespace, build.metadata.name))
         if build is None or event.type == "DELETED" or self._own_write(build):
             return []
         return [(BUILD, build.metadata.namespace, build.metadata.name)]
@@ -309,6 +310,8 @@ class Manager:
         if bc is None:
             return []
         self._index_build_config(event.type, bc)
+        if event.type == "DELETED":
+            self.queue.discard((BUILD_CONFIG, bc.metadata.namespace, bc.metadata.name))
         if not self._bc_changed(event.type, bc):
             return []
         return [(BUILD_CONFIG, bc.metadata.namespace, bc.metadata.name)]
@@ -353,18 +356,15 @@ class Manager:
                 self.metrics.reconciles.labels(kind=key[0], result="conflict").inc()
                 self.queue.add(key)  # someone wrote in between: read again
             except Exception as err:
-                failures = self._failures.get(key, 0) + 1
-                self._failures[key] = failures
-                delay = min(2.0**failures, MAX_BACKOFF)
+                delay = self.queue.add_rate_limited(key)
                 if isinstance(err, KubeError):
                     # Expected trouble (API server down, RBAC): one line, no traceback.
                     log.warning("reconcile %s: %s; retrying in %.0fs", key, err, delay)
                 else:
                     log.exception("reconcile %s failed; retrying in %.0fs", key, delay)
                 self.metrics.reconciles.labels(kind=key[0], result="error").inc()
-                self.queue.add_after(key, delay)
             else:
-                self._failures.pop(key, None)
+                self.queue.forget(key)
                 self.metrics.reconciles.labels(kind=key[0], result="ok").inc()
                 if result.requeue_after is not None:
                     self.queue.add_after(key, result.requeue_after)
