@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from builder.api import BuildError
+from builder.api.labels import build_config_selector
 
 if TYPE_CHECKING:
     from builder.api import Build
@@ -184,11 +185,9 @@ WORKLOADS = (DEPLOYMENTS, STATEFUL_SETS, DAEMON_SETS, CRON_JOBS, JOBS)
 
 def builds_of(kube: Kube, namespace: str, bc_name: str) -> list[Build]:
     """The Builds of one BuildConfig, oldest first (the label may be truncated, so re-checked)."""
-    from builder.api.constants import BUILD_CONFIG_LABEL  # noqa: PLC0415
     from builder.controller.build import config_name  # noqa: PLC0415
-    from builder.controller.buildpod import label_value  # noqa: PLC0415
 
-    selector = f"{BUILD_CONFIG_LABEL}={label_value(bc_name)}"
+    selector = build_config_selector(bc_name)
     builds, _ = kube.builds.list(namespace, label_selector=selector)
     mine = [b for b in builds if config_name(b) == bc_name]
     return sorted(mine, key=lambda b: (b.metadata.creation_timestamp or "", b.metadata.name))

@@ -38,6 +38,7 @@ from builder.api.constants import (
     BUILD_RUN_POLICY_LABEL,
     POD_UID_ANNOTATION,
 )
+from builder.api.labels import build_config_selector
 from builder.api.reasons import STATUS_MESSAGES
 from builder.controller import events
 from builder.controller.authz import AccessDeniedError, Authorizer, build_identity
@@ -138,7 +139,7 @@ class BuildReconciler:
         if not bc:
             return []
         builds, _ = self.kube.builds.list(
-            build.metadata.namespace, label_selector=f"{BUILD_CONFIG_LABEL}={bc[:63]}"
+            build.metadata.namespace, label_selector=build_config_selector(bc)
         )
         return [
             b for b in builds if b.metadata.name != build.metadata.name and config_name(b) == bc

@@ -23,7 +23,7 @@ import contextlib
 import logging
 
 from builder.api import Build, BuildConfig, BuildError, BuildPhase, ImageStream
-from builder.api.constants import BUILD_CONFIG_LABEL
+from builder.api.labels import build_config_selector
 from builder.controller import events
 from builder.controller.build import Result, build_number, config_name
 from builder.controller.instantiate import BuildOptions, Readable, instantiate_when, is_paused
@@ -117,7 +117,7 @@ class BuildConfigReconciler:
 
     def _builds(self, bc: BuildConfig) -> list[Build]:
         builds, _ = self.kube.builds.list(
-            bc.metadata.namespace, label_selector=f"{BUILD_CONFIG_LABEL}={bc.metadata.name[:63]}"
+            bc.metadata.namespace, label_selector=build_config_selector(bc.metadata.name)
         )
         return [b for b in builds if config_name(b) == bc.metadata.name]
 

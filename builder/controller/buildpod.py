@@ -29,6 +29,7 @@ from builder.api.constants import (
     BUILD_LABEL,
     KIND_BUILD,
 )
+from builder.api.labels import label_value
 from builder.controller.config import ControllerConfig
 from builder.pipeline.from_build import plan_from_spec
 from builder.pipeline.pod import (
@@ -63,7 +64,6 @@ STORAGE_MOUNT = "/home/build/.local/share/containers"
 DEFAULT_ACTIVE_DEADLINE_SECONDS = 7 * 24 * 3600
 
 POD_NAME_MAX = 253
-LABEL_VALUE_MAX = 63
 # Secrets are read by the build user through its group (gid 0, see below).
 SECRET_MODE = 0o440
 
@@ -128,11 +128,6 @@ def build_pod_name(build_name: str) -> str:
         return name
     keep = POD_NAME_MAX - 10 - len(suffix)
     return f"{build_name[:keep]}-{_fnv32a(build_name)}-{suffix}"
-
-
-def label_value(value: str) -> str:
-    """A label value holds at most 63 characters and must end alphanumeric."""
-    return value[:LABEL_VALUE_MAX].rstrip("-_.")
 
 
 # ---------------------------------------------------------------------------

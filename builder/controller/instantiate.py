@@ -37,6 +37,7 @@ from builder.api.constants import (
     BUILD_RUN_POLICY_LABEL,
 )
 from builder.api.core import OwnerReference
+from builder.api.labels import label_value
 from builder.controller.imagestreams import latest_image
 from builder.kube import AlreadyExists, Conflict, Kube, NotFound
 from builder.pipeline.from_build import BINARY_SOURCE_ANNOTATION, binary_artifact
@@ -50,7 +51,6 @@ from builder.streams.buildtriggers import (
 from builder.streams.tags import KIND_DOCKER_IMAGE, KIND_STREAM_TAG
 
 MAX_ATTEMPTS = 10
-LABEL_VALUE_MAX = 63
 
 
 @dataclass(frozen=True)
@@ -69,10 +69,6 @@ class BuildOptions:
     # The current pull spec of ImageStreamTags the BuildConfig uses (its input,
     # its triggers' tags), when the caller already knows them.
     images: dict[TagKey, str] = field(default_factory=dict)
-
-
-def _label_value(value: str) -> str:
-    return value[:LABEL_VALUE_MAX].rstrip("-_.")
 
 
 def _merge_env(base: list[EnvVar], extra: tuple[EnvVar, ...]) -> list[EnvVar]:
@@ -124,8 +120,8 @@ def new_build(bc: BuildConfig, number: int, options: BuildOptions) -> Build:
     _pin_input(spec.strategy, bc.metadata.namespace, options.images)
     run_policy = str(bc.spec.run_policy.value if bc.spec.run_policy else "Serial")
     labels = {
-        BUILD_CONFIG_LABEL_DEPRECATED: _label_value(bc.metadata.name),
-        BUILD_CONFIG_LABEL: _label_value(bc.metadata.name),
+        BUILD_CONFIG_LABEL_DEPRECATED: label_value(bc.metadata.name),
+        BUILD_CONFIG_LABEL: label_value(bc.metadata.name),
         BUILD_RUN_POLICY_LABEL: run_policy,
     }
     annotations = {
