@@ -31,6 +31,7 @@ from builder.api import (
     parse_time,
 )
 from builder.api.build import BuildStatusOutput, BuildStatusOutputTo
+from builder.api.buildconditions import sync_conditions
 from builder.api.constants import (
     BUILD_CONFIG_ANNOTATION,
     BUILD_CONFIG_LABEL,
@@ -418,7 +419,11 @@ class BuildReconciler:
         return Result(also=follow)
 
     def _write(self, build: Build) -> Build:
-        """Status write with optimistic concurrency; Conflict propagates to the manager."""
+        """Status write with optimistic concurrency; Conflict propagates to the manager.
+
+        Every write passes here, so the conditions follow whatever phase it sets.
+        """
+        sync_conditions(build.status, now_time())
         written = self.kube.builds.replace_status(build)
         self.on_write(written)
         return written

@@ -193,8 +193,13 @@ def test_docker_strategy_with_from_override_and_build_args(
         {"to": {"kind": "ImageStreamTag", "name": "multi:v4"}},
     ))  # fmt: skip
     kbuild("start-build", "multi", "-n", ns, kubeconfig=cluster.kubeconfig)
+    # What CI scripts written for OpenShift wait on: the Complete condition.
+    waited = kubectl("-n", ns, "wait", "--for=condition=Complete",
+                     "build.build.openshift.io/multi-1", "--timeout=240s", timeout=260,
+                     check=False)  # fmt: skip
     build = finished(kube, ns, "multi-1")
     assert build.status.phase == BuildPhase.COMPLETE, build.status
+    assert waited.returncode == 0, waited.stderr
     config = registry_client().image_config(f"{push_registry}/{ns}/multi:v4")
     assert config.labels["org.example.version"] == "4.5.6"
     assert config.labels["io.openshift.tags"] == "builder,python,python3"  # from the override
