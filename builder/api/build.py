@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, StrictBool, StrictInt, StrictStr
+from pydantic import Field, StrictBool, StrictInt, StrictStr, model_validator
 
 from builder.api.base import AlwaysDump, KubeModel, Time, Unimplemented
 from builder.api.constants import BUILD_API_VERSION
@@ -211,6 +211,13 @@ class BuildSource(KubeModel):
     config_maps: list[ConfigMapBuildSource] = Field(default_factory=list)
     """Configmaps available during the build only."""
 
+    @model_validator(mode="after")
+    def _default_binary(self) -> BuildSource:
+        """OpenShift's defaulting: ``type: Binary`` alone means ``binary: {}``."""
+        if self.type == BuildSourceType.BINARY and self.binary is None:
+            self.binary = BinaryBuildSource()
+        return self
+
 
 class SourceControlUser(KubeModel):
     """Identity of a source control user."""
@@ -308,6 +315,13 @@ class SourceBuildStrategy(KubeModel):
     ] = Field(default_factory=list)
     """Volumes mounted during the build."""
 
+    @model_validator(mode="after")
+    def _default_kind(self) -> SourceBuildStrategy:
+        """OpenShift's defaulting: a ``from`` with no kind is an ImageStreamTag."""
+        if not self.from_.kind:
+            self.from_.kind = "ImageStreamTag"
+        return self
+
 
 class DockerBuildStrategy(KubeModel):
     """Dockerfile build parameters."""
@@ -340,6 +354,13 @@ class DockerBuildStrategy(KubeModel):
     ] = Field(default_factory=list)
     """Volumes mounted during the build."""
 
+    @model_validator(mode="after")
+    def _default_kind(self) -> DockerBuildStrategy:
+        """OpenShift's defaulting: a ``from`` with no kind is an ImageStreamTag."""
+        if self.from_ is not None and not self.from_.kind:
+            self.from_.kind = "ImageStreamTag"
+        return self
+
 
 class CustomBuildStrategy(KubeModel):
     """Custom builder image parameters."""
@@ -358,6 +379,13 @@ class CustomBuildStrategy(KubeModel):
     """Secrets mounted into the build pod."""
     build_api_version: StrictStr = Field(default="", alias="buildAPIVersion")
     """API version of the Build object passed to the builder."""
+
+    @model_validator(mode="after")
+    def _default_kind(self) -> CustomBuildStrategy:
+        """OpenShift's defaulting: a ``from`` with no kind is an ImageStreamTag."""
+        if not self.from_.kind:
+            self.from_.kind = "ImageStreamTag"
+        return self
 
 
 class JenkinsPipelineBuildStrategy(KubeModel):
@@ -390,6 +418,45 @@ class BuildStrategy(KubeModel):
         Unimplemented("the JenkinsPipeline strategy is not implemented (deprecated in OpenShift)"),
     ] = None
     """Jenkins pipeline."""
+
+    @model_validator(mode="after")
+    def _default_docker(self) -> BuildStrategy:
+        """OpenShift's defaulting: ``type: Docker`` alone means ``dockerStrategy: {}``.
+
+        Nothing here refuses a strategy whose ``type`` and struct disagree:
+        a model that raised would make every list of BuildConfigs fail for
+        one tenant's object.  ``strategy_problem`` reports it where it is used.
+        """
+        if self.type == BuildStrategyType.DOCKER and self.docker_strategy is None:
+            self.docker_strategy = DockerBuildStrategy()
+        return self
+
+    def strategy_problem(self) -> str:
+        """Why this strategy is invalid as OpenShift validates it, or ``""``."""
+        set_fields = [
+            (kind, name)
+            for kind, name, value in (
+                (BuildStrategyType.SOURCE, "sourceStrategy", self.source_strategy),
+                (BuildStrategyType.DOCKER, "dockerStrategy", self.docker_strategy),
+                (BuildStrategyType.CUSTOM, "customStrategy", self.custom_strategy),
+                (
+                    BuildStrategyType.JENKINS_PIPELINE,
+                    "jenkinsPipelineStrategy",
+                    self.jenkins_pipeline_strategy,
+                ),
+            )
+            if value is not None
+        ]
+        if len(set_fields) != 1:
+            given = ", ".join(name for _, name in set_fields) or "none"
+            return (
+                "spec.strategy must set exactly one of sourceStrategy, dockerStrategy, "
+                f"customStrategy or jenkinsPipelineStrategy (given: {given})"
+            )
+        kind, name = set_fields[0]
+        if self.type is not None and self.type != kind:
+            return f"spec.strategy.type is {self.type.value} but spec.strategy sets {name}"
+        return ""
 
 
 # ---------------------------------------------------------------------------

@@ -127,6 +127,9 @@ def plan_from_spec(
         raise BuildError(StatusReason.CANNOT_CREATE_BUILD_POD_SPEC, f"spec.{path}: {why}{more}")
 
     strategy_spec = spec.strategy
+    problem = strategy_spec.strategy_problem()
+    if problem:
+        raise BuildError(StatusReason.CANNOT_CREATE_BUILD_POD_SPEC, problem)
     strategy: SourceStrategyPlan | DockerStrategyPlan
     if strategy_spec.source_strategy is not None:
         s = strategy_spec.source_strategy
