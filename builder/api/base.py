@@ -18,6 +18,7 @@ Conventions every model in ``builder.api`` follows:
 
 from __future__ import annotations
 
+import math
 import re
 import types
 from dataclasses import dataclass
@@ -133,23 +134,35 @@ A ``datetime`` is accepted on construction and stored via ``format_time``.
 """
 
 
-def _check_quantity(value: Any) -> int | str:
-    if isinstance(value, bool) or not isinstance(value, int | str):
+# Kubernetes' quantity grammar (resource.ParseQuantity): a signed decimal
+# number and an optional binary (Ki..Ei), decimal (n, u, m, k, M..E) or
+# exponent suffix.
+_QUANTITY = re.compile(
+    r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?"
+)
+
+
+def _check_quantity(value: Any) -> int | float | str:
+    """An integer, a finite number (``cpu: 0.5``, as Kubernetes accepts it) or a quantity string."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(
-            f"must be an integer or a quantity string such as '500m' or '1Gi', got {value!r}"
+            f"must be a number or a quantity string such as '500m' or '1Gi', got {value!r}"
         )
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"must be a finite number, got {value!r}")
+    if isinstance(value, str) and not _QUANTITY.fullmatch(value):
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        raise ValueError(f"must be a quantity such as '500m', '0.5' or '1Gi', got {shown!r}")
     return value
 
 
 Quantity = Annotated[
-    int | str,
+    int | float | str,
     PlainValidator(_check_quantity),
-    WithJsonSchema(
-        {
-            "anyOf": [{"type": "integer"}, {"type": "string"}],
-            "x-kubernetes-int-or-string": True,
-        }
-    ),
+    # Not x-kubernetes-int-or-string: that refuses 0.5, which Kubernetes'
+    # own quantities accept.  Any JSON value passes the API server; the model
+    # above is the check (a build with a bad quantity fails with its path).
+    WithJsonSchema({"x-kubernetes-preserve-unknown-fields": True}),
 ]
 """A Kubernetes resource quantity: an integer or a string such as ``500m``."""
 

@@ -124,6 +124,23 @@ def set_status(kubectl: Kubectl, namespace: str, build: str, status: dict[str, A
 
 
 # ---------------------------------------------------------------------------
+# The CRDs accept what OpenShift's API accepts
+
+
+def test_fractional_quantities_are_accepted_as_on_openshift(
+    kbuild: Kbuild, kubectl: Kubectl, namespace: str
+) -> None:
+    """``cpu: 0.5`` is a Kubernetes quantity; an int-or-string schema refused it."""
+    bc = build_config("fractional", resources={"limits": {"cpu": 0.5, "memory": "256Mi"},
+                                               "requests": {"cpu": "100m"}})  # fmt: skip
+    kubectl("-n", namespace, "apply", "-f", "-", stdin=json.dumps(bc))
+    stored = get(kubectl, namespace, "buildconfig.build.openshift.io", "fractional")
+    assert stored["spec"]["resources"]["limits"] == {"cpu": 0.5, "memory": "256Mi"}
+    result = kbuild("start-build", "fractional")
+    assert result.returncode == 0, result.stderr
+
+
+# ---------------------------------------------------------------------------
 # start-build, get, describe
 
 

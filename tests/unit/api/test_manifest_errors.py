@@ -88,10 +88,18 @@ CASES = [
     ),
     (
         "quantity",
-        BC + "  resources:\n    limits:\n      cpu: 0.5\n",
+        BC + "  resources:\n    limits:\n      cpu: true\n",
         [
-            "BuildConfig 'app': spec.resources.limits.cpu: must be an integer or a quantity "
-            "string such as '500m' or '1Gi', got 0.5"
+            "BuildConfig 'app': spec.resources.limits.cpu: must be a number or a quantity "
+            "string such as '500m' or '1Gi', got True"
+        ],
+    ),
+    (
+        "quantity string",
+        BC + "  resources:\n    limits:\n      memory: lots\n",
+        [
+            "BuildConfig 'app': spec.resources.limits.memory: must be a quantity such as "
+            "'500m', '0.5' or '1Gi', got 'lots'"
         ],
     ),
     (

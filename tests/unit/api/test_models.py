@@ -406,3 +406,21 @@ def test_unimplemented_deep_in_lists() -> None:
     assert [p for p, _ in unimplemented_fields_in_use(bc)] == [
         "spec.strategy.sourceStrategy.env[1].valueFrom.fileKeyRef"
     ]
+
+
+@pytest.mark.parametrize("value", [0.5, 2, "500m", "1Gi", "1.5", "1e3", "+2", ".5", "100Ki"])
+def test_quantities_kubernetes_accepts(value: object) -> None:
+    from builder.api.core import ResourceRequirements  # noqa: PLC0415
+
+    parsed = ResourceRequirements.model_validate({"limits": {"cpu": value}})
+    assert parsed.limits["cpu"] == value
+
+
+@pytest.mark.parametrize("value", [True, float("nan"), float("inf"), "lots", "1 Gi", "", "1Gb", []])
+def test_quantities_kubernetes_refuses(value: object) -> None:
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from builder.api.core import ResourceRequirements  # noqa: PLC0415
+
+    with pytest.raises(ValidationError):
+        ResourceRequirements.model_validate({"limits": {"cpu": value}})
