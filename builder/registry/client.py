@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import IO, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 
@@ -194,11 +195,20 @@ class RegistryClient:
         )
 
     def list_tags(self, ref: ImageReference | str, limit: int = 1000) -> list[str]:
-        """The repository's tags (at most ``limit``), following the registry's pagination."""
+        """The repository's tags (at most ``limit``), following the registry's pagination.
+
+        The registry is untrusted: pagination stops after ``MAX_TAG_PAGES``
+        pages, at a page that brings nothing new, at a link already followed,
+        and a ``Link`` to another host is refused (it would send our
+        credentials there).
+        """
         ref = _as_reference(ref)
         tags: list[str] = []
+        seen_tags: set[str] = set()
         path: str | None = f"/v2/{ref.repository}/tags/list?n={min(limit, 1000)}"
-        while path and len(tags) < limit:
+        followed: set[str] = set()
+        while path and len(tags) < limit and len(followed) < MAX_TAG_PAGES:
+            followed.add(path)
             fetched = self._transport.request(ref, "GET", path, max_bytes=MAX_MANIFEST_BYTES)
             if fetched.status != 200:
                 raise self._status_error(ref, fetched, "tag list")
@@ -208,10 +218,14 @@ class RegistryClient:
                 raise RegistryProtocolError(
                     f"registry {ref.registry} sent a tag list without a list of tags", ref
                 )
-            tags.extend(str(t) for t in page)
-            # RFC 5988: Link: </v2/x/tags/list?n=..&last=..>; rel="next"
-            link = fetched.headers.get("Link", "")
-            path = link[link.find("<") + 1 : link.find(">")] if 'rel="next"' in link else None
+            new = [t for t in page if isinstance(t, str) and t not in seen_tags]
+            seen_tags.update(new)
+            tags.extend(new)
+            if not new:
+                break  # an empty or repeated page that still says "next": a loop
+            path = _next_page(ref, fetched.headers.get("Link", ""))
+            if path in followed:
+                break
         return tags[:limit]
 
     # -- copying (image streams' referencePolicy Local) -----------------------
@@ -471,3 +485,29 @@ class RegistryClient:
 
 def _as_reference(ref: ImageReference | str) -> ImageReference:
     return ref if isinstance(ref, ImageReference) else ImageReference.parse(ref)
+
+
+# A repository import reads at most this many pages of tags.
+MAX_TAG_PAGES = 100
+
+
+def _next_page(ref: ImageReference, link: str) -> str | None:
+    """The path of the next tag page from a ``Link`` header (RFC 8288), same host only."""
+    if 'rel="next"' not in link or "<" not in link or ">" not in link:
+        return None
+    target = link[link.find("<") + 1 : link.find(">")].strip()
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        if parts.netloc.lower() != ref.registry.lower():
+            raise RegistryProtocolError(
+                f"registry {ref.registry} sent a tag list page link to another host "
+                f"({parts.netloc or '?'}); not followed",
+                ref,
+            )
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+    if not target.startswith("/v2/"):
+        raise RegistryProtocolError(
+            f"registry {ref.registry} sent a tag list page link outside /v2/ ({target[:80]!r})",
+            ref,
+        )
+    return target

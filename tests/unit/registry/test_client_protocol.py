@@ -320,3 +320,67 @@ def test_credentials_go_to_a_plain_http_realm_only_if_it_is_insecure(
         c.resolve(f"{stub.host}/app:v1")
     token_auth = [auth for _, path, auth in stub.seen if path.startswith("/token")]
     assert token_auth == [credential.basic_header() if sent else None]
+
+
+def _tags_page(tags: list[str], link: str = "") -> Route:
+    headers = {"Content-Type": "application/json", **({"Link": link} if link else {})}
+    return fixed(Reply(200, json.dumps({"name": "app", "tags": tags}).encode(), headers))
+
+
+def test_tag_pages_that_never_end_are_bounded(stub: Stub) -> None:
+    """An empty page that keeps saying "next" (the issue's endless loop) ends the list."""
+    stub.routes["/v2/app/tags/list"] = _tags_page(
+        [], '</v2/app/tags/list?n=1000&last=x>; rel="next"'
+    )
+    with RegistryClient(insecure=[stub.host]) as client:
+        assert client.list_tags(f"{stub.host}/app") == []
+    assert len(stub.seen) == 1
+
+
+def test_a_page_repeating_itself_is_read_once(stub: Stub) -> None:
+    stub.routes["/v2/app/tags/list"] = _tags_page(
+        ["a", "b"], '</v2/app/tags/list?n=1000&last=b>; rel="next"'
+    )
+    with RegistryClient(insecure=[stub.host]) as client:
+        assert client.list_tags(f"{stub.host}/app") == ["a", "b"]
+    assert len(stub.seen) == 2
+
+
+def test_pages_are_followed_on_the_same_host_only(stub: Stub) -> None:
+    stub.routes["/v2/app/tags/list"] = _tags_page(
+        ["a"], '<http://elsewhere.test:5000/v2/app/tags/list?last=a>; rel="next"'
+    )
+    with (
+        RegistryClient(insecure=[stub.host]) as client,
+        pytest.raises(RegistryProtocolError, match="another host"),
+    ):
+        client.list_tags(f"{stub.host}/app")
+    # An absolute link to the registry itself is fine.
+    calls = {"n": 0}
+
+    def paged(_handler: BaseHTTPRequestHandler) -> Reply:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            link = f'<http://{stub.host}/v2/app/tags/list?last=a>; rel="next"'
+            return Reply(200, json.dumps({"tags": ["a"]}).encode(), {"Link": link})
+        return Reply(200, json.dumps({"tags": ["b"]}).encode())
+
+    stub.routes["/v2/app/tags/list"] = paged
+    with RegistryClient(insecure=[stub.host]) as client:
+        assert client.list_tags(f"{stub.host}/app") == ["a", "b"]
+
+
+def test_page_count_is_capped(stub: Stub) -> None:
+    counter = {"n": 0}
+
+    def endless(_handler: BaseHTTPRequestHandler) -> Reply:
+        counter["n"] += 1
+        tag = f"t{counter['n']}"
+        link = f'</v2/app/tags/list?last={tag}>; rel="next"'
+        return Reply(200, json.dumps({"tags": [tag]}).encode(), {"Link": link})
+
+    stub.routes["/v2/app/tags/list"] = endless
+    with RegistryClient(insecure=[stub.host]) as client:
+        tags = client.list_tags(f"{stub.host}/app", limit=100_000)
+    assert len(tags) == 100
+    assert counter["n"] == 100
