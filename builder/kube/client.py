@@ -50,7 +50,15 @@ def _unreachable(exc: Exception) -> Unreachable:
     return Unreachable(0, f"cannot reach the API server: {reason}")
 
 
+# Every request that is not a stream has a client-side timeout: an API server
+# that accepts a connection and never answers must not hold a worker (or the
+# lease thread) forever.  Watches and log follows set their own.
+REQUEST_TIMEOUT_SECONDS = 60.0
+
+
 def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    if kwargs.get("_preload_content", True):
+        kwargs.setdefault("_request_timeout", REQUEST_TIMEOUT_SECONDS)
     try:
         return fn(*args, **kwargs)
     except ApiException as exc:
