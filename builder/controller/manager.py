@@ -37,8 +37,9 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from builder.api import Build, BuildConfig, ImageStream
+from builder.api import Build, BuildConfig, ImageStream, ManifestError
 from builder.api.constants import BUILD_ANNOTATION, BUILD_LABEL, IMAGE_TRIGGERS_ANNOTATION
+from builder.controller import events
 from builder.controller.authz import Authorizer, build_config_reader
 from builder.controller.build import BuildReconciler, Result
 from builder.controller.buildconfig import BuildConfigReconciler
@@ -62,6 +63,7 @@ from builder.streams.workloads import watched_tags as workload_watched_tags
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str, str]  # (kind, namespace, name)
+MAX_INVALID_REMEMBERED = 10_000
 StreamKey = tuple[str, str]  # (namespace, stream)
 BUILD_CONFIG = "BuildConfig"
 BUILD = "Build"
@@ -102,6 +104,26 @@ class Manager:
         self._alive: dict[str, float] = {}
         identity = config.identity or f"{socket.gethostname()}-{os.getpid()}"
         self.elector = LeaderElector(kube, config.lease_namespace, config.lease_name, identity)
+        # Objects the API server stored but the models refuse: one event per
+        # version, and they are skipped instead of stopping a whole list.
+        self._invalid_reported: dict[tuple[str, str], str] = {}
+        for resources in (kube.build_configs, kube.builds, kube.image_streams):
+            resources.on_invalid = self._invalid_object
+
+    def _invalid_object(self, raw: dict[str, Any], err: ManifestError) -> None:
+        meta = raw.get("metadata") or {}
+        key = (str(meta.get("uid", "")), str(raw.get("kind", "")))
+        version = str(meta.get("resourceVersion", ""))
+        with self._lock:
+            if self._invalid_reported.get(key) == version:
+                return
+            if len(self._invalid_reported) > MAX_INVALID_REMEMBERED:
+                self._invalid_reported.clear()
+            self._invalid_reported[key] = version
+        events.record_for(
+            self.kube, raw, "Warning", "InvalidObject",
+            f"kbuild ignores this object until it is fixed: {err}",
+        )  # fmt: skip
 
     # -- filters -------------------------------------------------------------
 
@@ -355,6 +377,12 @@ class Manager:
             except Conflict:
                 self.metrics.reconciles.labels(kind=key[0], result="conflict").inc()
                 self.queue.add(key)  # someone wrote in between: read again
+            except ManifestError as err:
+                # Stored by the API server, refused by the models: retrying
+                # cannot help; the next change of the object queues it again.
+                log.warning("reconcile %s: invalid object: %s", key, err)
+                self.metrics.reconciles.labels(kind=key[0], result="invalid").inc()
+                self.queue.forget(key)
             except Exception as err:
                 delay = self.queue.add_rate_limited(key)
                 if isinstance(err, KubeError):

@@ -8,6 +8,7 @@ client library's exception types.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ import kubernetes as _kubernetes
 import urllib3
 from kubernetes.client.exceptions import ApiException
 
-from builder.api import Build, BuildConfig, ImageStream, dump, parse_as
+from builder.api import Build, BuildConfig, ImageStream, ManifestError, dump, parse_as
 from builder.kube.errors import Gone, KubeError, classify
 from builder.kube.resources import (
     BUILD_CONFIGS,
@@ -27,6 +28,8 @@ from builder.kube.resources import (
     CoreResource,
     CustomResource,
 )
+
+log = logging.getLogger(__name__)
 
 # The client library's annotations are partial and in places wrong (a
 # streamed log is typed ``str``); we treat it as untyped and type our own edges.
@@ -105,13 +108,37 @@ def _watch(
         watcher.stop()
 
 
+InvalidHandler = Callable[[dict[str, Any], ManifestError], None]
+
+
 class CustomResources(Generic[M]):
-    """Typed access to one custom resource kind."""
+    """Typed access to one custom resource kind.
+
+    The CRD schema cannot express every rule of the models (a quantity's
+    grammar, cross-field rules), so the API server may store an object the
+    model refuses.  One such object must not stop a list or a watch for every
+    other tenant: lists and watches skip it and hand it to ``on_invalid``
+    (the controller records an event on it); ``get`` raises ``ManifestError``.
+    """
 
     def __init__(self, api: Any, resource: CustomResource, model: type[M]) -> None:
         self._api = api
         self.resource = resource
         self.model: type[M] = model
+        self.on_invalid: InvalidHandler | None = None
+
+    def _parse_or_report(self, data: Any) -> M | None:
+        try:
+            return self._parse(data)
+        except ManifestError as err:
+            meta = data.get("metadata", {}) if isinstance(data, dict) else {}
+            log.warning(
+                "skipping invalid %s %s/%s: %s",
+                self.resource.kind, meta.get("namespace", ""), meta.get("name", ""), err,
+            )  # fmt: skip
+            if self.on_invalid is not None and isinstance(data, dict):
+                self.on_invalid(data, err)
+            return None
 
     def _args(self) -> tuple[str, str]:
         return self.resource.group, self.resource.version
@@ -140,7 +167,7 @@ class CustomResources(Generic[M]):
                 self._api.list_cluster_custom_object,
                 group, version, self.resource.plural, label_selector=label_selector,
             )  # fmt: skip
-        items = [self._parse(item) for item in data.get("items", [])]
+        items = [m for item in data.get("items", []) if (m := self._parse_or_report(item))]
         return items, str(data.get("metadata", {}).get("resourceVersion", ""))
 
     def _body(self, obj: M) -> dict[str, Any]:
@@ -209,7 +236,8 @@ class CustomResources(Generic[M]):
             if kind == "BOOKMARK":
                 yield WatchEvent(kind, None, rv)
                 continue
-            yield WatchEvent(kind, self._parse(data), rv)
+            # An invalid object moves the resourceVersion like a bookmark.
+            yield WatchEvent(kind, self._parse_or_report(data), rv)
 
 
 class Kube:
