@@ -12,6 +12,7 @@ import copy
 import hashlib
 import hmac
 import json
+import logging
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -562,6 +563,34 @@ def test_generic_without_payload_builds_the_build_config_as_it_is(kube: HookKube
     assert code == 200
     [build] = builds(kube)
     assert build.spec.revision is None
+
+
+def test_the_log_tells_the_real_reason_without_the_secret(
+    kube: HookKube, caplog: pytest.LogCaptureFixture
+) -> None:
+    receiver = WebhookReceiver(kube, refusal_floor=0)
+    with caplog.at_level(logging.INFO, logger="builder.controller.webhooks"):
+        receiver.handle(url("github", "guessed-secret"), GITHUB, body(GITHUB_PUSH))
+        receiver.handle(url("github", "gh-secret", name="ghost"), GITHUB, body(GITHUB_PUSH))
+    messages = [r.getMessage() for r in caplog.records]
+    assert "the provided secret does not match" in messages[0]
+    assert "no such BuildConfig" in messages[1]
+    assert all("secret/" not in m and "<secret>" in m for m in messages)
+
+
+def test_a_defect_after_authentication_is_still_an_answer(kube: HookKube) -> None:
+    def create(build: Build) -> Build:
+        raise RuntimeError("a bug")
+
+    kube.builds.create = create  # type: ignore[method-assign]
+    code, answer = WebhookReceiver(kube).handle(url("github", "gh-secret"), GITHUB,
+                                                body(GITHUB_PUSH))  # fmt: skip
+    assert code == 500 and json.loads(answer)["message"] == "internal error"
+
+
+def test_headers_are_matched_without_regard_to_case() -> None:
+    headers = {"content-type": "Application/JSON; charset=utf-8", "x-github-event": "push"}
+    assert hook_revision("github", headers, body(GITHUB_PUSH)).pushes
 
 
 # --------------------------------------------------------------------------- over HTTP
