@@ -84,14 +84,14 @@ log = logging.getLogger(__name__)
 PREFIX = "/apis/build.openshift.io/v1/namespaces/"
 _PATH = re.compile(
     r"^/apis/build\.openshift\.io/v1/namespaces/(?P<ns>[^/]+)/buildconfigs/(?P<name>[^/]+)"
-    r"/webhooks/(?P<secret>[^/]+)/(?P<kind>[^/]+)$"
+    r"/webhooks/(?P<secret>[^/]+)/(?P<kind>[^/]+)\Z"
 )
 # What the API server accepts as a namespace (DNS-1123 label) and as a custom
 # resource's name (DNS-1123 subdomain): anything else cannot exist, and is
 # never sent to the API server.
-_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_NAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
+_NAME = re.compile(rf"(?=.{{1,253}}\Z){_LABEL}(\.{_LABEL})*")
 DEFAULT_BRANCHES = ("master", "main")
 HIDDEN_SECRET = "<secret>"  # noqa: S105 - what OpenShift records instead of the secret
 SIGNATURE_ANNOTATION = "build.kbuild.io/webhook-signature"
@@ -268,7 +268,7 @@ class WebhookReceiver:
         namespace, name, given, kind = match.group("ns", "name", "secret", "kind")
         if kind not in TYPES:
             raise Unauthenticated(f"unknown webhook type {kind!r}")
-        if not _NAMESPACE.match(namespace) or not _NAME.match(name):
+        if not _NAMESPACE.fullmatch(namespace) or not _NAME.fullmatch(name):
             raise Unauthenticated("not a valid namespace or BuildConfig name")
         try:
             bc = self.kube.build_configs.get(namespace, name)
