@@ -83,6 +83,19 @@ PostHandler = Callable[[str, Mapping[str, str], bytes], tuple[int, bytes]]
 MAX_POST_BYTES = 4 << 20
 
 
+def body_length(values: list[str]) -> int | None:
+    """The body length the ``Content-Length`` header(s) announce; None if malformed.
+
+    Only ASCII digits count: ``int()`` would take ``-1`` (``read(-1)`` reads
+    to the end of the stream, past any limit), ``+5``, ``1_0`` or ``\u0661``.
+    """
+    if not values:
+        return 0
+    if len(set(values)) != 1 or not values[0].isascii() or not values[0].isdigit():
+        return None
+    return int(values[0])
+
+
 def serve(
     metrics: Metrics,
     port: int,
@@ -100,7 +113,14 @@ def serve(
             if handler is None:
                 self._send(404, b"not found\n")
                 return
-            length = int(self.headers.get("Content-Length") or 0)
+            if self.headers.get("Transfer-Encoding"):
+                # Not decoded here: reading it as an empty body would drop the payload.
+                self._send(411, b"length required\n")
+                return
+            length = body_length(self.headers.get_all("Content-Length") or [])
+            if length is None:
+                self._send(400, b"bad Content-Length\n")
+                return
             if length > MAX_POST_BYTES:
                 self._send(413, b"too large\n")
                 return

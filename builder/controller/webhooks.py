@@ -8,50 +8,105 @@ only needs the host changed.  TYPE is ``github``, ``gitlab``, ``bitbucket``
 or ``generic``; SECRET must equal one of the BuildConfig's triggers of that
 type (its ``secret``, or the ``WebHookSecretKey`` of its ``secretReference``).
 
-A push to another branch than the BuildConfig's ``git.ref`` is acknowledged
-and builds nothing.  With no ``ref`` OpenShift compares with ``master``;
-kbuild accepts ``master`` and ``main``, the two default branch names.  The
-build records the pushed commit (``spec.revision``) and a cause naming the
-hook, its secret hidden as ``<secret>``.
+Anyone can reach the URL, so until a delivery is authenticated it learns
+nothing: an unknown namespace, an unknown BuildConfig, an unknown TYPE, a
+BuildConfig with no trigger of that TYPE, a wrong secret and a wrong
+signature all get the same answer (``REFUSED``: 401, one fixed body), no
+sooner than ``REFUSAL_FLOOR`` seconds after the request arrived, so neither
+the bytes nor the time tell which lookup failed (OpenShift answers 401 "did
+not accept your secret" for the same cases, but names the hook and the
+BuildConfig and answers 404 to an unknown TYPE).  The real reason is logged.
 
-Parsing the payloads is pure (``hook_revision``), so every provider's format
-is table-tested; only ``WebhookReceiver`` reads the API.
+Signatures (``hooksignatures``): a delivery carrying ``X-Hub-Signature-256``
+(or the legacy SHA-1 ``X-Hub-Signature``, Gitea's/Gogs' signature, GitLab's
+``X-Gitlab-Token``) is checked against the trigger's secret used as the
+HMAC key, i.e. the git host's webhook "Secret" set to the BuildConfig's
+secret; a wrong one is an authentication failure.  A BuildConfig annotated
+``build.kbuild.io/webhook-signature: required`` refuses unsigned deliveries
+(and SHA-1-only ones), so a URL alone can no longer start a build with a
+body of the caller's choosing *unless* the caller also knows the secret;
+since the key is the URL's own secret, the annotation protects against
+altered bodies and URLs replayed without their signature, not against
+someone who holds the whole URL (a separate HMAC key is not supported).
+
+After authentication the body is parsed by ``hookpayloads`` (typed,
+bounded, 4xx for every bad shape).  A push must name its ref; a push to
+another branch than the BuildConfig's ``git.ref`` is acknowledged and builds
+nothing.  With no ``git.ref`` OpenShift compares with ``master``; kbuild
+accepts ``master`` and ``main``, the two default branch names.  The build
+records the pushed commit (``spec.revision``) and a cause naming the hook,
+its secret hidden as ``<secret>``.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hmac
 import json
+import logging
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+import time
+from collections.abc import Callable, Mapping
 
-from builder.api import BuildConfig, BuildError, BuildTriggerCause, EnvVar, dump
+from builder.api import BuildConfig, BuildError, BuildTriggerCause, dump
 from builder.api.build import (
     BitbucketWebHookCause,
-    BuildSourceType,
     BuildTriggerType,
     GenericWebHookCause,
     GitHubWebHookCause,
     GitLabWebHookCause,
-    GitSourceRevision,
-    SourceControlUser,
     SourceRevision,
     WebHookTrigger,
 )
 from builder.api.constants import WEBHOOK_SECRET_KEY
+from builder.controller.hookpayloads import Hook, HookError, Push, hook_revision
+from builder.controller.hooksignatures import Signed, verify
 from builder.controller.instantiate import BuildOptions, Readable, instantiate
 from builder.kube import Kube, KubeError, NotFound
+
+__all__ = [
+    "HIDDEN_SECRET",
+    "PREFIX",
+    "REFUSED",
+    "Hook",
+    "HookError",
+    "Push",
+    "WebhookReceiver",
+    "branch_matches",
+    "cause",
+    "hook_revision",
+    "hook_triggers",
+]
+
+log = logging.getLogger(__name__)
 
 PREFIX = "/apis/build.openshift.io/v1/namespaces/"
 _PATH = re.compile(
     r"^/apis/build\.openshift\.io/v1/namespaces/(?P<ns>[^/]+)/buildconfigs/(?P<name>[^/]+)"
-    r"/webhooks/(?P<secret>[^/]+)/(?P<kind>[^/]+)$"
+    r"/webhooks/(?P<secret>[^/]+)/(?P<kind>[^/]+)\Z"
 )
+# What the API server accepts as a namespace (DNS-1123 label) and as a custom
+# resource's name (DNS-1123 subdomain): anything else cannot exist, and is
+# never sent to the API server.
+_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_NAME = re.compile(rf"(?=.{{1,253}}\Z){_LABEL}(\.{_LABEL})*")
 DEFAULT_BRANCHES = ("master", "main")
 HIDDEN_SECRET = "<secret>"  # noqa: S105 - what OpenShift records instead of the secret
+SIGNATURE_ANNOTATION = "build.kbuild.io/webhook-signature"
+"""``required``: deliveries without a valid SHA-256 signature (or GitLab token) are refused."""
+REFUSAL_FLOOR = 0.2
+"""Seconds an unauthenticated request waits at least: longer than the lookups it hides."""
+REFUSED = (
+    401,
+    json.dumps({
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": "the webhook did not accept your secret", "reason": "Unauthorized",
+        "code": 401,
+    }).encode(),
+)  # fmt: skip
+"""The one answer to every unauthenticated request (see the module docstring)."""
 MESSAGES = {
     "github": "GitHub WebHook",
     "gitlab": "GitLab WebHook",
@@ -64,116 +119,21 @@ TYPES = {
     "bitbucket": BuildTriggerType.BITBUCKET,
     "generic": BuildTriggerType.GENERIC,
 }
+_REASONS = {
+    400: "BadRequest",
+    404: "NotFound",
+    409: "Conflict",
+    413: "RequestEntityTooLarge",
+    415: "UnsupportedMediaType",
+    500: "InternalError",
+    502: "InternalError",
+}
+MAX_BODY = 4 << 20
+"""Largest body a delivery may have (the HTTP server refuses larger ones before reading)."""
 
 
-class HookError(Exception):
-    """An answer other than "build started": HTTP status and message."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-@dataclass
-class Hook:
-    """What a delivery asks for: a revision to build (None: nothing to build), env."""
-
-    revision: SourceRevision | None
-    branch: str = ""
-    env: list[EnvVar] = field(default_factory=list)
-    skip: str = ""  # why nothing is built (acknowledged with 200)
-
-
-def _user(data: Any) -> SourceControlUser:
-    if not isinstance(data, Mapping):
-        return SourceControlUser()
-    return SourceControlUser(name=str(data.get("name", "")), email=str(data.get("email", "")))
-
-
-def _revision(commit: str, message: str, author: Any, committer: Any) -> SourceRevision:
-    return SourceRevision(
-        type=BuildSourceType.GIT,
-        git=GitSourceRevision(
-            commit=commit, message=message, author=_user(author), committer=_user(committer)
-        ),
-    )
-
-
-def _json(body: bytes) -> Any:
-    try:
-        return json.loads(body) if body.strip() else None
-    except ValueError as err:
-        raise HookError(400, f"the payload is not JSON: {err}") from None
-
-
-def _object(payload: Any, what: str) -> Mapping[str, Any]:
-    if not isinstance(payload, Mapping):
-        raise HookError(400, f"a {what} payload must be a JSON object")
-    return payload
-
-
-def hook_revision(kind: str, headers: Mapping[str, str], body: bytes) -> Hook:
-    """The revision a delivery names, per provider (OpenShift's webhook plugins)."""
-    if kind == "github":
-        event = headers.get("X-Github-Event", "")
-        if event == "ping":
-            return Hook(None, skip="ping received")
-        if event != "push":
-            raise HookError(400, f"unknown X-GitHub-Event {event!r} (only push and ping)")
-        payload = _object(_json(body), "GitHub push")
-        head = payload.get("head_commit") or {}
-        return Hook(
-            _revision(str(head.get("id") or payload.get("after", "")), str(head.get("message", "")),
-                      head.get("author"), head.get("committer")),
-            branch=str(payload.get("ref", "")),
-        )  # fmt: skip
-    if kind == "gitlab":
-        event = headers.get("X-Gitlab-Event", "")
-        if event != "Push Hook":
-            raise HookError(400, f"unknown X-Gitlab-Event {event!r} (only Push Hook)")
-        payload = _object(_json(body), "GitLab push")
-        commits = [c for c in payload.get("commits") or [] if isinstance(c, Mapping)]
-        sha = str(payload.get("checkout_sha") or payload.get("after", ""))
-        last = next((c for c in commits if c.get("id") == sha), commits[-1] if commits else {})
-        return Hook(
-            _revision(sha, str(last.get("message", "")), last.get("author"), last.get("author")),
-            branch=str(payload.get("ref", "")),
-        )
-    if kind == "bitbucket":
-        event = headers.get("X-Event-Key", "")
-        if event != "repo:push":
-            raise HookError(400, f"unknown X-Event-Key {event!r} (only repo:push)")
-        payload = _object(_json(body), "Bitbucket push")
-        changes = (payload.get("push") or {}).get("changes") or []
-        last = changes[-1] if changes and isinstance(changes[-1], Mapping) else {}
-        new = last.get("new") or {}
-        target = new.get("target") or {}
-        author = (target.get("author") or {}).get("user") or {}
-        return Hook(
-            _revision(str(target.get("hash", "")), str(target.get("message", "")),
-                      {"name": author.get("display_name", "")}, None),
-            branch=str(new.get("name", "")),
-        )  # fmt: skip
-    if kind == "generic":
-        payload = _json(body)
-        if payload is None:
-            return Hook(None)  # no payload: build the BuildConfig as it is
-        data = _object(payload, "generic")
-        git = data.get("git") or {}
-        env = [
-            EnvVar(name=str(e.get("name", "")), value=str(e.get("value", "")))
-            for e in data.get("env") or []
-            if isinstance(e, Mapping) and e.get("name")
-        ]
-        revision = (
-            _revision(str(git.get("commit", "")), str(git.get("message", "")),
-                      git.get("author"), git.get("committer"))
-            if isinstance(git, Mapping) and git
-            else None
-        )  # fmt: skip
-        return Hook(revision, branch=str(git.get("ref", "")) if git else "", env=env)
-    raise HookError(404, f'unknown webhook type "{kind}"')
+class Unauthenticated(Exception):  # noqa: N818 - an outcome, like the API's NotFound
+    """Why a request was not authenticated: logged, never answered."""
 
 
 def branch_matches(pushed: str, configured: str) -> bool:
@@ -215,66 +175,151 @@ def hook_triggers(bc: BuildConfig, kind: str) -> list[WebHookTrigger]:
     return found
 
 
+def _status(code: int, message: str) -> bytes:
+    return json.dumps({
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": message, "reason": _REASONS.get(code, "BadRequest"), "code": code,
+    }).encode()  # fmt: skip
+
+
+def _success(message: str) -> bytes:
+    return json.dumps({
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+        "message": message, "code": 200,
+    }).encode()  # fmt: skip
+
+
+def _bytes(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _redacted(path: str) -> str:
+    match = _PATH.match(path.partition("?")[0])
+    if match is None:
+        return path[:200]
+    return path[: match.start("secret")] + HIDDEN_SECRET + path[match.end("secret") :]
+
+
+def signature_required(bc: BuildConfig) -> bool:
+    value = (bc.metadata.annotations or {}).get(SIGNATURE_ANNOTATION, "")
+    return value.strip().lower() == "required"
+
+
 class WebhookReceiver:
-    def __init__(self, kube: Kube, readable: Readable | None = None) -> None:
+    """Serves the webhook path: authenticate, parse, start a build.
+
+    ``clock`` and ``sleep`` are injectable so tests can check the refusal
+    floor without waiting for it.
+    """
+
+    def __init__(
+        self,
+        kube: Kube,
+        readable: Readable | None = None,
+        *,
+        refusal_floor: float = REFUSAL_FLOOR,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.kube = kube
         self.readable = readable
+        self.refusal_floor = refusal_floor
+        self.clock = clock
+        self.sleep = sleep
 
     def handle(self, path: str, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
+        """Answer one POST; every outcome is an HTTP answer, never an exception."""
+        started = self.clock()
         try:
             return 200, self._handle(path, headers, body)
+        except Unauthenticated as err:
+            log.info("webhook %s refused: %s", _redacted(path), err)
+            left = self.refusal_floor - (self.clock() - started)
+            if left > 0:
+                self.sleep(left)
+            return REFUSED
         except HookError as err:
-            return err.status, json.dumps({"status": "Failure", "message": err.message}).encode()
+            return err.status, _status(err.status, err.message)
+        except Exception as err:  # a defect, but the caller still gets an answer
+            log.error("webhook %s failed: %s: %s", _redacted(path), type(err).__name__, err)
+            return 500, _status(500, "internal error")
 
-    def _secret_of(self, namespace: str, trigger: WebHookTrigger) -> list[bytes]:
-        values = [trigger.secret.encode()] if trigger.secret else []
+    def _secrets_of(self, namespace: str, trigger: WebHookTrigger) -> list[bytes]:
+        values = [_bytes(trigger.secret)] if trigger.secret else []
         if trigger.secret_reference is not None:
             try:
                 secret = self.kube.get_secret(namespace, trigger.secret_reference.name)
-            except NotFound:
+            except KubeError:  # NotFound, or unreadable: this trigger has no usable secret
                 return values
-            encoded = (secret.get("data") or {}).get(WEBHOOK_SECRET_KEY)
-            if encoded:
-                values.append(base64.b64decode(encoded))
+            data = secret.get("data") if isinstance(secret, dict) else None
+            encoded = data.get(WEBHOOK_SECRET_KEY) if isinstance(data, dict) else None
+            if isinstance(encoded, str) and encoded:
+                # Not base64 (no API server writes that): no usable secret.
+                with contextlib.suppress(ValueError):
+                    values.append(base64.b64decode(encoded, validate=True))
         return values
 
-    def _handle(self, path: str, headers: Mapping[str, str], body: bytes) -> bytes:
+    def _authenticate(
+        self, path: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[str, str, str, BuildConfig, list[WebHookTrigger]]:
         match = _PATH.match(path.partition("?")[0])
         if match is None:
-            raise HookError(404, "not a BuildConfig webhook path")
+            raise HookError(404, "not a BuildConfig webhook path")  # the shape is public
         namespace, name, given, kind = match.group("ns", "name", "secret", "kind")
         if kind not in TYPES:
-            raise HookError(404, f'unknown webhook type "{kind}"')
+            raise Unauthenticated(f"unknown webhook type {kind!r}")
+        if not _NAMESPACE.fullmatch(namespace) or not _NAME.fullmatch(name):
+            raise Unauthenticated("not a valid namespace or BuildConfig name")
         try:
             bc = self.kube.build_configs.get(namespace, name)
         except NotFound:
-            raise HookError(404, f'buildconfigs.build.openshift.io "{name}" not found') from None
+            raise Unauthenticated("no such BuildConfig") from None
+        except KubeError as err:
+            raise Unauthenticated(f"could not read the BuildConfig: {err.message}") from None
         triggers = hook_triggers(bc, kind)
         if not triggers:
-            raise HookError(404, "the specified hook is not enabled")
+            raise Unauthenticated(f"the BuildConfig has no {kind} trigger")
+        key = _bytes(given)
         matching = [
             t for t in triggers
-            if any(hmac.compare_digest(s, given.encode()) for s in self._secret_of(namespace, t))
+            if any(hmac.compare_digest(s, key) for s in self._secrets_of(namespace, t))
         ]  # fmt: skip
         if not matching:
-            raise HookError(401, "the provided secret does not match")
+            raise Unauthenticated("the provided secret does not match")
+        signed = verify(headers, body, key)
+        if signed is Signed.INVALID:
+            raise Unauthenticated("a signature of the delivery does not match")
+        if signed is not Signed.VALID and signature_required(bc):
+            raise Unauthenticated("the BuildConfig requires a SHA-256 signature")
+        return namespace, name, kind, bc, matching
+
+    def _handle(self, path: str, headers: Mapping[str, str], body: bytes) -> bytes:
+        namespace, name, kind, bc, matching = self._authenticate(path, headers, body)
+        if len(body) > MAX_BODY:
+            raise HookError(413, f"the payload is larger than {MAX_BODY} bytes")
         hook = hook_revision(kind, headers, body)
         if hook.skip:
-            return json.dumps({"status": "Success", "message": hook.skip}).encode()
-        configured = bc.spec.source.git.ref if bc.spec.source.git is not None else ""
-        if hook.branch and not branch_matches(hook.branch, configured):
-            return json.dumps({
-                "status": "Success",
-                "message": f"skipping build: branch reference from {hook.branch!r} does not "
-                           f"match configuration",
-            }).encode()  # fmt: skip
-        env = tuple(hook.env) if any(t.allow_env for t in matching) else ()
-        commit = hook.revision.git.commit if hook.revision and hook.revision.git else ""
+            return _success(hook.skip)
+        revision: SourceRevision | None = None
+        git = bc.spec.source.git
+        if hook.pushes and (git is not None or kind != "generic"):
+            # A generic hook's git information means nothing to a BuildConfig
+            # without a git source: OpenShift ignores it, and so does kbuild.
+            configured = git.ref if git is not None else ""
+            chosen = next((p for p in hook.pushes if branch_matches(p.branch, configured)), None)
+            if chosen is None:
+                pushed = ", ".join(repr(p.branch) for p in hook.pushes)
+                return _success(
+                    f"skipping build: branch reference from {pushed} does not match configuration"
+                )
+            revision = chosen.revision
+        env = hook.env if any(t.allow_env for t in matching) else ()
+        commit = revision.git.commit if revision is not None and revision.git else ""
         try:
             build = instantiate(
                 self.kube, namespace, name,
-                BuildOptions(causes=(cause(kind, hook.revision),), env=env,
-                             revision=hook.revision if commit else None),
+                BuildOptions(causes=(cause(kind, revision),), env=env,
+                             revision=revision if commit else None),
                 readable=self.readable,
             )  # fmt: skip
         except BuildError as err:

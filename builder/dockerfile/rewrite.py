@@ -43,6 +43,15 @@ def _check_env_names(pairs: Sequence[tuple[str, str]]) -> None:
             )
 
 
+def check_env_name(name: str) -> None:
+    """Raise BuildError unless ``name`` may name a build environment variable.
+
+    The one rule for every way env reaches a build (the strategy, a generic
+    webhook's ``env``), so a name accepted at the door is never refused later.
+    """
+    _check_env_names([(name, "")])
+
+
 def rewrite(
     text: str,
     *,

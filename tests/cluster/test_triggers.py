@@ -546,7 +546,7 @@ def test_github_and_generic_webhooks_start_builds(
     push = {"ref": "refs/heads/main", "after": commit, "head_commit": head}
 
     code, answer = _post(f"{base}/wrong/github", push, {"X-GitHub-Event": "push"})
-    assert (code, answer["message"]) == (401, "the provided secret does not match")
+    assert (code, answer["message"]) == (401, "the webhook did not accept your secret")
     code, answer = _post(f"{base}/gh-secret/github", {**push, "ref": "refs/heads/other"},
                          {"X-GitHub-Event": "push"})  # fmt: skip
     assert code == 200 and "does not match configuration" in answer["message"]
