@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# The ClusterRole a namespace binds to lend its secrets to the controller
+# (deploy/rbac.yaml): the controller holds no cluster-wide right on secrets.
+SECRETS_ROLE = "kbuild-namespace-secrets"
+
 
 @dataclass(frozen=True)
 class ControllerConfig:

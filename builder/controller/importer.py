@@ -32,7 +32,7 @@ from builder.controller.authz import (
     Identity,
     registry_namespace,
 )
-from builder.controller.config import ControllerConfig
+from builder.controller.config import SECRETS_ROLE, ControllerConfig
 from builder.controller.ratelimit import TokenBucket
 from builder.kube import Kube, KubeError
 from builder.registry import (
@@ -50,9 +50,6 @@ log = logging.getLogger(__name__)
 
 SECRET_TYPES = ("kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg")
 CREDENTIALS_TTL = 30.0
-# The ClusterRole a namespace binds to let the controller read its pull
-# secrets (deploy/rbac.yaml): the controller holds no cluster-wide secret right.
-SECRETS_ROLE = "kbuild-namespace-secrets"
 # OpenShift imports at most this many tags of a repository (spec.dockerImageRepository).
 MAX_REPOSITORY_TAGS = 50
 

@@ -46,10 +46,11 @@ import hmac
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping
 
-from builder.api import BuildConfig, BuildError, BuildTriggerCause, dump
+from builder.api import BuildConfig, BuildError, BuildTriggerCause, ManifestError, dump
 from builder.api.build import (
     BitbucketWebHookCause,
     BuildTriggerType,
@@ -60,6 +61,8 @@ from builder.api.build import (
     WebHookTrigger,
 )
 from builder.api.constants import WEBHOOK_SECRET_KEY
+from builder.controller import events
+from builder.controller.config import SECRETS_ROLE
 from builder.controller.hookpayloads import Hook, HookError, Push, hook_revision
 from builder.controller.hooksignatures import Signed, verify
 from builder.controller.instantiate import BuildOptions, Readable, instantiate
@@ -97,6 +100,9 @@ HIDDEN_SECRET = "<secret>"  # noqa: S105 - what OpenShift records instead of the
 SIGNATURE_ANNOTATION = "build.kbuild.io/webhook-signature"
 """``required``: deliveries without a valid SHA-256 signature (or GitLab token) are refused."""
 REFUSAL_FLOOR = 0.2
+# A BuildConfig whose secretReference the controller may not read is told so
+# (a Warning event) at most this often, whoever knocks.
+NOTICE_INTERVAL = 600.0
 """Seconds an unauthenticated request waits at least: longer than the lookups it hides."""
 REFUSED = (
     401,
@@ -226,6 +232,8 @@ class WebhookReceiver:
         self.refusal_floor = refusal_floor
         self.clock = clock
         self.sleep = sleep
+        self._noticed: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
 
     def handle(self, path: str, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
         """Answer one POST; every outcome is an HTTP answer, never an exception."""
@@ -244,12 +252,37 @@ class WebhookReceiver:
             log.error("webhook %s failed: %s: %s", _redacted(path), type(err).__name__, err)
             return 500, _status(500, "internal error")
 
-    def _secrets_of(self, namespace: str, trigger: WebHookTrigger) -> list[bytes]:
+    def _secret_not_lent(self, bc: BuildConfig, secret: str) -> None:
+        """Tell the BuildConfig's owners why its secretReference cannot work.
+
+        The caller only ever sees the uniform refusal; the owners see a
+        Warning event on the BuildConfig, at most once per ``NOTICE_INTERVAL``.
+        """
+        key = (bc.metadata.namespace, bc.metadata.name)
+        now = self.clock()
+        with self._lock:
+            if now - self._noticed.get(key, -NOTICE_INTERVAL) < NOTICE_INTERVAL:
+                return
+            if len(self._noticed) > 10_000:
+                self._noticed.clear()
+            self._noticed[key] = now
+        ns = bc.metadata.namespace
+        events.record(
+            self.kube, bc, "Warning", "WebhookSecretUnreadable",
+            f"kbuild may not read Secret {secret} of the webhook's secretReference; bind the "
+            f"ClusterRole {SECRETS_ROLE} to kbuild's controller in {ns}: kubectl create "
+            f"rolebinding kbuild-pull-secrets -n {ns} --clusterrole={SECRETS_ROLE} "
+            "--serviceaccount=kbuild-system:kbuild-controller",
+        )  # fmt: skip
+
+    def _secrets_of(self, namespace: str, trigger: WebHookTrigger, bc: BuildConfig) -> list[bytes]:
         values = [_bytes(trigger.secret)] if trigger.secret else []
         if trigger.secret_reference is not None:
             try:
                 secret = self.kube.get_secret(namespace, trigger.secret_reference.name)
-            except KubeError:  # NotFound, or unreadable: this trigger has no usable secret
+            except KubeError as err:  # NotFound, or unreadable: this trigger has no usable secret
+                if err.status == 403:
+                    self._secret_not_lent(bc, trigger.secret_reference.name)
                 return values
             data = secret.get("data") if isinstance(secret, dict) else None
             encoded = data.get(WEBHOOK_SECRET_KEY) if isinstance(data, dict) else None
@@ -274,6 +307,8 @@ class WebhookReceiver:
             bc = self.kube.build_configs.get(namespace, name)
         except NotFound:
             raise Unauthenticated("no such BuildConfig") from None
+        except ManifestError:  # stored, but refused by the models: as good as absent
+            raise Unauthenticated("the BuildConfig is not valid") from None
         except KubeError as err:
             raise Unauthenticated(f"could not read the BuildConfig: {err.message}") from None
         triggers = hook_triggers(bc, kind)
@@ -282,7 +317,7 @@ class WebhookReceiver:
         key = _bytes(given)
         matching = [
             t for t in triggers
-            if any(hmac.compare_digest(s, key) for s in self._secrets_of(namespace, t))
+            if any(hmac.compare_digest(s, key) for s in self._secrets_of(namespace, t, bc))
         ]  # fmt: skip
         if not matching:
             raise Unauthenticated("the provided secret does not match")

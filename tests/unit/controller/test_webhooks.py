@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from builder.api import Build, BuildConfig, parse_as
+from builder.api import Build, BuildConfig, ManifestError, parse_as
 from builder.controller.metrics import MAX_POST_BYTES, Metrics, body_length, serve
 from builder.controller.webhooks import (
     HIDDEN_SECRET,
@@ -665,3 +665,37 @@ def test_a_chunked_body_is_refused_rather_than_read_as_empty(server: int) -> Non
 )  # fmt: skip
 def test_body_length(values: list[str], length: int | None) -> None:
     assert body_length(values) == length
+
+
+class LendingKube(HookKube):
+    """A namespace that has not lent its secrets to the controller: reading one is 403."""
+
+    def get_secret(self, _namespace: str, name: str) -> dict[str, Any]:
+        raise KubeError(403, f'secrets "{name}" is forbidden')
+
+
+def test_a_secret_not_lent_refuses_uniformly_and_tells_the_owner_once() -> None:
+    kube = LendingKube()
+    kube.build_configs.create(build_config("app", ALL_TRIGGERS))
+    receiver = WebhookReceiver(kube, refusal_floor=0)
+    for _ in range(3):
+        answer = receiver.handle(url("generic", GENERIC_SECRET), JSON, body(GENERIC))
+        assert answer == REFUSED
+    warnings = [e for e in kube.events if e.get("reason") == "WebhookSecretUnreadable"]
+    assert len(warnings) == 1
+    assert "kbuild-namespace-secrets" in warnings[0]["message"]
+    assert warnings[0]["involvedObject"]["name"] == "app"
+    assert builds(kube) == []
+
+
+def test_a_build_config_the_models_refuse_gets_the_uniform_answer(kube: HookKube) -> None:
+    original = kube.build_configs.get
+
+    def refusing(namespace: str, name: str) -> BuildConfig:
+        if name == "app":
+            raise ManifestError(["BuildConfig 'app': spec.resources.limits.cpu: bad"])
+        return original(namespace, name)
+
+    kube.build_configs.get = refusing  # type: ignore[method-assign]
+    receiver = WebhookReceiver(kube, refusal_floor=0)
+    assert receiver.handle(url("github", "gh-secret"), GITHUB, body(GITHUB_PUSH)) == REFUSED
