@@ -4,8 +4,9 @@ The shape follows OpenShift's build pods, so ``oc``-trained eyes (and
 ``kbuild logs``) find what they expect: pod ``<build>-build``, label and
 annotation ``openshift.io/build.name``, the Build serialised into ``$BUILD``,
 init containers ``git-clone`` then ``manage-dockerfile``, and the main
-container ``sti-build`` or ``docker-build``, with secrets mounted where
-OpenShift mounts them.  Each container runs ``kbuild pipeline <step>`` from
+container ``sti-build`` or ``docker-build``, with secrets mounted at
+OpenShift's paths, but each only into the container whose step needs it
+(``build_pod``).  Each container runs ``kbuild pipeline <step>`` from
 the controller's build pod image; they hand over through a shared emptyDir
 (``builder.pipeline.workspace``) and report through their termination
 messages (``builder.pipeline.pod``), read back by
@@ -261,9 +262,13 @@ def build_pod(build: Build, config: ControllerConfig, *, pod_build: Build) -> di
         fetch_mounts.append(_mount("source-secret", SOURCE_SECRET_MOUNT))
         fetch_env.append(_env(SOURCE_SECRET_PATH_ENV, SOURCE_SECRET_MOUNT))
 
-    # prepare reads the builder image's config (pull secret) and, for an
-    # incremental build, the previous output image (push secret); build pulls
-    # and pushes.  So both get both.
+    # Each secret reaches only the container whose step needs it
+    # (builder.pipeline.steps): the source secret git-clone, the pull and
+    # push secrets the build container (it reads the builder image and the
+    # previous image of an incremental build, pulls, builds and pushes).
+    # manage-dockerfile, the one step that reads the committer's files
+    # (.s2i/*, the Dockerfile), gets none: a link in the repository has
+    # nothing to lead to.
     registry_env, registry_mounts = list(env), []
     strategy = spec.strategy.source_strategy or spec.strategy.docker_strategy
     pull_secret = strategy.pull_secret if strategy is not None else None
@@ -301,8 +306,8 @@ def build_pod(build: Build, config: ControllerConfig, *, pod_build: Build) -> di
                 MANAGE_DOCKERFILE_CONTAINER,
                 "prepare",
                 config=config,
-                env=registry_env,
-                mounts=registry_mounts,
+                env=list(env),
+                mounts=[],
                 resources=resources,
             ),
         ],

@@ -2,7 +2,10 @@
 
 The pod has three containers (``git-clone`` and ``manage-dockerfile`` init
 containers, then ``sti-build`` or ``docker-build``), each running ``kbuild
-pipeline <step>``.  A step reads the Build from the ``BUILD`` environment
+pipeline <step>``: ``fetch`` (with the source secret only), ``prepare`` (the
+one step that reads the repository's files, with no secret at all), and
+``build`` (renders the Dockerfile from what ``prepare`` staged, builds and
+pushes, with the pull and push secrets).  A step reads the Build from the ``BUILD`` environment
 variable (as OpenShift's builder does), runs the same step function the local
 build runs, streams its log to stdout (``kbuild logs``) and writes one JSON
 object to its termination message file.  The controller reads the pod, never
@@ -48,7 +51,14 @@ from builder.buildah import Buildah, BuildahConfig, LogFn
 from builder.pipeline.from_build import plan_from_spec
 from builder.pipeline.plan import BuildPlan
 from builder.pipeline.stages import StageInfo, StageRecorder, StepInfo
-from builder.pipeline.steps import Prepared, build_and_push, fetch, load_source_info, prepare
+from builder.pipeline.steps import (
+    Staged,
+    build_and_push,
+    fetch,
+    load_source_info,
+    prepare,
+    render_dockerfile,
+)
 from builder.pipeline.workspace import Workspace
 from builder.registry import CredentialStore, ImageReference, RegistryClient
 from builder.source import SourceInfo
@@ -303,8 +313,8 @@ class PodInputs:
     def registry_client(self) -> RegistryClient:
         """Registry access as buildah will have it: the pull secret, then the push secret.
 
-        The push secret matters to ``prepare`` too: an incremental build reads
-        the previous image from the output repository.
+        The push secret matters to ``render_dockerfile`` too: an incremental
+        build reads the previous image from the output repository.
         """
         stores = [
             CredentialStore.from_secret_dir(d)
@@ -403,23 +413,26 @@ def _fetch_step(inputs: PodInputs, ws: Workspace, log: LogFn, stages: StageRecor
 
 
 def _prepare_step(
-    inputs: PodInputs, ws: Workspace, log: LogFn, stages: StageRecorder
+    inputs: PodInputs, ws: Workspace, log: LogFn, _stages: StageRecorder
 ) -> StepResult:
-    with inputs.registry_client() as registry:
-        prepare(
-            inputs.plan,
-            ws=ws,
-            info=load_source_info(ws),
-            registry=registry,
-            log=log,
-            stages=stages,
-        )
+    # The one step that reads the committer's tree: no registry, no secret.
+    prepare(inputs.plan, ws=ws, log=log)
     return StepResult()
 
 
 def _build_step(inputs: PodInputs, ws: Workspace, log: LogFn, stages: StageRecorder) -> StepResult:
+    with inputs.registry_client() as registry:
+        prepared = render_dockerfile(
+            inputs.plan,
+            ws=ws,
+            info=load_source_info(ws),
+            staged=Staged.load(ws),
+            registry=registry,
+            log=log,
+            stages=stages,
+        )
     config = BuildahConfig(isolation=inputs.isolation)
-    output = build_and_push(inputs.plan, Prepared.load(ws), Buildah(config, log=log), log, stages)
+    output = build_and_push(inputs.plan, prepared, Buildah(config, log=log), log, stages)
     if not output.digest:
         return StepResult()
     # The digest form alone, as OpenShift records pushed images: the tag may move.

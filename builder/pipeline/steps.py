@@ -1,14 +1,33 @@
-"""The three build steps: fetch the source, prepare the Dockerfile, build and push.
+"""The build steps: fetch the source, prepare it, render the Dockerfile, build and push.
 
 Each step reads what the previous one wrote to the workspace, so the build pod
-can run them in separate containers (init containers for fetch and prepare,
-the main container for build and push) and ``kbuild build`` can run them in
-one process, with the same code.
+can run them in separate containers and ``kbuild build`` can run them in one
+process, with the same code.
+
+The split follows the secrets (docs/security.md): the source tree is
+committer content, so the one step that reads it (``prepare``: ``.s2i/bin``,
+``.s2i/environment``, the Docker strategy's Dockerfile) needs no credential
+and runs in a container with none mounted; it reads every file through
+``builder.source.confined``, which never follows a link out of the tree.
+``render_dockerfile`` needs registry access (the builder image's labels,
+the previous image of an incremental build) but reads only what ``prepare``
+left in the workspace, never the tree; in the pod it runs in the build
+container, before ``build_and_push``.
+
+=================  ===================  ==========================================
+step               pod container        secrets it needs
+=================  ===================  ==========================================
+fetch              git-clone            source (git credentials)
+prepare            manage-dockerfile    none
+render_dockerfile  sti/docker-build     pull (builder image), push (previous image)
+build_and_push     sti/docker-build     pull (FROM images), push (the output)
+=================  ===================  ==========================================
 """
 
 from __future__ import annotations
 
 import json
+import posixpath
 import shutil
 import stat
 from dataclasses import asdict, dataclass
@@ -20,7 +39,13 @@ from builder.api import BuildError, StatusReason
 from builder.buildah import Buildah, LogFn
 from builder.dockerfile import rewrite, stage_images
 from builder.pipeline.binary_source import InputKind, download
-from builder.pipeline.plan import BinaryInput, BuildPlan, DockerStrategyPlan, SourceStrategyPlan
+from builder.pipeline.plan import (
+    BinaryInput,
+    BuildPlan,
+    DockerStrategyPlan,
+    Pairs,
+    SourceStrategyPlan,
+)
 from builder.pipeline.stages import StageRecorder
 from builder.pipeline.workspace import Workspace
 from builder.registry import ImageReference, RegistryClient, RegistryError, insecure_policy
@@ -31,10 +56,19 @@ from builder.source import (
     build_labels,
     fetch_binary,
     fetch_git,
+    mode_inside,
+    read_inside,
     resolve_context_dir,
+    write_inside,
 )
 
 SCRIPT_DOWNLOAD_TIMEOUT = 30
+# What prepare reads from the tree, bounded: a repository is untrusted input.
+MAX_SCRIPT_BYTES = 16 * 1024 * 1024
+MAX_ENVIRONMENT_BYTES = 1024 * 1024
+MAX_DOCKERFILE_BYTES = 4 * 1024 * 1024
+# Files buildah reads from a Docker build's context by itself.
+IGNORE_FILES = (".containerignore", ".dockerignore")
 
 
 # --------------------------------------------------------------------------- fetch
@@ -97,10 +131,17 @@ def fetch(
                 StatusReason.FETCH_SOURCE_FAILED,
                 "the build has no source: give a git URI, binary input or an inline Dockerfile",
             )
-    context = resolve_context_dir(ws.source, src.context_dir)
+    resolve_context_dir(ws.source, src.context_dir)
     if src.dockerfile is not None:
-        # OpenShift: an inline Dockerfile replaces any Dockerfile in contextDir.
-        (context / "Dockerfile").write_text(src.dockerfile)
+        # OpenShift: an inline Dockerfile replaces any Dockerfile in contextDir,
+        # a committed link named Dockerfile included (never written through).
+        write_inside(
+            ws.source,
+            posixpath.join(src.context_dir, "Dockerfile"),
+            src.dockerfile.encode(),
+            what="the inline Dockerfile's place",
+            reason=StatusReason.MANAGE_DOCKERFILE_FAILED,
+        )
     if src.context_dir:
         info = SourceInfo(**{**asdict(info), "context_dir": src.context_dir})
     ws.source_info.write_text(json.dumps(asdict(info)))
@@ -112,6 +153,39 @@ def load_source_info(ws: Workspace) -> SourceInfo:
 
 
 # --------------------------------------------------------------------------- prepare
+
+
+@dataclass(frozen=True)
+class Staged:
+    """What ``prepare`` took from the source tree, for ``render_dockerfile``.
+
+    S2I: the build context (``upload/src``, ``upload/scripts``), the scripts
+    that arrived and the ``.s2i/environment`` entries.  Docker: the source
+    context and a copy of the user's Dockerfile in the workspace, so the
+    step holding the registry secrets never opens a file of the tree.
+    """
+
+    context: str
+    scripts: tuple[str, ...] = ()
+    env: Pairs = ()
+    dockerfile: str = ""
+    dockerfile_mode: int = 0o644
+    dockerfile_name: str = ""
+
+    def save(self, ws: Workspace) -> None:
+        ws.staged.write_text(json.dumps(asdict(self)))
+
+    @classmethod
+    def load(cls, ws: Workspace) -> Staged:
+        data = json.loads(ws.staged.read_text())
+        return cls(
+            context=data["context"],
+            scripts=tuple(data["scripts"]),
+            env=tuple((str(k), str(v)) for k, v in data["env"]),
+            dockerfile=data["dockerfile"],
+            dockerfile_mode=int(data["dockerfile_mode"]),
+            dockerfile_name=data["dockerfile_name"],
+        )
 
 
 @dataclass(frozen=True)
@@ -153,6 +227,7 @@ def _identity_labels(plan: BuildPlan, info: SourceInfo) -> list[tuple[str, str]]
 
 
 def _copy_tree(src: Path, dst: Path) -> None:
+    # Links are copied as links: the image gets the link, never what it points at.
     shutil.copytree(src, dst, symlinks=True, dirs_exist_ok=True)
 
 
@@ -181,25 +256,129 @@ def _download_scripts(url: str, dest: Path, log: LogFn) -> set[str]:
     return found
 
 
+def _in_tree(context_dir: str, *parts: str) -> str:
+    """A path of the checkout: contextDir applies to ``.s2i`` as to the rest."""
+    return posixpath.join(context_dir or ".", *parts)
+
+
 def _stage_scripts(
-    strategy: SourceStrategyPlan, source_root: Path, upload_scripts: Path, log: LogFn
+    strategy: SourceStrategyPlan, ws: Workspace, context_dir: str, log: LogFn
 ) -> set[str]:
-    """Copy ``.s2i/bin`` scripts, then let a scripts URL override them."""
+    """Copy ``.s2i/bin`` scripts (never through a link out of the tree), then the scripts URL's."""
+    upload_scripts = ws.context / "upload" / "scripts"
     uploaded: set[str] = set()
-    s2i_bin = source_root / ".s2i" / "bin"
-    if s2i_bin.is_dir():
-        for name in KNOWN_SCRIPTS:
-            script = s2i_bin / name
-            if script.is_file():
-                upload_scripts.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(script, upload_scripts / name)
-                (upload_scripts / name).chmod(0o755)
-                uploaded.add(name)
-                log(f"Using {name} script from the source's .s2i/bin")
+    for name in KNOWN_SCRIPTS:
+        data = read_inside(
+            ws.source,
+            _in_tree(context_dir, ".s2i", "bin", name),
+            what="the S2I script",
+            reason=StatusReason.MANAGE_DOCKERFILE_FAILED,
+            limit=MAX_SCRIPT_BYTES,
+        )
+        if data is None:
+            continue
+        upload_scripts.mkdir(parents=True, exist_ok=True)
+        (upload_scripts / name).write_bytes(data)
+        (upload_scripts / name).chmod(0o755)
+        uploaded.add(name)
+        log(f"Using {name} script from the source's .s2i/bin")
     url = strategy.scripts_url or ""
     if url.startswith(("http://", "https://")):
         uploaded |= _download_scripts(url, upload_scripts, log)
     return uploaded
+
+
+def _read_environment(ws: Workspace, context_dir: str, log: LogFn) -> Pairs:
+    data = read_inside(
+        ws.source,
+        _in_tree(context_dir, ".s2i", "environment"),
+        what="the S2I environment file",
+        reason=StatusReason.MANAGE_DOCKERFILE_FAILED,
+        limit=MAX_ENVIRONMENT_BYTES,
+    )
+    if data is None:
+        return ()
+    parsed = parse_environment(data.decode("utf-8", errors="replace"))
+    for warning in parsed.warnings:
+        log(f"warning: {warning}")
+    return parsed.entries
+
+
+def prepare(plan: BuildPlan, *, ws: Workspace, log: LogFn) -> Staged:
+    """Take what the build needs from the source tree; the only step that reads it.
+
+    It needs no credential (the build pod mounts none into its container),
+    and every file is read through ``builder.source.confined``.
+    """
+    context_dir = plan.source.context_dir
+    source_root = resolve_context_dir(ws.source, context_dir)
+    strategy = plan.strategy
+    if isinstance(strategy, SourceStrategyPlan):
+        staged = _prepare_s2i(strategy, ws, source_root, context_dir, log)
+    else:
+        staged = _prepare_docker(strategy, ws, source_root, context_dir)
+    staged.save(ws)
+    return staged
+
+
+def _prepare_s2i(
+    strategy: SourceStrategyPlan, ws: Workspace, source_root: Path, context_dir: str, log: LogFn
+) -> Staged:
+    if ws.context.exists():
+        shutil.rmtree(ws.context)
+    _copy_tree(source_root, ws.context / "upload" / "src")
+    uploaded = _stage_scripts(strategy, ws, context_dir, log)
+    env = _read_environment(ws, context_dir, log)
+    return Staged(context=str(ws.context), scripts=tuple(sorted(uploaded)), env=env)
+
+
+def _prepare_docker(
+    strategy: DockerStrategyPlan, ws: Workspace, source_root: Path, context_dir: str
+) -> Staged:
+    name = strategy.dockerfile_path or "Dockerfile"
+    where = f" (contextDir {context_dir!r})" if context_dir else ""
+    if posixpath.normpath(name).startswith("../") or posixpath.normpath(name) == "..":
+        raise BuildError(
+            StatusReason.MANAGE_DOCKERFILE_FAILED,
+            f"dockerfilePath {name!r} must be a relative path within the context directory",
+        )
+    # Relative to the context directory, and confined to it, as OpenShift's
+    # dockerfilePath is.
+    data = read_inside(
+        source_root,
+        name,
+        what="dockerfilePath",
+        reason=StatusReason.MANAGE_DOCKERFILE_FAILED,
+        limit=MAX_DOCKERFILE_BYTES,
+    )
+    if data is None:
+        raise BuildError(
+            StatusReason.MANAGE_DOCKERFILE_FAILED, f"no Dockerfile at {name!r} in the source{where}"
+        )
+    mode = mode_inside(
+        source_root, name, what="dockerfilePath", reason=StatusReason.MANAGE_DOCKERFILE_FAILED
+    )
+    # buildah reads these from the context by itself, in the container that
+    # holds the registry secrets: a link out of the tree is refused here.
+    for ignore in IGNORE_FILES:
+        read_inside(
+            source_root,
+            ignore,
+            what="the ignore file",
+            reason=StatusReason.MANAGE_DOCKERFILE_FAILED,
+            limit=MAX_DOCKERFILE_BYTES,
+        )
+    copy = ws.root / "Dockerfile.source"
+    copy.write_bytes(data)
+    return Staged(
+        context=str(source_root),
+        dockerfile=str(copy),
+        dockerfile_mode=stat.S_IMODE(mode or 0o644),
+        dockerfile_name=name,
+    )
+
+
+# --------------------------------------------------------------------------- render
 
 
 def _builder_info(registry: RegistryClient, image: str) -> BuilderImage:
@@ -234,69 +413,54 @@ def _previous_image(registry: RegistryClient, output: str | None, log: LogFn) ->
 
 
 @dataclass(frozen=True)
-class _Prep:
-    """Everything the strategy-specific prepare steps read."""
+class _Render:
+    """Everything the strategy-specific render steps read."""
 
     plan: BuildPlan
     ws: Workspace
     info: SourceInfo
-    source_root: Path
+    staged: Staged
     registry: RegistryClient
     log: LogFn
     stages: StageRecorder
 
 
-def prepare(
+def render_dockerfile(
     plan: BuildPlan,
     *,
     ws: Workspace,
     info: SourceInfo,
+    staged: Staged,
     registry: RegistryClient,
     log: LogFn,
     stages: StageRecorder,
 ) -> Prepared:
-    ctx = _Prep(
-        plan=plan,
-        ws=ws,
-        info=info,
-        source_root=resolve_context_dir(ws.source, plan.source.context_dir),
-        registry=registry,
-        log=log,
-        stages=stages,
-    )
+    """Pin the images and write the Dockerfile buildah runs, from ``staged`` only.
+
+    Needs the registry (the builder's labels and USER, the previous image of
+    an incremental build), so in the pod it runs with the registry secrets,
+    which is why it never opens a file of the source tree.
+    """
+    ctx = _Render(plan, ws, info, staged, registry, log, stages)
     strategy = plan.strategy
     if isinstance(strategy, SourceStrategyPlan):
-        prepared = _prepare_s2i(ctx, strategy)
+        prepared = _render_s2i(ctx, strategy)
     else:
-        prepared = _prepare_docker(ctx, strategy)
+        prepared = _render_docker(ctx, strategy)
     prepared.save(ws)
     return prepared
 
 
-def _prepare_s2i(ctx: _Prep, strategy: SourceStrategyPlan) -> Prepared:
-    plan, ws, info, source_root = ctx.plan, ctx.ws, ctx.info, ctx.source_root
-    registry, log, stages = ctx.registry, ctx.log, ctx.stages
-    with stages.stage("PullImages", "PullBaseImage"):
-        builder = _builder_info(registry, strategy.builder_image)
-        previous = _previous_image(registry, plan.output, log) if strategy.incremental else None
-    if ws.context.exists():
-        shutil.rmtree(ws.context)
-    upload_src = ws.context / "upload" / "src"
-    _copy_tree(source_root, upload_src)
-    uploaded = _stage_scripts(strategy, source_root, ws.context / "upload" / "scripts", log)
-    env: list[tuple[str, str]] = []
-    env_file = source_root / ".s2i" / "environment"
-    if env_file.is_file():
-        parsed = parse_environment(env_file.read_text(errors="replace"))
-        for warning in parsed.warnings:
-            log(f"warning: {warning}")
-        env.extend(parsed.entries)
-    env.extend(strategy.env)
-    env.extend(_identity_env(plan, info))
+def _render_s2i(ctx: _Render, strategy: SourceStrategyPlan) -> Prepared:
+    plan, ws, info, staged, log = ctx.plan, ctx.ws, ctx.info, ctx.staged, ctx.log
+    with ctx.stages.stage("PullImages", "PullBaseImage"):
+        builder = _builder_info(ctx.registry, strategy.builder_image)
+        previous = _previous_image(ctx.registry, plan.output, log) if strategy.incremental else None
+    env: list[tuple[str, str]] = [*staged.env, *strategy.env, *_identity_env(plan, info)]
     result = render(
         S2IInputs(
             builder=builder,
-            uploaded_scripts=frozenset(uploaded),
+            uploaded_scripts=frozenset(staged.scripts),
             scripts_url=strategy.scripts_url,
             env=tuple(env),
             labels=tuple(_identity_labels(plan, info)),
@@ -307,7 +471,7 @@ def _prepare_s2i(ctx: _Prep, strategy: SourceStrategyPlan) -> Prepared:
     dockerfile = ws.context / "Dockerfile"
     dockerfile.write_text(result.dockerfile)
     pulls = [builder.pull_spec] + ([previous] if previous else [])
-    return Prepared(str(ws.context), str(dockerfile), _registries(pulls))
+    return Prepared(staged.context, str(dockerfile), _registries(pulls))
 
 
 def _registries(images: list[str]) -> tuple[str, ...]:
@@ -322,31 +486,14 @@ def _registries(images: list[str]) -> tuple[str, ...]:
     return tuple(hosts)
 
 
-def _inside(root: Path, relative: str, what: str) -> Path:
-    candidate = (root / relative).resolve()
-    if not candidate.is_relative_to(root.resolve()):
-        raise BuildError(
-            StatusReason.INVALID_CONTEXT_DIRECTORY, f"{what} {relative!r} is outside the source"
-        )
-    return candidate
-
-
-def _prepare_docker(ctx: _Prep, strategy: DockerStrategyPlan) -> Prepared:
-    plan, ws, info, source_root = ctx.plan, ctx.ws, ctx.info, ctx.source_root
-    registry, log, stages = ctx.registry, ctx.log, ctx.stages
-    dockerfile = _inside(source_root, strategy.dockerfile_path or "Dockerfile", "dockerfilePath")
-    if not dockerfile.is_file():
-        raise BuildError(
-            StatusReason.MANAGE_DOCKERFILE_FAILED,
-            f"no Dockerfile at {strategy.dockerfile_path or 'Dockerfile'!r} in the source"
-            + (f" (contextDir {plan.source.context_dir!r})" if plan.source.context_dir else ""),
-        )
+def _render_docker(ctx: _Render, strategy: DockerStrategyPlan) -> Prepared:
+    plan, ws, info, staged = ctx.plan, ctx.ws, ctx.info, ctx.staged
     from_image = None
     if strategy.from_image:
-        with stages.stage("PullImages", "PullBaseImage"):
-            from_image = _builder_info(registry, strategy.from_image).pull_spec
+        with ctx.stages.stage("PullImages", "PullBaseImage"):
+            from_image = _builder_info(ctx.registry, strategy.from_image).pull_spec
     text = rewrite(
-        dockerfile.read_text(errors="replace"),
+        Path(staged.dockerfile).read_text(errors="replace"),
         from_image=from_image,
         strategy_env=strategy.env,
         build_env=_identity_env(plan, info),
@@ -356,10 +503,9 @@ def _prepare_docker(ctx: _Prep, strategy: DockerStrategyPlan) -> Prepared:
     # untouched and COPY . cannot pick up our edited copy.
     out = ws.root / "Dockerfile"
     out.write_text(text)
-    mode = dockerfile.stat().st_mode
-    out.chmod(stat.S_IMODE(mode) | stat.S_IRUSR)
-    log(f"Using Dockerfile {strategy.dockerfile_path or 'Dockerfile'} with OpenShift's edits")
-    return Prepared(str(source_root), str(out), _registries(stage_images(text)))
+    out.chmod(staged.dockerfile_mode | stat.S_IRUSR)
+    ctx.log(f"Using Dockerfile {staged.dockerfile_name} with OpenShift's edits")
+    return Prepared(staged.context, str(out), _registries(stage_images(text)))
 
 
 # --------------------------------------------------------------------------- build & push

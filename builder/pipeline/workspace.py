@@ -30,6 +30,11 @@ class Workspace:
         return self.root / "source-info.json"
 
     @property
+    def staged(self) -> Path:
+        """What ``prepare`` took from the tree (``builder.pipeline.steps.Staged``)."""
+        return self.root / "staged.json"
+
+    @property
     def prepared(self) -> Path:
         return self.root / "prepared.json"
 

@@ -329,16 +329,29 @@ def test_source_secret_only_where_the_source_is_fetched() -> None:
         assert all(m["name"] != "source-secret" for m in container["volumeMounts"])
 
 
+SECRET_MOUNTS = {
+    "source-secret": ("SOURCE_SECRET_PATH", "/var/run/secrets/openshift.io/source"),
+    "pull-secret": ("PULL_DOCKERCFG_PATH", "/var/run/secrets/openshift.io/pull"),
+    "push-secret": ("PUSH_DOCKERCFG_PATH", "/var/run/secrets/openshift.io/push"),
+}
+
+
 @pytest.mark.parametrize(
     ("strategy", "main"), [(SOURCE_RESOLVED, "sti-build"), (DOCKER, "docker-build")]
 )
-def test_pull_and_push_secrets_are_authfiles_for_prepare_and_build(
+def test_each_secret_is_mounted_only_where_its_step_needs_it(
     strategy: dict[str, Any], main: str
 ) -> None:
+    """Which container mounts what (builder.pipeline.steps has the why).
+
+    manage-dockerfile reads the committer's files (.s2i/*, the Dockerfile):
+    it gets no secret at all, so no link in the repository can lead to one.
+    """
     with_pull = copy.deepcopy(strategy)
     next(iter(with_pull.values()))["pullSecret"] = {"name": "pull-creds"}
     pod = pod_for(
         with_pull,
+        source={"git": {"uri": "https://git.test/app.git"}, "sourceSecret": {"name": "git-creds"}},
         output={
             "to": {"kind": "DockerImage", "name": OUTPUT},
             "pushSecret": {"name": "push-creds"},
@@ -347,19 +360,29 @@ def test_pull_and_push_secrets_are_authfiles_for_prepare_and_build(
     volumes = {
         v["name"]: v["secret"]["secretName"] for v in pod["spec"]["volumes"] if "secret" in v
     }
-    assert volumes == {"pull-secret": "pull-creds", "push-secret": "push-creds"}
-    for name in ("manage-dockerfile", main):
+    assert volumes == {
+        "source-secret": "git-creds",
+        "pull-secret": "pull-creds",
+        "push-secret": "push-creds",
+    }
+    expected = {
+        "git-clone": {"source-secret"},
+        "manage-dockerfile": set(),
+        main: {"pull-secret", "push-secret"},
+    }
+    assert {c["name"] for c in containers(pod)} == set(expected)
+    for name, secrets in expected.items():
         container = by_name(pod, name)
-        env = env_of(container)
-        assert env["PULL_DOCKERCFG_PATH"] == "/var/run/secrets/openshift.io/pull"
-        assert env["PUSH_DOCKERCFG_PATH"] == "/var/run/secrets/openshift.io/push"
         mounts = {m["name"]: m for m in container["volumeMounts"]}
-        assert mounts["pull-secret"]["mountPath"] == "/var/run/secrets/openshift.io/pull"
-        assert mounts["push-secret"]["mountPath"] == "/var/run/secrets/openshift.io/push"
-        assert mounts["push-secret"]["readOnly"] is True
-    clone_env = env_of(by_name(pod, "git-clone"))
-    assert "PULL_DOCKERCFG_PATH" not in clone_env
-    assert "PUSH_DOCKERCFG_PATH" not in clone_env
+        assert set(mounts) & set(SECRET_MOUNTS) == secrets, name
+        env = env_of(container)
+        for secret, (variable, path) in SECRET_MOUNTS.items():
+            if secret in secrets:
+                assert mounts[secret] == {"name": secret, "mountPath": path, "readOnly": True}
+                assert env[variable] == path
+            else:
+                assert variable not in env, (name, variable)
+                assert all(path not in e["value"] for e in container["env"]), (name, path)
 
 
 def test_no_secrets_no_secret_volumes() -> None:

@@ -143,9 +143,10 @@ def test_stages_of_earlier_containers_reach_later_messages(tmp_path: Path, repo:
     assert code == 0, pod.logs["prepare"]
     assert stage_names(message) == ["FetchInputs"]
     assert message["revision"]["git"]["commit"] == git(repo, "rev-parse", "HEAD")
-    prepared = json.loads((tmp_path / "workspace" / "prepared.json").read_text())
-    dockerfile = Path(prepared["dockerfile"]).read_text()
-    assert 'LABEL "io.openshift.build.commit.id"' in dockerfile or "commit.id" in dockerfile
+    # prepare only stages the tree: the Dockerfile is rendered by the build step.
+    staged = json.loads((tmp_path / "workspace" / "staged.json").read_text())
+    assert Path(staged["dockerfile"]).read_text() == "FROM scratch\nCOPY hello /hello\n"
+    assert not (tmp_path / "workspace" / "prepared.json").exists()
 
 
 def test_prepare_failure_keeps_the_fetch_stage(tmp_path: Path, repo: Path) -> None:
@@ -219,6 +220,8 @@ def test_build_success_reports_digest_image_and_all_stages(
     assert stage_names(message) == ["FetchInputs", "Build", "PushImage"]
     assert message["revision"]["git"]["commit"] == git(repo, "rev-parse", "HEAD")
     assert "STEP 2/2" in pod.logs["build"]
+    prepared = json.loads((tmp_path / "workspace" / "prepared.json").read_text())
+    assert '"io.openshift.build.commit.id"' in Path(prepared["dockerfile"]).read_text()
 
 
 def test_build_failure_reports_the_buildah_error_and_snippet(
@@ -248,11 +251,11 @@ def test_unexpected_exception_is_generic_build_failed_with_one_line(
 ) -> None:
     pod = Pod(tmp_path, docker_build(repo))
     assert pod.run("fetch")[0] == 0
-    code, message = pod.run("build")  # prepare never ran: no prepared.json
+    code, message = pod.run("build")  # prepare never ran: no staged.json
     assert code == 1
     assert message["reason"] == "GenericBuildFailed"
     assert message["detail"].startswith("FileNotFoundError: ")
-    assert "prepared.json" in message["detail"]
+    assert "staged.json" in message["detail"]
     assert "Traceback (most recent call last)" in pod.logs["build"]
     assert stage_names(message) == ["FetchInputs"]
 
