@@ -207,11 +207,12 @@ def read_inside(
         if err.errno == errno.ELOOP:  # a link appeared after the walk
             raise _escape(reason, what, relative, resolved.relative) from None
         raise _error(reason, what, relative, f"cannot be opened: {err.strerror}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise _error(reason, what, relative, f"is {kind}")
     with os.fdopen(fd, "rb") as handle:
-        mode = os.fstat(handle.fileno()).st_mode
-        if not stat.S_ISREG(mode):
-            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
-            raise _error(reason, what, relative, f"is {kind}")
         data = handle.read(limit + 1)
     if len(data) > limit:
         raise _error(reason, what, relative, f"is larger than {limit} bytes")

