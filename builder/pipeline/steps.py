@@ -196,6 +196,10 @@ class Prepared:
     dockerfile: str
     # The registries buildah will pull from, to decide on TLS verification.
     pulls_from: tuple[str, ...]
+    # What ``pull_images`` pulls before the build, with the pull secret ...
+    images: tuple[str, ...] = ()
+    # ... and the previous image of an incremental build, with the push secret.
+    previous: str = ""
 
     def save(self, ws: Workspace) -> None:
         ws.prepared.write_text(json.dumps(asdict(self)))
@@ -203,7 +207,13 @@ class Prepared:
     @classmethod
     def load(cls, ws: Workspace) -> Prepared:
         data = json.loads(ws.prepared.read_text())
-        return cls(data["context"], data["dockerfile"], tuple(data["pulls_from"]))
+        return cls(
+            data["context"],
+            data["dockerfile"],
+            tuple(data["pulls_from"]),
+            tuple(data.get("images") or ()),
+            data.get("previous") or "",
+        )
 
 
 def _identity_env(plan: BuildPlan, info: SourceInfo) -> list[tuple[str, str]]:
@@ -316,7 +326,7 @@ def prepare(plan: BuildPlan, *, ws: Workspace, log: LogFn) -> Staged:
     if isinstance(strategy, SourceStrategyPlan):
         staged = _prepare_s2i(strategy, ws, source_root, context_dir, log)
     else:
-        staged = _prepare_docker(strategy, ws, source_root, context_dir)
+        staged = _prepare_docker(strategy, ws, source_root, context_dir, log)
     staged.save(ws)
     return staged
 
@@ -327,13 +337,17 @@ def _prepare_s2i(
     if ws.context.exists():
         shutil.rmtree(ws.context)
     _copy_tree(source_root, ws.context / "upload" / "src")
+    where = f"contextDir {context_dir!r}" if context_dir else "the source"
+    log(f"Copied the source ({where}) into the build context")
     uploaded = _stage_scripts(strategy, ws, context_dir, log)
     env = _read_environment(ws, context_dir, log)
+    if env:
+        log(f"Read {len(env)} variables from .s2i/environment")
     return Staged(context=str(ws.context), scripts=tuple(sorted(uploaded)), env=env)
 
 
 def _prepare_docker(
-    strategy: DockerStrategyPlan, ws: Workspace, source_root: Path, context_dir: str
+    strategy: DockerStrategyPlan, ws: Workspace, source_root: Path, context_dir: str, log: LogFn
 ) -> Staged:
     name = strategy.dockerfile_path or "Dockerfile"
     where = f" (contextDir {context_dir!r})" if context_dir else ""
@@ -370,6 +384,7 @@ def _prepare_docker(
         )
     copy = ws.root / "Dockerfile.source"
     copy.write_bytes(data)
+    log(f"Read the Dockerfile {name}{where}")
     return Staged(
         context=str(source_root),
         dockerfile=str(copy),
@@ -471,7 +486,13 @@ def _render_s2i(ctx: _Render, strategy: SourceStrategyPlan) -> Prepared:
     dockerfile = ws.context / "Dockerfile"
     dockerfile.write_text(result.dockerfile)
     pulls = [builder.pull_spec] + ([previous] if previous else [])
-    return Prepared(staged.context, str(dockerfile), _registries(pulls))
+    return Prepared(
+        staged.context,
+        str(dockerfile),
+        _registries(pulls),
+        images=(builder.pull_spec,),
+        previous=previous or "",
+    )
 
 
 def _registries(images: list[str]) -> tuple[str, ...]:
@@ -505,10 +526,13 @@ def _render_docker(ctx: _Render, strategy: DockerStrategyPlan) -> Prepared:
     out.write_text(text)
     out.chmod(staged.dockerfile_mode | stat.S_IRUSR)
     ctx.log(f"Using Dockerfile {staged.dockerfile_name} with OpenShift's edits")
-    return Prepared(staged.context, str(out), _registries(stage_images(text)))
+    stage_refs = stage_images(text)
+    # A FROM naming a build arg ($BASE) is resolved by buildah at build time.
+    pullable = tuple(dict.fromkeys(i for i in stage_refs if "$" not in i))
+    return Prepared(staged.context, str(out), _registries(stage_refs), images=pullable)
 
 
-# --------------------------------------------------------------------------- build & push
+# --------------------------------------------------------------------------- pull, build, push
 
 
 @dataclass(frozen=True)
@@ -519,27 +543,70 @@ class Output:
     reference: str
 
 
-def build_and_push(
-    plan: BuildPlan,
-    prepared: Prepared,
-    buildah: Buildah,
-    log: LogFn,
-    stages: StageRecorder,
-) -> Output:
-    strategy = plan.strategy
+@dataclass(frozen=True)
+class Built:
+    """The image ``build_image`` committed to local storage, for ``push_image``."""
+
+    image_id: str
+
+    def save(self, ws: Workspace) -> None:
+        ws.built.write_text(json.dumps(asdict(self)))
+
+    @classmethod
+    def load(cls, ws: Workspace) -> Built:
+        return cls(json.loads(ws.built.read_text())["image_id"])
+
+
+def _tls_verify(plan: BuildPlan, hosts: tuple[str, ...]) -> bool:
     # The registry client's rule (a bare host covers every port), without its
     # loopback default: buildah wants --tls-verify=false named explicitly.
     insecure = insecure_policy(plan.insecure_registries, loopback=False)
-    tls_verify = not any(insecure(host) for host in prepared.pulls_from)
+    return not any(insecure(host) for host in hosts)
+
+
+def pull_images(
+    plan: BuildPlan, prepared: Prepared, buildah: Buildah, log: LogFn, stages: StageRecorder
+) -> None:
+    """Pull every image the build starts from, so the build itself needs no credential.
+
+    The builder (or the Docker strategy's FROM images) with the pull secret,
+    the previous image of an incremental build with the push secret (it is
+    the output repository).  OpenShift's forcePull is met here: a pull always
+    asks the registry.
+    """
+    force = plan.strategy.force_pull
+    with stages.stage("PullImages", "PullBaseImage"):
+        for image in prepared.images:
+            log(f"Pulling image {image} ...")
+            buildah.pull(
+                image,
+                tls_verify=_tls_verify(plan, _registries([image])),
+                authfile=plan.pull_authfile,
+                always=force,
+            )
+        if prepared.previous:
+            log(f"Pulling the previous image {prepared.previous} ...")
+            buildah.pull(
+                prepared.previous,
+                tls_verify=_tls_verify(plan, _registries([prepared.previous])),
+                authfile=plan.push_authfile or plan.pull_authfile,
+            )
+
+
+def build_image(
+    plan: BuildPlan, prepared: Prepared, buildah: Buildah, stages: StageRecorder
+) -> Built:
+    """``buildah bud`` and the post-commit hook: the committer's code runs here, with no secret.
+
+    The images were pulled by ``pull_images``; buildah is given no authfile
+    and pulls only what is missing (a FROM naming a build arg), anonymously.
+    """
+    strategy = plan.strategy
     tag = plan.output or f"localhost/kbuild/{plan.name or 'build'}:latest"
     if isinstance(strategy, DockerStrategyPlan):
-        build_args, no_cache, force_pull = (
-            strategy.build_args,
-            strategy.no_cache,
-            strategy.force_pull,
-        )
+        build_args, no_cache = strategy.build_args, strategy.no_cache
     else:
-        build_args, no_cache, force_pull = (), False, strategy.force_pull
+        build_args, no_cache = (), False
     with stages.stage("Build", "DockerBuild"):
         built = buildah.bud(
             context=Path(prepared.context),
@@ -547,9 +614,9 @@ def build_and_push(
             tag=tag,
             build_args=build_args,
             no_cache=no_cache,
-            pull_always=force_pull,
-            tls_verify=tls_verify,
-            authfile=plan.pull_authfile,
+            pull_always=False,
+            tls_verify=_tls_verify(plan, prepared.pulls_from),
+            authfile=None,
         )
     if plan.post_commit is not None and plan.post_commit.argv():
         with stages.stage("PostCommit", "RunPostCommitHook"):
@@ -560,6 +627,13 @@ def build_and_push(
                     StatusReason.POST_COMMIT_HOOK_FAILED,
                     f"post-commit hook exited {done.returncode}: {last}".rstrip(": "),
                 )
+    return Built(built.image_id)
+
+
+def push_image(
+    plan: BuildPlan, built: Built, buildah: Buildah, log: LogFn, stages: StageRecorder
+) -> Output:
+    """Push the built image with the push secret; nothing of the committer's runs here."""
     if not plan.output:
         log("Build complete, no image push requested")
         return Output(built.image_id, "", "")
@@ -568,8 +642,21 @@ def build_and_push(
         pushed = buildah.push(
             built.image_id,
             plan.output,
-            tls_verify=not insecure(out_ref.registry),
+            tls_verify=_tls_verify(plan, (out_ref.registry,)),
             authfile=plan.push_authfile,
         )
     log(f"Successfully pushed {plan.output}@{pushed.digest}")
     return Output(built.image_id, pushed.digest, str(out_ref.with_digest(pushed.digest)))
+
+
+def build_and_push(
+    plan: BuildPlan,
+    prepared: Prepared,
+    buildah: Buildah,
+    log: LogFn,
+    stages: StageRecorder,
+) -> Output:
+    """The last three steps in one process, as ``kbuild build`` runs them."""
+    pull_images(plan, prepared, buildah, log, stages)
+    built = build_image(plan, prepared, buildah, stages)
+    return push_image(plan, built, buildah, log, stages)

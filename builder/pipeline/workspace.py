@@ -38,6 +38,11 @@ class Workspace:
     def prepared(self) -> Path:
         return self.root / "prepared.json"
 
+    @property
+    def built(self) -> Path:
+        """The image id ``build_image`` committed (``builder.pipeline.steps.Built``)."""
+        return self.root / "built.json"
+
     def create(self) -> Workspace:
         self.root.mkdir(parents=True, exist_ok=True)
         return self

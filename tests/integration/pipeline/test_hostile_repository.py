@@ -190,10 +190,11 @@ class Run:
 
 
 def run_pod(tmp: Path, build: dict[str, Any], pod_secrets: Secrets, *insecure: str) -> Run:
-    """The three containers in order, each with the secrets its pod container mounts.
+    """The five containers in order, each told of the secrets its pod container mounts.
 
-    PULL_/PUSH_DOCKERCFG_PATH only where the pod sets them (the build step);
-    the files stay readable to every step, as they would not be in the pod.
+    PULL_DOCKERCFG_PATH in pull-images, PUSH_DOCKERCFG_PATH in the push
+    container (builder.controller.buildpod); the files stay readable to
+    every step here, as they would not be in the pod.
     """
     workspace = pod_secrets.root / "workspace"
     base = {
@@ -204,14 +205,19 @@ def run_pod(tmp: Path, build: dict[str, Any], pod_secrets: Secrets, *insecure: s
         "BUILDAH_ISOLATION": "chroot",
         "PYTHONUNBUFFERED": "1",
     }
-    secret_env = {
-        "PULL_DOCKERCFG_PATH": str(pod_secrets.pull),
-        "PUSH_DOCKERCFG_PATH": str(pod_secrets.push),
-    }
+    pull = {"PULL_DOCKERCFG_PATH": str(pod_secrets.pull)}
+    push = {"PUSH_DOCKERCFG_PATH": str(pod_secrets.push)}
+    steps: list[tuple[str, dict[str, str]]] = [
+        ("fetch", {}),
+        ("prepare", {}),
+        ("pull", pull),
+        ("build", {}),
+        ("push", push),
+    ]
     logs: dict[str, str] = {}
     messages: dict[str, str] = {}
     code = 0
-    for step, env in (("fetch", {}), ("prepare", {}), ("build", secret_env)):
+    for step, env in steps:
         termination = tmp / f"termination-{step}"
         done = subprocess.run(
             [sys.executable, "-m", "builder.cli.main", "pipeline", step],
@@ -480,3 +486,4 @@ def test_docker_copy_of_links_out_of_the_context(
     else:
         assert run.last["reason"] == "DockerBuildFailed", run.last
         assert list(run.messages)[-1] == "build"
+        assert "no such file or directory" in run.last["detail"], run.last

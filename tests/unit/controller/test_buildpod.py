@@ -154,12 +154,19 @@ def test_pod_name_of_a_long_build_is_cut_and_hashed_as_openshift() -> None:
 def test_containers_and_steps(strategy: dict[str, Any], main: str) -> None:
     pod = pod_for(strategy)
     steps = {c["name"]: c["command"] for c in containers(pod)}
-    assert [c["name"] for c in pod["spec"]["initContainers"]] == ["git-clone", "manage-dockerfile"]
+    assert [c["name"] for c in pod["spec"]["initContainers"]] == [
+        "git-clone",
+        "manage-dockerfile",
+        "pull-images",
+        "build-image",
+    ]
     assert [c["name"] for c in pod["spec"]["containers"]] == [main]
     assert steps == {
         "git-clone": ["kbuild", "pipeline", "fetch"],
         "manage-dockerfile": ["kbuild", "pipeline", "prepare"],
-        main: ["kbuild", "pipeline", "build"],
+        "pull-images": ["kbuild", "pipeline", "pull"],
+        "build-image": ["kbuild", "pipeline", "build"],
+        main: ["kbuild", "pipeline", "push"],
     }
     for container in containers(pod):
         assert container["image"] == IMAGE
@@ -239,19 +246,20 @@ def test_nothing_privileged_and_nothing_from_the_host(strategy: dict[str, Any]) 
     assert pod["spec"]["securityContext"]["runAsUser"] != 0
 
 
-def test_buildah_storage_is_an_empty_dir_on_the_main_container_only() -> None:
+def test_buildah_storage_is_an_empty_dir_on_the_buildah_containers_only() -> None:
     pod = pod_for()
     volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
     assert volumes["container-storage-root"] == {
         "name": "container-storage-root", "emptyDir": {"sizeLimit": "20Gi"},
     }  # fmt: skip
     assert volumes["buildworkdir"] == {"name": "buildworkdir", "emptyDir": {"sizeLimit": "4Gi"}}
-    main = by_name(pod, "sti-build")
-    assert {
-        "name": "container-storage-root",
-        "mountPath": "/home/build/.local/share/containers",
-    } in main["volumeMounts"]
-    assert env_of(main)["BUILDAH_ISOLATION"] == "chroot"
+    for name in ("pull-images", "build-image", "sti-build"):
+        container = by_name(pod, name)
+        assert {
+            "name": "container-storage-root",
+            "mountPath": "/home/build/.local/share/containers",
+        } in container["volumeMounts"]
+        assert env_of(container)["BUILDAH_ISOLATION"] == "chroot"
     for name in ("git-clone", "manage-dockerfile"):
         mounts = [m["name"] for m in by_name(pod, name)["volumeMounts"]]
         assert "container-storage-root" not in mounts
@@ -336,16 +344,23 @@ SECRET_MOUNTS = {
 }
 
 
+INCREMENTAL = {
+    "sourceStrategy": {"from": {"kind": "DockerImage", "name": BUILDER}, "incremental": True}
+}
+
+
 @pytest.mark.parametrize(
-    ("strategy", "main"), [(SOURCE_RESOLVED, "sti-build"), (DOCKER, "docker-build")]
-)
+    ("strategy", "main", "pull_also_gets_push"),
+    [(SOURCE_RESOLVED, "sti-build", False), (DOCKER, "docker-build", False),
+     (INCREMENTAL, "sti-build", True)],
+)  # fmt: skip
 def test_each_secret_is_mounted_only_where_its_step_needs_it(
-    strategy: dict[str, Any], main: str
+    strategy: dict[str, Any], main: str, pull_also_gets_push: bool
 ) -> None:
     """Which container mounts what (builder.pipeline.steps has the why).
 
-    manage-dockerfile reads the committer's files (.s2i/*, the Dockerfile):
-    it gets no secret at all, so no link in the repository can lead to one.
+    manage-dockerfile reads the committer's files (.s2i/*, the Dockerfile)
+    and build-image runs the committer's code: neither gets any secret.
     """
     with_pull = copy.deepcopy(strategy)
     next(iter(with_pull.values()))["pullSecret"] = {"name": "pull-creds"}
@@ -367,8 +382,11 @@ def test_each_secret_is_mounted_only_where_its_step_needs_it(
     }
     expected = {
         "git-clone": {"source-secret"},
-        "manage-dockerfile": set(),
-        main: {"pull-secret", "push-secret"},
+        "manage-dockerfile": set(),  # reads the committer's files
+        # An incremental build's previous image is in the output repository.
+        "pull-images": {"pull-secret", "push-secret"} if pull_also_gets_push else {"pull-secret"},
+        "build-image": set(),  # runs assemble, RUN lines, the post-commit hook
+        main: {"push-secret"},
     }
     assert {c["name"] for c in containers(pod)} == set(expected)
     for name, secrets in expected.items():
