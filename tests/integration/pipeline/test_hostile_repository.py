@@ -55,6 +55,8 @@ from tests.support.registry import RunningRegistry
 pytestmark = pytest.mark.integration
 
 POD_SECRETS = "var/run/secrets/openshift.io"
+NASTY_VALUE = "a\nRUN touch /injected\n\"q\" \\ 'x' =1 \\"
+
 # From <root>/workspace/source/<path>, how many ".." reach <root>.
 MAX_BLOB_BYTES = 512 * 1024 * 1024
 
@@ -306,13 +308,25 @@ def test_s2i_build_of_a_repository_full_of_links_to_the_secrets(
     assemble.chmod(0o755)
     commit(repo, "a curious assemble")
 
+    # A webhook's env could carry this value; buildah must see one ENV value.
+    strategy = s2i(images)
+    strategy["sourceStrategy"]["env"] = [{"name": "NASTY", "value": NASTY_VALUE}]
     run = run_pod(
-        tmp_path, build_object(repo, s2i(images), output), pod_secrets,
+        tmp_path, build_object(repo, strategy, output), pod_secrets,
         registry.host, htpasswd_registry.host,
     )  # fmt: skip
     assert run.code == 0, run.logs
     blobs = list(pushed_blobs(htpasswd_registry, output))
     assert_nothing_leaked(run, pod_secrets, blobs)
+    # The value stayed a value: no instruction ran, the variable is set.
+    names: set[str] = set()
+    for _, blob in blobs[1:]:
+        with tarfile.open(fileobj=io.BytesIO(blob)) as tar:
+            names |= {m.name.removeprefix("./") for m in tar.getmembers()}
+    assert "injected" not in names
+    env = json.loads(blobs[0][1])["config"]["Env"]
+    nasty = [e for e in env if e.startswith("NASTY=")]
+    assert len(nasty) == 1 and "RUN touch /injected" in nasty[0], env
     # The links are in the image, as links to where they pointed (where
     # assemble moved them: the builder's assemble moves /tmp/src away).
     targets: set[str] = set()
