@@ -4,24 +4,32 @@ Each step reads what the previous one wrote to the workspace, so the build pod
 can run them in separate containers and ``kbuild build`` can run them in one
 process, with the same code.
 
-The split follows the secrets (docs/security.md): the source tree is
-committer content, so the one step that reads it (``prepare``: ``.s2i/bin``,
-``.s2i/environment``, the Docker strategy's Dockerfile) needs no credential
-and runs in a container with none mounted; it reads every file through
+The split follows the secrets (DESIGN.md §7: a secret reaches only the step
+that needs it).  The source tree is committer content, so the one step that
+reads it (``prepare``: ``.s2i/bin``, ``.s2i/environment``, the Docker
+strategy's Dockerfile and ignore files) needs no credential and runs in a
+container with none mounted; it reads every file through
 ``builder.source.confined``, which never follows a link out of the tree.
-``render_dockerfile`` needs registry access (the builder image's labels,
-the previous image of an incremental build) but reads only what ``prepare``
-left in the workspace, never the tree; in the pod it runs in the build
-container, before ``build_and_push``.
+``render_dockerfile`` needs registry access (the builder image's labels, the
+previous image of an incremental build) but reads only what ``prepare`` left
+in the workspace, never the tree.  ``build_image`` runs the committer's code
+(assemble, ``RUN`` lines, the post-commit hook), so it gets no secret either:
+``pull_images`` has already put every image it starts from in buildah's
+storage.
 
-=================  ===================  ==========================================
-step               pod container        secrets it needs
-=================  ===================  ==========================================
-fetch              git-clone            source (git credentials)
-prepare            manage-dockerfile    none
-render_dockerfile  sti/docker-build     pull (builder image), push (previous image)
-build_and_push     sti/docker-build     pull (FROM images), push (the output)
-=================  ===================  ==========================================
+=================  ==================  =============================================
+step               pod container       secrets it needs
+=================  ==================  =============================================
+fetch              git-clone           source (git credentials)
+prepare            manage-dockerfile   none
+render_dockerfile  pull-images         pull (builder image), push (previous image)
+pull_images        pull-images         pull (FROM images), push (previous image)
+build_image        build-image         none
+push_image         sti/docker-build    push (the output)
+=================  ==================  =============================================
+
+The push secret reaches pull-images only for an incremental build.
+``build_and_push`` chains the last three for ``kbuild build``.
 """
 
 from __future__ import annotations
@@ -268,7 +276,7 @@ def _download_scripts(url: str, dest: Path, log: LogFn) -> set[str]:
 
 def _in_tree(context_dir: str, *parts: str) -> str:
     """A path of the checkout: contextDir applies to ``.s2i`` as to the rest."""
-    return posixpath.join(context_dir or ".", *parts)
+    return posixpath.join(context_dir, *parts) if context_dir else posixpath.join(*parts)
 
 
 def _stage_scripts(
@@ -337,8 +345,8 @@ def _prepare_s2i(
     if ws.context.exists():
         shutil.rmtree(ws.context)
     _copy_tree(source_root, ws.context / "upload" / "src")
-    where = f"contextDir {context_dir!r}" if context_dir else "the source"
-    log(f"Copied the source ({where}) into the build context")
+    part = f" (contextDir {context_dir!r})" if context_dir else ""
+    log(f"Copied the source{part} into the build context")
     uploaded = _stage_scripts(strategy, ws, context_dir, log)
     env = _read_environment(ws, context_dir, log)
     if env:
@@ -372,8 +380,9 @@ def _prepare_docker(
     mode = mode_inside(
         source_root, name, what="dockerfilePath", reason=StatusReason.MANAGE_DOCKERFILE_FAILED
     )
-    # buildah reads these from the context by itself, in the container that
-    # holds the registry secrets: a link out of the tree is refused here.
+    # buildah reads these from the context by itself (a link out would let it
+    # read a file of the pod, or of the user's machine for kbuild build):
+    # such a link is refused here, before buildah runs.
     for ignore in IGNORE_FILES:
         read_inside(
             source_root,

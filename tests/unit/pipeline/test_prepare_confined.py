@@ -68,11 +68,11 @@ def _no_secret(text: str) -> None:
 @pytest.mark.parametrize(
     ("links", "fragment"),
     [
-        ({".s2i/environment": "{root}/" + PUSH}, "'.s2i/environment'"),
-        ({".s2i/environment": "{up}/" + PUSH}, "'.s2i/environment'"),
-        ({".s2i/environment": "/" + PUSH}, "'.s2i/environment'"),
-        ({".s2i/bin/assemble": "{up}/" + PUSH}, "'.s2i/bin/assemble'"),
-        ({".s2i/bin/run": "{root}/" + PUSH}, "'.s2i/bin/run'"),
+        ({".s2i/environment": "{root}/" + PUSH}, "the S2I environment file '.s2i/environment' "),
+        ({".s2i/environment": "{up}/" + PUSH}, "the S2I environment file '.s2i/environment' "),
+        ({".s2i/environment": "/" + PUSH}, "the S2I environment file '.s2i/environment' "),
+        ({".s2i/bin/assemble": "{up}/" + PUSH}, "the S2I script '.s2i/bin/assemble' "),
+        ({".s2i/bin/run": "{root}/" + PUSH}, "the S2I script '.s2i/bin/run' "),
         ({".s2i/bin": "{root}/var/run/secrets/openshift.io/push"}, "('.s2i/bin')"),
         ({".s2i": "{up}/var/run/secrets/openshift.io/push"}, "('.s2i')"),
     ],
