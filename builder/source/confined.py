@@ -171,13 +171,13 @@ def _escape(reason: StatusReason, what: str, relative: str, link: str) -> BuildE
 def _open_resolved(resolved: Resolved) -> int:
     """An fd for the resolved path, opened with O_NOFOLLOW at every step."""
     fd = os.open(resolved.root, _DIR_FLAGS)
+    if not resolved.parts:
+        return fd
     try:
         for part in resolved.parts[:-1]:
             next_fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
             os.close(fd)
             fd = next_fd
-        if not resolved.parts:
-            return fd
         leaf = os.open(resolved.parts[-1], _FILE_FLAGS, dir_fd=fd)
     finally:
         os.close(fd)

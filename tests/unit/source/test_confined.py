@@ -130,7 +130,12 @@ def test_read_inside_reads_regular_files_through_inward_links(tree: Path) -> Non
 
 def test_read_inside_refuses_directories_fifos_and_big_files(tree: Path) -> None:
     os.mkfifo(tree / "fifo")
-    cases = {"tools": "is a directory", "fifo": "not a regular file", "env": "larger than 2 bytes"}
+    cases = {
+        "tools": "is a directory",
+        ".": "is a directory",
+        "fifo": "not a regular file",
+        "env": "larger than 2 bytes",
+    }
     for relative, why in cases.items():
         with pytest.raises(BuildError) as caught:
             read_inside(tree, relative, what="f", reason=REASON, limit=2)
@@ -174,3 +179,24 @@ def test_write_inside_resolves_the_directory_like_a_read(tree: Path) -> None:
         write_inside(tree, "out-dir/Dockerfile", b"x", what="f", reason=REASON)
     with pytest.raises(BuildError, match="is a directory"):
         write_inside(tree, "tools", b"x", what="f", reason=REASON)
+
+
+def test_a_link_swapped_in_after_the_walk_is_refused_by_the_kernel(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """O_NOFOLLOW at the open: the walk said "env" is a file, then it became a link."""
+    from builder.source import confined  # noqa: PLC0415
+
+    walk = confined.resolve_inside
+
+    def walk_then_swap(*args: object, **kwargs: object) -> confined.Resolved:
+        resolved = walk(*args, **kwargs)  # type: ignore[arg-type]
+        (tree / "env").unlink()
+        (tree / "env").symlink_to(tree / "out-abs")
+        return resolved
+
+    monkeypatch.setattr(confined, "resolve_inside", walk_then_swap)
+    with pytest.raises(BuildError) as caught:
+        read_inside(tree, "env", what="the file", reason=REASON, limit=1 << 20)
+    assert "through a symbolic link" in caught.value.detail
+    assert "auths" not in str(caught.value)
