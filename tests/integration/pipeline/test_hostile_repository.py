@@ -25,7 +25,8 @@ What buildah does with links in a build context (verified here):
 - ``COPY <link>`` naming a link to an absolute path outside the context
   resolves it inside the context (buildah's copier works chrooted into the
   context directory), so it does not reach the host file: here the build
-  fails with "no such file or directory";
+  fails at that COPY step, with "no such file or directory" (once, for the
+  directory link, with a copier subprocess error instead);
 - a ``RUN`` step (assemble included) runs chrooted into the image's root
   and sees none of the pod's files.
 """
@@ -500,4 +501,7 @@ def test_docker_copy_of_links_out_of_the_context(
     else:
         assert run.last["reason"] == "DockerBuildFailed", run.last
         assert list(run.messages)[-1] == "build"
-        assert "no such file or directory" in run.last["detail"], run.last
+        # Usually "no such file or directory" (the link resolved inside the
+        # context); once, for the directory link, buildah's copier subprocess
+        # failed instead ("broken pipe").  Either way the COPY step failed.
+        assert 'step "COPY leak-' in run.last["detail"], run.last
