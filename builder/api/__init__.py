@@ -12,6 +12,7 @@ fields), ``core`` (Kubernetes types the OpenShift ones embed), ``build``
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from builder.api.envnames import ENV_NAME_RULE, check_env_names, is_env_name
 from builder.api.reasons import STATUS_MESSAGES, BuildError, StatusReason
 
 # The models are loaded on first use, not on ``import builder.api``: building
@@ -148,6 +149,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ENV_NAME_RULE",
     "STATUS_MESSAGES",
     "Build",
     "BuildConfig",
@@ -194,9 +196,11 @@ __all__ = [
     "TriggerSource",
     "Unimplemented",
     "WebHookTrigger",
+    "check_env_names",
     "dump",
     "dump_triggers",
     "format_time",
+    "is_env_name",
     "load_manifests",
     "now_time",
     "parse_as",

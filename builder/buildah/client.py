@@ -150,6 +150,33 @@ class Buildah:
             )
         return BuildResult(image_id, done.tail)
 
+    def pull(
+        self,
+        image: str,
+        *,
+        tls_verify: bool = True,
+        authfile: str | None = None,
+        always: bool = False,
+    ) -> None:
+        """Pull ``image`` into local storage, so a later ``bud`` needs no credential.
+
+        ``always`` is OpenShift's forcePull; otherwise a copy already in
+        storage is used (images we resolved are pinned by digest).
+        """
+        args = [
+            "pull",
+            f"--policy={'always' if always else 'missing'}",
+            f"--tls-verify={'true' if tls_verify else 'false'}",
+        ]
+        if authfile:
+            args += ["--authfile", authfile]
+        done = self._run([*args, image])
+        if done.returncode != 0:
+            raise BuildError(
+                StatusReason.PULL_BUILDER_IMAGE_FAILED,
+                f"pulling {image}: {_last_error(done.tail)}",
+            )
+
     def push(
         self,
         image: str,

@@ -1,4 +1,4 @@
-"""``kbuild pipeline fetch|prepare|build``: one build step, as a build pod container runs it.
+"""``kbuild pipeline fetch|prepare|pull|build|push``: one build step, as a pod container runs it.
 
 Hidden from ``kbuild --help``: people run ``kbuild build``; this verb is the
 build pod's entry point (``builder.controller.buildpod`` writes the argv),
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-STEPS = ("fetch", "prepare", "build")
+STEPS = ("fetch", "prepare", "pull", "build", "push")
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

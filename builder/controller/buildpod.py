@@ -4,8 +4,12 @@ The shape follows OpenShift's build pods, so ``oc``-trained eyes (and
 ``kbuild logs``) find what they expect: pod ``<build>-build``, label and
 annotation ``openshift.io/build.name``, the Build serialised into ``$BUILD``,
 init containers ``git-clone`` then ``manage-dockerfile``, and the main
-container ``sti-build`` or ``docker-build``, with secrets mounted where
-OpenShift mounts them.  Each container runs ``kbuild pipeline <step>`` from
+container ``sti-build`` or ``docker-build``, with secrets mounted at
+OpenShift's paths.  Unlike OpenShift's, the work is split further (init
+containers ``pull-images`` and ``build-image``, the main container only
+pushes) so that each secret is mounted only into the container whose step
+needs it, and none where the committer's files are read or code runs
+(``build_pod``).  Each container runs ``kbuild pipeline <step>`` from
 the controller's build pod image; they hand over through a shared emptyDir
 (``builder.pipeline.workspace``) and report through their termination
 messages (``builder.pipeline.pod``), read back by
@@ -50,6 +54,10 @@ from builder.source import redact_url
 # OpenShift's container names (openshift-controller-manager strategy/util.go).
 GIT_CLONE_CONTAINER = "git-clone"
 MANAGE_DOCKERFILE_CONTAINER = "manage-dockerfile"
+# kbuild's own: the pull and the build run apart from the push, each with
+# only the secret it needs (build_pod).
+PULL_IMAGES_CONTAINER = "pull-images"
+BUILD_IMAGE_CONTAINER = "build-image"
 STI_BUILD_CONTAINER = "sti-build"
 DOCKER_BUILD_CONTAINER = "docker-build"
 
@@ -250,30 +258,58 @@ def build_pod(build: Build, config: ControllerConfig, *, pod_build: Build) -> di
         {"name": STORAGE_VOLUME, "emptyDir": {"sizeLimit": config.storage_size_limit}},
     ]
 
-    fetch_env, fetch_mounts = list(env), []
+    # Each secret reaches only the containers whose step needs it
+    # (builder.pipeline.steps has the table):
+    #   git-clone          fetch            source secret
+    #   manage-dockerfile  prepare          none: it reads the committer's files
+    #   pull-images        pull             pull secret (+ push, incremental only)
+    #   build-image        build            none: assemble and RUN lines run here
+    #   sti/docker-build   push             push secret
+    # A link in the repository has nothing to lead to where the tree is read,
+    # and the committer's code runs where no secret is mounted: under chroot
+    # isolation a RUN step shares the container's PID namespace and sees its
+    # processes; only the kernel's ptrace check keeps it from their files
+    # through /proc/<pid>/root.
+    secrets: dict[str, tuple[str, str, str]] = {}
     if spec.source.source_secret is not None and spec.source.source_secret.name:
-        volumes.append(_secret_volume("source-secret", spec.source.source_secret.name))
-        fetch_mounts.append(_mount("source-secret", SOURCE_SECRET_MOUNT))
-        fetch_env.append(_env(SOURCE_SECRET_PATH_ENV, SOURCE_SECRET_MOUNT))
-
-    # prepare reads the builder image's config (pull secret) and, for an
-    # incremental build, the previous output image (push secret); build pulls
-    # and pushes.  So both get both.
-    registry_env, registry_mounts = list(env), []
+        secrets["source"] = (
+            spec.source.source_secret.name,
+            SOURCE_SECRET_MOUNT,
+            SOURCE_SECRET_PATH_ENV,
+        )
     strategy = spec.strategy.source_strategy or spec.strategy.docker_strategy
     pull_secret = strategy.pull_secret if strategy is not None else None
     if pull_secret is not None and pull_secret.name:
-        volumes.append(_secret_volume("pull-secret", pull_secret.name))
-        registry_mounts.append(_mount("pull-secret", PULL_SECRET_MOUNT))
-        registry_env.append(_env(PULL_SECRET_PATH_ENV, PULL_SECRET_MOUNT))
+        secrets["pull"] = (pull_secret.name, PULL_SECRET_MOUNT, PULL_SECRET_PATH_ENV)
     push_secret = spec.output.push_secret
     if push_secret is not None and push_secret.name:
-        volumes.append(_secret_volume("push-secret", push_secret.name))
-        registry_mounts.append(_mount("push-secret", PUSH_SECRET_MOUNT))
-        registry_env.append(_env(PUSH_SECRET_PATH_ENV, PUSH_SECRET_MOUNT))
+        secrets["push"] = (push_secret.name, PUSH_SECRET_MOUNT, PUSH_SECRET_PATH_ENV)
+    for kind, (secret, _, _) in secrets.items():
+        volumes.append(_secret_volume(f"{kind}-secret", secret))
+    source = spec.strategy.source_strategy
+    incremental = source is not None and bool(source.incremental)
 
-    main_env = [*registry_env, _env("BUILDAH_ISOLATION", "chroot")]
+    def with_secrets(*kinds: str) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+        step_env, step_mounts = list(env), []
+        for kind in kinds:
+            if kind in secrets:
+                _, path, variable = secrets[kind]
+                step_mounts.append(_mount(f"{kind}-secret", path))
+                step_env.append(_env(variable, path))
+        return step_env, step_mounts
+
     storage_mount = {"name": STORAGE_VOLUME, "mountPath": STORAGE_MOUNT}
+    isolation = _env("BUILDAH_ISOLATION", "chroot")
+
+    def step(name: str, command: str, *kinds: str, buildah: bool = False) -> dict[str, Any]:
+        step_env, step_mounts = with_secrets(*kinds)
+        if buildah:
+            step_env.append(isolation)
+            step_mounts.append(storage_mount)
+        return _container(
+            name, command, config=config, env=step_env, mounts=step_mounts, resources=resources
+        )
+
     pod_spec: dict[str, Any] = {
         "serviceAccountName": spec.service_account or config.default_service_account,
         # The steps never call the API server: they report in termination messages.
@@ -284,33 +320,17 @@ def build_pod(build: Build, config: ControllerConfig, *, pod_build: Build) -> di
         or DEFAULT_ACTIVE_DEADLINE_SECONDS,
         "securityContext": pod_security_context(),
         "initContainers": [
-            _container(
-                GIT_CLONE_CONTAINER,
-                "fetch",
-                config=config,
-                env=fetch_env,
-                mounts=fetch_mounts,
-                resources=resources,
+            step(GIT_CLONE_CONTAINER, "fetch", "source"),
+            step(MANAGE_DOCKERFILE_CONTAINER, "prepare"),
+            step(
+                PULL_IMAGES_CONTAINER,
+                "pull",
+                *(("pull", "push") if incremental else ("pull",)),
+                buildah=True,
             ),
-            _container(
-                MANAGE_DOCKERFILE_CONTAINER,
-                "prepare",
-                config=config,
-                env=registry_env,
-                mounts=registry_mounts,
-                resources=resources,
-            ),
+            step(BUILD_IMAGE_CONTAINER, "build", buildah=True),
         ],
-        "containers": [
-            _container(
-                main_name,
-                "build",
-                config=config,
-                env=main_env,
-                mounts=[*registry_mounts, storage_mount],
-                resources=resources,
-            )
-        ],
+        "containers": [step(main_name, "push", "push", buildah=True)],
         "volumes": volumes,
     }
     if spec.node_selector:
@@ -339,12 +359,14 @@ def build_pod(build: Build, config: ControllerConfig, *, pod_build: Build) -> di
 
 
 __all__ = [
+    "BUILD_IMAGE_CONTAINER",
     "BUILD_USER_GID",
     "BUILD_USER_UID",
     "DEFAULT_ACTIVE_DEADLINE_SECONDS",
     "DOCKER_BUILD_CONTAINER",
     "GIT_CLONE_CONTAINER",
     "MANAGE_DOCKERFILE_CONTAINER",
+    "PULL_IMAGES_CONTAINER",
     "STI_BUILD_CONTAINER",
     "build_pod",
     "build_pod_name",

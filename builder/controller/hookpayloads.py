@@ -35,14 +35,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from builder.api import BuildError, EnvVar
+from builder.api import EnvVar
 from builder.api.build import (
     BuildSourceType,
     GitSourceRevision,
     SourceControlUser,
     SourceRevision,
 )
-from builder.dockerfile.rewrite import check_env_name
+from builder.api.envnames import ENV_NAME_RULE, is_env_name
 
 MAX_DEPTH = 64
 """Deepest JSON nesting accepted; a GitHub push nests 5 levels."""
@@ -355,10 +355,10 @@ def _env(payload: Mapping[str, Any]) -> tuple[EnvVar, ...]:
         where = f"env[{i}]"
         entry = _object(item, where)
         name = _str(entry, "name", where)
-        try:
-            check_env_name(name)
-        except BuildError:
-            raise HookError(400, f"{where}.name {name!r} is not a valid variable name") from None
+        if not is_env_name(name):
+            raise HookError(
+                400, f"{where}.name {name!r} is not a valid variable name ({ENV_NAME_RULE})"
+            )
         if entry.get("valueFrom") is not None:
             raise HookError(400, f"{where}.valueFrom is not accepted from a webhook")
         env.append(EnvVar(name=name, value=_str(entry, "value", where)))

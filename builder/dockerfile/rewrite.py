@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from builder.api import BuildError, StatusReason
+from builder.api import BuildError, StatusReason, check_env_names
 from builder.dockerfile.parse import Instruction, parse, parse_from
 
 
@@ -29,27 +29,6 @@ def _quote(value: str) -> str:
 def _key_values(keyword: str, pairs: Sequence[tuple[str, str]]) -> Instruction:
     body = " ".join(f"{_quote(k) if keyword == 'LABEL' else k}={_quote(v)}" for k, v in pairs)
     return Instruction(keyword, f"{keyword} {body}\n")
-
-
-def _check_env_names(pairs: Sequence[tuple[str, str]]) -> None:
-    for name, _ in pairs:
-        if (
-            not name
-            or not (name[0].isalpha() or name[0] == "_")
-            or not all(ch.isalnum() or ch == "_" for ch in name)
-        ):
-            raise BuildError(
-                StatusReason.MANAGE_DOCKERFILE_FAILED, f"invalid environment variable name {name!r}"
-            )
-
-
-def check_env_name(name: str) -> None:
-    """Raise BuildError unless ``name`` may name a build environment variable.
-
-    The one rule for every way env reaches a build (the strategy, a generic
-    webhook's ``env``), so a name accepted at the door is never refused later.
-    """
-    _check_env_names([(name, "")])
 
 
 def rewrite(
@@ -68,8 +47,9 @@ def rewrite(
         raise BuildError(
             StatusReason.MANAGE_DOCKERFILE_FAILED, "the Dockerfile has no FROM instruction"
         )
-    _check_env_names(strategy_env)
-    _check_env_names(build_env)
+    # The one validator every source of build env goes through (builder.api.envnames).
+    check_env_names(strategy_env, what="dockerStrategy env")
+    check_env_names(build_env, what="build env")
     items = list(dockerfile.items)
 
     if from_image:

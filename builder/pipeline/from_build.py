@@ -21,6 +21,7 @@ from builder.api import (
     ObjectMeta,
     ObjectReference,
     StatusReason,
+    check_env_names,
     unimplemented_fields_in_use,
 )
 from builder.pipeline.plan import (
@@ -57,7 +58,16 @@ def docker_image_only(ref: ObjectReference, role: str) -> str:
     )
 
 
-def _env(pairs: list[EnvVar], what: str) -> Pairs:
+def _env(pairs: list[EnvVar], what: str, *, names_in_dockerfile: bool = True) -> Pairs:
+    """The literal pairs; names that go into an ``ENV`` line pass the one env-name rule.
+
+    A webhook's or ``start-build``'s env lands here too (merged into the
+    Build's strategy env), so a name like ``X=1\nRUN ...`` fails the Build
+    with ManageDockerfileFailed before any pod exists (the controller calls
+    this to check the pod spec), never reaching a Dockerfile.
+    """
+    if names_in_dockerfile:
+        check_env_names(((var.name, var.value) for var in pairs), what=what)
     out: list[tuple[str, str]] = []
     for var in pairs:
         if var.value_from is not None:
@@ -145,7 +155,8 @@ def plan_from_spec(
         strategy = DockerStrategyPlan(
             from_image=resolve_image(d.from_, "dockerStrategy.from") if d.from_ else None,
             dockerfile_path=d.dockerfile_path or "Dockerfile",
-            build_args=_env(d.build_args, "dockerStrategy build arg"),
+            # Build args are buildah arguments, never written into the Dockerfile.
+            build_args=_env(d.build_args, "dockerStrategy build arg", names_in_dockerfile=False),
             no_cache=d.no_cache,
             force_pull=d.force_pull,
             env=_env(d.env, "dockerStrategy env"),

@@ -1,8 +1,15 @@
 """The build pod's runner: one pipeline step per container, reported in its termination message.
 
-The pod has three containers (``git-clone`` and ``manage-dockerfile`` init
-containers, then ``sti-build`` or ``docker-build``), each running ``kbuild
-pipeline <step>``.  A step reads the Build from the ``BUILD`` environment
+The pod has five containers, each running ``kbuild pipeline <step>`` with
+only the secret its step needs (``builder.pipeline.steps``): init containers
+``git-clone`` (``fetch``: the source secret), ``manage-dockerfile``
+(``prepare``, the one step that reads the repository's files: no secret),
+``pull-images`` (``pull``: renders the Dockerfile from what ``prepare``
+staged and pulls the images it starts from: the pull secret, and the push
+secret for an incremental build's previous image), ``build-image``
+(``build``: buildah bud and the post-commit hook, where the committer's code
+runs: no secret), then the main container ``sti-build`` or ``docker-build``
+(``push``: the push secret).  A step reads the Build from the ``BUILD`` environment
 variable (as OpenShift's builder does), runs the same step function the local
 build runs, streams its log to stdout (``kbuild logs``) and writes one JSON
 object to its termination message file.  The controller reads the pod, never
@@ -48,14 +55,25 @@ from builder.buildah import Buildah, BuildahConfig, LogFn
 from builder.pipeline.from_build import plan_from_spec
 from builder.pipeline.plan import BuildPlan
 from builder.pipeline.stages import StageInfo, StageRecorder, StepInfo
-from builder.pipeline.steps import Prepared, build_and_push, fetch, load_source_info, prepare
+from builder.pipeline.steps import (
+    Built,
+    Prepared,
+    Staged,
+    build_image,
+    fetch,
+    load_source_info,
+    prepare,
+    pull_images,
+    push_image,
+    render_dockerfile,
+)
 from builder.pipeline.workspace import Workspace
 from builder.registry import CredentialStore, ImageReference, RegistryClient
 from builder.source import SourceInfo
 
 # --------------------------------------------------------------------------- the pod's contract
 
-STEPS = ("fetch", "prepare", "build")
+STEPS = ("fetch", "prepare", "pull", "build", "push")
 
 # OpenShift's names where OpenShift has one (its builder image reads the same).
 BUILD_ENV = "BUILD"
@@ -303,8 +321,8 @@ class PodInputs:
     def registry_client(self) -> RegistryClient:
         """Registry access as buildah will have it: the pull secret, then the push secret.
 
-        The push secret matters to ``prepare`` too: an incremental build reads
-        the previous image from the output repository.
+        The push secret matters to ``render_dockerfile`` too: an incremental
+        build reads the previous image from the output repository.
         """
         stores = [
             CredentialStore.from_secret_dir(d)
@@ -403,23 +421,43 @@ def _fetch_step(inputs: PodInputs, ws: Workspace, log: LogFn, stages: StageRecor
 
 
 def _prepare_step(
-    inputs: PodInputs, ws: Workspace, log: LogFn, stages: StageRecorder
+    inputs: PodInputs, ws: Workspace, log: LogFn, _stages: StageRecorder
 ) -> StepResult:
+    # The one step that reads the committer's tree: no registry, no secret.
+    prepare(inputs.plan, ws=ws, log=log)
+    return StepResult()
+
+
+def _buildah(inputs: PodInputs, log: LogFn) -> Buildah:
+    return Buildah(BuildahConfig(isolation=inputs.isolation), log=log)
+
+
+def _pull_step(inputs: PodInputs, ws: Workspace, log: LogFn, stages: StageRecorder) -> StepResult:
+    # The pull secret (and the push secret for an incremental build's previous
+    # image): reads the registry and pulls; runs nothing of the committer's.
     with inputs.registry_client() as registry:
-        prepare(
+        prepared = render_dockerfile(
             inputs.plan,
             ws=ws,
             info=load_source_info(ws),
+            staged=Staged.load(ws),
             registry=registry,
             log=log,
             stages=stages,
         )
+    pull_images(inputs.plan, prepared, _buildah(inputs, log), log, stages)
     return StepResult()
 
 
 def _build_step(inputs: PodInputs, ws: Workspace, log: LogFn, stages: StageRecorder) -> StepResult:
-    config = BuildahConfig(isolation=inputs.isolation)
-    output = build_and_push(inputs.plan, Prepared.load(ws), Buildah(config, log=log), log, stages)
+    # No secret: assemble, RUN lines and the post-commit hook run here.
+    built = build_image(inputs.plan, Prepared.load(ws), _buildah(inputs, log), stages)
+    built.save(ws)
+    return StepResult()
+
+
+def _push_step(inputs: PodInputs, ws: Workspace, log: LogFn, stages: StageRecorder) -> StepResult:
+    output = push_image(inputs.plan, Built.load(ws), _buildah(inputs, log), log, stages)
     if not output.digest:
         return StepResult()
     # The digest form alone, as OpenShift records pushed images: the tag may move.
@@ -430,7 +468,9 @@ def _build_step(inputs: PodInputs, ws: Workspace, log: LogFn, stages: StageRecor
 STEP_FUNCTIONS: dict[str, StepFn] = {
     "fetch": _fetch_step,
     "prepare": _prepare_step,
+    "pull": _pull_step,
     "build": _build_step,
+    "push": _push_step,
 }
 
 

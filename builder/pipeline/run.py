@@ -1,7 +1,8 @@
 """Run all steps in one process: the local one-shot build (``kbuild build``).
 
-The build pod runs the same step functions one per container; this runner only
-chains them and owns the temporary workspace.
+The build pod runs the same step functions, split over its containers by the
+secrets each needs (``builder.pipeline.steps``); this runner only chains them
+and owns the temporary workspace.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from builder.api import BuildError, StatusReason
 from builder.buildah import Buildah, LogFn
 from builder.pipeline.plan import BuildPlan, SourceStrategyPlan
 from builder.pipeline.stages import StageInfo, StageRecorder
-from builder.pipeline.steps import Output, Prepared, build_and_push, fetch, prepare
+from builder.pipeline.steps import (
+    Output,
+    Prepared,
+    build_and_push,
+    fetch,
+    prepare,
+    render_dockerfile,
+)
 from builder.pipeline.workspace import Workspace
 from builder.registry import RegistryClient
 from builder.source import SourceInfo
@@ -64,7 +72,10 @@ def run_build(
     ws = Workspace(root).create()
     try:
         info = fetch(plan, ws, log, stages, registry)
-        prepared = prepare(plan, ws=ws, info=info, registry=registry, log=log, stages=stages)
+        staged = prepare(plan, ws=ws, log=log)
+        prepared = render_dockerfile(
+            plan, ws=ws, info=info, staged=staged, registry=registry, log=log, stages=stages
+        )
         if as_dockerfile is not None:
             _export_dockerfile(plan, prepared, as_dockerfile)
             log(f"Wrote {as_dockerfile}")

@@ -1,14 +1,41 @@
-"""The three build steps: fetch the source, prepare the Dockerfile, build and push.
+"""The build steps: fetch the source, prepare it, render the Dockerfile, build and push.
 
 Each step reads what the previous one wrote to the workspace, so the build pod
-can run them in separate containers (init containers for fetch and prepare,
-the main container for build and push) and ``kbuild build`` can run them in
-one process, with the same code.
+can run them in separate containers and ``kbuild build`` can run them in one
+process, with the same code.
+
+The split follows the secrets (DESIGN.md §7: a secret reaches only the step
+that needs it).  The source tree is committer content, so the one step that
+reads it (``prepare``: ``.s2i/bin``, ``.s2i/environment``, the Docker
+strategy's Dockerfile and ignore files) needs no credential and runs in a
+container with none mounted; it reads every file through
+``builder.source.confined``, which never follows a link out of the tree.
+``render_dockerfile`` needs registry access (the builder image's labels, the
+previous image of an incremental build) but reads only what ``prepare`` left
+in the workspace, never the tree.  ``build_image`` runs the committer's code
+(assemble, ``RUN`` lines, the post-commit hook), so it gets no secret either:
+``pull_images`` has already put every image it starts from in buildah's
+storage.
+
+=================  ==================  =============================================
+step               pod container       secrets it needs
+=================  ==================  =============================================
+fetch              git-clone           source (git credentials)
+prepare            manage-dockerfile   none
+render_dockerfile  pull-images         pull (builder image), push (previous image)
+pull_images        pull-images         pull (FROM images), push (previous image)
+build_image        build-image         none
+push_image         sti/docker-build    push (the output)
+=================  ==================  =============================================
+
+The push secret reaches pull-images only for an incremental build.
+``build_and_push`` chains the last three for ``kbuild build``.
 """
 
 from __future__ import annotations
 
 import json
+import posixpath
 import shutil
 import stat
 from dataclasses import asdict, dataclass
@@ -20,7 +47,13 @@ from builder.api import BuildError, StatusReason
 from builder.buildah import Buildah, LogFn
 from builder.dockerfile import rewrite, stage_images
 from builder.pipeline.binary_source import InputKind, download
-from builder.pipeline.plan import BinaryInput, BuildPlan, DockerStrategyPlan, SourceStrategyPlan
+from builder.pipeline.plan import (
+    BinaryInput,
+    BuildPlan,
+    DockerStrategyPlan,
+    Pairs,
+    SourceStrategyPlan,
+)
 from builder.pipeline.stages import StageRecorder
 from builder.pipeline.workspace import Workspace
 from builder.registry import ImageReference, RegistryClient, RegistryError, insecure_policy
@@ -31,10 +64,19 @@ from builder.source import (
     build_labels,
     fetch_binary,
     fetch_git,
+    mode_inside,
+    read_inside,
     resolve_context_dir,
+    write_inside,
 )
 
 SCRIPT_DOWNLOAD_TIMEOUT = 30
+# What prepare reads from the tree, bounded: a repository is untrusted input.
+MAX_SCRIPT_BYTES = 16 * 1024 * 1024
+MAX_ENVIRONMENT_BYTES = 1024 * 1024
+MAX_DOCKERFILE_BYTES = 4 * 1024 * 1024
+# Files buildah reads from a Docker build's context by itself.
+IGNORE_FILES = (".containerignore", ".dockerignore")
 
 
 # --------------------------------------------------------------------------- fetch
@@ -97,10 +139,17 @@ def fetch(
                 StatusReason.FETCH_SOURCE_FAILED,
                 "the build has no source: give a git URI, binary input or an inline Dockerfile",
             )
-    context = resolve_context_dir(ws.source, src.context_dir)
+    resolve_context_dir(ws.source, src.context_dir)
     if src.dockerfile is not None:
-        # OpenShift: an inline Dockerfile replaces any Dockerfile in contextDir.
-        (context / "Dockerfile").write_text(src.dockerfile)
+        # OpenShift: an inline Dockerfile replaces any Dockerfile in contextDir,
+        # a committed link named Dockerfile included (never written through).
+        write_inside(
+            ws.source,
+            posixpath.join(src.context_dir, "Dockerfile"),
+            src.dockerfile.encode(),
+            what="the inline Dockerfile's place",
+            reason=StatusReason.MANAGE_DOCKERFILE_FAILED,
+        )
     if src.context_dir:
         info = SourceInfo(**{**asdict(info), "context_dir": src.context_dir})
     ws.source_info.write_text(json.dumps(asdict(info)))
@@ -115,6 +164,39 @@ def load_source_info(ws: Workspace) -> SourceInfo:
 
 
 @dataclass(frozen=True)
+class Staged:
+    """What ``prepare`` took from the source tree, for ``render_dockerfile``.
+
+    S2I: the build context (``upload/src``, ``upload/scripts``), the scripts
+    that arrived and the ``.s2i/environment`` entries.  Docker: the source
+    context and a copy of the user's Dockerfile in the workspace, so the
+    step holding the registry secrets never opens a file of the tree.
+    """
+
+    context: str
+    scripts: tuple[str, ...] = ()
+    env: Pairs = ()
+    dockerfile: str = ""
+    dockerfile_mode: int = 0o644
+    dockerfile_name: str = ""
+
+    def save(self, ws: Workspace) -> None:
+        ws.staged.write_text(json.dumps(asdict(self)))
+
+    @classmethod
+    def load(cls, ws: Workspace) -> Staged:
+        data = json.loads(ws.staged.read_text())
+        return cls(
+            context=data["context"],
+            scripts=tuple(data["scripts"]),
+            env=tuple((str(k), str(v)) for k, v in data["env"]),
+            dockerfile=data["dockerfile"],
+            dockerfile_mode=int(data["dockerfile_mode"]),
+            dockerfile_name=data["dockerfile_name"],
+        )
+
+
+@dataclass(frozen=True)
 class Prepared:
     """What the build step needs: a context directory and a Dockerfile path."""
 
@@ -122,6 +204,10 @@ class Prepared:
     dockerfile: str
     # The registries buildah will pull from, to decide on TLS verification.
     pulls_from: tuple[str, ...]
+    # What ``pull_images`` pulls before the build, with the pull secret ...
+    images: tuple[str, ...] = ()
+    # ... and the previous image of an incremental build, with the push secret.
+    previous: str = ""
 
     def save(self, ws: Workspace) -> None:
         ws.prepared.write_text(json.dumps(asdict(self)))
@@ -129,7 +215,13 @@ class Prepared:
     @classmethod
     def load(cls, ws: Workspace) -> Prepared:
         data = json.loads(ws.prepared.read_text())
-        return cls(data["context"], data["dockerfile"], tuple(data["pulls_from"]))
+        return cls(
+            data["context"],
+            data["dockerfile"],
+            tuple(data["pulls_from"]),
+            tuple(data.get("images") or ()),
+            data.get("previous") or "",
+        )
 
 
 def _identity_env(plan: BuildPlan, info: SourceInfo) -> list[tuple[str, str]]:
@@ -153,6 +245,7 @@ def _identity_labels(plan: BuildPlan, info: SourceInfo) -> list[tuple[str, str]]
 
 
 def _copy_tree(src: Path, dst: Path) -> None:
+    # Links are copied as links: the image gets the link, never what it points at.
     shutil.copytree(src, dst, symlinks=True, dirs_exist_ok=True)
 
 
@@ -181,25 +274,135 @@ def _download_scripts(url: str, dest: Path, log: LogFn) -> set[str]:
     return found
 
 
+def _in_tree(context_dir: str, *parts: str) -> str:
+    """A path of the checkout: contextDir applies to ``.s2i`` as to the rest."""
+    return posixpath.join(context_dir, *parts) if context_dir else posixpath.join(*parts)
+
+
 def _stage_scripts(
-    strategy: SourceStrategyPlan, source_root: Path, upload_scripts: Path, log: LogFn
+    strategy: SourceStrategyPlan, ws: Workspace, context_dir: str, log: LogFn
 ) -> set[str]:
-    """Copy ``.s2i/bin`` scripts, then let a scripts URL override them."""
+    """Copy ``.s2i/bin`` scripts (never through a link out of the tree), then the scripts URL's."""
+    upload_scripts = ws.context / "upload" / "scripts"
     uploaded: set[str] = set()
-    s2i_bin = source_root / ".s2i" / "bin"
-    if s2i_bin.is_dir():
-        for name in KNOWN_SCRIPTS:
-            script = s2i_bin / name
-            if script.is_file():
-                upload_scripts.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(script, upload_scripts / name)
-                (upload_scripts / name).chmod(0o755)
-                uploaded.add(name)
-                log(f"Using {name} script from the source's .s2i/bin")
+    for name in KNOWN_SCRIPTS:
+        data = read_inside(
+            ws.source,
+            _in_tree(context_dir, ".s2i", "bin", name),
+            what="the S2I script",
+            reason=StatusReason.MANAGE_DOCKERFILE_FAILED,
+            limit=MAX_SCRIPT_BYTES,
+        )
+        if data is None:
+            continue
+        upload_scripts.mkdir(parents=True, exist_ok=True)
+        (upload_scripts / name).write_bytes(data)
+        (upload_scripts / name).chmod(0o755)
+        uploaded.add(name)
+        log(f"Using {name} script from the source's .s2i/bin")
     url = strategy.scripts_url or ""
     if url.startswith(("http://", "https://")):
         uploaded |= _download_scripts(url, upload_scripts, log)
     return uploaded
+
+
+def _read_environment(ws: Workspace, context_dir: str, log: LogFn) -> Pairs:
+    data = read_inside(
+        ws.source,
+        _in_tree(context_dir, ".s2i", "environment"),
+        what="the S2I environment file",
+        reason=StatusReason.MANAGE_DOCKERFILE_FAILED,
+        limit=MAX_ENVIRONMENT_BYTES,
+    )
+    if data is None:
+        return ()
+    parsed = parse_environment(data.decode("utf-8", errors="replace"))
+    for warning in parsed.warnings:
+        log(f"warning: {warning}")
+    return parsed.entries
+
+
+def prepare(plan: BuildPlan, *, ws: Workspace, log: LogFn) -> Staged:
+    """Take what the build needs from the source tree; the only step that reads it.
+
+    It needs no credential (the build pod mounts none into its container),
+    and every file is read through ``builder.source.confined``.
+    """
+    context_dir = plan.source.context_dir
+    source_root = resolve_context_dir(ws.source, context_dir)
+    strategy = plan.strategy
+    if isinstance(strategy, SourceStrategyPlan):
+        staged = _prepare_s2i(strategy, ws, source_root, context_dir, log)
+    else:
+        staged = _prepare_docker(strategy, ws, source_root, context_dir, log)
+    staged.save(ws)
+    return staged
+
+
+def _prepare_s2i(
+    strategy: SourceStrategyPlan, ws: Workspace, source_root: Path, context_dir: str, log: LogFn
+) -> Staged:
+    if ws.context.exists():
+        shutil.rmtree(ws.context)
+    _copy_tree(source_root, ws.context / "upload" / "src")
+    part = f" (contextDir {context_dir!r})" if context_dir else ""
+    log(f"Copied the source{part} into the build context")
+    uploaded = _stage_scripts(strategy, ws, context_dir, log)
+    env = _read_environment(ws, context_dir, log)
+    if env:
+        log(f"Read {len(env)} variables from .s2i/environment")
+    return Staged(context=str(ws.context), scripts=tuple(sorted(uploaded)), env=env)
+
+
+def _prepare_docker(
+    strategy: DockerStrategyPlan, ws: Workspace, source_root: Path, context_dir: str, log: LogFn
+) -> Staged:
+    name = strategy.dockerfile_path or "Dockerfile"
+    where = f" (contextDir {context_dir!r})" if context_dir else ""
+    if posixpath.normpath(name).startswith("../") or posixpath.normpath(name) == "..":
+        raise BuildError(
+            StatusReason.MANAGE_DOCKERFILE_FAILED,
+            f"dockerfilePath {name!r} must be a relative path within the context directory",
+        )
+    # Relative to the context directory, and confined to it, as OpenShift's
+    # dockerfilePath is.
+    data = read_inside(
+        source_root,
+        name,
+        what="dockerfilePath",
+        reason=StatusReason.MANAGE_DOCKERFILE_FAILED,
+        limit=MAX_DOCKERFILE_BYTES,
+    )
+    if data is None:
+        raise BuildError(
+            StatusReason.MANAGE_DOCKERFILE_FAILED, f"no Dockerfile at {name!r} in the source{where}"
+        )
+    mode = mode_inside(
+        source_root, name, what="dockerfilePath", reason=StatusReason.MANAGE_DOCKERFILE_FAILED
+    )
+    # buildah reads these from the context by itself (a link out would let it
+    # read a file of the pod, or of the user's machine for kbuild build):
+    # such a link is refused here, before buildah runs.
+    for ignore in IGNORE_FILES:
+        read_inside(
+            source_root,
+            ignore,
+            what="the ignore file",
+            reason=StatusReason.MANAGE_DOCKERFILE_FAILED,
+            limit=MAX_DOCKERFILE_BYTES,
+        )
+    copy = ws.root / "Dockerfile.source"
+    copy.write_bytes(data)
+    log(f"Read the Dockerfile {name}{where}")
+    return Staged(
+        context=str(source_root),
+        dockerfile=str(copy),
+        dockerfile_mode=stat.S_IMODE(mode or 0o644),
+        dockerfile_name=name,
+    )
+
+
+# --------------------------------------------------------------------------- render
 
 
 def _builder_info(registry: RegistryClient, image: str) -> BuilderImage:
@@ -234,69 +437,54 @@ def _previous_image(registry: RegistryClient, output: str | None, log: LogFn) ->
 
 
 @dataclass(frozen=True)
-class _Prep:
-    """Everything the strategy-specific prepare steps read."""
+class _Render:
+    """Everything the strategy-specific render steps read."""
 
     plan: BuildPlan
     ws: Workspace
     info: SourceInfo
-    source_root: Path
+    staged: Staged
     registry: RegistryClient
     log: LogFn
     stages: StageRecorder
 
 
-def prepare(
+def render_dockerfile(
     plan: BuildPlan,
     *,
     ws: Workspace,
     info: SourceInfo,
+    staged: Staged,
     registry: RegistryClient,
     log: LogFn,
     stages: StageRecorder,
 ) -> Prepared:
-    ctx = _Prep(
-        plan=plan,
-        ws=ws,
-        info=info,
-        source_root=resolve_context_dir(ws.source, plan.source.context_dir),
-        registry=registry,
-        log=log,
-        stages=stages,
-    )
+    """Pin the images and write the Dockerfile buildah runs, from ``staged`` only.
+
+    Needs the registry (the builder's labels and USER, the previous image of
+    an incremental build), so in the pod it runs with the registry secrets,
+    which is why it never opens a file of the source tree.
+    """
+    ctx = _Render(plan, ws, info, staged, registry, log, stages)
     strategy = plan.strategy
     if isinstance(strategy, SourceStrategyPlan):
-        prepared = _prepare_s2i(ctx, strategy)
+        prepared = _render_s2i(ctx, strategy)
     else:
-        prepared = _prepare_docker(ctx, strategy)
+        prepared = _render_docker(ctx, strategy)
     prepared.save(ws)
     return prepared
 
 
-def _prepare_s2i(ctx: _Prep, strategy: SourceStrategyPlan) -> Prepared:
-    plan, ws, info, source_root = ctx.plan, ctx.ws, ctx.info, ctx.source_root
-    registry, log, stages = ctx.registry, ctx.log, ctx.stages
-    with stages.stage("PullImages", "PullBaseImage"):
-        builder = _builder_info(registry, strategy.builder_image)
-        previous = _previous_image(registry, plan.output, log) if strategy.incremental else None
-    if ws.context.exists():
-        shutil.rmtree(ws.context)
-    upload_src = ws.context / "upload" / "src"
-    _copy_tree(source_root, upload_src)
-    uploaded = _stage_scripts(strategy, source_root, ws.context / "upload" / "scripts", log)
-    env: list[tuple[str, str]] = []
-    env_file = source_root / ".s2i" / "environment"
-    if env_file.is_file():
-        parsed = parse_environment(env_file.read_text(errors="replace"))
-        for warning in parsed.warnings:
-            log(f"warning: {warning}")
-        env.extend(parsed.entries)
-    env.extend(strategy.env)
-    env.extend(_identity_env(plan, info))
+def _render_s2i(ctx: _Render, strategy: SourceStrategyPlan) -> Prepared:
+    plan, ws, info, staged, log = ctx.plan, ctx.ws, ctx.info, ctx.staged, ctx.log
+    with ctx.stages.stage("PullImages", "PullBaseImage"):
+        builder = _builder_info(ctx.registry, strategy.builder_image)
+        previous = _previous_image(ctx.registry, plan.output, log) if strategy.incremental else None
+    env: list[tuple[str, str]] = [*staged.env, *strategy.env, *_identity_env(plan, info)]
     result = render(
         S2IInputs(
             builder=builder,
-            uploaded_scripts=frozenset(uploaded),
+            uploaded_scripts=frozenset(staged.scripts),
             scripts_url=strategy.scripts_url,
             env=tuple(env),
             labels=tuple(_identity_labels(plan, info)),
@@ -307,7 +495,13 @@ def _prepare_s2i(ctx: _Prep, strategy: SourceStrategyPlan) -> Prepared:
     dockerfile = ws.context / "Dockerfile"
     dockerfile.write_text(result.dockerfile)
     pulls = [builder.pull_spec] + ([previous] if previous else [])
-    return Prepared(str(ws.context), str(dockerfile), _registries(pulls))
+    return Prepared(
+        staged.context,
+        str(dockerfile),
+        _registries(pulls),
+        images=(builder.pull_spec,),
+        previous=previous or "",
+    )
 
 
 def _registries(images: list[str]) -> tuple[str, ...]:
@@ -322,31 +516,14 @@ def _registries(images: list[str]) -> tuple[str, ...]:
     return tuple(hosts)
 
 
-def _inside(root: Path, relative: str, what: str) -> Path:
-    candidate = (root / relative).resolve()
-    if not candidate.is_relative_to(root.resolve()):
-        raise BuildError(
-            StatusReason.INVALID_CONTEXT_DIRECTORY, f"{what} {relative!r} is outside the source"
-        )
-    return candidate
-
-
-def _prepare_docker(ctx: _Prep, strategy: DockerStrategyPlan) -> Prepared:
-    plan, ws, info, source_root = ctx.plan, ctx.ws, ctx.info, ctx.source_root
-    registry, log, stages = ctx.registry, ctx.log, ctx.stages
-    dockerfile = _inside(source_root, strategy.dockerfile_path or "Dockerfile", "dockerfilePath")
-    if not dockerfile.is_file():
-        raise BuildError(
-            StatusReason.MANAGE_DOCKERFILE_FAILED,
-            f"no Dockerfile at {strategy.dockerfile_path or 'Dockerfile'!r} in the source"
-            + (f" (contextDir {plan.source.context_dir!r})" if plan.source.context_dir else ""),
-        )
+def _render_docker(ctx: _Render, strategy: DockerStrategyPlan) -> Prepared:
+    plan, ws, info, staged = ctx.plan, ctx.ws, ctx.info, ctx.staged
     from_image = None
     if strategy.from_image:
-        with stages.stage("PullImages", "PullBaseImage"):
-            from_image = _builder_info(registry, strategy.from_image).pull_spec
+        with ctx.stages.stage("PullImages", "PullBaseImage"):
+            from_image = _builder_info(ctx.registry, strategy.from_image).pull_spec
     text = rewrite(
-        dockerfile.read_text(errors="replace"),
+        Path(staged.dockerfile).read_text(errors="replace"),
         from_image=from_image,
         strategy_env=strategy.env,
         build_env=_identity_env(plan, info),
@@ -356,13 +533,15 @@ def _prepare_docker(ctx: _Prep, strategy: DockerStrategyPlan) -> Prepared:
     # untouched and COPY . cannot pick up our edited copy.
     out = ws.root / "Dockerfile"
     out.write_text(text)
-    mode = dockerfile.stat().st_mode
-    out.chmod(stat.S_IMODE(mode) | stat.S_IRUSR)
-    log(f"Using Dockerfile {strategy.dockerfile_path or 'Dockerfile'} with OpenShift's edits")
-    return Prepared(str(source_root), str(out), _registries(stage_images(text)))
+    out.chmod(staged.dockerfile_mode | stat.S_IRUSR)
+    ctx.log(f"Using Dockerfile {staged.dockerfile_name} with OpenShift's edits")
+    stage_refs = stage_images(text)
+    # A FROM naming a build arg ($BASE) is resolved by buildah at build time.
+    pullable = tuple(dict.fromkeys(i for i in stage_refs if "$" not in i))
+    return Prepared(staged.context, str(out), _registries(stage_refs), images=pullable)
 
 
-# --------------------------------------------------------------------------- build & push
+# --------------------------------------------------------------------------- pull, build, push
 
 
 @dataclass(frozen=True)
@@ -373,27 +552,70 @@ class Output:
     reference: str
 
 
-def build_and_push(
-    plan: BuildPlan,
-    prepared: Prepared,
-    buildah: Buildah,
-    log: LogFn,
-    stages: StageRecorder,
-) -> Output:
-    strategy = plan.strategy
+@dataclass(frozen=True)
+class Built:
+    """The image ``build_image`` committed to local storage, for ``push_image``."""
+
+    image_id: str
+
+    def save(self, ws: Workspace) -> None:
+        ws.built.write_text(json.dumps(asdict(self)))
+
+    @classmethod
+    def load(cls, ws: Workspace) -> Built:
+        return cls(json.loads(ws.built.read_text())["image_id"])
+
+
+def _tls_verify(plan: BuildPlan, hosts: tuple[str, ...]) -> bool:
     # The registry client's rule (a bare host covers every port), without its
     # loopback default: buildah wants --tls-verify=false named explicitly.
     insecure = insecure_policy(plan.insecure_registries, loopback=False)
-    tls_verify = not any(insecure(host) for host in prepared.pulls_from)
+    return not any(insecure(host) for host in hosts)
+
+
+def pull_images(
+    plan: BuildPlan, prepared: Prepared, buildah: Buildah, log: LogFn, stages: StageRecorder
+) -> None:
+    """Pull every image the build starts from, so the build itself needs no credential.
+
+    The builder (or the Docker strategy's FROM images) with the pull secret,
+    the previous image of an incremental build with the push secret (it is
+    the output repository).  OpenShift's forcePull is met here: a pull always
+    asks the registry.
+    """
+    force = plan.strategy.force_pull
+    with stages.stage("PullImages", "PullBaseImage"):
+        for image in prepared.images:
+            log(f"Pulling image {image} ...")
+            buildah.pull(
+                image,
+                tls_verify=_tls_verify(plan, _registries([image])),
+                authfile=plan.pull_authfile,
+                always=force,
+            )
+        if prepared.previous:
+            log(f"Pulling the previous image {prepared.previous} ...")
+            buildah.pull(
+                prepared.previous,
+                tls_verify=_tls_verify(plan, _registries([prepared.previous])),
+                authfile=plan.push_authfile or plan.pull_authfile,
+            )
+
+
+def build_image(
+    plan: BuildPlan, prepared: Prepared, buildah: Buildah, stages: StageRecorder
+) -> Built:
+    """``buildah bud`` and the post-commit hook: the committer's code runs here, with no secret.
+
+    The images were pulled by ``pull_images``; buildah is given no authfile
+    and pulls only what is missing (a FROM naming a build arg), anonymously.
+    """
+    strategy = plan.strategy
     tag = plan.output or f"localhost/kbuild/{plan.name or 'build'}:latest"
     if isinstance(strategy, DockerStrategyPlan):
-        build_args, no_cache, force_pull = (
-            strategy.build_args,
-            strategy.no_cache,
-            strategy.force_pull,
-        )
+        build_args, no_cache = strategy.build_args, strategy.no_cache
     else:
-        build_args, no_cache, force_pull = (), False, strategy.force_pull
+        build_args, no_cache = (), False
     with stages.stage("Build", "DockerBuild"):
         built = buildah.bud(
             context=Path(prepared.context),
@@ -401,9 +623,9 @@ def build_and_push(
             tag=tag,
             build_args=build_args,
             no_cache=no_cache,
-            pull_always=force_pull,
-            tls_verify=tls_verify,
-            authfile=plan.pull_authfile,
+            pull_always=False,
+            tls_verify=_tls_verify(plan, prepared.pulls_from),
+            authfile=None,
         )
     if plan.post_commit is not None and plan.post_commit.argv():
         with stages.stage("PostCommit", "RunPostCommitHook"):
@@ -414,6 +636,13 @@ def build_and_push(
                     StatusReason.POST_COMMIT_HOOK_FAILED,
                     f"post-commit hook exited {done.returncode}: {last}".rstrip(": "),
                 )
+    return Built(built.image_id)
+
+
+def push_image(
+    plan: BuildPlan, built: Built, buildah: Buildah, log: LogFn, stages: StageRecorder
+) -> Output:
+    """Push the built image with the push secret; nothing of the committer's runs here."""
     if not plan.output:
         log("Build complete, no image push requested")
         return Output(built.image_id, "", "")
@@ -422,8 +651,21 @@ def build_and_push(
         pushed = buildah.push(
             built.image_id,
             plan.output,
-            tls_verify=not insecure(out_ref.registry),
+            tls_verify=_tls_verify(plan, (out_ref.registry,)),
             authfile=plan.push_authfile,
         )
     log(f"Successfully pushed {plan.output}@{pushed.digest}")
     return Output(built.image_id, pushed.digest, str(out_ref.with_digest(pushed.digest)))
+
+
+def build_and_push(
+    plan: BuildPlan,
+    prepared: Prepared,
+    buildah: Buildah,
+    log: LogFn,
+    stages: StageRecorder,
+) -> Output:
+    """The last three steps in one process, as ``kbuild build`` runs them."""
+    pull_images(plan, prepared, buildah, log, stages)
+    built = build_image(plan, prepared, buildah, stages)
+    return push_image(plan, built, buildah, log, stages)

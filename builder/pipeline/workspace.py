@@ -30,8 +30,18 @@ class Workspace:
         return self.root / "source-info.json"
 
     @property
+    def staged(self) -> Path:
+        """What ``prepare`` took from the tree (``builder.pipeline.steps.Staged``)."""
+        return self.root / "staged.json"
+
+    @property
     def prepared(self) -> Path:
         return self.root / "prepared.json"
+
+    @property
+    def built(self) -> Path:
+        """The image id ``build_image`` committed (``builder.pipeline.steps.Built``)."""
+        return self.root / "built.json"
 
     def create(self) -> Workspace:
         self.root.mkdir(parents=True, exist_ok=True)

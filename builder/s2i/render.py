@@ -8,6 +8,7 @@ stages) is covered by table-driven tests without a registry or buildah.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from functools import cache
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import jinja2
 
-from builder.api import BuildError, StatusReason
+from builder.api import BuildError, StatusReason, check_env_names
 from builder.s2i.scripts import (
     ASSEMBLE,
     RUN,
@@ -36,6 +37,9 @@ ARTIFACTS_DIR = f"{DESTINATION}/artifacts"
 ARTIFACTS_TAR = f"{DESTINATION}/artifacts.tar"
 
 BUILDER_IMAGE_LABEL = "io.openshift.s2i.build.image"
+
+_SAFE_PUNCTUATION = "'/._-+@%:,=~'"
+_SAFE_PATH = re.compile(r"/[A-Za-z0-9/._+@%:,=~-]*")
 
 
 @dataclass(frozen=True)
@@ -116,20 +120,47 @@ def _merge(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def _image_ref(ref: str, what: str) -> str:
-    if not ref or any(ch.isspace() for ch in ref):
+    # Written bare after FROM: no space or control character (a new word or
+    # line), no leading "-" (a FROM flag).
+    if not ref or ref.startswith("-") or any(ch.isspace() or ch < " " for ch in ref):
         raise BuildError(
             StatusReason.INVALID_IMAGE_REFERENCE, f"{what} {ref!r} is not an image reference"
         )
     return ref
 
 
+def _script_path(location: ScriptLocation) -> ScriptLocation:
+    """A script path goes into shell-form ``RUN`` lines unquoted: plain path characters only.
+
+    It comes from the builder image's scripts-url label (whatever its registry
+    serves) or the strategy's ``image://`` URL; a space, ``;``, ``$`` or a
+    newline there would add commands or instructions to the Dockerfile.
+    """
+    if not _SAFE_PATH.fullmatch(location.path):
+        raise BuildError(
+            StatusReason.MANAGE_DOCKERFILE_FAILED,
+            f"S2I script path {location.path!r} (from the scripts URL or the builder image's "
+            f"{SCRIPTS_URL_LABEL} label) may only hold letters, digits and {_SAFE_PUNCTUATION}",
+        )
+    return location
+
+
 def render(inputs: S2IInputs) -> S2IPlan:
+    """The Dockerfile for ``inputs``; a name or path that could add lines is a BuildError.
+
+    Values (env, labels) are quoted by ``quote``; names and paths, which the
+    template writes bare, are validated instead: env names by the rule every
+    build env follows (``builder.api.envnames``), script paths by
+    ``_script_path``, the user by ``assemble_user``, images by ``_image_ref``.
+    Whatever the inputs, the result has exactly the template's instructions.
+    """
+    check_env_names(inputs.env, what="S2I env")
     builder_image = _image_ref(inputs.builder.pull_spec, "builder image")
     user = assemble_user(inputs.builder.labels, inputs.builder.user)
     image_dir = image_scripts_dir(inputs.scripts_url, inputs.builder.labels)
     uploaded = set(inputs.uploaded_scripts)
-    assemble = locate_script(ASSEMBLE, uploaded, image_dir, SCRIPTS_DIR)
-    run = locate_script(RUN, uploaded, image_dir, SCRIPTS_DIR)
+    assemble = _script_path(locate_script(ASSEMBLE, uploaded, image_dir, SCRIPTS_DIR))
+    run = _script_path(locate_script(RUN, uploaded, image_dir, SCRIPTS_DIR))
 
     labels = [(BUILDER_IMAGE_LABEL, builder_image)]
     if inputs.scripts_url:
@@ -139,7 +170,9 @@ def render(inputs: S2IInputs) -> S2IPlan:
     incremental: dict[str, object] | None = None
     save_artifacts: ScriptLocation | None = None
     if inputs.incremental_from:
-        save_artifacts = locate_script(SAVE_ARTIFACTS, uploaded, image_dir, SCRIPTS_DIR)
+        save_artifacts = _script_path(
+            locate_script(SAVE_ARTIFACTS, uploaded, image_dir, SCRIPTS_DIR)
+        )
         incremental = {
             "image": _image_ref(inputs.incremental_from, "previous image"),
             "script": save_artifacts.path,

@@ -8,6 +8,7 @@ Everything here raises ``BuildError`` for failures a user can cause
 from __future__ import annotations
 
 from builder.source.binary import copy_directory, extract_archive, fetch_binary, place_file
+from builder.source.confined import Resolved, mode_inside, read_inside, resolve_inside, write_inside
 from builder.source.contextdir import resolve_context_dir
 from builder.source.git import fetch_git
 from builder.source.gituri import GitURI, Transport, parse_git_uri, redact_url
@@ -16,6 +17,7 @@ from builder.source.info import LABEL_PREFIX, SourceInfo, build_env, build_label
 __all__ = [
     "LABEL_PREFIX",
     "GitURI",
+    "Resolved",
     "SourceInfo",
     "Transport",
     "build_env",
@@ -24,8 +26,12 @@ __all__ = [
     "extract_archive",
     "fetch_binary",
     "fetch_git",
+    "mode_inside",
     "parse_git_uri",
     "place_file",
+    "read_inside",
     "redact_url",
     "resolve_context_dir",
+    "resolve_inside",
+    "write_inside",
 ]

@@ -3,17 +3,21 @@
 The context directory becomes the build context handed to buildah, so a
 path that climbs out of the checkout (``..``, an absolute path, or a symlink
 committed to the repository pointing at ``/``) would let a repository author
-feed the builder's own files into an image.  OpenShift cleans the path
-lexically; we additionally resolve symlinks and refuse absolute paths, which
-OpenShift silently re-roots.
+feed the builder's own files (the pod's mounted secrets) into an image.
+OpenShift cleans the path lexically; we resolve it with
+``builder.source.confined`` like every other path of the tree, and refuse
+absolute paths, which OpenShift silently re-roots.
 """
 
 from __future__ import annotations
 
+import os
 import posixpath
+import stat
 from pathlib import Path
 
 from builder.api import BuildError, StatusReason
+from builder.source.confined import resolve_inside
 
 
 def _invalid(context_dir: str, why: str) -> BuildError:
@@ -22,7 +26,6 @@ def _invalid(context_dir: str, why: str) -> BuildError:
 
 def resolve_context_dir(checkout: Path, context_dir: str) -> Path:
     """The real path of ``checkout/context_dir``, proven to lie inside ``checkout``."""
-    root = Path(checkout).resolve()
     if "\x00" in context_dir:
         raise _invalid(context_dir, "contains a NUL character")
     if context_dir.startswith(("/", "\\")):
@@ -30,16 +33,11 @@ def resolve_context_dir(checkout: Path, context_dir: str) -> Path:
     cleaned = posixpath.normpath(context_dir) if context_dir else "."
     if cleaned == ".." or cleaned.startswith("../"):
         raise _invalid(context_dir, "points outside the source ('..' escapes the source root)")
-
-    candidate = root / cleaned
-    try:
-        resolved = candidate.resolve(strict=False)
-    except (OSError, RuntimeError) as err:  # RuntimeError: symlink loop
-        raise _invalid(context_dir, f"cannot be resolved: {err}") from None
-    if not resolved.is_relative_to(root):
-        raise _invalid(context_dir, "resolves outside the source through a symbolic link")
-    if not resolved.exists():
+    resolved = resolve_inside(
+        checkout, context_dir, what="contextDir", reason=StatusReason.INVALID_CONTEXT_DIRECTORY
+    )
+    if not resolved.exists:
         raise _invalid(context_dir, "does not exist in the source")
-    if not resolved.is_dir():
+    if not stat.S_ISDIR(os.lstat(resolved.path).st_mode):
         raise _invalid(context_dir, "is not a directory")
-    return resolved
+    return resolved.path

@@ -221,7 +221,14 @@ def builds(
             if outcome.terminal:
                 logs = {
                     c: kubectl("-n", namespace, "logs", run.pod_name, "-c", c, check=False).stdout
-                    for c in ("git-clone", "manage-dockerfile", "sti-build", "docker-build")
+                    for c in (
+                        "git-clone",
+                        "manage-dockerfile",
+                        "pull-images",
+                        "build-image",
+                        "sti-build",
+                        "docker-build",
+                    )
                 }
                 finished[key] = Finished(
                     run.output, pod, outcome, time.monotonic() - run.created, logs
@@ -298,7 +305,8 @@ def test_failing_assemble_is_docker_build_failed_with_a_log_snippet(
     assert outcome.message == "Docker build strategy has failed."
     assert "assemble" in outcome.detail
     assert "failing on purpose" in outcome.log_snippet
-    assert outcome.container == "sti-build"
+    # assemble runs in build-image, the container with no secret.
+    assert outcome.container == "build-image"
     assert [s.name for s in outcome.stages][-1] == "Build"
     assert done.pod["status"]["phase"] == "Failed"
     # Nothing was pushed.

