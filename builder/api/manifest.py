@@ -108,7 +108,31 @@ class _Loader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """PyYAML's constructors, with their crashes on explicit tags made YAML errors.
+
+        ``!!int ""`` raises IndexError, ``!!bool x`` KeyError, ``!!timestamp x``
+        AttributeError, ``!!int 0b`` and 4301 digits ValueError: all mean
+        "this value is not of that type".
+        """
+        try:
+            return super().construct_object(node, deep=deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, LookupError, AttributeError, TypeError) as exc:
+            tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+            value = node.value if isinstance(node.value, str) else "a collection"
+            shown = value if len(value) <= 40 else value[:37] + "..."
+            cause = f": {exc}" if type(exc) is ValueError else ""
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {shown!r} as {tag}{cause}", node.start_mark
+            ) from None
+
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, yaml.MappingNode):  # !!set [a], !!map x
+            raise yaml.constructor.ConstructorError(
+                None, None, f"expected a mapping, but found {node.id}", node.start_mark
+            )
         self.flatten_mapping(node)  # merge keys (<<) first: they are no keys of their own
         seen: set[Any] = set()
         for key_node, _ in node.value:
@@ -200,7 +224,13 @@ def _load_yaml(text: str) -> list[Any]:
             if node is None:
                 break
             _check_graph(node)
-            documents.append(loader.construct_document(node))
+            try:
+                documents.append(loader.construct_document(node))
+            except yaml.YAMLError:
+                raise
+            except (ValueError, LookupError, AttributeError, TypeError) as exc:
+                # A constructor run from PyYAML's generators, past construct_object.
+                raise ManifestError([f"not valid YAML: {type(exc).__name__}: {exc}"]) from None
         return documents
     finally:
         loader.dispose()

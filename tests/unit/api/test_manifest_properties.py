@@ -69,7 +69,12 @@ def problems(text: str | bytes) -> str:
         ("? !!set {a}\n: 1\n", "a mapping key must be a scalar, not a set"),
         ("? {a: 1}\n: 1\n", "mapping key"),
         # ValueError: integers past Python's 4300-digit conversion limit.
-        ("a: " + "1" * 5000, "not valid YAML: Exceeds the limit"),
+        ("a: " + "1" * 5000, "as !!int: Exceeds the limit"),
+        # IndexError, KeyError, AttributeError out of PyYAML's constructors.
+        ("!!int ", "cannot read '' as !!int"),
+        ("a: !!bool x", "cannot read 'x' as !!bool"),
+        ("a: !!timestamp x", "cannot read 'x' as !!timestamp"),
+        ("!!set [a]", "expected a mapping, but found sequence"),
         ("[" + "1" * 5000 + "]", "not valid JSON: Exceeds the limit"),
         # Binary junk.
         (b"\x7fELF\x02\x01\x01\x00\xff\xfe", "not UTF-8 text (byte 8 is 0xff)"),
@@ -89,6 +94,10 @@ def problems(text: str | bytes) -> str:
         "set-key",
         "map-key",
         "long-int-yaml",
+        "empty-int",
+        "bad-bool",
+        "bad-timestamp",
+        "set-of-sequence",
         "long-int-json",
         "binary",
         "time-newline",
