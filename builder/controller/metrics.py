@@ -100,7 +100,12 @@ def serve(
             if handler is None:
                 self._send(404, b"not found\n")
                 return
-            length = int(self.headers.get("Content-Length") or 0)
+            declared = self.headers.get("Content-Length") or "0"
+            if not (declared.isascii() and declared.isdigit()):
+                # int() would raise (no answer at all) or, for "-1", read to EOF.
+                self._send(400, b"bad Content-Length\n")
+                return
+            length = int(declared)
             if length > MAX_POST_BYTES:
                 self._send(413, b"too large\n")
                 return

@@ -44,6 +44,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from builder.api import STATUS_MESSAGES, BuildError, StatusReason
+from builder.api.nesting import load_json
 from builder.buildah import Buildah, BuildahConfig, LogFn
 from builder.pipeline.from_build import plan_from_spec
 from builder.pipeline.plan import BuildPlan
@@ -143,7 +144,7 @@ class TerminationMessage:
         if not text:
             return None
         try:
-            data = json.loads(text)
+            data = load_json(text, what="the termination message")
         except ValueError:
             return None
         if not isinstance(data, dict):
