@@ -15,14 +15,16 @@ resolved digest is one the content really has.
 from __future__ import annotations
 
 import hashlib
-import json
+import re
 import tempfile
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import IO, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 
+from builder.api.nesting import load_json
 from builder.registry import mediatypes
 from builder.registry.errors import (
     ImageNotFound,
@@ -50,6 +52,7 @@ from builder.registry.transport import (
     InsecureSpec,
     Timeout,
     Transport,
+    api_host,
     insecure_policy,
 )
 
@@ -66,8 +69,8 @@ MAX_BLOB_BYTES = 64 << 30
 def _error_codes(body: bytes) -> list[str]:
     """The ``errors[].code`` values of a distribution error body, if it has one."""
     try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        document = load_json(body, what="error body")
+    except ValueError:
         return []
     errors = document.get("errors") if isinstance(document, dict) else None
     if not isinstance(errors, list):
@@ -208,10 +211,15 @@ class RegistryClient:
                 raise RegistryProtocolError(
                     f"registry {ref.registry} sent a tag list without a list of tags", ref
                 )
-            tags.extend(str(t) for t in page)
-            # RFC 5988: Link: </v2/x/tags/list?n=..&last=..>; rel="next"
-            link = fetched.headers.get("Link", "")
-            path = link[link.find("<") + 1 : link.find(">")] if 'rel="next"' in link else None
+            if not all(isinstance(t, str) for t in page):
+                raise RegistryProtocolError(
+                    f"registry {ref.registry} sent a tag list with tags that are not strings",
+                    ref,
+                )
+            tags.extend(page)
+            # A page that adds nothing ends the walk: a registry linking to
+            # empty pages forever must not hold the import forever.
+            path = next_page(ref, fetched.headers.get("Link", "")) if page else None
         return tags[:limit]
 
     # -- copying (image streams' referencePolicy Local) -----------------------
@@ -467,6 +475,36 @@ class RegistryClient:
             f"{ref}{suffix}",
             ref,
         )
+
+
+_LINK = re.compile(r"<([^<>]*)>\s*((?:;\s*[^;,]*)*)")
+_REL_NEXT = re.compile(r';\s*rel\s*=\s*"?next"?\s*(?:;|$)', re.IGNORECASE)
+
+
+def next_page(ref: ImageReference, link: str) -> str | None:
+    """The path of the next tag-list page a ``Link`` header (RFC 8288) names, if any.
+
+    ``Link: </v2/REPO/tags/list?n=..&last=..>; rel="next"``.  The target is
+    followed only if it stays on the registry's own host and the same
+    repository's tag list: the request carries that registry's credentials,
+    and a link to another host or path would hand them over.  Anything else
+    is a ``RegistryProtocolError``.
+    """
+    for match in _LINK.finditer(link):
+        target, params = match.groups()
+        if not _REL_NEXT.search(params):
+            continue
+        parts = urlsplit(target)
+        same_host = not parts.netloc or parts.netloc.lower() == api_host(ref.registry).lower()
+        expected = f"/v2/{ref.repository}/tags/list"
+        if not same_host or parts.path != expected or parts.fragment:
+            raise RegistryProtocolError(
+                f"registry {ref.registry} sent a tag list whose next page is not its own "
+                f"({target[:100]!r}) for {ref}",
+                ref,
+            )
+        return f"{parts.path}?{parts.query}" if parts.query else parts.path
+    return None
 
 
 def _as_reference(ref: ImageReference | str) -> ImageReference:

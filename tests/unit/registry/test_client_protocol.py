@@ -320,3 +320,66 @@ def test_credentials_go_to_a_plain_http_realm_only_if_it_is_insecure(
         c.resolve(f"{stub.host}/app:v1")
     token_auth = [auth for _, path, auth in stub.seen if path.startswith("/token")]
     assert token_auth == [credential.basic_header() if sent else None]
+
+
+# -- a hostile registry: typed errors only, no request it did not earn ---------------
+
+
+def test_deeply_nested_bodies_are_protocol_errors(stub: Stub) -> None:
+    # RecursionError out of json, for the manifest and for an error body alike.
+    stub.routes["/v2/app/manifests/v1"] = fixed(Reply(200, b"[" * 100_000))
+    with RegistryClient() as client, pytest.raises(RegistryProtocolError, match="nested"):
+        client.resolve(f"{stub.host}/app:v1")
+    stub.routes["/v2/app/manifests/v1"] = fixed(Reply(404, b"[" * 60_000))
+    stub.routes["/v2/app/tags/list"] = fixed(Reply(404, b"[" * 60_000))  # under the 64 KiB cap
+    with RegistryClient() as client, pytest.raises(ImageNotFound):
+        client.resolve(f"{stub.host}/app:v1")
+
+
+def tags_page(tags: list[object], link: str | None) -> Route:
+    headers = {"Link": link} if link is not None else {}
+    return fixed(Reply(200, json.dumps({"name": "app", "tags": tags}).encode(), headers))
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        # Another host: the registry's credentials would go with the request.
+        '<http://127.0.0.1:1/v2/app/tags/list?n=2&last=b>; rel="next"',
+        '<//127.0.0.1:1/v2/app/tags/list?last=b>; rel="next"',
+        # Another path of the same registry.
+        '</v2/other/tags/list?last=b>; rel="next"',
+        '</v2/app/manifests/x>; rel="next"',
+    ],
+)
+def test_a_tag_list_link_elsewhere_is_refused(stub: Stub, link: str) -> None:
+    stub.routes["/v2/app/tags/list"] = tags_page(["a", "b"], link)
+    with RegistryClient() as client, pytest.raises(RegistryProtocolError, match="next page"):
+        client.list_tags(f"{stub.host}/app")
+    assert [path for _, path, _ in stub.seen] == ["/v2/app/tags/list?n=1000"]
+
+
+def test_tag_list_pages_are_followed(stub: Stub) -> None:
+    def pages(handler: BaseHTTPRequestHandler) -> Reply:
+        if "last=b" in handler.path:
+            return tags_page(["c"], None)(handler)
+        link = f'<http://{stub.host}/v2/app/tags/list?n=2&last=b>; rel="next", <x>; rel="prev"'
+        return tags_page(["a", "b"], link)(handler)
+
+    stub.routes["/v2/app/tags/list"] = pages
+    with RegistryClient() as client:
+        assert client.list_tags(f"{stub.host}/app") == ["a", "b", "c"]
+
+
+def test_an_empty_page_ends_the_tag_list(stub: Stub) -> None:
+    # Linking to itself forever with no tags held the import forever.
+    stub.routes["/v2/app/tags/list"] = tags_page([], '</v2/app/tags/list?n=1000>; rel="next"')
+    with RegistryClient() as client:
+        assert client.list_tags(f"{stub.host}/app") == []
+    assert len(stub.seen) == 1
+
+
+def test_tags_must_be_strings(stub: Stub) -> None:
+    stub.routes["/v2/app/tags/list"] = tags_page(["a", ["b"], {"c": 1}], None)
+    with RegistryClient() as client, pytest.raises(RegistryProtocolError, match="not strings"):
+        client.list_tags(f"{stub.host}/app")
