@@ -341,7 +341,7 @@ def _authfile(directory: Path | None, scratch: list[Path]) -> str | None:
             f"the registry secret mounted at {directory} has no .dockerconfigjson or .dockercfg",
         )
     try:
-        auths = json.loads(legacy.read_text())
+        auths = load_json(legacy.read_text(), what=str(legacy))
     except ValueError as err:
         raise BuildError(
             StatusReason.GENERIC_BUILD_FAILED, f"{legacy} is not valid JSON: {err}"
