@@ -99,7 +99,7 @@ def test_property_a_bearer_challenge_is_read_before_junk(
 
 @pytest.mark.parametrize(
     "header",
-    ["a" * 200_000, "a," * 100_000, 'Bearer realm="' + "\\a" * 100_000, " " * 200_000 + "!"],
+    ["a" * 100_000, "a," * 30_000, 'Bearer realm="' + "\\a" * 50_000, " " * 100_000 + "!"],
 )
 def test_long_headers(header: str) -> None:
     # No quadratic rescans: a 200 kB header is read at once (http.client caps
