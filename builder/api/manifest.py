@@ -100,7 +100,7 @@ class _Loader(yaml.SafeLoader):
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         self._depth += 1
         try:
-            if self._depth > MAX_DEPTH:
+            if self._depth > MAX_DEPTH + 1:  # a scalar inside MAX_DEPTH collections is fine
                 event: Any = self.peek_event()  # type: ignore[no-untyped-call]
                 too_deep = f"nested more than {MAX_DEPTH} levels deep"
                 raise yaml.composer.ComposerError(None, None, too_deep, event.start_mark)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 
 from builder.api import ManifestError, load_manifests
 from builder.api.manifest import MAX_MANIFEST_CHARS, MAX_NODES
+from builder.api.nesting import MAX_DEPTH
 
 BC: dict[str, Any] = {
     "apiVersion": "build.openshift.io/v1",
@@ -105,6 +107,22 @@ def problems(text: str | bytes) -> str:
 )
 def test_reported_crashes_are_manifest_errors(text: str | bytes, expected: str) -> None:
     assert expected in problems(text)
+
+
+@pytest.mark.parametrize(
+    "nested",
+    [
+        lambda depth: "[" * depth + "1" + "]" * depth,  # JSON (and YAML flow)
+        lambda depth: "a: " + "[" * (depth - 1) + "1" + "]" * (depth - 1),  # YAML flow
+        lambda depth: "- " * depth + "1",  # YAML block
+    ],
+    ids=["json", "yaml-flow", "yaml-block"],
+)
+def test_the_depth_limit_is_exact(nested: Callable[[int], str]) -> None:
+    # Exactly MAX_DEPTH collections inside each other load (then fail as not
+    # being an object); one more is refused, in JSON and YAML alike.
+    assert "nested more than" not in problems(nested(MAX_DEPTH))
+    assert f"nested more than {MAX_DEPTH} levels deep" in problems(nested(MAX_DEPTH + 1))
 
 
 def test_billion_laughs_is_refused_before_anything_expands_it() -> None:
