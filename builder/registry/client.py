@@ -494,7 +494,10 @@ def next_page(ref: ImageReference, link: str) -> str | None:
         target, params = match.groups()
         if not _REL_NEXT.search(params):
             continue
-        parts = urlsplit(target)
+        try:
+            parts = urlsplit(target)
+        except ValueError:  # e.g. an unclosed [IPv6 literal
+            parts = urlsplit("invalid://invalid")
         same_host = not parts.netloc or parts.netloc.lower() == api_host(ref.registry).lower()
         expected = f"/v2/{ref.repository}/tags/list"
         if not same_host or parts.path != expected or parts.fragment:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from builder.registry import (
     Credential,
@@ -27,6 +29,8 @@ from builder.registry import (
     Unauthorized,
     mediatypes,
 )
+from builder.registry.client import next_page
+from builder.registry.reference import ImageReference
 
 
 @dataclass
@@ -350,6 +354,8 @@ def tags_page(tags: list[object], link: str | None) -> Route:
         # Another path of the same registry.
         '</v2/other/tags/list?last=b>; rel="next"',
         '</v2/app/manifests/x>; rel="next"',
+        # Not a URL at all (urlsplit raises ValueError for it).
+        '<http://[::1/v2/app/tags/list>; rel="next"',
     ],
 )
 def test_a_tag_list_link_elsewhere_is_refused(stub: Stub, link: str) -> None:
@@ -383,3 +389,20 @@ def test_tags_must_be_strings(stub: Stub) -> None:
     stub.routes["/v2/app/tags/list"] = tags_page(["a", ["b"], {"c": 1}], None)
     with RegistryClient() as client, pytest.raises(RegistryProtocolError, match="not strings"):
         client.list_tags(f"{stub.host}/app")
+
+
+LINK_PARTS = st.sampled_from(
+    ["<", ">", ";", ",", " ", 'rel="next"', "rel=next", "rel=prev", "/v2/app/tags/list",
+     "?n=1&last=a", "http://", "//", "[::1", "]", "127.0.0.1:1", "#f", "%", "\\"]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(link=st.lists(LINK_PARTS, max_size=10).map("".join) | st.text(max_size=60))
+def test_property_link_headers(link: str) -> None:
+    ref = ImageReference.parse("127.0.0.1:5000/app:1")
+    try:
+        path = next_page(ref, link)
+    except RegistryProtocolError:
+        return
+    assert path is None or path.split("?")[0] == "/v2/app/tags/list"
