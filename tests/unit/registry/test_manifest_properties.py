@@ -1,6 +1,6 @@
-"""A hostile registry's manifests, indexes and configs: ``ValueError`` and nothing else.
+"""A hostile registry's manifests, indexes and configs: ``DocumentError`` and nothing else.
 
-The client turns that ``ValueError`` into a ``RegistryProtocolError`` naming
+The client turns that ``DocumentError`` into a ``RegistryProtocolError`` naming
 the image, so an import ends with a typed condition; anything else would
 escape the importer.
 """
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from builder.registry import mediatypes
+from builder.registry import DocumentError, mediatypes
 from builder.registry.image_config import parse_image_config
 from builder.registry.manifest import (
     MAX_DESCRIPTORS,
@@ -55,9 +55,9 @@ CONFIG: dict[str, Any] = {
 
 
 def read_all(body: bytes) -> None:
-    """Everything the client does with a manifest or config body; the first ValueError."""
+    """Everything the client does with a manifest or config body; every DocumentError."""
     document = load_json_object(body, "manifest")
-    problems: list[ValueError] = []
+    problems: list[DocumentError] = []
     steps = [
         lambda: detect_media_type(document, "application/json"),
         lambda: parse_manifest_list(document),
@@ -67,10 +67,10 @@ def read_all(body: bytes) -> None:
     for step in steps:
         try:
             step()
-        except ValueError as err:
+        except DocumentError as err:
             problems.append(err)
     if problems:
-        raise ValueError("; ".join(str(p) for p in problems))
+        raise DocumentError("; ".join(str(p) for p in problems))
 
 
 def with_layer_digest(digest: object) -> bytes:
@@ -113,7 +113,7 @@ def with_layer_digest(digest: object) -> bytes:
     ],
 )
 def test_hostile_manifests(body: bytes, expected: str) -> None:
-    with pytest.raises(ValueError, match=expected):
+    with pytest.raises(DocumentError, match=expected):
         read_all(body)
 
 
@@ -133,15 +133,15 @@ JUNK = st.recursive(
 )
 
 
-def only_value_errors(body: bytes) -> None:
-    with contextlib.suppress(ValueError):
+def only_document_errors(body: bytes) -> None:
+    with contextlib.suppress(DocumentError):
         read_all(body)
 
 
 @PROPERTY
 @given(body=st.binary(max_size=300) | st.text(alphabet='[]{}",:\\1a', max_size=300).map(str.encode))
 def test_property_arbitrary_bodies(body: bytes) -> None:
-    only_value_errors(body)
+    only_document_errors(body)
 
 
 def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -170,4 +170,4 @@ def test_property_a_document_with_one_part_replaced(
     for step in path[:-1]:
         node = node[step]
     node[path[-1]] = junk
-    only_value_errors(json.dumps(document).encode())
+    only_document_errors(json.dumps(document).encode())
