@@ -74,6 +74,9 @@ INVALID = [
     (f"app@{D}@{D}", "more than one '@'"),
     ("app:" + "t" * 129, "invalid tag"),
     ("app:-lead", "invalid tag"),
+    # ASCII only, as in distribution's grammar: Python's \w took these.
+    ("app:t\u00e4g", "invalid tag"),
+    ("app:1.\u00b2", "invalid tag"),
     ("app:a/b", "invalid"),
     ("quay.io//app", "empty path component"),
     ("quay.io/app/", "empty path component"),
