@@ -83,7 +83,10 @@ class AlwaysDump:
 # ---------------------------------------------------------------------------
 # Scalar types
 
-_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
+# \Z, not $ (which also matches before a final newline); ASCII digits only.
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})\Z", re.ASCII
+)
 
 
 def format_time(moment: datetime) -> str:

@@ -5,6 +5,12 @@ stream tag to follow (``from``), which field of the object receives its pull
 spec (``fieldPath``), and whether the trigger is ``paused``.  It is a schema
 like the custom resources', so it lives here, and the same annotation text
 reads and writes the same way in ``oc`` and kbuild.
+
+Any tenant can write the annotation, and the controller parses it for
+every workload it lists, so ``parse_triggers`` raises nothing but
+``TriggerAnnotationError``, whatever the text: nesting is bounded
+(``nesting.MAX_DEPTH``), a list holds at most ``MAX_TRIGGERS`` triggers, and
+the message quotes at most ``MAX_PROBLEMS`` problems, each value shortened.
 """
 
 from __future__ import annotations
@@ -17,6 +23,13 @@ from pydantic import StrictBool, StrictStr, ValidationError
 from builder.api.base import KubeModel
 from builder.api.constants import KIND_IMAGE_STREAM_TAG
 from builder.api.manifest import validation_problems
+from builder.api.nesting import load_json
+
+MAX_TRIGGERS = 100
+"""Most triggers one annotation may hold (a pod has a few containers)."""
+
+MAX_PROBLEMS = 10
+"""Most problems one error message lists; the rest are counted."""
 
 
 class TriggerSource(KubeModel):
@@ -50,24 +63,36 @@ class TriggerAnnotationError(ValueError):
 def parse_triggers(text: str) -> list[ObjectFieldTrigger]:
     """The triggers in an annotation value; ``TriggerAnnotationError`` says what is wrong."""
     try:
-        data = json.loads(text)
+        data = load_json(text, what="the annotation")
     except ValueError as err:
         raise TriggerAnnotationError(f"not JSON: {err}") from None
     if not isinstance(data, list):
         raise TriggerAnnotationError("must be a JSON list of triggers")
+    if len(data) > MAX_TRIGGERS:
+        raise TriggerAnnotationError(
+            f"holds {len(data)} triggers, more than the {MAX_TRIGGERS} accepted"
+        )
     triggers: list[ObjectFieldTrigger] = []
     problems: list[str] = []
     for index, item in enumerate(data):
         if not isinstance(item, dict):
-            problems.append(f"trigger [{index}]: expected an object, got {json.dumps(item)}")
+            problems.append(f"trigger [{index}]: expected an object, got {_shorten(item)}")
             continue
         try:
             triggers.append(ObjectFieldTrigger.model_validate(item))
         except ValidationError as err:
             problems.extend(validation_problems(err, ObjectFieldTrigger, f"trigger [{index}]"))
     if problems:
-        raise TriggerAnnotationError("; ".join(problems))
+        shown = problems[:MAX_PROBLEMS]
+        if len(problems) > MAX_PROBLEMS:
+            shown.append(f"and {len(problems) - MAX_PROBLEMS} more problems")
+        raise TriggerAnnotationError("; ".join(shown))
     return triggers
+
+
+def _shorten(value: Any, limit: int = 60) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _dump_source(source: TriggerSource) -> dict[str, str]:

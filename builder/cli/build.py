@@ -129,15 +129,19 @@ def _manifest_spec(path: Path) -> tuple[CommonSpec, ObjectMeta]:
     # Loaded here, not at import: the models cost more start-up time than a
     # whole flag-driven build spends outside buildah.
     from builder.api import Build, BuildConfig, ManifestError, load_manifests  # noqa: PLC0415
+    from builder.api.manifest import MAX_MANIFEST_CHARS  # noqa: PLC0415
 
     try:
-        text = path.read_text()
+        # Never more than the loader accepts (plus one, to tell it is too
+        # large): a FILE of /dev/zero must not fill the memory.
+        with path.open("rb") as handle:
+            data = handle.read(MAX_MANIFEST_CHARS + 1)
     except OSError as exc:
         raise BuildError(
-            StatusReason.CANNOT_CREATE_BUILD_POD_SPEC, f"{path}: {exc.strerror}"
+            StatusReason.CANNOT_CREATE_BUILD_POD_SPEC, f"{path}: {exc.strerror or exc}"
         ) from exc
     try:
-        objects = load_manifests(text)
+        objects = load_manifests(data)
     except ManifestError as exc:
         # One line for the CLI, with every problem: the second is often the
         # helpful one ("unknown field 'frm' (did you mean 'from'?)").

@@ -10,7 +10,6 @@ without a cluster.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -23,6 +22,7 @@ import yaml
 
 from builder.api import BuildError
 from builder.api.labels import build_config_selector
+from builder.api.nesting import load_json
 
 if TYPE_CHECKING:
     from builder.api import Build
@@ -231,7 +231,7 @@ def not_found(resource: Resource, name: str) -> CliError:
 def server_message(message: str) -> str:
     """The ``message`` of a Status body, else the raw text, on one line."""
     try:
-        body = json.loads(message)
+        body = load_json(message)
     except ValueError:
         return one_line(message)
     if isinstance(body, dict) and body.get("message"):

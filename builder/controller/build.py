@@ -77,7 +77,8 @@ def pod_name(build: Build) -> str:
 
 def build_number(build: Build) -> int:
     value = (build.metadata.annotations or {}).get(BUILD_NUMBER_ANNOTATION, "")
-    return int(value) if value.isdigit() else 0
+    # isascii: "²".isdigit() is true and int("²") raises; the annotation is the tenant's.
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else 0
 
 
 def recorded_pod_uid(build: Build) -> str:

@@ -288,8 +288,16 @@ class Manager:
         items, version = self.kube.list_objects(resource, self.config.namespace or None)
         keys: list[Key] = []
         for obj in items:
-            self._workload_changed(resource, "ADDED", obj)
             meta = obj.get("metadata") or {}
+            try:
+                self._workload_changed(resource, "ADDED", obj)
+            except Exception:
+                # One tenant's object must not stop the list for every other
+                # one; its reconcile reports what is wrong as an event.
+                log.exception(
+                    "%s %s/%s: cannot index its image triggers",
+                    resource.kind, meta.get("namespace", ""), meta.get("name", ""),
+                )  # fmt: skip
             if IMAGE_TRIGGERS_ANNOTATION in (meta.get("annotations") or {}):
                 keys.append((resource.kind, meta.get("namespace", ""), meta.get("name", "")))
         return keys, version
@@ -340,16 +348,30 @@ class Manager:
 
     def _resync_loop(self) -> None:
         while not self.stop.wait(self.config.resync_seconds):
+            self._resync()
+
+    def _resync(self) -> None:
+        """List everything once and queue it; a lister that fails skips only its kind.
+
+        Nothing raised here may end the resync thread: it is what recovers
+        from every missed event, for every tenant.
+        """
+        listers: list[tuple[str, Callable[[], tuple[list[Key], str]]]] = [
+            ("buildconfigs", self._list_build_configs), ("builds", self._list_builds),
+            ("imagestreams", self._list_image_streams),
+        ]  # fmt: skip
+        listers.extend((r.plural, self._workload_lister(r)) for r in WORKLOADS.values())
+        for name, lister in listers:
             try:
-                listers: list[Callable[[], tuple[list[Key], str]]] = [
-                    self._list_build_configs, self._list_builds, self._list_image_streams,
-                ]  # fmt: skip
-                listers.extend(self._workload_lister(r) for r in WORKLOADS.values())
-                for lister in listers:
-                    for key in lister()[0]:
-                        self.queue.add(key)
+                keys = lister()[0]
             except KubeError as err:
-                log.warning("resync failed: %s", err)
+                log.warning("resync of %s failed: %s", name, err)
+                continue
+            except Exception:
+                log.exception("resync of %s crashed", name)
+                continue
+            for key in keys:
+                self.queue.add(key)
 
     # -- workers ---------------------------------------------------------------
 

@@ -20,10 +20,10 @@ importer checks again until the registry shows it (see ``imagestream``).
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from builder.api.nesting import load_json
 from builder.controller.triggerindex import SourceIndex, StreamTag
 
 PATH = "/registry/notifications"
@@ -43,9 +43,13 @@ class NotificationError(ValueError):
 
 
 def parse_envelope(body: bytes) -> list[Push]:
-    """The manifest pushes by tag in a notification envelope."""
+    """The manifest pushes by tag in a notification envelope.
+
+    Whoever can reach the endpoint can send anything: only
+    ``NotificationError`` comes out (nesting bounded by ``load_json``).
+    """
     try:
-        document = json.loads(body)
+        document = load_json(body, what="the envelope")
     except ValueError as err:
         raise NotificationError(f"not JSON: {err}") from None
     events = document.get("events") if isinstance(document, dict) else None

@@ -36,13 +36,13 @@ default) bounds the wait, ending in DeadlineExceeded.  OpenShift does the same
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from builder.api import STATUS_MESSAGES, BuildPhase, StatusReason
 from builder.api.build import SourceRevision, StageInfo
+from builder.api.nesting import load_json
 from builder.pipeline.pod import BUILD_ENV, TerminationMessage, snippet
 
 # Waiting reasons that are simply progress, not worth a message.
@@ -178,7 +178,7 @@ def _expects_output(pod: Mapping[str, Any]) -> bool:
             if env.get("name") != BUILD_ENV:
                 continue
             try:
-                build = json.loads(env.get("value") or "")
+                build = load_json(env.get("value") or "", what=BUILD_ENV)
             except ValueError:
                 return False
             output = (

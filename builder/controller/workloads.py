@@ -19,13 +19,13 @@ reconcile: a resync must not flood ``kubectl describe``.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
 from typing import Any
 
 from builder.api import ImageStream, StatusReason
+from builder.api.nesting import load_json
 from builder.controller import events
 from builder.controller.authz import (
     DEFAULT_SERVICE_ACCOUNT,
@@ -93,7 +93,7 @@ def refusal_message(kind: str, changes: list[Change], server_message: str) -> st
 def _status_message(body: str) -> str:
     """The ``message`` of a Kubernetes Status body, or the body itself."""
     try:
-        status = json.loads(body)
+        status = load_json(body)
     except ValueError:
         return body
     message = status.get("message") if isinstance(status, dict) else None

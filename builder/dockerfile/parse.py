@@ -6,6 +6,12 @@ So we split the file into logical instructions (honouring line continuations,
 comments inside continuations and the ``escape`` parser directive) and keep
 each instruction's original text, which lets untouched lines round-trip
 byte-for-byte.  Heredocs (``RUN <<EOF``) are kept as opaque text too.
+
+Lines end at ``\n`` only, as in Docker's parser: ``str.splitlines`` would
+also split at form feeds, ``\x1c`` or U+2028, and a RUN line holding one
+would be read here as two instructions while buildah sees one.  The only
+error raised is ``BuildError`` (``ManageDockerfileFailed``); the parser
+loops once per line, so its time is linear in the text.
 """
 
 from __future__ import annotations
@@ -52,8 +58,17 @@ class Dockerfile:
         return "".join(out)
 
 
+def _lines(text: str) -> list[str]:
+    """The lines of ``text``, each with its ``\n`` (the last may have none)."""
+    lines = [line + "\n" for line in text.split("\n")]
+    lines[-1] = lines[-1][:-1]
+    if not lines[-1]:
+        lines.pop()
+    return lines
+
+
 def parse(text: str) -> Dockerfile:
-    lines = text.splitlines(keepends=True)
+    lines = _lines(text)
     escape = "\\"
     # Parser directives only count before the first non-directive line.
     for line in lines:

@@ -29,6 +29,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from builder.api import BuildError, StatusReason
+from builder.api.nesting import load_json
 from builder.registry import ImageReference, RegistryClient, RegistryError
 
 CONFIG_MEDIA_TYPE = "application/vnd.kbuild.binary-source.config.v1+json"
@@ -141,13 +142,19 @@ def download(registry: RegistryClient, artifact: str, dest_dir: Path) -> tuple[P
             raise BuildError(
                 StatusReason.FETCH_SOURCE_FAILED, f"{artifact} is not a kbuild binary input"
             )
-        config = json.loads(registry.blob(ref, manifest.config.digest, 64 * 1024))
+        config = load_json(registry.blob(ref, manifest.config.digest, 64 * 1024))
         data = registry.blob(ref, manifest.layers[0].digest, MAX_BYTES)
+        if not isinstance(config, dict):
+            raise ValueError("its config is not a JSON object")
+        kind = InputKind(config.get("kind", "archive"))
     except RegistryError as err:
         raise BuildError(
             StatusReason.FETCH_SOURCE_FAILED, f"downloading the build input: {err.detail}"
         ) from err
-    kind = InputKind(config.get("kind", "archive"))
+    except ValueError as err:  # JSON, nesting, or an unknown kind
+        raise BuildError(
+            StatusReason.FETCH_SOURCE_FAILED, f"{artifact} is not a kbuild binary input: {err}"
+        ) from err
     name = Path(str(config.get("name") or "input")).name or "input"
     if kind in (InputKind.DIRECTORY, InputKind.REPOSITORY):
         name = "input.tar.gz"

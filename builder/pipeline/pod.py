@@ -51,6 +51,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from builder.api import STATUS_MESSAGES, BuildError, StatusReason
+from builder.api.nesting import load_json
 from builder.buildah import Buildah, BuildahConfig, LogFn
 from builder.pipeline.from_build import plan_from_spec
 from builder.pipeline.plan import BuildPlan
@@ -161,7 +162,7 @@ class TerminationMessage:
         if not text:
             return None
         try:
-            data = json.loads(text)
+            data = load_json(text, what="the termination message")
         except ValueError:
             return None
         if not isinstance(data, dict):
@@ -358,7 +359,7 @@ def _authfile(directory: Path | None, scratch: list[Path]) -> str | None:
             f"the registry secret mounted at {directory} has no .dockerconfigjson or .dockercfg",
         )
     try:
-        auths = json.loads(legacy.read_text())
+        auths = load_json(legacy.read_text(), what=str(legacy))
     except ValueError as err:
         raise BuildError(
             StatusReason.GENERIC_BUILD_FAILED, f"{legacy} is not valid JSON: {err}"

@@ -8,6 +8,7 @@ from builder.registry.auth import Challenge, Credential, CredentialStore, parse_
 from builder.registry.client import DEFAULT_PLATFORM, RegistryClient
 from builder.registry.errors import (
     CredentialsError,
+    DocumentError,
     ImageNotFound,
     InvalidReferenceError,
     PlatformNotFound,
@@ -28,6 +29,7 @@ __all__ = [
     "CredentialStore",
     "CredentialsError",
     "Descriptor",
+    "DocumentError",
     "ImageConfig",
     "ImageNotFound",
     "ImageReference",

@@ -18,14 +18,13 @@ for htpasswd.  Several challenges may share one header.
 from __future__ import annotations
 
 import base64
-import binascii
-import json
 import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from builder.api.nesting import load_json
 from builder.registry.errors import CredentialsError
 
 DOCKERCONFIGJSON_KEY = ".dockerconfigjson"
@@ -99,7 +98,7 @@ def _decode_entry(key: str, entry: object, source: str) -> Credential | None:
     if isinstance(auth, str) and auth:
         try:
             decoded = base64.b64decode(auth, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # binascii.Error, non-ASCII text, UnicodeDecodeError
             raise CredentialsError(
                 f"{source}: 'auth' for {key!r} is not base64 of 'username:password'"
             ) from None
@@ -148,8 +147,8 @@ class CredentialStore:
     def from_docker_config(cls, data: str | bytes, *, source: str) -> CredentialStore:
         """Parse ``config.json``/``auth.json``/``.dockerconfigjson`` or legacy ``.dockercfg``."""
         try:
-            document = json.loads(data)
-        except (ValueError, UnicodeDecodeError) as err:
+            document = load_json(data, what="the docker config")
+        except ValueError as err:
             raise CredentialsError(f"{source}: not valid JSON ({err})") from None
         if not isinstance(document, Mapping):
             raise CredentialsError(f"{source}: top level is not a JSON object")

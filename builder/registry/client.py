@@ -15,7 +15,7 @@ resolved digest is one the content really has.
 from __future__ import annotations
 
 import hashlib
-import json
+import re
 import tempfile
 from collections.abc import Callable, Mapping
 from types import TracebackType
@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from builder.api.nesting import load_json
 from builder.registry import mediatypes
 from builder.registry.errors import (
     ImageNotFound,
@@ -51,6 +52,7 @@ from builder.registry.transport import (
     InsecureSpec,
     Timeout,
     Transport,
+    api_host,
     insecure_policy,
 )
 
@@ -67,8 +69,8 @@ MAX_BLOB_BYTES = 64 << 30
 def _error_codes(body: bytes) -> list[str]:
     """The ``errors[].code`` values of a distribution error body, if it has one."""
     try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        document = load_json(body, what="error body")
+    except ValueError:
         return []
     errors = document.get("errors") if isinstance(document, dict) else None
     if not isinstance(errors, list):
@@ -218,12 +220,17 @@ class RegistryClient:
                 raise RegistryProtocolError(
                     f"registry {ref.registry} sent a tag list without a list of tags", ref
                 )
-            new = [t for t in page if isinstance(t, str) and t not in seen_tags]
+            if not all(isinstance(t, str) for t in page):
+                raise RegistryProtocolError(
+                    f"registry {ref.registry} sent a tag list with tags that are not strings",
+                    ref,
+                )
+            new = [t for t in page if t not in seen_tags]
             seen_tags.update(new)
             tags.extend(new)
             if not new:
                 break  # an empty or repeated page that still says "next": a loop
-            path = _next_page(ref, fetched.headers.get("Link", ""))
+            path = next_page(ref, fetched.headers.get("Link", ""))
             if path in followed:
                 break
         return tags[:limit]
@@ -483,31 +490,42 @@ class RegistryClient:
         )
 
 
+_LINK = re.compile(r"<([^<>]*)>\s*((?:;\s*[^;,]*)*)")
+_REL_NEXT = re.compile(r';\s*rel\s*=\s*"?next"?\s*(?:;|$)', re.IGNORECASE)
+
+
+def next_page(ref: ImageReference, link: str) -> str | None:
+    """The path of the next tag-list page a ``Link`` header (RFC 8288) names, if any.
+
+    ``Link: </v2/REPO/tags/list?n=..&last=..>; rel="next"``.  The target is
+    followed only if it stays on the registry's own host and the same
+    repository's tag list: the request carries that registry's credentials,
+    and a link to another host or path would hand them over.  Anything else
+    is a ``RegistryProtocolError``.
+    """
+    for match in _LINK.finditer(link):
+        target, params = match.groups()
+        if not _REL_NEXT.search(params):
+            continue
+        try:
+            parts = urlsplit(target)
+        except ValueError:  # e.g. an unclosed [IPv6 literal
+            parts = urlsplit("invalid://invalid")
+        same_host = not parts.netloc or parts.netloc.lower() == api_host(ref.registry).lower()
+        expected = f"/v2/{ref.repository}/tags/list"
+        if not same_host or parts.path != expected or parts.fragment:
+            raise RegistryProtocolError(
+                f"registry {ref.registry} sent a tag list whose next page is not its own "
+                f"({target[:100]!r}) for {ref}",
+                ref,
+            )
+        return f"{parts.path}?{parts.query}" if parts.query else parts.path
+    return None
+
+
 def _as_reference(ref: ImageReference | str) -> ImageReference:
     return ref if isinstance(ref, ImageReference) else ImageReference.parse(ref)
 
 
 # A repository import reads at most this many pages of tags.
 MAX_TAG_PAGES = 100
-
-
-def _next_page(ref: ImageReference, link: str) -> str | None:
-    """The path of the next tag page from a ``Link`` header (RFC 8288), same host only."""
-    if 'rel="next"' not in link or "<" not in link or ">" not in link:
-        return None
-    target = link[link.find("<") + 1 : link.find(">")].strip()
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        if parts.netloc.lower() != ref.registry.lower():
-            raise RegistryProtocolError(
-                f"registry {ref.registry} sent a tag list page link to another host "
-                f"({parts.netloc or '?'}); not followed",
-                ref,
-            )
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-    if not target.startswith("/v2/"):
-        raise RegistryProtocolError(
-            f"registry {ref.registry} sent a tag list page link outside /v2/ ({target[:80]!r})",
-            ref,
-        )
-    return target

@@ -44,6 +44,15 @@ class InvalidReferenceError(BuildError, ValueError):
         self.problem = problem
 
 
+class DocumentError(ValueError):
+    """A manifest, index or image config the registry sent that kbuild cannot use.
+
+    The only exception the pure parsers of ``manifest`` and ``image_config``
+    raise on a registry's bytes; the client wraps it in a
+    ``RegistryProtocolError`` that names the image and registry.
+    """
+
+
 class RegistryError(BuildError):
     """Base of everything that can go wrong talking to a registry.
 

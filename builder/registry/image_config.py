@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from builder.registry.errors import DocumentError
+
 
 @dataclass(frozen=True)
 class ImageConfig:
@@ -46,7 +48,7 @@ def _string(value: object, what: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ValueError(f"config {what} is not a string")
+        raise DocumentError(f"config {what} is not a string")
     return value
 
 
@@ -54,7 +56,7 @@ def _string_list(value: object, what: str) -> tuple[str, ...] | None:
     if value is None:
         return None
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"config {what} is not a list of strings")
+        raise DocumentError(f"config {what} is not a list of strings")
     return tuple(value)
 
 
@@ -86,21 +88,21 @@ def parse_image_config(
     config_digest: str,
     list_digest: str | None = None,
 ) -> ImageConfig:
-    """Build an ``ImageConfig`` from a decoded config blob; ``ValueError`` on wrong types."""
+    """Build an ``ImageConfig`` from a decoded config blob; ``DocumentError`` on wrong types."""
     runtime = document.get("config")
     if runtime is None:
         runtime = {}
     if not isinstance(runtime, dict):
-        raise ValueError("config 'config' is not an object")
+        raise DocumentError("config 'config' is not an object")
 
     raw_labels = runtime.get("Labels") or {}
     if not isinstance(raw_labels, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in raw_labels.items()
     ):
-        raise ValueError("config Labels is not a map of strings")
+        raise DocumentError("config Labels is not a map of strings")
     raw_ports = runtime.get("ExposedPorts") or {}
     if not isinstance(raw_ports, dict):
-        raise ValueError("config ExposedPorts is not an object")
+        raise DocumentError("config ExposedPorts is not an object")
     variant = document.get("variant")
 
     return ImageConfig(

@@ -1,20 +1,32 @@
 """Reading manifests and manifest lists, and picking a platform from a list.
 
 Pure functions over bytes the registry returned, so that what they accept and
-reject can be tested without a registry.  Problems raise ``ValueError`` with a
+reject can be tested without a registry.  Problems raise ``DocumentError`` with a
 short cause; the client turns that into a ``RegistryProtocolError`` that names
 the image and registry.
+
+The registry may be hostile, so ``DocumentError`` is all that comes out,
+whatever the bytes: JSON nested deeper than ``nesting.MAX_DEPTH`` is refused
+before it is decoded, a manifest lists at most ``MAX_DESCRIPTORS`` layers or
+entries, and every digest must be well formed with an algorithm kbuild can
+verify (``sha256``, ``sha384``, ``sha512``): a digest is put into request
+paths and hashed with, so ``sha999:...`` or ``sha256:../x`` is refused here
+rather than sent or looked up in ``hashlib``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from builder.api.nesting import load_json
 from builder.registry import mediatypes
-from builder.registry.reference import ImageReference
+from builder.registry.errors import DocumentError, InvalidReferenceError
+from builder.registry.reference import ImageReference, validate_digest
+
+MAX_DESCRIPTORS = 1000
+"""Most layers of an image manifest, or entries of a manifest list, accepted."""
 
 
 @dataclass(frozen=True)
@@ -98,11 +110,11 @@ def compute_digest(body: bytes, algorithm: str = "sha256") -> str:
 
 def load_json_object(body: bytes, what: str) -> Mapping[str, object]:
     try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise ValueError(f"{what} is not valid JSON") from None
+        document = load_json(body, what=what)
+    except ValueError as err:
+        raise DocumentError(f"{what} is not valid JSON ({err})") from None
     if not isinstance(document, dict):
-        raise ValueError(f"{what} is not a JSON object")
+        raise DocumentError(f"{what} is not a JSON object")
     return document
 
 
@@ -124,19 +136,23 @@ def detect_media_type(document: Mapping[str, object], content_type: str | None) 
         return mediatypes.OCI_INDEX
     if "config" in document and "layers" in document:
         return mediatypes.OCI_MANIFEST
-    raise ValueError(f"cannot tell what kind of manifest this is (Content-Type {header!r})")
+    raise DocumentError(f"cannot tell what kind of manifest this is (Content-Type {header!r})")
 
 
 def _descriptor(raw: object, what: str) -> Descriptor:
     if not isinstance(raw, dict):
-        raise ValueError(f"{what} is not a descriptor object")
+        raise DocumentError(f"{what} is not a descriptor object")
     media_type = raw.get("mediaType")
     digest = raw.get("digest")
     size = raw.get("size")
     if not isinstance(digest, str) or ":" not in digest:
-        raise ValueError(f"{what} has no valid digest")
+        raise DocumentError(f"{what} has no valid digest")
+    try:
+        validate_digest(digest)
+    except InvalidReferenceError as err:
+        raise DocumentError(f"{what}: {err.problem}") from None
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        raise ValueError(f"{what} has no valid size")
+        raise DocumentError(f"{what} has no valid size")
     platform = None
     raw_platform = raw.get("platform")
     if isinstance(raw_platform, dict):
@@ -155,7 +171,9 @@ def parse_image_manifest(
     config = _descriptor(document.get("config"), "manifest config")
     raw_layers = document.get("layers")
     if not isinstance(raw_layers, list):
-        raise ValueError("manifest has no layers list")
+        raise DocumentError("manifest has no layers list")
+    if len(raw_layers) > MAX_DESCRIPTORS:
+        raise DocumentError(f"manifest has {len(raw_layers)} layers, more than {MAX_DESCRIPTORS}")
     layers = tuple(_descriptor(layer, f"layer {i}") for i, layer in enumerate(raw_layers))
     return config, layers
 
@@ -163,7 +181,9 @@ def parse_image_manifest(
 def parse_manifest_list(document: Mapping[str, object]) -> tuple[Descriptor, ...]:
     raw = document.get("manifests")
     if not isinstance(raw, list):
-        raise ValueError("manifest list has no manifests array")
+        raise DocumentError("manifest list has no manifests array")
+    if len(raw) > MAX_DESCRIPTORS:
+        raise DocumentError(f"manifest list has {len(raw)} entries, more than {MAX_DESCRIPTORS}")
     return tuple(_descriptor(entry, f"manifest list entry {i}") for i, entry in enumerate(raw))
 
 

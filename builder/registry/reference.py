@@ -29,7 +29,8 @@ _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _HOST = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:.]+\])"
 _DOMAIN_RE = re.compile(rf"{_HOST}(?::[0-9]+)?")
 _PATH_COMPONENT_RE = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
-_TAG_RE = re.compile(r"[\w][\w.-]{0,127}")
+# ASCII, as in distribution's grammar (Go's \w); Python's \w also takes "täg²".
+_TAG_RE = re.compile(r"[\w][\w.-]{0,127}", re.ASCII)
 _DIGEST_RE = re.compile(r"([a-z0-9]+(?:[.+_-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)")
 _ANCHORED_IDENTIFIER_RE = re.compile(r"[a-f0-9]{64}")
 # Hex lengths of the digest algorithms the OCI image spec registers.

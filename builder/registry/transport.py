@@ -23,7 +23,6 @@ digests) reads without the plumbing every request shares:
 from __future__ import annotations
 
 import ipaddress
-import json
 import socket
 import ssl
 import time
@@ -36,6 +35,7 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 
+from builder.api.nesting import load_json
 from builder.registry.auth import Challenge, Credential, parse_challenges
 from builder.registry.errors import RegistryProtocolError, RegistryUnreachable, Unauthorized
 from builder.registry.reference import ImageReference
@@ -491,7 +491,7 @@ class Transport:
         if status != 200:
             return None, 0
         try:
-            document = json.loads(body)
+            document = load_json(body, what="token answer")
         except ValueError:
             return None, 0
         if not isinstance(document, dict):

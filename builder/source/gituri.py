@@ -43,7 +43,9 @@ _SCP_LIKE = re.compile(r"^(?:(?P<user>[^@/:]+)@)?(?P<host>[^@/:\[\]]+|\[[^\]]+\]
 
 _REMOTE_HELPER = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*::")
 
-_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*):[^@/\s]*@")
+# The scheme is bounded so that a long run of letters is not rescanned from
+# every position looking for "://" (quadratic in the text's length).
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]{0,31}://[^/@\s:]*):[^@/\s]*@")
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,11 @@ def _without_userinfo(parts: SplitResult, keep_user: bool) -> str:
 
 
 def parse_git_uri(uri: str) -> GitURI:
-    """Classify ``uri`` the way git does and strip credentials out of it."""
+    """Classify ``uri`` the way git does and strip credentials out of it.
+
+    Any text gives a ``GitURI`` or a ``BuildError`` (``FetchSourceFailed``),
+    never another exception.
+    """
     if not uri or not uri.strip():
         raise _refuse(uri, "it is empty")
     if uri != uri.strip():
@@ -123,7 +129,10 @@ def parse_git_uri(uri: str) -> GitURI:
         )
 
     # A local path.  Made absolute because git runs inside the checkout.
-    path = str(Path(uri).expanduser().absolute())
+    try:
+        path = str(Path(uri).expanduser().absolute())
+    except RuntimeError:  # ~user of a user this machine does not know
+        raise _refuse(uri, "its ~user home directory is unknown here") from None
     return GitURI(
         raw=uri, transport=Transport.FILE, fetch_url=path, display=uri, anonymous_url=path
     )

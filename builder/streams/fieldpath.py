@@ -30,9 +30,11 @@ POD_SPEC_PATHS: dict[str, str] = {
 """Where each workload kind keeps its pod spec."""
 
 # ``==`` only: JSONPath has no ``=`` operator (client-go's jsonpath refuses it),
-# so an annotation using it would work here and nowhere else.
+# so an annotation using it would work here and nowhere else.  An index is
+# at most nine ASCII digits: int() of 4301 digits raises ValueError, which
+# is not the FieldPathError callers expect.
 _SELECTOR = re.compile(
-    r"""\[(?:\?\(@\.name\s*==\s*(?:"(?P<dq>[^"]+)"|'(?P<sq>[^']+)')\s*\)|(?P<index>\d+))\]\.image"""
+    r"""\[(?:\?\(@\.name\s*==\s*(?:"(?P<dq>[^"]+)"|'(?P<sq>[^']+)')\s*\)|(?P<index>[0-9]{1,9}))\]\.image"""
 )
 
 

@@ -21,6 +21,7 @@ import json
 from builder.api import ImageStream
 from builder.api.constants import OBSERVED_TAGS_ANNOTATION
 from builder.api.image import TagReference
+from builder.api.nesting import load_json
 
 
 def source_key(ref: TagReference, namespace: str) -> str:
@@ -34,7 +35,7 @@ def source_key(ref: TagReference, namespace: str) -> str:
 def observed_sources(stream: ImageStream) -> dict[str, str]:
     raw = (stream.metadata.annotations or {}).get(OBSERVED_TAGS_ANNOTATION, "")
     try:
-        data = json.loads(raw) if raw else {}
+        data = load_json(raw, what="the annotation") if raw else {}
     except ValueError:
         return {}
     if not isinstance(data, dict):

@@ -7,6 +7,8 @@ daemon the pods reach, and images go to the cluster's registry.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import os
 import secrets
@@ -553,3 +555,99 @@ def test_tenancy_build_input_and_spec_tag_in_another_namespace(
         assert wait_for("the tag to resolve", lambda: items() == [digest], timeout=60)
     finally:
         kubectl("delete", "namespace", victim, "--wait=false", check=False)
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+def _uncompressed(blob: bytes) -> bytes:
+    return gzip.decompress(blob) if blob[:2] == b"\x1f\x8b" else blob
+
+
+def test_no_secret_byte_reaches_an_image_a_log_an_event_a_status_or_a_message(
+    env: tuple[str, Controller, Kube], gitd: GitDaemon, kubectl: Kubectl, cluster: Cluster,
+    push_registry: str,
+) -> None:  # fmt: skip
+    """A committer tries every way to the pull and push secrets of the build pod.
+
+    One repository links ``.s2i/environment`` and ``.s2i/bin/assemble`` to
+    the mounted secrets (refused by name); another has an assemble script that
+    looks for them while it runs, and a committed link to them (copied as a
+    link). Then every place a user can read is searched for the secrets' bytes.
+    """
+    ns, _, kube = env
+    token = secrets.token_hex(8)
+    needles: list[bytes] = []
+    for kind in ("pull", "push"):
+        password = f"{kind}-canary-{token}"
+        kubectl("-n", ns, "create", "secret", "docker-registry", f"canary-{kind}",
+                f"--docker-server={cluster.registry}", "--docker-username=kbuild",
+                f"--docker-password={password}")  # fmt: skip
+        stored = kubectl.json("-n", ns, "get", "secret", f"canary-{kind}")
+        config = base64.b64decode(stored["data"][".dockerconfigjson"])
+        auth = base64.b64encode(f"kbuild:{password}".encode())
+        needles += [password.encode(), auth, config, stored["data"][".dockerconfigjson"].encode()]
+    mounts = "/var/run/secrets/openshift.io"
+
+    linked = gitd.add_example("python-hello", f"linked-{token}")
+    (linked / ".s2i" / "environment").unlink()
+    (linked / ".s2i" / "environment").symlink_to(f"{mounts}/push/.dockerconfigjson")
+    git(linked, "add", "-A")
+    git(linked, "commit", "-qm", "links to the secrets")
+
+    curious = gitd.add_example("python-hello", f"curious-{token}")
+    (curious / ".s2i" / "bin").mkdir()
+    assemble = curious / ".s2i" / "bin" / "assemble"
+    assemble.write_text(
+        "#!/bin/sh\n"
+        f"cat {mounts}/*/.dockerconfigjson > /tmp/src/found.txt 2>&1 || true\n"
+        "cat /proc/1/root/var/run/secrets/openshift.io/*/* >> /tmp/src/found.txt 2>&1 || true\n"
+        "env > /tmp/src/env.txt\n"
+        "exec /usr/libexec/s2i/assemble\n"
+    )
+    assemble.chmod(0o755)
+    (curious / "pushcfg").symlink_to(f"{mounts}/push/.dockerconfigjson")
+    git(curious, "add", "-A")
+    git(curious, "commit", "-qm", "looks for the secrets")
+
+    builder = f"{cluster.registry}/kbuild/s2i-python:3.11"
+    for name in ("linked", "curious"):
+        strategy = source_strategy(builder)
+        strategy["sourceStrategy"]["pullSecret"] = {"name": "canary-pull"}
+        apply(kubectl, ns, buildconfig(
+            f"{name}-{token}", git_source(gitd, f"{name}-{token}"), strategy,
+            {"to": {"kind": "ImageStreamTag", "name": f"{name}-{token}:latest"},
+             "pushSecret": {"name": "canary-push"}},
+        ))  # fmt: skip
+        kbuild("start-build", f"{name}-{token}", "-n", ns, kubeconfig=cluster.kubeconfig)
+
+    refused = finished(kube, ns, f"linked-{token}-1")
+    assert (refused.status.phase, refused.status.reason) == (
+        BuildPhase.FAILED, "ManageDockerfileFailed"
+    ), refused.status  # fmt: skip
+    assert "symbolic link" in refused.status.message
+    built = finished(kube, ns, f"curious-{token}-1")
+    assert built.status.phase == BuildPhase.COMPLETE, built.status
+
+    places: dict[str, bytes] = {}
+    for build in (refused, built):
+        name = build.metadata.name
+        places[f"build {name}"] = kubectl("-n", ns, "get", "build.build.openshift.io", name,
+                                          "-o", "json").stdout.encode()  # fmt: skip
+        logs = kbuild("logs", f"build/{name}", "-n", ns, kubeconfig=cluster.kubeconfig,
+                      check=False)  # fmt: skip
+        places[f"logs {name}"] = (logs.stdout + logs.stderr).encode()
+        pod = kubectl("-n", ns, "get", "pod", f"{name}-build", "-o", "json", check=False)
+        places[f"pod {name} (termination messages)"] = pod.stdout.encode()
+    places["events"] = kubectl("-n", ns, "get", "events", "-o", "json").stdout.encode()
+    client = registry_client()
+    reference = f"{push_registry}/{ns}/curious-{token}:latest"
+    manifest = client.resolve(reference)
+    places["image config"] = client.blob(reference, manifest.config.digest, 64 << 20)
+    for layer in manifest.layers:
+        places[f"layer {layer.digest}"] = _uncompressed(client.blob(reference, layer.digest,
+                                                                    1 << 30))  # fmt: skip
+    assert len(places) >= 7
+    leaks = [(where, needle[:12]) for where, data in places.items() for needle in needles
+             if needle in data]  # fmt: skip
+    assert leaks == []

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from builder.api import Build, BuildPhase, parse_as
+from builder.api.constants import BUILD_NUMBER_ANNOTATION
+from builder.controller.build import build_number
 from builder.controller.buildconfig import prune_candidates
 
 
@@ -52,3 +54,13 @@ def test_prune_candidates(
     builds = [build(i + 1, p) for i, p in enumerate(phases)]
     names = [b.metadata.name for b in prune_candidates(builds, ok_limit, failed_limit)]
     assert names == [f"app-{n}" for n in pruned]
+
+
+@pytest.mark.parametrize(
+    ("value", "number"), [("7", 7), ("", 0), ("x", 0), ("\u00b2", 0), ("9" * 5000, 0)]
+)
+def test_build_number_of_any_annotation(value: str, number: int) -> None:
+    # The annotation is the tenant's: "\u00b2".isdigit() is true, int() of it raised.
+    b = build(1, BuildPhase.NEW)
+    b.metadata.annotations[BUILD_NUMBER_ANNOTATION] = value
+    assert build_number(b) == number

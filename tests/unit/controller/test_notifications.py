@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from builder.controller.notifications import (
     NotificationError,
@@ -122,3 +125,62 @@ def test_index_put_and_remove() -> None:
     index.remove("bc-b")
     assert index.watchers("s2") == set()
     assert len(index) == 1
+
+
+# -- hostile deliveries: a 400, never an exception ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000,  # RecursionError out of json
+        b'{"events": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+        b'{"events": [' + b"1" * 5000 + b"]}",
+        b"\xff\xfe\x00\x00",
+    ],
+    ids=["deep", "deep-events", "long-integer", "not-utf8"],
+)
+def test_hostile_envelopes_are_notification_errors(body: bytes) -> None:
+    with pytest.raises(NotificationError):
+        parse_envelope(body)
+    code, _ = NotificationReceiver(SourceIndex(), lambda _tag, _digest: None).handle({}, body)
+    assert code == 400
+
+
+JUNK = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(body=st.binary(max_size=300) | st.text(alphabet='[]{}",:\\1a', max_size=300).map(str.encode))
+def test_property_arbitrary_bodies(body: bytes) -> None:
+    with contextlib.suppress(NotificationError):
+        parse_envelope(body)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    field=st.sampled_from(
+        ["events", "action", "target", "mediaType", "repository", "tag", "digest"]
+    ),
+    junk=JUNK,
+)
+def test_property_an_envelope_with_one_field_replaced(field: str, junk: object) -> None:
+    event = push("lib/base", "1")
+    document: dict[str, object] = {"events": [event]}
+    if field == "events":
+        document["events"] = junk
+    elif field in ("action", "target"):
+        event[field] = junk
+    else:
+        event["target"][field] = junk  # type: ignore[index]
+    try:
+        pushes = parse_envelope(json.dumps(document).encode())
+    except NotificationError:
+        return
+    assert all(isinstance(p.repository, str) and isinstance(p.tag, str) for p in pushes)

@@ -425,3 +425,9 @@ def test_snippet_keeps_the_last_lines_and_shortens_long_ones_as_openshift() -> N
     assert len(kept) == SNIPPET_LINES
     assert kept[0] == "line 21"
     assert kept[-1] == "z" * 58 + "..." + "z" * 59
+
+
+def test_a_deeply_nested_termination_message_is_not_understood() -> None:
+    # A termination message holds up to 4 KiB: enough brackets for RecursionError.
+    assert TerminationMessage.parse("[" * 4000) is None
+    assert TerminationMessage.parse('{"stages": ' + "[" * 4000 + "}") is None

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from builder.registry import (
     Credential,
@@ -27,6 +29,8 @@ from builder.registry import (
     Unauthorized,
     mediatypes,
 )
+from builder.registry.client import next_page
+from builder.registry.reference import ImageReference
 
 
 @dataclass
@@ -327,12 +331,61 @@ def _tags_page(tags: list[str], link: str = "") -> Route:
     return fixed(Reply(200, json.dumps({"name": "app", "tags": tags}).encode(), headers))
 
 
-def test_tag_pages_that_never_end_are_bounded(stub: Stub) -> None:
-    """An empty page that keeps saying "next" (the issue's endless loop) ends the list."""
-    stub.routes["/v2/app/tags/list"] = _tags_page(
-        [], '</v2/app/tags/list?n=1000&last=x>; rel="next"'
-    )
-    with RegistryClient(insecure=[stub.host]) as client:
+# -- a hostile registry: typed errors only, no request it did not earn ---------------
+
+
+def test_deeply_nested_bodies_are_protocol_errors(stub: Stub) -> None:
+    # RecursionError out of json, for the manifest and for an error body alike.
+    stub.routes["/v2/app/manifests/v1"] = fixed(Reply(200, b"[" * 100_000))
+    with RegistryClient() as client, pytest.raises(RegistryProtocolError, match="nested"):
+        client.resolve(f"{stub.host}/app:v1")
+    stub.routes["/v2/app/manifests/v1"] = fixed(Reply(404, b"[" * 60_000))
+    stub.routes["/v2/app/tags/list"] = fixed(Reply(404, b"[" * 60_000))  # under the 64 KiB cap
+    with RegistryClient() as client, pytest.raises(ImageNotFound):
+        client.resolve(f"{stub.host}/app:v1")
+
+
+def tags_page(tags: list[object], link: str | None) -> Route:
+    headers = {"Link": link} if link is not None else {}
+    return fixed(Reply(200, json.dumps({"name": "app", "tags": tags}).encode(), headers))
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        # Another host: the registry's credentials would go with the request.
+        '<http://127.0.0.1:1/v2/app/tags/list?n=2&last=b>; rel="next"',
+        '<//127.0.0.1:1/v2/app/tags/list?last=b>; rel="next"',
+        # Another path of the same registry.
+        '</v2/other/tags/list?last=b>; rel="next"',
+        '</v2/app/manifests/x>; rel="next"',
+        # Not a URL at all (urlsplit raises ValueError for it).
+        '<http://[::1/v2/app/tags/list>; rel="next"',
+    ],
+)
+def test_a_tag_list_link_elsewhere_is_refused(stub: Stub, link: str) -> None:
+    stub.routes["/v2/app/tags/list"] = tags_page(["a", "b"], link)
+    with RegistryClient() as client, pytest.raises(RegistryProtocolError, match="next page"):
+        client.list_tags(f"{stub.host}/app")
+    assert [path for _, path, _ in stub.seen] == ["/v2/app/tags/list?n=1000"]
+
+
+def test_tag_list_pages_are_followed(stub: Stub) -> None:
+    def pages(handler: BaseHTTPRequestHandler) -> Reply:
+        if "last=b" in handler.path:
+            return tags_page(["c"], None)(handler)
+        link = f'<http://{stub.host}/v2/app/tags/list?n=2&last=b>; rel="next", <x>; rel="prev"'
+        return tags_page(["a", "b"], link)(handler)
+
+    stub.routes["/v2/app/tags/list"] = pages
+    with RegistryClient() as client:
+        assert client.list_tags(f"{stub.host}/app") == ["a", "b", "c"]
+
+
+def test_an_empty_page_ends_the_tag_list(stub: Stub) -> None:
+    # Linking to itself forever with no tags held the import forever.
+    stub.routes["/v2/app/tags/list"] = tags_page([], '</v2/app/tags/list?n=1000>; rel="next"')
+    with RegistryClient() as client:
         assert client.list_tags(f"{stub.host}/app") == []
     assert len(stub.seen) == 1
 
@@ -344,30 +397,6 @@ def test_a_page_repeating_itself_is_read_once(stub: Stub) -> None:
     with RegistryClient(insecure=[stub.host]) as client:
         assert client.list_tags(f"{stub.host}/app") == ["a", "b"]
     assert len(stub.seen) == 2
-
-
-def test_pages_are_followed_on_the_same_host_only(stub: Stub) -> None:
-    stub.routes["/v2/app/tags/list"] = _tags_page(
-        ["a"], '<http://elsewhere.test:5000/v2/app/tags/list?last=a>; rel="next"'
-    )
-    with (
-        RegistryClient(insecure=[stub.host]) as client,
-        pytest.raises(RegistryProtocolError, match="another host"),
-    ):
-        client.list_tags(f"{stub.host}/app")
-    # An absolute link to the registry itself is fine.
-    calls = {"n": 0}
-
-    def paged(_handler: BaseHTTPRequestHandler) -> Reply:
-        calls["n"] += 1
-        if calls["n"] == 1:
-            link = f'<http://{stub.host}/v2/app/tags/list?last=a>; rel="next"'
-            return Reply(200, json.dumps({"tags": ["a"]}).encode(), {"Link": link})
-        return Reply(200, json.dumps({"tags": ["b"]}).encode())
-
-    stub.routes["/v2/app/tags/list"] = paged
-    with RegistryClient(insecure=[stub.host]) as client:
-        assert client.list_tags(f"{stub.host}/app") == ["a", "b"]
 
 
 def test_page_count_is_capped(stub: Stub) -> None:
@@ -384,3 +413,26 @@ def test_page_count_is_capped(stub: Stub) -> None:
         tags = client.list_tags(f"{stub.host}/app", limit=100_000)
     assert len(tags) == 100
     assert counter["n"] == 100
+
+
+def test_tags_must_be_strings(stub: Stub) -> None:
+    stub.routes["/v2/app/tags/list"] = tags_page(["a", ["b"], {"c": 1}], None)
+    with RegistryClient() as client, pytest.raises(RegistryProtocolError, match="not strings"):
+        client.list_tags(f"{stub.host}/app")
+
+
+LINK_PARTS = st.sampled_from(
+    ["<", ">", ";", ",", " ", 'rel="next"', "rel=next", "rel=prev", "/v2/app/tags/list",
+     "?n=1&last=a", "http://", "//", "[::1", "]", "127.0.0.1:1", "#f", "%", "\\"]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(link=st.lists(LINK_PARTS, max_size=10).map("".join) | st.text(max_size=60))
+def test_property_link_headers(link: str) -> None:
+    ref = ImageReference.parse("127.0.0.1:5000/app:1")
+    try:
+        path = next_page(ref, link)
+    except RegistryProtocolError:
+        return
+    assert path is None or path.split("?")[0] == "/v2/app/tags/list"

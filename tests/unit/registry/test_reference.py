@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from builder.api import BuildError, StatusReason
 from builder.registry.errors import InvalidReferenceError
@@ -72,6 +74,9 @@ INVALID = [
     (f"app@{D}@{D}", "more than one '@'"),
     ("app:" + "t" * 129, "invalid tag"),
     ("app:-lead", "invalid tag"),
+    # ASCII only, as in distribution's grammar: Python's \w took these.
+    ("app:t\u00e4g", "invalid tag"),
+    ("app:1.\u00b2", "invalid tag"),
     ("app:a/b", "invalid"),
     ("quay.io//app", "empty path component"),
     ("quay.io/app/", "empty path component"),
@@ -145,3 +150,33 @@ def test_reference_is_hashable_and_frozen() -> None:
     assert len({a, b}) == 1
     with pytest.raises(AttributeError):
         a.tag = "x"  # type: ignore[misc]
+
+
+# -- any text: a reference that prints and parses back as itself, or InvalidReferenceError --
+
+REFERENCE_PARTS = st.sampled_from(
+    ["quay.io", "localhost", "127.0.0.1:5000", "[::1]:5000", "/", ":", "@", "sha256:", "a" * 64,
+     "library", "ubuntu", "-", "_", "__", ".", "Up", "latest", " ", "\n", "://", "sha999:1",
+     "ünï", "x" * 130]
+)  # fmt: skip
+
+
+def only_typed(text: str) -> None:
+    try:
+        ref = ImageReference.parse(text)
+    except InvalidReferenceError as err:
+        assert err.reason is StatusReason.INVALID_IMAGE_REFERENCE
+        return
+    assert ImageReference.parse(str(ref)) == ref
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(max_size=80))
+def test_property_arbitrary_text(text: str) -> None:
+    only_typed(text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(parts=st.lists(REFERENCE_PARTS, max_size=8))
+def test_property_made_of_reference_parts(parts: list[str]) -> None:
+    only_typed("".join(parts))

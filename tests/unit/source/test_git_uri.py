@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from builder.api import BuildError, StatusReason
 from builder.source import Transport, parse_git_uri, redact_url
@@ -100,3 +102,40 @@ def test_refused_uris(uri: str, why: str) -> None:
 )
 def test_redact_url(text: str, expected: str) -> None:
     assert redact_url(text) == expected
+
+
+# -- any text: a GitURI or a BuildError ---------------------------------------------
+
+
+def test_an_unknown_home_directory_is_a_build_error() -> None:
+    # Path.expanduser raised RuntimeError for ~user of an unknown user.
+    with pytest.raises(BuildError, match="home directory is unknown"):
+        parse_git_uri("~no-such-user-kbuild/repo")
+
+
+URI_PARTS = st.sampled_from(
+    ["https://", "http://", "ssh://", "git://", "file://", "ext::", "git@", "user:pa%ss@",
+     "example.com", ":", "/", "[::1]", "[", "]", ":99999", ":-1", "~", "~root", "..", "-",
+     "?q", "#f", "%zz", "\u2100", "\uff03", " ", "\t", "a" * 40]
+)  # fmt: skip
+
+
+def only_typed(text: str) -> None:
+    try:
+        uri = parse_git_uri(text)
+    except BuildError as err:
+        assert err.reason is StatusReason.FETCH_SOURCE_FAILED
+        return
+    assert uri.raw == text
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(max_size=60))
+def test_property_arbitrary_text(text: str) -> None:
+    only_typed(text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(parts=st.lists(URI_PARTS, max_size=8))
+def test_property_made_of_uri_parts(parts: list[str]) -> None:
+    only_typed("".join(parts))

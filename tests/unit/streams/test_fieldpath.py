@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from builder.streams.fieldpath import (
     POD_SPEC_PATHS,
@@ -152,3 +154,33 @@ def test_pod_spec_paths_cover_the_workload_kinds() -> None:
 )
 def test_container_path_describe(path: ContainerPath, text: str) -> None:
     assert path.describe() == text
+
+
+# -- any text a tenant writes: a container path or FieldPathError ---------------------
+
+
+def test_a_very_long_index_is_a_field_path_error() -> None:
+    # int() of more than 4300 digits raised ValueError out of the reconcile.
+    path = "spec.template.spec.containers[" + "1" * 5000 + "].image"
+    with pytest.raises(FieldPathError):
+        parse_field_path("Deployment", path)
+
+
+PATH_PARTS = st.sampled_from(
+    ["spec.template.spec.containers", "spec.template.spec.initContainers",
+     "spec.jobTemplate.spec.template.spec.containers", "[", "]", "?(", ")", "@.name", "==",
+     "=", '"', "'", "app", "0", "9" * 12, "\u0661", ".image", ".", " "]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    kind=st.sampled_from(["Deployment", "CronJob", "Job", "Pod", ""]),
+    path=st.lists(PATH_PARTS, max_size=10).map("".join) | st.text(max_size=80),
+)
+def test_property_only_field_path_errors(kind: str, path: str) -> None:
+    try:
+        where = parse_field_path(kind, path)
+    except FieldPathError:
+        return
+    assert (where.name is None) != (where.index is None)

@@ -71,3 +71,11 @@ def test_removed_tags_leave_the_record_and_a_broken_record_is_rebuilt() -> None:
     assert observed_sources(s) == {}
     s.metadata.annotations[OBSERVED_TAGS_ANNOTATION] = "not json"
     assert observed_sources(s) == {}
+
+
+def test_a_deeply_nested_record_is_a_broken_record_not_a_recursion_error() -> None:
+    # The annotation is on the tenant's stream: any text must read as "no record".
+    s = stream(annotations={OBSERVED_TAGS_ANNOTATION: "[" * 1024})
+    assert observed_sources(s) == {}
+    s.metadata.annotations[OBSERVED_TAGS_ANNOTATION] = '{"a": ' + "[" * 1024 + "}"
+    assert observed_sources(s) == {}

@@ -550,3 +550,16 @@ def test_watched_tags(obj: dict[str, Any], expected: list[tuple[str, str, str]])
 def test_watched_tags_of_objects_without_metadata() -> None:
     assert watched_tags({}) == []
     assert watched_tags({"metadata": {"annotations": None}}) == []
+
+
+# -- a hostile annotation is a problem of its own object, never an exception ------
+
+
+def test_a_deeply_nested_annotation_is_a_problem_not_a_recursion_error() -> None:
+    obj = workload("[" * 1024, {"test": "x"})
+    assert watched_tags(obj) == []
+    result = plan(obj, lambda _namespace, _tag: "image")
+    assert result.changes == []
+    (problem,) = result.problems
+    assert problem.startswith(f"annotation {IMAGE_TRIGGERS_ANNOTATION}: not JSON: ")
+    assert "nested more than 100 levels deep" in problem
