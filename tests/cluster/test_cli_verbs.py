@@ -137,7 +137,7 @@ def test_fractional_quantities_are_accepted_as_on_openshift(
     stored = get(kubectl, namespace, "buildconfig.build.openshift.io", "fractional")
     assert stored["spec"]["resources"]["limits"] == {"cpu": 0.5, "memory": "256Mi"}
     result = kbuild("start-build", "fractional")
-    assert result.returncode == 0, result.stderr
+    assert result.code == 0, result.stderr
 
 
 # ---------------------------------------------------------------------------
