@@ -34,6 +34,8 @@ VERBS: dict[str, str] = {
     "logs": "builder.cli.logs",
     "get": "builder.cli.get",
     "describe": "builder.cli.describe",
+    "apply": "builder.cli.apply",
+    "create": "builder.cli.apply",
     "import-image": "builder.cli.importimage",
     "tag": "builder.cli.tag",
     "set": "builder.cli.settriggers",
