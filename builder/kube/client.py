@@ -8,6 +8,7 @@ client library's exception types.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -23,7 +24,6 @@ from builder.kube.errors import Gone, KubeError, classify
 from builder.kube.resources import (
     BUILD_CONFIGS,
     BUILDS,
-    CORE_RESOURCES,
     IMAGE_STREAMS,
     ApiResource,
     CoreResource,
@@ -212,13 +212,6 @@ class Kube:
     def __init__(self, api_client: Any) -> None:
         self.api_client = api_client
         custom = kubernetes.client.CustomObjectsApi(api_client)
-        self.core = kubernetes.client.CoreV1Api(api_client)
-        self._typed = {
-            name: getattr(kubernetes.client, name)(api_client)
-            for name in {r.api for r in CORE_RESOURCES.values()}
-        }
-        self.coordination = kubernetes.client.CoordinationV1Api(api_client)
-        self.authorization = kubernetes.client.AuthorizationV1Api(api_client)
         self.build_configs: CustomResources[BuildConfig] = CustomResources(
             custom, BUILD_CONFIGS, BuildConfig
         )
@@ -229,6 +222,30 @@ class Kube:
         self._discovered: dict[str, dict[str, ApiResource]] = {}
         self.server_warnings: list[str] = []
         """``Warning`` headers of the answers to the generic calls, for the CLI to print."""
+
+    # The client library's typed API classes import their (pydantic) models:
+    # CoreV1Api alone costs most of a second. They are made on first use so
+    # that ``kbuild get bc`` (custom objects only) does not pay for them.
+
+    @functools.cached_property
+    def core(self) -> Any:
+        return kubernetes.client.CoreV1Api(self.api_client)
+
+    @functools.cached_property
+    def coordination(self) -> Any:
+        return kubernetes.client.CoordinationV1Api(self.api_client)
+
+    @functools.cached_property
+    def authorization(self) -> Any:
+        return kubernetes.client.AuthorizationV1Api(self.api_client)
+
+    def _typed_api(self, name: str) -> Any:
+        if name == "CoreV1Api":
+            return self.core
+        apis: dict[str, Any] = self.__dict__.setdefault("_typed", {})
+        if name not in apis:
+            apis[name] = getattr(kubernetes.client, name)(self.api_client)
+        return apis[name]
 
     @classmethod
     def connect(cls, kubeconfig: str | None = None, context: str | None = None) -> Kube:
@@ -312,7 +329,8 @@ class Kube:
     # -- workloads and services (plain dicts) ---------------------------------
 
     def _method(self, resource: CoreResource, verb: str) -> Callable[..., Any]:
-        method: Callable[..., Any] = getattr(self._typed[resource.api], f"{verb}_{resource.suffix}")
+        api = self._typed_api(resource.api)
+        method: Callable[..., Any] = getattr(api, f"{verb}_{resource.suffix}")
         return method
 
     def get_object(self, resource: CoreResource, namespace: str, name: str) -> dict[str, Any]:
@@ -321,7 +339,7 @@ class Kube:
     def list_objects(
         self, resource: CoreResource, namespace: str | None
     ) -> tuple[list[dict[str, Any]], str]:
-        api = self._typed[resource.api]
+        api = self._typed_api(resource.api)
         if namespace:
             result = _call(getattr(api, f"list_namespaced_{resource.suffix}"), namespace)
         else:
@@ -336,7 +354,7 @@ class Kube:
     def watch_objects(
         self, resource: CoreResource, namespace: str | None, resource_version: str
     ) -> Iterator[WatchEvent[dict[str, Any]]]:
-        api = self._typed[resource.api]
+        api = self._typed_api(resource.api)
         if namespace:
             raw = _watch(
                 getattr(api, f"list_namespaced_{resource.suffix}"), resource_version,
