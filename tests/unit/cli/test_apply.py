@@ -548,3 +548,17 @@ def test_an_image_stream_tag_keeps_the_streams_other_tags(
     assert [t.name for t in api.image_streams.get("dev", "app").spec.tags] == ["base"]
     assert kbuild("apply", "-f", _write_istag(tmp_path, prod, "app:prod")) == 0
     assert [t.name for t in api.image_streams.get("dev", "app").spec.tags] == ["base", "prod"]
+
+
+def test_a_template_without_its_crd_is_refused_by_name(
+    api: FakeApi, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    template = tmp_path / "template.json"
+    template.write_text(json.dumps({**_legacy("Template", objects=[]), "parameters": []}))
+    assert kbuild("create", "-f", str(template)) == 1
+    assert "Template 'x': this cluster does not serve template.openshift.io/v1" in (
+        capsys.readouterr().err
+    )
+    api.served.append(ApiResource("template.openshift.io/v1", "Template", "templates", True))
+    assert kbuild("create", "-f", str(template)) == 0
+    assert api.stored("templates", "x")["apiVersion"] == "template.openshift.io/v1"
