@@ -508,3 +508,14 @@ def load_manifests(text: str | bytes) -> list[KubeObject]:
 def dump(obj: KubeModel) -> dict[str, Any]:
     """The JSON dict of a model: JSON names, only set fields (see ``to_dict``)."""
     return to_dict(obj)
+
+
+def load_documents(text: str) -> list[Any]:
+    """The raw documents of YAML or JSON ``text``, for callers that take any kind.
+
+    ``kbuild apply|create`` send objects kbuild has no model for (Services,
+    Secrets, ...) as they are, so they need the documents rather than
+    models; the text is read by the same loader, with the same limits and
+    the same ``ManifestError``s, as ``load_manifests``.
+    """
+    return _parse_documents(text)

@@ -132,7 +132,7 @@ class Resource:
 def _aliases(group: str, singular: str, plural: str, *short: str) -> frozenset[str]:
     names = {singular, plural, *short}
     if group:
-        names |= {f"{singular}.{group}", f"{plural}.{group}"}
+        names |= {f"{name}.{group}" for name in (singular, plural, *short)}
     return frozenset(names)
 
 
@@ -210,6 +210,40 @@ def split_ref(text: str, default: Resource | None) -> tuple[Resource, str]:
     if default is None:
         raise CliError(f"expected TYPE/NAME (build/NAME or bc/NAME), got {text!r}")
     return default, text
+
+
+MIXED_FORMS = (
+    "there is no need to specify a resource type as a separate argument "
+    "when passing arguments in resource/name form"
+)
+"""kubectl's message for ``bc bc/x`` (the type given twice)."""
+
+
+def typed_names(
+    args: list[str], among: tuple[Resource, ...], usage: str
+) -> list[tuple[Resource, str]]:
+    """``TYPE NAME...`` or ``TYPE/NAME...``, as kubectl's resource builder reads them.
+
+    The type may be the kind, singular, plural or short name, with or
+    without its group (``bc``, ``buildconfigs``, ``buildconfig.build.openshift.io``).
+    ``usage`` shows the expected form when no name is given.
+    """
+    if not args:
+        raise CliError(f"expected {usage}")
+    if any("/" in a for a in args):
+        if not all("/" in a for a in args):
+            raise CliError(MIXED_FORMS)
+        refs: list[tuple[Resource, str]] = []
+        for text in args:
+            kind, _, name = text.partition("/")
+            if not kind or not name or "/" in name:
+                raise CliError(f"expected {usage}, got {text!r}")
+            refs.append((resource_named(kind, among), name))
+        return refs
+    if len(args) < 2:
+        raise CliError(f"expected {usage}, got {args[0]!r}")
+    resource = resource_named(args[0], among)
+    return [(resource, name) for name in args[1:]]
 
 
 # ---------------------------------------------------------------------------

@@ -377,15 +377,6 @@ def no_answer(namespace: str, name: str, plan: ImportPlan, timeout: float) -> st
 # The verb
 
 
-def parse_bool(text: str) -> bool:
-    """Go's ``strconv.ParseBool``, for ``--insecure=false``."""
-    if text in ("1", "t", "T", "true", "TRUE", "True"):
-        return True
-    if text in ("0", "f", "F", "false", "FALSE", "False"):
-        return False
-    raise argparse.ArgumentTypeError(f"invalid boolean value {text!r}")
-
-
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "import-image",
@@ -412,10 +403,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     p.add_argument(
         "--insecure",
-        nargs="?",
+        action="store_const",
         const=True,
         default=None,
-        type=parse_bool,
         help="allow HTTP or unverified HTTPS (overrides the stream's insecure annotation)",
     )
     p.add_argument(

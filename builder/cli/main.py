@@ -1,53 +1,77 @@
-"""The ``kbuild`` command: ``oc``'s verbs and flags, for what kbuild covers."""
+"""The ``kbuild`` command: ``oc``'s verbs and flags, for what kbuild covers.
+
+Installed as ``kbuild`` and as ``kubectl-kbuild``, so ``kubectl kbuild get
+is`` runs it as a kubectl plugin.
+
+Only the module of the verb that runs is imported: ``kbuild get`` must not
+pay for the build pipeline, the registry client or git (``bench/cli_startup.py``
+measures it).  ``--help``, a missing or unknown verb loads every verb, so
+the help lists them all.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from builder import __version__
-from builder.cli import (
-    build,
-    cancelbuild,
-    controller,
-    describe,
-    get,
-    importimage,
-    logs,
-    newapp,
-    pipeline,
-    settriggers,
-    startbuild,
-    tag,
+from builder.cli.conventions import (
+    accept_bool_values,
+    add_global_flags,
+    merge_global_flags,
+    verb_of,
 )
 
+VERBS: dict[str, str] = {
+    "build": "builder.cli.build",
+    "pipeline": "builder.cli.pipeline",
+    "controller": "builder.cli.controller",
+    "start-build": "builder.cli.startbuild",
+    "cancel-build": "builder.cli.cancelbuild",
+    "logs": "builder.cli.logs",
+    "get": "builder.cli.get",
+    "describe": "builder.cli.describe",
+    "apply": "builder.cli.apply",
+    "create": "builder.cli.apply",
+    "import-image": "builder.cli.importimage",
+    "tag": "builder.cli.tag",
+    "set": "builder.cli.settriggers",
+    "new-app": "builder.cli.newapp",
+    "new-build": "builder.cli.newapp",
+}
+"""Each verb and the module whose ``add_parser`` declares it (help lists them in this order)."""
 
-def parser() -> argparse.ArgumentParser:
+
+def parser(verb: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every verb, or of ``verb`` alone when it is a known one."""
+    # As a kubectl plugin, usage lines read as the user typed the command.
+    plugin = Path(sys.argv[0]).name == "kubectl-kbuild"
     root = argparse.ArgumentParser(
-        prog="kbuild",
+        prog="kubectl kbuild" if plugin else "kbuild",
         description="OpenShift-style image builds and image streams for plain Kubernetes.",
     )
     root.add_argument("--version", action="version", version=f"kbuild {__version__}")
+    add_global_flags(root)
     subparsers = root.add_subparsers(dest="verb", metavar="COMMAND")
-    build.add_parser(subparsers)
-    pipeline.add_parser(subparsers)
-    controller.add_parser(subparsers)
-    startbuild.add_parser(subparsers)
-    cancelbuild.add_parser(subparsers)
-    logs.add_parser(subparsers)
-    get.add_parser(subparsers)
-    describe.add_parser(subparsers)
-    importimage.add_parser(subparsers)
-    tag.add_parser(subparsers)
-    settriggers.add_parser(subparsers)
-    newapp.add_parser(subparsers)
+    modules = [VERBS[verb]] if verb in VERBS else list(dict.fromkeys(VERBS.values()))
+    for name in modules:
+        importlib.import_module(name).add_parser(subparsers)
+    accept_bool_values(root)
     return root
 
 
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    args = list(sys.argv[1:] if argv is None else argv)
+    return merge_global_flags(parser(verb_of(args)).parse_args(args))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    p = parser()
-    ns = p.parse_args(argv)
+    args = list(sys.argv[1:] if argv is None else argv)
+    p = parser(verb_of(args))
+    ns = merge_global_flags(p.parse_args(args))
     if not getattr(ns, "run", None):
         p.print_help(sys.stderr)
         return 2

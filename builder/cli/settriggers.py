@@ -53,6 +53,7 @@ from builder.cli.common import (
     resource_named,
     run_guarded,
     tabwrite,
+    typed_names,
 )
 
 if TYPE_CHECKING:
@@ -665,7 +666,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
             "--from-*, --remove, --auto or --manual flag the triggers are listed."
         ),
     )
-    t.add_argument("targets", nargs="+", metavar="KIND/NAME", help="e.g. bc/app, deployment/app")
+    t.add_argument(
+        "targets",
+        nargs="+",
+        metavar="TYPE/NAME | TYPE NAME",
+        help="e.g. bc/app, deployment/app, or bc app",
+    )
     t.add_argument("--from-image", metavar="[NS/]STREAM:TAG", help="an image stream tag to follow")
     t.add_argument(
         "-c",
@@ -702,18 +708,30 @@ def _usage(p: argparse.ArgumentParser) -> int:
 TRIGGERABLE = (BUILD_CONFIGS, *WORKLOADS)
 
 
-def parse_target(text: str) -> tuple[Resource, str]:
-    kind, sep, name = text.partition("/")
-    if not sep or not kind or not name:
-        raise CliError(f"expected KIND/NAME (bc/NAME, deployment/NAME, ...), got {text!r}")
-    resource = resource_named(kind, among=(*TRIGGERABLE, *RESOURCES))
+def _triggerable(resource: Resource, name: str) -> tuple[Resource, str]:
     if resource not in TRIGGERABLE:
         raise CliError(f"{resource.plural}/{name} does not support triggers")
     return resource, name
 
 
+_TARGET_USAGE = "TYPE NAME... or TYPE/NAME... (bc/NAME, deployment/NAME, ...)"
+
+
+def parse_target(text: str) -> tuple[Resource, str]:
+    kind, sep, name = text.partition("/")
+    if not sep or not kind or not name:
+        raise CliError(f"expected KIND/NAME (bc/NAME, deployment/NAME, ...), got {text!r}")
+    return _triggerable(resource_named(kind, among=(*TRIGGERABLE, *RESOURCES)), name)
+
+
+def parse_targets(args: list[str]) -> list[tuple[Resource, str]]:
+    """``bc/NAME deploy/NAME`` or ``bc NAME...``: oc takes both forms."""
+    found = typed_names(args, (*TRIGGERABLE, *RESOURCES), _TARGET_USAGE)
+    return [_triggerable(resource, name) for resource, name in found]
+
+
 def run(ns: argparse.Namespace) -> int:
-    targets = [parse_target(t) for t in ns.targets]
+    targets = parse_targets(ns.targets)
     flags = flags_from_args(ns, ns.namespace or default_namespace(ns.kubeconfig, ns.context))
     kube, namespace = connect(ns)
     if flags.print_table:

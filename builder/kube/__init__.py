@@ -14,6 +14,7 @@ from builder.kube.resources import (
     SERVICES,
     STATEFUL_SETS,
     WORKLOADS,
+    ApiResource,
     CoreResource,
     CustomResource,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "STATEFUL_SETS",
     "WORKLOADS",
     "AlreadyExists",
+    "ApiResource",
     "Conflict",
     "CoreResource",
     "CustomResource",

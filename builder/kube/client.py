@@ -8,6 +8,8 @@ client library's exception types.
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -23,8 +25,8 @@ from builder.kube.errors import Gone, KubeError, classify
 from builder.kube.resources import (
     BUILD_CONFIGS,
     BUILDS,
-    CORE_RESOURCES,
     IMAGE_STREAMS,
+    ApiResource,
     CoreResource,
     CustomResource,
 )
@@ -246,13 +248,6 @@ class Kube:
     def __init__(self, api_client: Any) -> None:
         self.api_client = api_client
         custom = kubernetes.client.CustomObjectsApi(api_client)
-        self.core = kubernetes.client.CoreV1Api(api_client)
-        self._typed = {
-            name: getattr(kubernetes.client, name)(api_client)
-            for name in {r.api for r in CORE_RESOURCES.values()}
-        }
-        self.coordination = kubernetes.client.CoordinationV1Api(api_client)
-        self.authorization = kubernetes.client.AuthorizationV1Api(api_client)
         self.build_configs: CustomResources[BuildConfig] = CustomResources(
             custom, BUILD_CONFIGS, BuildConfig
         )
@@ -260,6 +255,33 @@ class Kube:
         self.image_streams: CustomResources[ImageStream] = CustomResources(
             custom, IMAGE_STREAMS, ImageStream
         )
+        self._discovered: dict[str, dict[str, ApiResource]] = {}
+        self.server_warnings: list[str] = []
+        """``Warning`` headers of the answers to the generic calls, for the CLI to print."""
+
+    # The client library's typed API classes import their (pydantic) models:
+    # CoreV1Api alone costs most of a second. They are made on first use so
+    # that ``kbuild get bc`` (custom objects only) does not pay for them.
+
+    @functools.cached_property
+    def core(self) -> Any:
+        return kubernetes.client.CoreV1Api(self.api_client)
+
+    @functools.cached_property
+    def coordination(self) -> Any:
+        return kubernetes.client.CoordinationV1Api(self.api_client)
+
+    @functools.cached_property
+    def authorization(self) -> Any:
+        return kubernetes.client.AuthorizationV1Api(self.api_client)
+
+    def _typed_api(self, name: str) -> Any:
+        if name == "CoreV1Api":
+            return self.core
+        apis: dict[str, Any] = self.__dict__.setdefault("_typed", {})
+        if name not in apis:
+            apis[name] = getattr(kubernetes.client, name)(self.api_client)
+        return apis[name]
 
     @classmethod
     def connect(cls, kubeconfig: str | None = None, context: str | None = None) -> Kube:
@@ -343,7 +365,8 @@ class Kube:
     # -- workloads and services (plain dicts) ---------------------------------
 
     def _method(self, resource: CoreResource, verb: str) -> Callable[..., Any]:
-        method: Callable[..., Any] = getattr(self._typed[resource.api], f"{verb}_{resource.suffix}")
+        api = self._typed_api(resource.api)
+        method: Callable[..., Any] = getattr(api, f"{verb}_{resource.suffix}")
         return method
 
     def get_object(self, resource: CoreResource, namespace: str, name: str) -> dict[str, Any]:
@@ -352,7 +375,7 @@ class Kube:
     def list_objects(
         self, resource: CoreResource, namespace: str | None
     ) -> tuple[list[dict[str, Any]], str]:
-        api = self._typed[resource.api]
+        api = self._typed_api(resource.api)
         if namespace:
             result = _call(getattr(api, f"list_namespaced_{resource.suffix}"), namespace)
         else:
@@ -367,7 +390,7 @@ class Kube:
     def watch_objects(
         self, resource: CoreResource, namespace: str | None, resource_version: str
     ) -> Iterator[WatchEvent[dict[str, Any]]]:
-        api = self._typed[resource.api]
+        api = self._typed_api(resource.api)
         if namespace:
             raw = _watch(
                 getattr(api, f"list_namespaced_{resource.suffix}"), resource_version,
@@ -391,6 +414,105 @@ class Kube:
         self, resource: CoreResource, namespace: str, body: dict[str, Any]
     ) -> dict[str, Any]:
         return self._dict(_call(self._method(resource, "create_namespaced"), namespace, body))
+
+    # -- any kind, as kubectl apply and create reach it ---------------------
+
+    def resource_for(self, api_version: str, kind: str) -> ApiResource | None:
+        """The resource serving ``kind`` in ``api_version``, from discovery; None if not served.
+
+        Discovery is read once per group version (``/api/v1``, ``/apis/G/V``),
+        as kubectl's RESTMapper does.
+        """
+        if api_version not in self._discovered:
+            path = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+            try:
+                data = self._request("GET", path)
+            except KubeError as err:
+                if err.status != 404:
+                    raise
+                data = {}
+            found: dict[str, ApiResource] = {}
+            for entry in data.get("resources") or []:
+                name = str(entry.get("name") or "")
+                if not name or "/" in name:  # subresources (builds/log, .../status)
+                    continue
+                resource = ApiResource(
+                    api_version, str(entry.get("kind") or ""), name, bool(entry.get("namespaced"))
+                )
+                found.setdefault(resource.kind, resource)
+            self._discovered[api_version] = found
+        return self._discovered[api_version].get(kind)
+
+    def get_raw(self, resource: ApiResource, namespace: str | None, name: str) -> dict[str, Any]:
+        return self._request("GET", resource.path(namespace, name))
+
+    def apply_raw(
+        self,
+        resource: ApiResource,
+        namespace: str | None,
+        name: str,
+        body: dict[str, Any],
+        *,
+        field_manager: str,
+        force: bool = False,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        """Server-side apply (``kubectl apply --server-side``): the fields given are ours."""
+        query = [("fieldManager", field_manager)]
+        if force:
+            query.append(("force", "true"))
+        if dry_run:
+            query.append(("dryRun", "All"))
+        return self._request(
+            "PATCH",
+            resource.path(namespace, name),
+            query,
+            body,
+            content_type="application/apply-patch+yaml",
+        )
+
+    def create_raw(
+        self,
+        resource: ApiResource,
+        namespace: str | None,
+        body: dict[str, Any],
+        *,
+        field_manager: str,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        query = [("fieldManager", field_manager)]
+        if dry_run:
+            query.append(("dryRun", "All"))
+        return self._request("POST", resource.path(namespace, None), query, body)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        query: list[tuple[str, str]] | None = None,
+        body: dict[str, Any] | None = None,
+        content_type: str = "application/json",
+    ) -> dict[str, Any]:
+        def call() -> dict[str, Any]:
+            headers = {"Accept": "application/json", "Content-Type": content_type}
+            request = self.api_client.param_serialize(
+                method=method,
+                resource_path=path,
+                query_params=query or [],
+                header_params=headers,
+                body=body,  # the client serialises it (JSON is YAML, for apply)
+                auth_settings=["BearerToken"],
+            )
+            response = self.api_client.call_api(*request)
+            response.read()
+            text = (response.data or b"").decode(errors="replace")
+            if not 200 <= response.status <= 299:
+                raise ApiException(status=response.status, reason=response.reason, body=text)
+            self.server_warnings.extend(_warnings(response.getheaders()))
+            data = json.loads(text) if text else {}
+            return data if isinstance(data, dict) else {}
+
+        return _call(call)
 
     # -- secrets and events --------------------------------------------------
 
@@ -453,6 +575,25 @@ class Kube:
             return obj
         data = self.api_client.sanitize_for_serialization(obj)
         return data if isinstance(data, dict) else {}
+
+
+def _warnings(headers: Any) -> list[str]:
+    if headers is None:
+        return []
+    if hasattr(headers, "getlist"):
+        values = headers.getlist("Warning")
+    else:
+        values = [headers["Warning"]] if "Warning" in headers else []
+    return [_warning_text(str(v)) for v in values]
+
+
+def _warning_text(header: str) -> str:
+    """The text of an RFC 7234 ``Warning: 299 - "text"`` header, as kubectl prints it."""
+    code, _, rest = header.partition(" ")
+    agent, _, text = rest.partition(" ")
+    if code.isdigit() and agent and text.startswith('"') and text.endswith('"'):
+        return text[1:-1].replace('\\"', '"')
+    return header
 
 
 __all__ = ["CustomResources", "Gone", "Kube", "Unreachable", "WatchEvent"]

@@ -28,6 +28,36 @@ IMAGE_STREAMS = CustomResource("image.openshift.io", "v1", "imagestreams", "Imag
 
 
 @dataclass(frozen=True)
+class ApiResource:
+    """Any kind the API server serves, as discovery names it (for ``kbuild apply|create``)."""
+
+    api_version: str
+    kind: str
+    plural: str
+    namespaced: bool
+
+    @property
+    def group(self) -> str:
+        return self.api_version.rpartition("/")[0]
+
+    def path(self, namespace: str | None, name: str | None) -> str:
+        """The REST path of the collection (``name`` None) or of one object."""
+        from urllib.parse import quote  # noqa: PLC0415
+
+        root = "/api/v1" if self.api_version == "v1" else f"/apis/{self.api_version}"
+        if self.namespaced and namespace:
+            root += f"/namespaces/{quote(namespace, safe='')}"
+        root += f"/{self.plural}"
+        return root if name is None else f"{root}/{quote(name, safe='')}"
+
+    def ref(self, name: str) -> str:
+        """``buildconfig.build.openshift.io/NAME``, ``service/NAME``: kubectl's name printer."""
+        group = self.group
+        kind = self.kind.lower()
+        return f"{kind}.{group}/{name}" if group else f"{kind}/{name}"
+
+
+@dataclass(frozen=True)
 class CoreResource:
     """A built-in kind reached through the client library's typed API classes.
 

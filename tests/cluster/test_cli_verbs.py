@@ -11,6 +11,7 @@ none moves a new build out of New.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
 import subprocess
@@ -491,3 +492,115 @@ def test_wait_and_follow_report_a_failed_build(
         f'error: {final["reason"]}: the build {namespace}/fails-3 status is "{final["phase"]}": '
         f"{final['message']}\n"
     )
+
+
+# ---------------------------------------------------------------------------
+# The seeds' command lines and legacy manifests, verbatim
+
+LEGACY_DATA = REPO_ROOT / "tests" / "data" / "openshift-legacy"
+
+
+@pytest.fixture(scope="module")
+def legacy_namespace(kubectl: Kubectl) -> Iterator[str]:
+    """A namespace of its own (prefix ``$KBUILD_TEST_NS_PREFIX`` on a shared cluster)."""
+    kubectl("apply", "-f", str(REPO_ROOT / "crds"))
+    for crd in ("buildconfigs.build.openshift.io", "imagestreams.image.openshift.io"):
+        kubectl("wait", "--for=condition=Established", f"crd/{crd}", "--timeout=60s")
+    prefix = os.environ.get("KBUILD_TEST_NS_PREFIX", "kbuild-cli")
+    name = f"{prefix}-legacy-{RUN_ID}"
+    create_namespace(kubectl, name)
+    yield name
+    kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+def test_apply_legacy_openshift_manifests_verbatim(
+    kubeconfig: Path, kubectl: Kubectl, legacy_namespace: str
+) -> None:
+    kbuild = Kbuild(kubeconfig, legacy_namespace)
+    first = kbuild("apply", "-f", str(LEGACY_DATA / "test-build.yaml"))
+    assert first.code == 0, first.err
+    assert "buildconfig.build.openshift.io/sample-build created" in first.out
+    assert "secret/webhooksecret created" in first.out
+    assert first.err.count("Warning: BuildConfig") == 7
+    bc = get(kubectl, legacy_namespace, "buildconfig.build.openshift.io", "sample-build")
+    assert bc["apiVersion"] == "build.openshift.io/v1"
+    assert [t["type"] for t in bc["spec"]["triggers"]] == ["Generic"]
+    stream = get(kubectl, legacy_namespace, "imagestream.image.openshift.io", "origin-ruby-sample")
+    assert stream["apiVersion"] == "image.openshift.io/v1"
+    assert get(kubectl, legacy_namespace, "secret", "webhooksecret")["type"] == "Opaque"
+    again = kbuild("apply", "-f", str(LEGACY_DATA / "test-build.yaml"))
+    assert again.code == 0, again.err
+    assert all(line.endswith(" unchanged") for line in again.out.splitlines()), again.out
+
+    # A DeploymentConfig needs a CRD kbuild does not ship: refused by name, the rest applied.
+    mixed = kbuild("apply", "-f", str(LEGACY_DATA / "test-context-build.json"))
+    assert mixed.code == 1
+    assert "DeploymentConfig 'frontend': this cluster does not serve apps.openshift.io/v1" in (
+        mixed.err
+    )
+    assert "service/frontend created" in mixed.out
+    dockercontext = get(
+        kubectl, legacy_namespace, "buildconfig.build.openshift.io", "dockercontext"
+    )
+    assert dockercontext["spec"]["source"]["type"] == "Binary"  # "binary" in the file
+
+
+def test_create_dry_runs_and_an_image_stream_tag(
+    kubeconfig: Path, kubectl: Kubectl, legacy_namespace: str, tmp_path: Path
+) -> None:
+    kbuild = Kbuild(kubeconfig, legacy_namespace)
+    path = str(LEGACY_DATA / "default-legacy-build-config.yaml")
+    dry = kbuild("create", "-f", path, "--dry-run=server")
+    assert dry.out == "buildconfig.build.openshift.io/myphp created (server dry run)\n", dry.err
+    missing = kubectl("-n", legacy_namespace, "get", "bc.build.openshift.io", "myphp", check=False)
+    assert missing.returncode != 0
+    assert kbuild("create", "-f", path).code == 0
+    twice = kbuild("create", "-f", path)
+    assert twice.code == 1
+    assert 'buildconfigs.build.openshift.io "myphp" already exists' in twice.err
+
+    istag = tmp_path / "istag.json"
+    istag.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "ImageStreamTag",
+                "metadata": {"name": "php:7.2"},
+                "tag": {"from": {"kind": "DockerImage", "name": "registry.invalid/php:7.2"}},
+            }
+        )
+    )
+    made = kbuild("apply", "-f", str(istag))
+    assert made.out == "imagestreamtag.image.openshift.io/php:7.2 created\n", made.err
+    stream = get(kubectl, legacy_namespace, "imagestream.image.openshift.io", "php")
+    assert [(t["name"], t["from"]["name"]) for t in stream["spec"]["tags"]] == [
+        ("7.2", "registry.invalid/php:7.2")
+    ]
+
+
+def test_the_seeds_command_lines(kubeconfig: Path, kubectl: Kubectl, legacy_namespace: str) -> None:
+    """Global flags before the verb, ``--flag=true``, ``TYPE NAME``: as the seeds write them."""
+    kubectl.apply(build_config("seeded"), legacy_namespace)
+    base = [sys.executable, "-m", "builder.cli.main", "--kubeconfig", str(kubeconfig)]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [*base, *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert "Traceback" not in proc.stderr, proc.stderr
+        return proc
+
+    listed = run("-n", legacy_namespace, "get", "buildconfigs/seeded")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines()[1].startswith("seeded ")
+    added = run("-n", legacy_namespace, "set", "triggers", "bc", "seeded", "--from-github=true")
+    assert added.returncode == 0, added.stderr
+    assert added.stdout == "buildconfig.build.openshift.io/seeded triggers updated\n"
+    bc = get(kubectl, legacy_namespace, "buildconfig.build.openshift.io", "seeded")
+    assert [t["type"] for t in bc["spec"]["triggers"]] == ["GitHub"]
+    removed = run(
+        "set", "triggers", "bc", "seeded", "--remove", "--from-github=true", "-n", legacy_namespace
+    )
+    assert removed.returncode == 0, removed.stderr
+    bc = get(kubectl, legacy_namespace, "buildconfig.build.openshift.io", "seeded")
+    assert bc["spec"].get("triggers", []) == []
