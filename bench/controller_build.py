@@ -68,7 +68,7 @@ def main() -> int:
     controller = subprocess.Popen(
         [sys.executable, "-m", "builder.cli.main", "controller", "--kubeconfig", kubeconfig,
          "--registry", registry, "--insecure-registry", registry, "--namespace", ns,
-         "--lease-namespace", ns, "--metrics-port", str(free_port())],
+         "--lease-namespace", ns, "--metrics-port", str(free_port()), "--webhook-port", "0"],
         stdout=(tmp / "controller.log").open("wb"), stderr=subprocess.STDOUT, cwd=REPO,
     )  # fmt: skip
     try:

@@ -98,7 +98,7 @@ class Bench:
             [sys.executable, "-m", "builder.cli.main", "controller",
              "--kubeconfig", self.kubeconfig, "--registry", self.registry,
              "--insecure-registry", self.host, "--namespace", ns, "--lease-namespace", ns,
-             "--metrics-port", str(port), "--workers", "4", *extra],
+             "--metrics-port", str(port), "--webhook-port", "0", "--workers", "4", *extra],
             stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
         )  # fmt: skip
         try:

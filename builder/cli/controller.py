@@ -57,7 +57,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )  # fmt: skip
     p.add_argument("--workers", type=int, default=int(_env("KBUILD_WORKERS", "2")))
     p.add_argument("--resync-seconds", type=int, default=int(_env("KBUILD_RESYNC_SECONDS", "300")))
-    p.add_argument("--metrics-port", type=int, default=int(_env("KBUILD_METRICS_PORT", "8080")))
+    p.add_argument(
+        "--metrics-port", type=int, default=int(_env("KBUILD_METRICS_PORT", "8080")),
+        help="internal port: /metrics, /healthz, /readyz and registry notifications",
+    )  # fmt: skip
+    p.add_argument(
+        "--webhook-port", type=int, default=int(_env("KBUILD_WEBHOOK_PORT", "8081")),
+        help="public port for BuildConfig webhooks (0: none; the metrics port: share it)",
+    )  # fmt: skip
     p.add_argument("--lease-namespace", default=_env("KBUILD_LEASE_NAMESPACE", "kube-system"))
     p.add_argument("--lease-name", default=_env("KBUILD_LEASE_NAME", "kbuild-controller"))
     p.add_argument("--identity", default=_env("POD_NAME"), help="leader election identity")
@@ -85,6 +92,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--notifications-token",
         default=_env("KBUILD_NOTIFICATIONS_TOKEN"),
         help="bearer token registry notifications must carry ($KBUILD_NOTIFICATIONS_TOKEN)",
+    )
+    p.add_argument(
+        "--notifications-token-secret",
+        default=_env("KBUILD_NOTIFICATIONS_TOKEN_SECRET"),
+        help="else keep the token in this Secret of the lease namespace (created if missing); "
+        "with neither, notifications are refused",
     )
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(run=run)
@@ -122,12 +135,14 @@ def run(ns: argparse.Namespace) -> int:
         lease_name=ns.lease_name,
         identity=ns.identity,
         metrics_port=ns.metrics_port,
+        webhook_port=ns.webhook_port,
         scheduled_import_interval=ns.scheduled_import_interval,
         scheduled_import_minimum=ns.scheduled_import_minimum_interval,
         import_qps=ns.import_qps,
         import_burst=ns.import_burst,
         import_workers=ns.import_workers,
         notifications_token=ns.notifications_token,
+        notifications_token_secret=ns.notifications_token_secret,
     )
     manager = Manager(Kube.connect(ns.kubeconfig), config)
 

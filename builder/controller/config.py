@@ -41,6 +41,10 @@ class ControllerConfig:
     identity: str = ""
     # Health, metrics and registry-notification HTTP endpoint; 0 disables it.
     metrics_port: int = 8080
+    # BuildConfig webhooks, the one endpoint meant for callers outside the
+    # cluster, on a port of their own so it can be exposed alone (0: none;
+    # equal to metrics_port: served there).
+    webhook_port: int = 8081
     # Scheduled imports: the default re-import interval of a scheduled tag, and
     # the floor below which no stream or tag annotation can go (OpenShift has
     # one setting, 15 minutes, for both).
@@ -53,6 +57,9 @@ class ControllerConfig:
     import_workers: int = 8
     # Bearer token registry notifications must carry (empty: no check).
     notifications_token: str = ""
+    # Else the token is kept in this Secret of the lease namespace (created
+    # when missing); with neither, notifications are refused (notifytoken).
+    notifications_token_secret: str = ""
 
     def output_repository(self, namespace: str, stream: str) -> str:
         return f"{self.registry}/{namespace}/{stream}"

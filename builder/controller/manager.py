@@ -50,6 +50,7 @@ from builder.controller.leader import LeaderElector
 from builder.controller.metrics import Metrics, serve
 from builder.controller.notifications import PATH as NOTIFICATIONS_PATH
 from builder.controller.notifications import NotificationReceiver
+from builder.controller.notifytoken import notifications_token
 from builder.controller.queue import WorkQueue
 from builder.controller.ratelimit import TokenBucket
 from builder.controller.triggerindex import Index, SourceIndex, StreamTag
@@ -92,7 +93,14 @@ class Manager:
         self.watchers: Index[Key, StreamKey] = Index()
         self.sources = SourceIndex()
         self.notifications = NotificationReceiver(
-            self.sources, self._pushed, config.notifications_token
+            self.sources,
+            self._pushed,
+            notifications_token(
+                kube,
+                config.notifications_token,
+                config.lease_namespace,
+                config.notifications_token_secret,
+            ),
         )
         self.webhooks = WebhookReceiver(kube, readable)
         self.stop = threading.Event()
@@ -445,12 +453,16 @@ class Manager:
         return thread
 
     def run(self, on_lost: Callable[[], None]) -> None:
+        internal = {NOTIFICATIONS_PATH: self._notification}
+        webhooks = {WEBHOOKS_PREFIX: self.webhooks.handle}
+        if self.config.webhook_port and self.config.webhook_port != self.config.metrics_port:
+            serve(None, self.config.webhook_port, self.healthy, self.elector.is_leader.is_set,
+                  webhooks, name="webhooks")  # fmt: skip
+        elif self.config.webhook_port:
+            internal.update(webhooks)
         if self.config.metrics_port:
-            serve(
-                self.metrics, self.config.metrics_port, self.healthy,
-                self.elector.is_leader.is_set,
-                {NOTIFICATIONS_PATH: self._notification, WEBHOOKS_PREFIX: self.webhooks.handle},
-            )  # fmt: skip
+            serve(self.metrics, self.config.metrics_port, self.healthy,
+                  self.elector.is_leader.is_set, internal)  # fmt: skip
         self._thread(self.elector.run, "leader", on_lost, self.stop)
         log.info(
             "waiting for the leader lease %s/%s",

@@ -6,9 +6,13 @@ tests can run several controllers in one interpreter.
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
+import time
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -96,17 +100,96 @@ def body_length(values: list[str]) -> int | None:
     return int(values[0])
 
 
+# The controller's HTTP ports face untrusted callers (a webhook URL is public):
+# every connection's socket operations time out, a request body must arrive
+# whole within BODY_DEADLINE, and at most MAX_CONNECTIONS are served at once;
+# one more is answered 503 at once instead of taking a thread.
+SOCKET_TIMEOUT = 10.0
+BODY_DEADLINE = 30.0
+MAX_CONNECTIONS = 32
+_BUSY = (
+    b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+    b"Content-Length: 5\r\nConnection: close\r\n\r\nbusy\n"
+)
+
+
+class BoundedHTTPServer(ThreadingHTTPServer):
+    """A thread per connection, but never more than ``max_connections`` threads."""
+
+    daemon_threads = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: type[BaseHTTPRequestHandler],
+        max_connections: int = MAX_CONNECTIONS,
+    ) -> None:
+        super().__init__(address, handler)
+        self._slots = threading.BoundedSemaphore(max_connections)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            with contextlib.suppress(OSError):
+                request.settimeout(1.0)
+                request.sendall(_BUSY)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+
+def read_body(rfile: Any, connection: socket.socket, length: int, deadline: float) -> bytes | None:
+    """``length`` bytes of body, or None if they did not all arrive by ``deadline``.
+
+    A socket timeout bounds each read, not the whole: a sender trickling a
+    byte every few seconds would otherwise hold the thread for hours.
+    """
+    chunks: list[bytes] = []
+    left = length
+    while left > 0:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        connection.settimeout(min(remaining, SOCKET_TIMEOUT))
+        try:
+            chunk = rfile.read1(min(left, 65536))
+        except OSError:
+            return None
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
 def serve(
-    metrics: Metrics,
+    metrics: Metrics | None,
     port: int,
     healthy: Callable[[], bool],
     ready: Callable[[], bool],
     posts: Mapping[str, PostHandler] | None = None,
+    *,
+    name: str = "metrics",
+    max_connections: int = MAX_CONNECTIONS,
+    body_deadline: float = BODY_DEADLINE,
 ) -> ThreadingHTTPServer:
-    """Start /metrics, /healthz, /readyz and the ``posts`` endpoints on ``port``, in a thread."""
+    """Serve the ``posts`` endpoints on ``port``, in a thread; with ``metrics``, also
+    /metrics, /healthz and /readyz (the internal port; webhooks get a port of their own).
+    """
     routes = sorted((posts or {}).items(), key=lambda item: -len(item[0]))
 
     class Handler(BaseHTTPRequestHandler):
+        timeout = SOCKET_TIMEOUT
+
         def do_POST(self) -> None:
             path = self.path.partition("?")[0]
             handler = next((h for prefix, h in routes if path.startswith(prefix)), None)
@@ -124,17 +207,23 @@ def serve(
             if length > MAX_POST_BYTES:
                 self._send(413, b"too large\n")
                 return
-            body = self.rfile.read(length)
+            body = read_body(self.rfile, self.connection, length, time.monotonic() + body_deadline)
+            if body is None:
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self._send(408, b"request body too slow\n")
+                return
+            self.connection.settimeout(SOCKET_TIMEOUT)
             code, answer = handler(path, {k.title(): v for k, v in self.headers.items()}, body)
             self._send(code, answer)
 
         def do_GET(self) -> None:
-            if self.path == "/metrics":
+            if metrics is not None and self.path == "/metrics":
                 self._send(200, metrics.exposition(), CONTENT_TYPE_LATEST)
-            elif self.path == "/healthz":
+            elif metrics is not None and self.path == "/healthz":
                 ok = healthy()
                 self._send(200 if ok else 503, b"ok\n" if ok else b"unhealthy\n")
-            elif self.path == "/readyz":
+            elif metrics is not None and self.path == "/readyz":
                 ok = ready()
                 self._send(200 if ok else 503, b"ok\n" if ok else b"not ready\n")
             else:
@@ -150,6 +239,6 @@ def serve(
         def log_message(self, format: str, *args: object) -> None:
             """Probes every few seconds would drown the controller's log."""
 
-    server = ThreadingHTTPServer(("0.0.0.0", port), Handler)  # noqa: S104 - probes come from the kubelet
-    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    server = BoundedHTTPServer(("0.0.0.0", port), Handler, max_connections)  # noqa: S104 - probes come from the kubelet
+    threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
     return server

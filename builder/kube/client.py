@@ -519,6 +519,9 @@ class Kube:
     def get_secret(self, namespace: str, name: str) -> dict[str, Any]:
         return self._dict(_call(self.core.read_namespaced_secret, name, namespace))
 
+    def create_secret(self, namespace: str, secret: dict[str, Any]) -> dict[str, Any]:
+        return self._dict(_call(self.core.create_namespaced_secret, namespace, secret))
+
     def list_secrets(self, namespace: str, field_selector: str = "") -> list[dict[str, Any]]:
         data = self._dict(
             _call(self.core.list_namespaced_secret, namespace, field_selector=field_selector)

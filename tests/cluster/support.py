@@ -42,11 +42,20 @@ class Controller:
     # Health, metrics and notifications port; a free one is picked when 0.
     metrics_port: int = 0
 
+    # BuildConfig webhooks have a port of their own; a free one is picked when 0.
+    webhooks_port: int = 0
+
     @property
     def port(self) -> int:
         if not self.metrics_port:
             self.metrics_port = free_port()
         return self.metrics_port
+
+    @property
+    def webhook_port(self) -> int:
+        if not self.webhooks_port:
+            self.webhooks_port = free_port()
+        return self.webhooks_port
 
     def start(self) -> None:
         self.starts += 1
@@ -56,6 +65,7 @@ class Controller:
              "--kubeconfig", str(self.kubeconfig), "--registry", self.registry,
              "--insecure-registry", self.registry, "--namespace", self.namespace,
              "--lease-namespace", self.namespace, "--metrics-port", str(self.port),
+             "--webhook-port", str(self.webhook_port),
              "--identity", f"test-{self.starts}", "--resync-seconds", "20", *self.extra],
             stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
         )  # fmt: skip

@@ -7,6 +7,7 @@ least-privilege ServiceAccount: a build it completes proves those rules suffice.
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import time
@@ -147,3 +148,47 @@ def test_the_controller_reads_secrets_only_where_a_namespace_lends_them(
     assert can("watch", "-n", ns) == "no"
     assert can("list", "-n", "default") == "no"
     assert can("list", "--all-namespaces") == "no"
+
+
+_POST = """
+import sys, urllib.request, urllib.error
+url, token = sys.argv[1], sys.argv[2]
+headers = {"Content-Type": "application/vnd.docker.distribution.events.v1+json"}
+if token:
+    headers["Authorization"] = "Bearer " + token
+request = urllib.request.Request(url, data=b'{"events": []}', headers=headers)
+try:
+    print(urllib.request.urlopen(request, timeout=10).status)
+except urllib.error.HTTPError as err:
+    print(err.code)
+"""
+
+
+def test_notifications_need_the_generated_token_and_webhooks_have_a_port_of_their_own(
+    deployed: tuple[str, GitDaemon], kubectl: Kubectl
+) -> None:
+    lease = json.loads(kubectl("-n", "kbuild-system", "get", "lease", "kbuild-controller",
+                               "-o", "json").stdout)  # fmt: skip
+    leader = lease["spec"]["holderIdentity"]
+    stored = json.loads(kubectl("-n", "kbuild-system", "get", "secret", "kbuild-notifications",
+                                "-o", "json").stdout)  # fmt: skip
+    token = base64.b64decode(stored["data"]["token"]).decode()
+    assert len(token) >= 32
+
+    def post(url: str, bearer: str) -> str:
+        done = kubectl("-n", "kbuild-system", "exec", leader, "--", "python3", "-c", _POST,
+                       url, bearer, check=False)  # fmt: skip
+        return done.stdout.strip() or done.stderr
+
+    notifications = "http://127.0.0.1:8080/registry/notifications"
+    assert post(notifications, "") == "401"
+    assert post(notifications, "x" * 48) == "401"
+    assert post(notifications, token) == "200"
+    # Webhooks answer on 8081 only, and 8081 serves nothing else.
+    assert post("http://127.0.0.1:8081/registry/notifications", token) == "404"
+    hook = "http://127.0.0.1:8081/apis/build.openshift.io/v1/namespaces/x/buildconfigs/y/webhooks/z/generic"
+    assert post(hook, "") == "401"
+    assert post(hook.replace(":8081", ":8080"), "") == "404"
+    services = json.loads(kubectl("-n", "kbuild-system", "get", "service", "kbuild-webhooks",
+                                  "-o", "json").stdout)  # fmt: skip
+    assert [p["port"] for p in services["spec"]["ports"]] == [8081]

@@ -540,7 +540,7 @@ def test_github_and_generic_webhooks_start_builds(
             ],
         },
     })  # fmt: skip
-    base = (f"http://127.0.0.1:{controller.port}/apis/build.openshift.io/v1/namespaces/{ns}"
+    base = (f"http://127.0.0.1:{controller.webhook_port}/apis/build.openshift.io/v1/namespaces/{ns}"
             "/buildconfigs/hook/webhooks")  # fmt: skip
     head = {"id": commit, "message": "sample", "author": {"name": "A"}}
     push = {"ref": "refs/heads/main", "after": commit, "head_commit": head}
