@@ -3,7 +3,9 @@
 # the build pod runs (rootless buildah + git + the kbuild package).
 
 recipe_parent() { echo base; }
-recipe_tags() { echo latest; }
+# KBUILD_BUILDPOD_TAG: a tag of its own for one checkout (tests of several
+# checkouts against one registry must not run each other's code in pods).
+recipe_tags() { echo "${KBUILD_BUILDPOD_TAG:-latest}"; }
 
 # Everything that decides what the wheel installed in the image contains.
 # setup.py matters: it is what maps s2i_templates/ into the package.

@@ -36,6 +36,9 @@ from typing import Any
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The build pod image's tag: its own per checkout when several checkouts test
+# against one cluster (KBUILD_TEST_BUILDPOD_TAG), so pods run this code.
+BUILDPOD_TAG = os.environ.get("KBUILD_TEST_BUILDPOD_TAG", "latest")
 CLUSTER_SH = REPO_ROOT / "hack" / "cluster.sh"
 
 # A cold `up` compiles Kubernetes; on 2 cores that is the bulk of this.
@@ -212,13 +215,14 @@ def images(push_registry: str) -> dict[str, str]:
         ["bash", str(REPO_ROOT / "images" / "build.sh"), "--registry", push_registry,
          "--tls-verify=false", "base", "s2i-python", "buildpod"],
         capture_output=True, text=True, check=False, timeout=40 * 60,
+        env={**os.environ, "KBUILD_BUILDPOD_TAG": BUILDPOD_TAG},
     )  # fmt: skip
     if done.returncode != 0:
         pytest.fail(f"images/build.sh failed:\n{done.stderr[-4000:]}")
     return {
         "base": "kbuild/base:bookworm",
         "s2i-python": "kbuild/s2i-python:3.11",
-        "buildpod": "kbuild/buildpod:latest",
+        "buildpod": f"kbuild/buildpod:{BUILDPOD_TAG}",
     }
 
 

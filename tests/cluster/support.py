@@ -21,7 +21,7 @@ import yaml
 from builder.api import Build, BuildPhase
 from builder.kube import Kube, NotFound
 from builder.registry import RegistryClient
-from tests.cluster.conftest import REPO_ROOT, Kubectl
+from tests.cluster.conftest import BUILDPOD_TAG, REPO_ROOT, Kubectl
 from tests.support.gitdaemon import GitDaemon
 from tests.support.registry import free_port
 
@@ -66,6 +66,7 @@ class Controller:
              "--insecure-registry", self.registry, "--namespace", self.namespace,
              "--lease-namespace", self.namespace, "--metrics-port", str(self.port),
              "--webhook-port", str(self.webhook_port),
+             "--build-pod-image", f"{self.registry}/kbuild/buildpod:{BUILDPOD_TAG}",
              "--identity", f"test-{self.starts}", "--resync-seconds", "20", *self.extra],
             stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
         )  # fmt: skip

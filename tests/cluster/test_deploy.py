@@ -20,7 +20,7 @@ import yaml
 
 from builder.api import BuildPhase
 from builder.kube import Kube, NotFound
-from tests.cluster.conftest import Cluster, Kubectl, create_namespace
+from tests.cluster.conftest import BUILDPOD_TAG, Cluster, Kubectl, create_namespace
 from tests.support.gitdaemon import GitDaemon, git_daemon
 
 pytestmark = pytest.mark.cluster
@@ -33,11 +33,18 @@ def _manifests(registry: str, watch_namespace: str) -> list[dict[str, Any]]:
     docs: list[dict[str, Any]] = []
     for name in ("rbac.yaml", "controller.yaml"):
         text = (REPO_ROOT / "deploy" / name).read_text().replace("__REGISTRY__", registry)
+        text = text.replace("kbuild/buildpod:latest", f"kbuild/buildpod:{BUILDPOD_TAG}")
         docs.extend(d for d in yaml.safe_load_all(text) if d)
     for doc in docs:
         if doc["kind"] == "Deployment":
             container = doc["spec"]["template"]["spec"]["containers"][0]
             container["env"].append({"name": "KBUILD_NAMESPACE", "value": watch_namespace})
+            container["env"].append(
+                {
+                    "name": "KBUILD_BUILD_POD_IMAGE",
+                    "value": f"{registry}/kbuild/buildpod:{BUILDPOD_TAG}",
+                }
+            )
             # The pod spec is what we ship; only imagePullPolicy is pinned so the
             # freshly built image is used.
             container["imagePullPolicy"] = "Always"
