@@ -268,7 +268,17 @@ def config_map() -> str:
         },
         "data": {PROFILE_FILE: profile_json()},
     }
-    return HEADER + yaml.dump(doc, Dumper=_BlockDumper, sort_keys=False, width=100)
+    # The namespace too, as rbac.yaml and seccomp-installer.yaml declare it, so
+    # that the files apply in any order.
+    namespace = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": NAMESPACE,
+            "labels": {"pod-security.kubernetes.io/enforce": "privileged"},
+        },
+    }
+    return HEADER + yaml.dump_all([namespace, doc], Dumper=_BlockDumper, sort_keys=False, width=100)
 
 
 def generated() -> dict[Path, str]:

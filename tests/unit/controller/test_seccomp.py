@@ -142,7 +142,11 @@ def test_unshare_never_lets_a_network_namespace_through(flags: int) -> None:
 
 
 def test_the_installer_puts_the_profile_where_the_pod_names_it() -> None:
-    config_map = yaml.safe_load((DEPLOY / "seccomp-profile.yaml").read_text())
+    [config_map] = [
+        d
+        for d in yaml.safe_load_all((DEPLOY / "seccomp-profile.yaml").read_text())
+        if d["kind"] == "ConfigMap"
+    ]
     docs = [d for d in yaml.safe_load_all((DEPLOY / "seccomp-installer.yaml").read_text()) if d]
     [namespace] = [d for d in docs if d["kind"] == "Namespace"]
     [daemon_set] = [d for d in docs if d["kind"] == "DaemonSet"]
@@ -165,8 +169,16 @@ def test_the_installer_puts_the_profile_where_the_pod_names_it() -> None:
     assert pod["tolerations"] == [{"operator": "Exists"}]
 
 
-def test_the_controller_namespace_is_labelled_the_same_in_both_manifests() -> None:
-    # kubectl apply of one without the label would remove it (last-applied).
-    rbac = [d for d in yaml.safe_load_all((DEPLOY / "rbac.yaml").read_text()) if d]
-    [namespace] = [d for d in rbac if d["kind"] == "Namespace"]
-    assert namespace["metadata"]["labels"] == {"pod-security.kubernetes.io/enforce": "privileged"}
+@pytest.mark.parametrize(
+    "manifest", ["rbac.yaml", "seccomp-installer.yaml", "seccomp-profile.yaml"]
+)
+def test_the_controller_namespace_is_declared_the_same_in_every_manifest(manifest: str) -> None:
+    # Any file may be applied first; one applied without the label would remove
+    # it (kubectl apply drops what the last-applied configuration had).
+    docs = [d for d in yaml.safe_load_all((DEPLOY / manifest).read_text()) if d]
+    [namespace] = [d for d in docs if d["kind"] == "Namespace"]
+    assert namespace["metadata"] == {
+        "name": "kbuild-system",
+        "labels": {"pod-security.kubernetes.io/enforce": "privileged"},
+    }
+    assert docs[0] is namespace, "first, so that the rest of the file has somewhere to go"
