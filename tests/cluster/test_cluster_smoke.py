@@ -446,6 +446,32 @@ buildah build --isolation chroot --tls-verify=false -t {registry}/kbuild-smoke/n
     assert expected_error in logs
 
 
+def test_the_seccomp_profile_in_force_is_ours_and_narrow(
+    kubectl: Kubectl, build_namespace: str, cluster: Cluster, buildpod_image: str
+) -> None:
+    """Not just some filter: user namespaces pass, network namespaces do not.
+
+    Under Unconfined both unshares would succeed, under RuntimeDefault both
+    would fail; only the Localhost profile (unshare narrowed to the user,
+    mount and UTS namespaces, docs/build-pod.md) gives this pair.
+    """
+    script = """
+grep '^Seccomp:' /proc/self/status
+unshare --user true && echo user-namespace-made
+unshare --user --net true 2>&1 || echo network-namespace-refused
+"""
+    name = f"seccomp-narrow-{secrets.token_hex(2)}"
+    pod = _build_pod(name, f"{cluster.registry}/{buildpod_image}", script)
+    kubectl.apply(pod, build_namespace)
+    phase = _wait_pod_finished(kubectl, build_namespace, name, timeout_s=180)
+    logs = kubectl("-n", build_namespace, "logs", name).stdout
+    assert phase == "Succeeded", logs
+    assert "Seccomp:\t2" in logs
+    assert "user-namespace-made" in logs
+    assert "unshare failed: Operation not permitted" in logs
+    assert "network-namespace-refused" in logs
+
+
 def test_cluster_sh_env_names_the_registry(cluster: Cluster, registry: str) -> None:
     if not cluster.local:
         pytest.skip("hack/cluster.sh env describes only the local cluster")
