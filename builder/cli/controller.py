@@ -23,6 +23,8 @@ def _env(name: str, default: str = "") -> str:
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from builder.controller.seccomp import LOCALHOST_PROFILE  # noqa: PLC0415 - the CLI starts fast
+
     p = subparsers.add_parser(
         "controller",
         help="run the build controllers",
@@ -54,6 +56,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument(
         "--storage-size-limit", default=_env("KBUILD_STORAGE_SIZE_LIMIT", "20Gi"),
         help="sizeLimit of the build pod's image-store emptyDir",
+    )  # fmt: skip
+    p.add_argument(
+        "--seccomp-profile", default=_env("KBUILD_SECCOMP_PROFILE", LOCALHOST_PROFILE),
+        help="build pods' Localhost seccomp profile, relative to the kubelet's seccomp "
+        f"directory (default {LOCALHOST_PROFILE}, installed by deploy/seccomp-installer.yaml), "
+        "or Unconfined (admitted only by a Pod Security 'privileged' namespace)",
     )  # fmt: skip
     p.add_argument("--workers", type=int, default=int(_env("KBUILD_WORKERS", "2")))
     p.add_argument("--resync-seconds", type=int, default=int(_env("KBUILD_RESYNC_SECONDS", "300")))
@@ -129,6 +137,7 @@ def run(ns: argparse.Namespace) -> int:
         default_service_account=ns.service_account,
         workspace_size_limit=ns.workspace_size_limit,
         storage_size_limit=ns.storage_size_limit,
+        seccomp_profile=ns.seccomp_profile,
         resync_seconds=ns.resync_seconds,
         workers=ns.workers,
         lease_namespace=ns.lease_namespace,

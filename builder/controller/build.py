@@ -49,7 +49,7 @@ from builder.controller.imagestreams import output_target, record_tag_event, res
 from builder.controller.instantiate import record_input_image
 from builder.controller.metrics import Metrics
 from builder.controller.podstatus import interpret_pod
-from builder.kube import AlreadyExists, Conflict, Kube, NotFound
+from builder.kube import AlreadyExists, Conflict, Forbidden, Invalid, Kube, NotFound
 from builder.streams.buildtriggers import strategy_input, tag_key
 from builder.streams.tags import KIND_DOCKER_IMAGE, KIND_STREAM_IMAGE, KIND_STREAM_TAG
 
@@ -60,6 +60,10 @@ TERMINAL = {BuildPhase.COMPLETE, BuildPhase.FAILED, BuildPhase.ERROR, BuildPhase
 ACTIVE = {BuildPhase.NEW, BuildPhase.PENDING, BuildPhase.RUNNING}
 # A Build waiting for an input (a stream tag with no image yet) is retried this often.
 WAIT_SECONDS = 10.0
+# A build pod the API server refused (Pod Security, a quota, a webhook) is
+# tried again this often: an administrator's change (a namespace label, a
+# larger quota) is what lets it through, and nothing notifies us of it.
+POD_REFUSED_RETRY_SECONDS = 30.0
 
 
 @dataclass
@@ -266,6 +270,8 @@ class BuildReconciler:
         ns = build.metadata.namespace
         try:
             created = self.kube.create_pod(ns, pod)
+        except (Forbidden, Invalid) as err:
+            return self._pod_refused(build, err)
         except AlreadyExists:
             existing = self.kube.get_pod(ns, pod_name(build))
             meta = existing.get("metadata") or {}
@@ -303,6 +309,31 @@ class BuildReconciler:
         self.metrics.transition(build.status.phase.value, "")
         # The BuildConfig's triggers look again now that this build's input is fixed.
         return Result(also=[("BuildConfig", build.metadata.namespace, bc)] if bc else [])
+
+    def _pod_refused(self, build: Build, err: Forbidden | Invalid) -> Result:
+        """The API server refused the build pod: say so on the Build, and try again later.
+
+        What OpenShift's build controller does: reason CannotCreateBuildPod,
+        a Warning event ``FailedCreate`` with the server's words, the Build
+        left New and retried.  kbuild also puts the server's sentence in
+        ``status.message`` (``pods "x-build" is forbidden: violates
+        PodSecurity "restricted:latest": ...``), which names what to change;
+        a Build that only showed "Failed creating build pod." would send its
+        owner to the controller's log, which tenants cannot read.  The event
+        is recorded when the refusal changes, not at every retry.
+        """
+        detail = err.server_message
+        reason = StatusReason.CANNOT_CREATE_BUILD_POD.value
+        log.warning("build %s/%s: the API server refused the build pod (%s): %s",
+                    build.metadata.namespace, build.metadata.name, err.status, detail)  # fmt: skip
+        if build.status.reason != reason or build.status.message != detail:
+            build.status.reason = reason
+            build.status.message = detail
+            self._write(build)
+            events.record(
+                self.kube, build, "Warning", "FailedCreate", f"Error creating build pod: {detail}"
+            )
+        return Result(requeue_after=POD_REFUSED_RETRY_SECONDS)
 
     # -- Pending/Running: follow the pod -------------------------------------
 
@@ -344,6 +375,11 @@ class BuildReconciler:
                 self.metrics.transition(build.status.phase.value, "")
             return Result()
         build.status.stages = list(outcome.stages)
+        if outcome.stop_pod:
+            # Its containers can never be created: the kubelet would retry until
+            # activeDeadlineSeconds.  Nothing ran, so there is no log to keep.
+            with contextlib.suppress(NotFound):
+                self.kube.delete_pod(build.metadata.namespace, pod_name(build), grace_seconds=0)
         if outcome.phase == BuildPhase.COMPLETE:
             return self._complete(build, outcome.digest)
         build.status.log_snippet = outcome.log_snippet

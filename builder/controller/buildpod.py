@@ -16,7 +16,8 @@ messages (``builder.pipeline.pod``), read back by
 ``builder.controller.podstatus``.
 
 Unlike OpenShift's, the pod is unprivileged (docs/build-pod.md): no
-privileged container, no root, no hostPath, no container engine socket.
+privileged container, no root, no hostPath, no container engine socket, and
+a seccomp profile rather than none, so Pod Security ``baseline`` admits it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from builder.api.constants import (
 )
 from builder.api.labels import label_value
 from builder.controller.config import ControllerConfig
+from builder.controller.seccomp import LOCALHOST_PROFILE
 from builder.pipeline.from_build import plan_from_spec
 from builder.pipeline.pod import (
     BUILD_ENV,
@@ -79,13 +81,32 @@ SECRET_MODE = 0o440
 # The unprivileged pod contract: docs/build-pod.md ("Why each part") gives the
 # failure observed without each field; tests/cluster/test_cluster_smoke.py
 # proves the whole.  Change the three together.  Pod Security admits the spec
-# only at "privileged" (Unconfined seccomp, allowPrivilegeEscalation, two added
-# capabilities): a namespace that enforces baseline or restricted rejects it.
+# at "baseline": the seccomp profile is a Localhost one (builder.controller.
+# seccomp, installed on every node by deploy/seccomp-installer.yaml), and
+# allowPrivilegeEscalation and the two added capabilities are within what
+# baseline allows.  "restricted" rejects it (both of those), see docs/build-pod.md.
 BUILD_USER_UID = 1000
 BUILD_USER_GID = 0
+# seccomp_profile value that selects the old spec (needs a "privileged" namespace).
+UNCONFINED = "Unconfined"
 
 
-def pod_security_context() -> dict[str, Any]:
+def seccomp_profile(profile: str = LOCALHOST_PROFILE) -> dict[str, str]:
+    """``seccompProfile`` for ``profile``: a path under the kubelet's seccomp root, or Unconfined.
+
+    The runtime's default profile allows unshare(CLONE_NEWUSER) and mount
+    only with CAP_SYS_ADMIN; rootless buildah makes a user namespace and
+    mounts inside it.  The Localhost profile is that default plus those
+    calls, narrowed to what buildah makes (builder.controller.seccomp).
+    Unconfined is kept for clusters that cannot install a profile on their
+    nodes; Pod Security admits it only at "privileged".
+    """
+    if profile == UNCONFINED:
+        return {"type": UNCONFINED}
+    return {"type": "Localhost", "localhostProfile": profile}
+
+
+def pod_security_context(profile: str = LOCALHOST_PROFILE) -> dict[str, Any]:
     return {
         # Never root.  1000 is the image's user "build", the one /etc/subuid
         # and /etc/subgid name: newuidmap looks its caller up by uid.
@@ -96,10 +117,9 @@ def pod_security_context() -> dict[str, Any]:
         # entry's.  A group, not root: it grants no capability.  It is also
         # what lets the build user read the mounted secrets (SECRET_MODE).
         "runAsGroup": BUILD_USER_GID,
-        # The runtime's default profile allows unshare(CLONE_NEWUSER) and mount
-        # only with CAP_SYS_ADMIN; rootless buildah makes a user namespace and
-        # mounts inside it.
-        "seccompProfile": {"type": "Unconfined"},
+        # Every container of the pod: a missing file fails container creation
+        # with CreateContainerError, which podstatus turns into the Build's reason.
+        "seccompProfile": seccomp_profile(profile),
     }
 
 
@@ -318,7 +338,7 @@ def build_pod(build: Build, config: ControllerConfig, *, pod_build: Build) -> di
         "restartPolicy": "Never",
         "activeDeadlineSeconds": spec.completion_deadline_seconds
         or DEFAULT_ACTIVE_DEADLINE_SECONDS,
-        "securityContext": pod_security_context(),
+        "securityContext": pod_security_context(config.seccomp_profile),
         "initContainers": [
             step(GIT_CLONE_CONTAINER, "fetch", "source"),
             step(MANAGE_DOCKERFILE_CONTAINER, "prepare"),
@@ -368,9 +388,11 @@ __all__ = [
     "MANAGE_DOCKERFILE_CONTAINER",
     "PULL_IMAGES_CONTAINER",
     "STI_BUILD_CONTAINER",
+    "UNCONFINED",
     "build_pod",
     "build_pod_name",
     "container_security_context",
     "label_value",
     "pod_security_context",
+    "seccomp_profile",
 ]

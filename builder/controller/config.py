@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from builder.controller.seccomp import LOCALHOST_PROFILE
+
 # The ClusterRole a namespace binds to lend its secrets to the controller
 # (deploy/rbac.yaml): the controller holds no cluster-wide right on secrets.
 SECRETS_ROLE = "kbuild-namespace-secrets"
@@ -31,6 +33,10 @@ class ControllerConfig:
     # more is evicted by the kubelet instead of filling the node's disk.
     workspace_size_limit: str = "4Gi"
     storage_size_limit: str = "20Gi"
+    # The build pod's seccomp profile: a path under the kubelet's seccomp
+    # directory (deploy/seccomp-installer.yaml puts the default there), or
+    # "Unconfined", which only a Pod Security "privileged" namespace admits.
+    seccomp_profile: str = LOCALHOST_PROFILE
     # Seconds between full re-lists; every object is reconciled at least this often.
     resync_seconds: int = 300
     # Worker threads draining the reconcile queue.

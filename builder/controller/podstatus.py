@@ -26,6 +26,14 @@ updating the Build itself.  A failed container with no readable message is
 GenericBuildFailed.  A build that must push but reports no digest is
 Failed/PushImageToRegistryFailed, never Complete.
 
+A build container the runtime cannot create because the node lacks the
+pod's Localhost seccomp profile (``CreateContainerError``, "cannot load
+seccomp profile") is Error/CannotCreateBuildPod with a detail naming the
+profile and the node: the kubelet would retry it for as long as the pod
+lives, and only an administrator installing the profile
+(deploy/seccomp-installer.yaml) changes that.  The outcome asks for the
+pod's deletion: it never ran, and left Pending it would be retried for a week.
+
 Image pulls of the build pod image (ErrImagePull, ImagePullBackOff) keep the
 Build Pending with a message saying so: the kubelet keeps retrying, so a
 registry that is briefly down costs time, not the build, and the pod's
@@ -37,7 +45,7 @@ default) bounds the wait, ending in DeadlineExceeded.  OpenShift does the same
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from builder.api import STATUS_MESSAGES, BuildPhase, StatusReason
@@ -72,6 +80,8 @@ class PodOutcome:
     revision: SourceRevision | None = None
     # The container whose state decided the outcome, for logs and events.
     container: str = ""
+    # The pod can never run (its containers cannot be created): delete it.
+    stop_pod: bool = False
 
     @property
     def terminal(self) -> bool:
@@ -286,6 +296,50 @@ class _Pod:
         )
 
 
+def _localhost_profile(pod: Mapping[str, Any], container: _Container) -> str:
+    """The Localhost seccomp profile ``container`` runs under (its own, else the pod's)."""
+    spec = pod.get("spec") or {}
+    for key in ("initContainers", "containers"):
+        for c in spec.get(key) or []:
+            if c.get("name") == container.name:
+                own = (c.get("securityContext") or {}).get("seccompProfile") or {}
+                if own.get("localhostProfile"):
+                    return str(own["localhostProfile"])
+    pod_level = (spec.get("securityContext") or {}).get("seccompProfile") or {}
+    return str(pod_level.get("localhostProfile") or "")
+
+
+def _missing_seccomp_profile(pod: _Pod) -> PodOutcome | None:
+    """A container the runtime cannot create because the node has no such seccomp profile.
+
+    containerd says ``cannot load seccomp profile "<kubelet root>/seccomp/<profile>":
+    open ...: no such file or directory`` (CreateContainerError); CRI-O's
+    words differ but name the profile too.
+    """
+    for container in pod.containers:
+        waiting = container.waiting or {}
+        said = str(waiting.get("message") or "")
+        lowered = said.lower()
+        if "seccomp" not in lowered or not any(
+            cue in lowered for cue in ("no such file", "not found", "cannot load")
+        ):
+            continue
+        profile = _localhost_profile(pod.raw, container) or "(unnamed)"
+        node = (pod.raw.get("spec") or {}).get("nodeName") or "the build pod's node"
+        return replace(
+            pod.failure(
+                StatusReason.CANNOT_CREATE_BUILD_POD,
+                f"node {node} has no seccomp profile {profile}, so container "
+                f"{container.name} cannot be created; install it on every node with "
+                f"deploy/seccomp-installer.yaml (docs/build-pod.md). The runtime said: {said}",
+                phase=BuildPhase.ERROR,
+                container=container,
+            ),
+            stop_pod=True,
+        )
+    return None
+
+
 def _pod_failure(pod: _Pod) -> PodOutcome | None:
     """What the pod's own status says, which outranks any container's account."""
     oom = _oom_killed(pod.raw, pod.containers)
@@ -415,7 +469,13 @@ def _progress(pod: _Pod) -> PodOutcome:
 def interpret_pod(pod: Mapping[str, Any]) -> PodOutcome:
     """The Build status that ``pod`` (a build pod from ``build_pod``) implies now."""
     read = _Pod.read(pod)
-    for decide in (_pod_failure, _container_failure, _completion, _pod_ended):
+    for decide in (
+        _pod_failure,
+        _container_failure,
+        _completion,
+        _pod_ended,
+        _missing_seccomp_profile,
+    ):
         outcome = decide(read)
         if outcome is not None:
             return outcome

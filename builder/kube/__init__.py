@@ -1,7 +1,15 @@
 """builder.kube: the only package that talks to the Kubernetes API server."""
 
 from builder.kube.client import CustomResources, Kube, Unreachable, WatchEvent
-from builder.kube.errors import AlreadyExists, Conflict, Gone, Invalid, KubeError, NotFound
+from builder.kube.errors import (
+    AlreadyExists,
+    Conflict,
+    Forbidden,
+    Gone,
+    Invalid,
+    KubeError,
+    NotFound,
+)
 from builder.kube.resources import (
     BUILD_CONFIGS,
     BUILDS,
@@ -37,6 +45,7 @@ __all__ = [
     "CoreResource",
     "CustomResource",
     "CustomResources",
+    "Forbidden",
     "Gone",
     "Invalid",
     "Kube",

@@ -7,12 +7,29 @@ Gone on a watch means "relist".
 
 from __future__ import annotations
 
+import json
+
 
 class KubeError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(f"{status}: {message}")
         self.status = status
         self.message = message
+
+    @property
+    def server_message(self) -> str:
+        """The API server's own sentence: a Status body's ``message``, else the text as is.
+
+        ``message`` holds the raw response body, a JSON ``Status`` object,
+        which is what a log wants; a Build's status or an event wants the one
+        line the server wrote (``pods "x" is forbidden: violates PodSecurity ...``).
+        """
+        try:
+            body = json.loads(self.message)
+        except ValueError:
+            return self.message
+        text = body.get("message") if isinstance(body, dict) else None
+        return text if isinstance(text, str) and text else self.message
 
 
 class NotFound(KubeError):  # noqa: N818 - named for the API's own status reason
@@ -21,6 +38,10 @@ class NotFound(KubeError):  # noqa: N818 - named for the API's own status reason
 
 class AlreadyExists(KubeError):  # noqa: N818
     pass
+
+
+class Forbidden(KubeError):  # noqa: N818
+    """Refused (403): RBAC, or an admission plugin such as Pod Security or a quota."""
 
 
 class Conflict(KubeError):  # noqa: N818
@@ -37,6 +58,7 @@ class Invalid(KubeError):  # noqa: N818
 
 def classify(status: int, message: str) -> KubeError:
     kinds: dict[int, type[KubeError]] = {
+        403: Forbidden,
         404: NotFound,
         409: Conflict,
         410: Gone,

@@ -16,6 +16,9 @@ To run the same tests against any other cluster (kind, k3d, a real one), set:
 * ``KBUILD_TEST_PUSH_REGISTRY`` (optional): the same registry as this machine
   reaches it, when that differs (a kind node sees a different address).
 * ``KBUILD_KUBECTL`` (optional): the kubectl binary, else ``kubectl`` on PATH.
+* ``KBUILD_TEST_KUBELET_ROOT`` (optional): the nodes' kubelet ``--root-dir``,
+  where the seccomp installer puts the build pods' profile (default
+  ``/var/lib/kubelet``).
 
 ``KBUILD_TEST_KEEP_CLUSTER=1`` leaves a cluster this session started running,
 so the next session starts in seconds.
@@ -34,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # The build pod image's tag: its own per checkout when several checkouts test
@@ -58,6 +62,8 @@ class Cluster:
     # True when the cluster is the local one from hack/cluster.sh: its node
     # and service networks are routed on this machine.
     local: bool
+    # The nodes' kubelet --root-dir: seccomp profiles live in <root>/seccomp.
+    kubelet_root: str = "/var/lib/kubelet"
 
 
 class Kubectl:
@@ -151,6 +157,7 @@ def cluster(pytestconfig: pytest.Config) -> Iterator[Cluster]:
             push_registry=os.environ.get("KBUILD_TEST_PUSH_REGISTRY", registry),
             kubectl_bin=kubectl_bin,
             local=False,
+            kubelet_root=os.environ.get("KBUILD_TEST_KUBELET_ROOT", "/var/lib/kubelet"),
         )
         return
 
@@ -174,6 +181,7 @@ def cluster(pytestconfig: pytest.Config) -> Iterator[Cluster]:
             push_registry=env["KBUILD_REGISTRY"],
             kubectl_bin=env["KBUILD_KUBECTL"],
             local=True,
+            kubelet_root=env["KBUILD_KUBELET_ROOT"],
         )
     finally:
         if not was_up and os.environ.get("KBUILD_TEST_KEEP_CLUSTER") != "1":
@@ -227,6 +235,43 @@ def images(push_registry: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def seccomp_profile(cluster: Cluster, kubectl: Kubectl, images: dict[str, str]) -> str:
+    """The build pods' seccomp profile on every node, installed as shipped; its Localhost name.
+
+    deploy/seccomp-profile.yaml and deploy/seccomp-installer.yaml, with only
+    the registry, the pull policy (the image under test) and the kubelet's
+    root directory filled in.  Left installed at the end, like the CRDs: the
+    files on the nodes outlive the DaemonSet anyway, and another session's
+    build pods may be using them.
+    """
+    deploy = REPO_ROOT / "deploy"
+    docs = [d for d in yaml.safe_load_all((deploy / "seccomp-profile.yaml").read_text()) if d]
+    installer = (deploy / "seccomp-installer.yaml").read_text()
+    installer = installer.replace("__REGISTRY__", cluster.registry)
+    default_dir = "/var/lib/kubelet/seccomp/"
+    installer = installer.replace(default_dir, f"{cluster.kubelet_root}/seccomp/")
+    docs += [d for d in yaml.safe_load_all(installer) if d]
+    for doc in docs:
+        if doc["kind"] == "DaemonSet":
+            doc["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] = "Always"
+    kubectl("apply", "-f", "-", stdin=yaml.safe_dump_all(docs))
+    rollout = kubectl(
+        "-n", "kbuild-system", "rollout", "status", "daemonset/kbuild-seccomp-installer",
+        "--timeout=240s", check=False, timeout=260,
+    )  # fmt: skip
+    if rollout.returncode != 0:
+        pods = kubectl("-n", "kbuild-system", "describe", "pods", "-l",
+                       "app=kbuild-seccomp-installer", check=False).stdout  # fmt: skip
+        pytest.fail(f"the seccomp installer did not become ready: {rollout.stderr}\n{pods}")
+    [config_map] = [d for d in docs if d["kind"] == "ConfigMap"]
+    [name] = config_map["data"]
+    if cluster.local:
+        installed = Path(cluster.kubelet_root, "seccomp", "kbuild", name)
+        assert installed.read_text() == config_map["data"][name], installed
+    return f"kbuild/{name}"
+
+
+@pytest.fixture(scope="session")
 def pod_host(cluster: Cluster) -> str:
     """An address of this machine that pods reach (for git and extra registries)."""
     host = os.environ.get("KBUILD_TEST_GIT_HOST", "")
@@ -238,13 +283,14 @@ def pod_host(cluster: Cluster) -> str:
 def create_namespace(kubectl: Kubectl, name: str, *, build_pods: bool = False) -> None:
     """Create ``name`` and wait for its default ServiceAccount (pods need it).
 
-    ``build_pods`` labels it for Pod Security's "privileged" level, the only one
-    that admits the build pod (docs/build-pod.md); it matters on clusters that
-    enforce a stricter default.
+    ``build_pods`` labels it for Pod Security's "baseline" level, which admits
+    the build pod with its Localhost seccomp profile (docs/build-pod.md; the
+    ``seccomp_profile`` fixture installs it), so every build of the tier runs
+    where a platform team would let it.
     """
     kubectl("create", "namespace", name)
     if build_pods:
-        kubectl("label", "namespace", name, "pod-security.kubernetes.io/enforce=privileged")
+        kubectl("label", "namespace", name, "pod-security.kubernetes.io/enforce=baseline")
     deadline = time.monotonic() + 60
     while kubectl("-n", name, "get", "serviceaccount", "default", check=False).returncode != 0:
         assert time.monotonic() < deadline, f"no default ServiceAccount in {name} after 60s"

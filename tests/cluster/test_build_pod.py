@@ -51,7 +51,7 @@ def git_server(pod_host: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 @pytest.fixture(scope="module")
-def namespace(kubectl: Kubectl) -> Iterator[str]:
+def namespace(kubectl: Kubectl, seccomp_profile: str) -> Iterator[str]:
     name = f"kbuild-buildpod-{RUN_ID}"
     create_namespace(kubectl, name, build_pods=True)
     yield name
@@ -286,8 +286,16 @@ def test_build_pod_pushes_and_reports_the_registry_digest(
     assert f"Successfully pushed {pushed_to}@{digest}" in done.logs[main]
 
 
-def test_build_pod_ran_unprivileged_as_the_contract_says(builds: dict[str, Finished]) -> None:
+def test_build_pod_ran_unprivileged_as_the_contract_says(
+    builds: dict[str, Finished], kubectl: Kubectl, namespace: str, seccomp_profile: str
+) -> None:
     pod = builds["s2i"].pod
+    # Built under the Localhost profile, in a namespace that enforces baseline.
+    assert pod["spec"]["securityContext"]["seccompProfile"] == {
+        "type": "Localhost", "localhostProfile": seccomp_profile,
+    }  # fmt: skip
+    labels = kubectl.json("get", "namespace", namespace)["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
     assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
     assert pod["spec"]["securityContext"]["runAsUser"] == 1000
     for container in [*pod["spec"]["initContainers"], *pod["spec"]["containers"]]:
@@ -312,3 +320,86 @@ def test_failing_assemble_is_docker_build_failed_with_a_log_snippet(
     # Nothing was pushed.
     with pytest.raises(urllib.error.HTTPError):
         _manifest_digest(push_registry, done.output)
+
+
+# --------------------------------------------------------------------------- admission
+
+
+def _pod_manifest(
+    name: str, namespace: str, registry: str, images: dict[str, str], **config: Any
+) -> dict[str, Any]:
+    """build_pod() for a small Docker build, without its owner reference (see the module doc)."""
+    build = _build(name, namespace, {
+        "source": {"git": {"uri": "git://git.invalid/app"}},
+        "strategy": {"dockerStrategy": {
+            "from": {"kind": "DockerImage", "name": f"{registry}/{images['base']}"}}},
+        "output": {"to": {"kind": "DockerImage", "name": f"{registry}/kbuild-admission/{name}:1"}},
+    })  # fmt: skip
+    settings = ControllerConfig(
+        registry=registry, build_pod_image=f"{registry}/{images['buildpod']}", **config
+    )
+    pod = build_pod(build, settings, pod_build=build)
+    del pod["metadata"]["ownerReferences"]
+    return pod
+
+
+def _dry_run(kubectl: Kubectl, namespace: str, pod: dict[str, Any]) -> tuple[bool, str]:
+    """Create ``pod`` server-side without persisting it: admission runs, nothing starts."""
+    done = kubectl("-n", namespace, "create", "--dry-run=server", "-f", "-",
+                   stdin=json.dumps(pod), check=False)  # fmt: skip
+    return done.returncode == 0, done.stderr
+
+
+def test_pod_security_baseline_admits_the_build_pod_and_rejects_the_unconfined_one(
+    kubectl: Kubectl, namespace: str, registry: str, images: dict[str, str]
+) -> None:
+    labels = kubectl.json("get", "namespace", namespace)["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
+    admitted, said = _dry_run(kubectl, namespace, _pod_manifest("now", namespace, registry, images))
+    assert admitted, said
+    # The negative control: the spec before this change, Unconfined seccomp.
+    old = _pod_manifest("before", namespace, registry, images, seccomp_profile="Unconfined")
+    admitted, said = _dry_run(kubectl, namespace, old)
+    assert not admitted
+    assert 'violates PodSecurity "baseline:latest"' in said, said
+    assert 'seccompProfile.type to "Unconfined"' in said, said
+
+
+def test_pod_security_restricted_rejects_the_build_pod(
+    kubectl: Kubectl, registry: str, images: dict[str, str]
+) -> None:
+    # docs/build-pod.md: rootless buildah needs what restricted forbids.
+    ns = f"kbuild-restricted-{RUN_ID}"
+    create_namespace(kubectl, ns)
+    try:
+        kubectl("label", "namespace", ns, "pod-security.kubernetes.io/enforce=restricted")
+        admitted, said = _dry_run(kubectl, ns, _pod_manifest("r", ns, registry, images))
+        assert not admitted
+        assert 'violates PodSecurity "restricted:latest"' in said, said
+        assert "allowPrivilegeEscalation != false" in said, said
+        assert 'unrestricted capabilities (containers "git-clone"' in said, said
+    finally:
+        kubectl("delete", "namespace", ns, "--wait=false", check=False)
+
+
+def test_a_node_without_the_seccomp_profile_ends_the_build_naming_it(
+    kubectl: Kubectl, namespace: str, registry: str, images: dict[str, str]
+) -> None:
+    absent = f"kbuild/absent-{RUN_ID}.json"
+    pod = _pod_manifest("absent", namespace, registry, images, seccomp_profile=absent)
+    kubectl("-n", namespace, "create", "-f", "-", stdin=json.dumps(pod))
+    name = pod["metadata"]["name"]
+    try:
+        deadline = time.monotonic() + 180
+        outcome = interpret_pod(kubectl.json("-n", namespace, "get", "pod", name))
+        while not outcome.terminal and time.monotonic() < deadline:
+            time.sleep(2)
+            outcome = interpret_pod(kubectl.json("-n", namespace, "get", "pod", name))
+        assert outcome.phase == BuildPhase.ERROR, outcome
+        assert outcome.reason == "CannotCreateBuildPod"
+        assert f"has no seccomp profile {absent}" in outcome.detail
+        assert "cannot load seccomp profile" in outcome.detail  # the runtime's own words
+        assert outcome.container == "git-clone"
+        assert outcome.stop_pod
+    finally:
+        kubectl("-n", namespace, "delete", "pod", name, "--wait=false", check=False)

@@ -79,6 +79,16 @@ def namespace(kubectl: Kubectl) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
+def build_namespace(kubectl: Kubectl, seccomp_profile: str) -> Iterator[str]:
+    """Where the build pods run: Pod Security "baseline", the profile on the node."""
+    assert BUILD_POD_SECURITY_CONTEXT["seccompProfile"]["localhostProfile"] == seccomp_profile
+    name = f"kbuild-smoke-build-{RUN_ID}"
+    create_namespace(kubectl, name, build_pods=True)
+    yield name
+    kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture(scope="module")
 def smoke_image(push_registry: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A busybox-static image (``httpd``, ``sh``) pushed to the registry.
 
@@ -264,7 +274,8 @@ BUILD_POD_SECURITY_CONTEXT: dict[str, Any] = {
     "runAsNonRoot": True,
     "runAsUser": BUILD_USER_UID,
     "runAsGroup": BUILD_USER_GID,
-    "seccompProfile": {"type": "Unconfined"},
+    # deploy/seccomp-installer.yaml puts it on the node (the seccomp_profile fixture).
+    "seccompProfile": {"type": "Localhost", "localhostProfile": "kbuild/buildah-v1.json"},
 }
 BUILD_CONTAINER_SECURITY_CONTEXT: dict[str, Any] = {
     "privileged": False,
@@ -308,21 +319,23 @@ def _build_pod(name: str, image: str, script: str) -> dict[str, Any]:
 
 def test_rootless_buildah_builds_and_pushes_in_unprivileged_pod(
     kubectl: Kubectl,
-    namespace: str,
+    build_namespace: str,
     cluster: Cluster,
     smoke_image: str,
     buildpod_image: str,
 ) -> None:
+    namespace = build_namespace
     registry, push_registry = cluster.registry, cluster.push_registry
     target = f"kbuild-smoke/built:{RUN_ID}"
     script = f"""
 echo "uid=$(id -u) gid=$(id -g)"
-grep -E '^Cap(Eff|Prm):' /proc/self/status
+grep -E '^(Cap(Eff|Prm)|NoNewPrivs|Seccomp):' /proc/self/status
 cd /workspace
 cat > Dockerfile <<'EOF'
 FROM {registry}/{smoke_image}
 USER 0
 RUN echo "written by a RUN step as uid $(id -u)" > /proof && chown {PROOF_UID}:{PROOF_UID} /proof
+RUN grep -E '^Seccomp' /proc/self/status | sed 's/^/in RUN: /'
 USER 65534
 EOF
 buildah --version
@@ -339,6 +352,11 @@ echo "pushed-digest=$(cat /workspace/digest)"
     # the setuid newuidmap/newgidmap and the user namespace they map.
     assert f"uid={BUILD_USER_UID} gid={BUILD_USER_GID}" in logs
     assert "CapEff:\t0000000000000000" in logs
+    # Mode 2, a filter: the Localhost profile is in force (Unconfined showed 0),
+    # in the pod and in the RUN step, where buildah stacks its own on top.
+    assert "Seccomp:\t2" in logs
+    assert "in RUN: Seccomp:\t2" in logs
+    assert "in RUN: Seccomp_filters:\t2" in logs
     pod = kubectl.json("-n", namespace, "get", "pod", "rootless-build")
     container = pod["spec"]["containers"][0]
     assert container["securityContext"]["privileged"] is False
@@ -398,13 +416,14 @@ stat -c 'owner=%u:%g' /proof
 )
 def test_build_pod_contract_parts_are_needed(
     kubectl: Kubectl,
-    namespace: str,
+    build_namespace: str,
     cluster: Cluster,
     smoke_image: str,
     buildpod_image: str,
     change: dict[str, dict[str, Any]],
     expected_error: str,
 ) -> None:
+    namespace = build_namespace
     registry = cluster.registry
     script = f"""
 cd /workspace
@@ -425,6 +444,32 @@ buildah build --isolation chroot --tls-verify=false -t {registry}/kbuild-smoke/n
     logs = kubectl("-n", namespace, "logs", name).stdout
     assert phase == "Failed", logs
     assert expected_error in logs
+
+
+def test_the_seccomp_profile_in_force_is_ours_and_narrow(
+    kubectl: Kubectl, build_namespace: str, cluster: Cluster, buildpod_image: str
+) -> None:
+    """Not just some filter: user namespaces pass, network namespaces do not.
+
+    Under Unconfined both unshares would succeed, under RuntimeDefault both
+    would fail; only the Localhost profile (unshare narrowed to the user,
+    mount and UTS namespaces, docs/build-pod.md) gives this pair.
+    """
+    script = """
+grep '^Seccomp:' /proc/self/status
+unshare --user true && echo user-namespace-made
+unshare --user --net true 2>&1 || echo network-namespace-refused
+"""
+    name = f"seccomp-narrow-{secrets.token_hex(2)}"
+    pod = _build_pod(name, f"{cluster.registry}/{buildpod_image}", script)
+    kubectl.apply(pod, build_namespace)
+    phase = _wait_pod_finished(kubectl, build_namespace, name, timeout_s=180)
+    logs = kubectl("-n", build_namespace, "logs", name).stdout
+    assert phase == "Succeeded", logs
+    assert "Seccomp:\t2" in logs
+    assert "user-namespace-made" in logs
+    assert "unshare failed: Operation not permitted" in logs
+    assert "network-namespace-refused" in logs
 
 
 def test_cluster_sh_env_names_the_registry(cluster: Cluster, registry: str) -> None:

@@ -65,6 +65,7 @@ def env(
     kubectl: Kubectl,
     images: dict[str, str],
     pod_host: str,
+    seccomp_profile: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[str, Controller, Kube]]:
     ns = f"kbuild-ctl-{RUN_ID}"
@@ -651,3 +652,50 @@ def test_no_secret_byte_reaches_an_image_a_log_an_event_a_status_or_a_message(
     leaks = [(where, needle[:12]) for where, data in places.items() for needle in needles
              if needle in data]  # fmt: skip
     assert leaks == []
+
+
+def test_a_build_pod_refused_by_pod_security_shows_on_the_build_then_runs_under_baseline(
+    env: tuple[str, Controller, Kube], gitd: GitDaemon, kubectl: Kubectl, cluster: Cluster
+) -> None:
+    """A 403 on the pod's creation is the Build's reason, not a line in the controller's log.
+
+    The namespace enforces "restricted" while the build starts (the pod needs
+    what restricted forbids: docs/build-pod.md), then "baseline" again: the
+    controller's retry creates the pod and the build completes, under the
+    Localhost seccomp profile, in a namespace a platform team would accept.
+    """
+    ns, _, kube = env
+    enforce = "pod-security.kubernetes.io/enforce"
+    kubectl("label", "--overwrite", "namespace", ns, f"{enforce}=restricted")
+    try:
+        apply(kubectl, ns, buildconfig(
+            "guarded", git_source(gitd, "hello"),
+            source_strategy(f"{cluster.registry}/kbuild/s2i-python:3.11"),
+            {"to": {"kind": "ImageStreamTag", "name": "guarded:latest"}},
+        ))  # fmt: skip
+        kbuild("start-build", "guarded", "-n", ns, kubeconfig=cluster.kubeconfig)
+        refused = wait_for(
+            "guarded-1 to say its pod was refused",
+            lambda: (b := _get(kube, ns, "guarded-1")) and b.status.reason and b,
+            timeout=120,
+        )
+        assert refused.status.phase == BuildPhase.NEW
+        assert refused.status.reason == "CannotCreateBuildPod"
+        message = refused.status.message
+        assert message.startswith('pods "guarded-1-build" is forbidden: violates PodSecurity '
+                                  '"restricted:latest"'), message  # fmt: skip
+        assert "allowPrivilegeEscalation != false" in message
+        events = kubectl("-n", ns, "get", "events", "--field-selector",
+                         "involvedObject.name=guarded-1", "-o", "json").stdout  # fmt: skip
+        failed = [e for e in json.loads(events)["items"] if e["reason"] == "FailedCreate"]
+        assert failed, events
+        assert failed[0]["type"] == "Warning"
+        assert failed[0]["message"] == f"Error creating build pod: {message}"
+        described = kbuild("describe", "build/guarded-1", "-n", ns, kubeconfig=cluster.kubeconfig)
+        assert "CannotCreateBuildPod" in described.stdout
+    finally:
+        kubectl("label", "--overwrite", "namespace", ns, f"{enforce}=baseline")
+    build = finished(kube, ns, "guarded-1", timeout=600)
+    assert build.status.phase == BuildPhase.COMPLETE, build.status
+    pod = kubectl.json("-n", ns, "get", "pod", "guarded-1-build")
+    assert pod["spec"]["securityContext"]["seccompProfile"]["type"] == "Localhost"

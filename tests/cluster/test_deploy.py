@@ -57,6 +57,7 @@ def deployed(
     kubectl: Kubectl,
     images: dict[str, str],
     pod_host: str,
+    seccomp_profile: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[str, GitDaemon]]:
     ns = f"kbuild-deploy-{RUN_ID}"

@@ -63,7 +63,11 @@ def gitd(pod_host: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gi
 
 @pytest.fixture(scope="module")
 def controller(
-    cluster: Cluster, kubectl: Kubectl, pod_host: str, tmp_path_factory: pytest.TempPathFactory
+    cluster: Cluster,
+    kubectl: Kubectl,
+    pod_host: str,
+    seccomp_profile: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Controller]:
     ns = f"kbuild-trg-{RUN_ID}"
     create_namespace(kubectl, ns, build_pods=True)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from builder.api import Build, BuildError, dump, parse_as
+from builder.controller import seccomp
 from builder.controller.buildpod import (
     DEFAULT_ACTIVE_DEADLINE_SECONDS,
     _fnv32a,
@@ -18,6 +21,7 @@ from builder.controller.buildpod import (
 )
 from builder.controller.config import ControllerConfig
 
+REPO_ROOT = Path(__file__).resolve().parents[3]
 REGISTRY = "registry.test:5000"
 IMAGE = f"{REGISTRY}/kbuild/buildpod:1"
 CONFIG = ControllerConfig(registry=REGISTRY, build_pod_image=IMAGE)
@@ -29,7 +33,7 @@ POD_SECURITY_CONTEXT = {
     "runAsNonRoot": True,
     "runAsUser": 1000,
     "runAsGroup": 0,
-    "seccompProfile": {"type": "Unconfined"},
+    "seccompProfile": {"type": "Localhost", "localhostProfile": "kbuild/buildah-v1.json"},
 }
 CONTAINER_SECURITY_CONTEXT = {
     "privileged": False,
@@ -219,6 +223,29 @@ def test_security_context_is_the_documented_contract() -> None:
     assert pod["spec"]["securityContext"] == POD_SECURITY_CONTEXT
     for container in containers(pod):
         assert container["securityContext"] == CONTAINER_SECURITY_CONTEXT
+
+
+def test_seccomp_profile_is_the_installed_localhost_one() -> None:
+    # The profile deploy/seccomp-installer.yaml installs, under the name the
+    # generator gives it: Pod Security "baseline" admits Localhost, not Unconfined.
+    profile = pod_for()["spec"]["securityContext"]["seccompProfile"]
+    assert profile == {"type": "Localhost", "localhostProfile": seccomp.LOCALHOST_PROFILE}
+    assert (REPO_ROOT / "deploy" / "seccomp" / seccomp.PROFILE_FILE).is_file()
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ("Unconfined", {"type": "Unconfined"}),
+        ("site/buildah.json", {"type": "Localhost", "localhostProfile": "site/buildah.json"}),
+    ],
+)
+def test_seccomp_profile_from_the_config(setting: str, expected: dict[str, str]) -> None:
+    config = dataclasses.replace(CONFIG, seccomp_profile=setting)
+    build = make_build(SOURCE_RESOLVED, resolved=True)
+    pod = build_pod(build, config, pod_build=build)
+    assert pod["spec"]["securityContext"]["seccompProfile"] == expected
+    assert all("seccompProfile" not in c["securityContext"] for c in containers(pod))
 
 
 @pytest.mark.parametrize("strategy", [SOURCE_RESOLVED, DOCKER])

@@ -70,7 +70,9 @@ def make_pod(*, output: bool = True, docker: bool = False) -> dict[str, Any]:
         },
     )
     config = ControllerConfig(registry=REGISTRY, build_pod_image=f"{REGISTRY}/kbuild/buildpod:1")
-    return build_pod(build, config, pod_build=build)
+    pod = build_pod(build, config, pod_build=build)
+    pod["spec"]["nodeName"] = "kbuild-node"
+    return pod
 
 
 def waiting(reason: str, message: str = "") -> dict[str, Any]:
@@ -168,6 +170,13 @@ def fixed(reason: StatusReason) -> str:
 
 
 GENERIC = StatusReason.GENERIC_BUILD_FAILED
+# What containerd 1.6.20 (the test cluster's kubelet root) says when the node
+# lacks the pod's Localhost seccomp profile: observed, not made up.
+NO_PROFILE = (
+    "failed to create containerd container: cannot load seccomp profile "
+    '"/var/lib/kbuild-cluster/kubelet/seccomp/kbuild/buildah-v1.json": open '
+    "/var/lib/kbuild-cluster/kubelet/seccomp/kbuild/buildah-v1.json: no such file or directory"
+)
 
 CASES = [
     # ------------------------------------------------------------ waiting to run
@@ -471,6 +480,33 @@ CASES = [
             BuildPhase.ERROR,
             "NoBuildContainerStatus",
             message="The pod for this build has no container statuses.",
+        ),
+    ),
+    # ------------------------------------------------------------ seccomp profile
+    Case(
+        "the node has no seccomp profile: Error naming the profile and the node",
+        clone=waiting("CreateContainerError", NO_PROFILE),
+        main=waiting("PodInitializing"),
+        expect=is_(
+            BuildPhase.ERROR,
+            StatusReason.CANNOT_CREATE_BUILD_POD.value,
+            message="Failed creating build pod.",
+            detail=lambda d: (
+                "node kbuild-node has no seccomp profile kbuild/buildah-v1.json" in d
+                and "deploy/seccomp-installer.yaml" in d
+                and "no such file or directory" in d
+            ),
+            container="git-clone",
+            stop_pod=True,
+        ),
+    ),
+    Case(
+        "another container cannot be created: stays Pending, says why",
+        clone=waiting("CreateContainerError", "failed to create containerd task: no space left"),
+        expect=is_(
+            BuildPhase.PENDING,
+            message=has("cannot start (CreateContainerError): failed to create containerd task"),
+            stop_pod=False,
         ),
     ),
     Case(
