@@ -16,6 +16,7 @@ echo "== ruff";          ruff check . && ruff format --check .
 echo "== mypy --strict"; mypy
 echo "== import layers"; lint-imports
 echo "== generated CRDs are committed"; python -m builder.api.crdgen --check
+echo "== generated seccomp profile is committed"; python -m builder.controller.seccomp --check
 echo "== shellcheck";    shellcheck hack/*.sh images/*.sh .ci/run
 
 echo "== pytest"
