@@ -486,7 +486,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                 "(#ref for a branch or tag)."
             ),
         )
-        p.add_argument("component", metavar="BUILDER~REPO")
+        p.add_argument("component", metavar="BUILDER~REPO", nargs="?", default="")
         p.add_argument("--name", help="name of the generated objects (default: the repository's)")
         p.add_argument(
             "--strategy", choices=["source", "docker"], default="source", help="build strategy"
@@ -529,8 +529,25 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
             action="store_true",
             help="the builder image's registry speaks plain HTTP or has an untrusted certificate",
         )
+        if deploy:
+            _add_template_flags(p)
         add_cluster_flags(p)
         p.set_defaults(run=_runner(deploy=deploy))
+
+
+def _add_template_flags(p: argparse.ArgumentParser) -> None:
+    """oc new-app's template flags (``builder.cli.newapp_template``)."""
+    p.add_argument("--template", help="a Template's name (the namespace, then openshift)")
+    p.add_argument("-f", "--file", help="a Template file (- for stdin)")
+    p.add_argument(
+        "-p", "--param", action="append", metavar="KEY=VALUE", help="a template parameter value"
+    )
+    p.add_argument("--param-file", action="append", metavar="FILE", help="KEY=VALUE lines")
+    p.add_argument(
+        "--ignore-unknown-parameters",
+        action="store_true",
+        help="skip values for parameters the template does not have",
+    )
 
 
 def _runner(*, deploy: bool) -> Callable[[argparse.Namespace], int]:
@@ -658,9 +675,24 @@ def _print(text: str) -> None:
     sys.stdout.flush()
 
 
+def _wants_template(ns: argparse.Namespace, deploy: bool) -> bool:
+    """True for ``--template``/``-f``; a missing component is an error here."""
+    if getattr(ns, "template", None) or getattr(ns, "file", None):
+        return True
+    if not ns.component:
+        forms = ", --template NAME or -f TEMPLATE_FILE" if deploy else ""
+        raise CliError(f"give BUILDER~REPO{forms}")
+    return False
+
+
 def run(ns: argparse.Namespace, deploy: bool) -> int:
     from builder.cli.appobjects import app_objects, generate_secret, object_labels  # noqa: PLC0415
     from builder.kube import KubeError  # noqa: PLC0415
+
+    if _wants_template(ns, deploy):
+        from builder.cli import newapp_template  # noqa: PLC0415
+
+        return newapp_template.run(ns)
 
     request = request_from_args(ns, deploy=deploy)
     kube, namespace = connect(ns)
