@@ -137,7 +137,8 @@ class GitSource:
 @dataclass(frozen=True)
 class AppParams:
     name: str
-    builder: BuilderRef
+    builder: BuilderRef | None
+    """None: a Docker build from the Dockerfile's own FROM (``new-app REPO``, a Dockerfile)."""
     source: GitSource
     strategy: Literal["source", "docker"] = "source"
     deploy: bool = True
@@ -180,7 +181,7 @@ def build_config(params: AppParams) -> dict[str, Any]:
         {"type": "Generic", "generic": {"secret": generic}},
         {"type": "ConfigChange"},
     ]
-    if params.builder.kind == KIND_IMAGE_STREAM_TAG:
+    if params.builder is not None and params.builder.kind == KIND_IMAGE_STREAM_TAG:
         # An empty ImageChange trigger follows the strategy's own image.
         triggers.append({"type": "ImageChange", "imageChange": {}})
     git: dict[str, Any] = {"uri": params.source.uri}
@@ -189,7 +190,9 @@ def build_config(params: AppParams) -> dict[str, Any]:
     source: dict[str, Any] = {"type": "Git", "git": git}
     if params.source.context_dir:
         source["contextDir"] = params.source.context_dir
-    detail: dict[str, Any] = {"from": params.builder.reference()}
+    detail: dict[str, Any] = {}
+    if params.builder is not None:
+        detail["from"] = params.builder.reference()
     if params.build_env:
         detail["env"] = _env(params.build_env)
     if params.strategy == "docker":

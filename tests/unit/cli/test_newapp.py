@@ -149,10 +149,14 @@ def test_repo_errors(text: str, message: str) -> None:
         parse_repo(text, is_dir=never_a_dir)
 
 
-@pytest.mark.parametrize("text", ["python", "~https://x/y.git", "python~"])
+@pytest.mark.parametrize("text", ["~https://x/y.git", "python~"])
 def test_component_needs_builder_and_repo(text: str) -> None:
-    with pytest.raises(CliError, match="expected BUILDER~REPO"):
+    with pytest.raises(CliError, match="expected BUILDER~REPO or REPO"):
         split_component(text)
+
+
+def test_a_repository_alone_is_detected() -> None:
+    assert split_component("https://x/y.git#main") == ("", "https://x/y.git#main")
 
 
 @pytest.mark.parametrize(
