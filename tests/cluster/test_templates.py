@@ -151,3 +151,68 @@ def test_process_without_the_crd_reads_files_only(kubeconfig: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert len(json.loads(proc.stdout)["items"]) == 5
     del kubeconfig
+
+
+CATALOG = REPO_ROOT / "images" / "catalog" / "openshift-imagestreams.yaml"
+
+
+def _repo(tmp_path: Path, name: str, files: dict[str, str]) -> str:
+    src = tmp_path / name
+    src.mkdir()
+    for path, text in files.items():
+        (src / path).write_text(text)
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["add", "-A"],
+        ["-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "app"],
+    ):
+        subprocess.run(["git", "-C", str(src), *args], check=True, capture_output=True)
+    return f"file://{src}"
+
+
+def test_catalog_install_and_new_app_repo_detection(
+    kubeconfig: Path, kubectl: Kubectl, template_namespace: str, tmp_path: Path
+) -> None:
+    """The catalog goes in with one pipeline; new-app REPO picks the stream that supports it."""
+    kbuild = Kbuild(kubeconfig, template_namespace)
+    listed = kbuild("process", "-f", str(CATALOG), "-p", "REGISTRY=registry.invalid:5000")
+    assert listed.code == 0, listed.err
+    installed = subprocess.run(
+        kbuild.argv("apply", "-f", "-"),
+        input=listed.out,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert installed.stdout.splitlines() == [
+        "imagestream.image.openshift.io/python created",
+        "imagestream.image.openshift.io/nodejs created",
+    ], installed.stderr
+    nodejs = get(kubectl, template_namespace, "imagestream.image.openshift.io", "nodejs")
+    assert nodejs["spec"]["tags"][0]["annotations"]["supports"] == "nodejs:18,nodejs"
+    assert nodejs["spec"]["tags"][0]["importPolicy"] == {"scheduled": True, "insecure": False}
+
+    cases = {
+        "node-app": ({"package.json": "{}", "server.js": ""}, "nodejs:18"),
+        "py-app": ({"requirements.txt": "flask\n", "app.py": ""}, "python:3.11"),
+    }
+    for name, (files, stream_tag) in cases.items():
+        made = kbuild("new-app", _repo(tmp_path, name, files), "-o", "json")
+        assert made.code == 0, made.err
+        bc = next(o for o in json.loads(made.out)["items"] if o["kind"] == "BuildConfig")
+        assert bc["spec"]["strategy"]["sourceStrategy"]["from"] == {
+            "kind": "ImageStreamTag",
+            "name": stream_tag,
+            "namespace": template_namespace,
+        }
+    docker = kbuild(
+        "new-app", _repo(tmp_path, "docker-app", {"Dockerfile": "FROM scratch\n"}), "-o", "json"
+    )
+    assert docker.code == 0, docker.err
+    bc = next(o for o in json.loads(docker.out)["items"] if o["kind"] == "BuildConfig")
+    assert bc["spec"]["strategy"] == {"type": "Docker", "dockerStrategy": {}}
+    unknown = kbuild("new-app", _repo(tmp_path, "ruby-app", {"Gemfile": ""}), "-o", "json")
+    assert unknown.code == 1
+    assert "looks like ruby, but no image stream" in unknown.err
