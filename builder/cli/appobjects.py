@@ -220,9 +220,10 @@ def pod_labels(params: AppParams) -> dict[str, str]:
     return labels
 
 
-def deployment(params: AppParams) -> dict[str, Any]:
+def deployment(params: AppParams, source: TriggerSource | None = None) -> dict[str, Any]:
+    """The Deployment; its trigger follows ``source``, the build's output tag by default."""
     trigger = ObjectFieldTrigger(
-        from_=TriggerSource(kind=KIND_IMAGE_STREAM_TAG, name=output_tag(params)),
+        from_=source or TriggerSource(kind=KIND_IMAGE_STREAM_TAG, name=output_tag(params)),
         field_path=container_field_path("Deployment", params.name),
     )
     container: dict[str, Any] = {
@@ -314,6 +315,48 @@ def app_objects(params: AppParams) -> list[dict[str, Any]]:
     _add_metadata(objects, "labels", object_labels(params))
     generated_by = GENERATED_BY_NEW_APP if params.deploy else GENERATED_BY_NEW_BUILD
     _add_metadata(objects, "annotations", {GENERATED_BY_ANNOTATION: generated_by})
+    return objects
+
+
+def image_app_objects(params: AppParams, tag: str = "latest") -> list[dict[str, Any]]:
+    """``new-app IMAGE`` / ``new-app IS:TAG``: the image deployed as it is, no build.
+
+    For an image stream tag, a Deployment whose trigger follows it (in its
+    own namespace) and a Service.  For a pull spec, as oc: first an
+    ImageStream ``NAME`` whose spec tag ``tag`` imports the image, which
+    the Deployment then follows.
+    """
+    builder = params.builder
+    if builder is None:
+        raise ValueError("image_app_objects needs the image")
+    objects: list[dict[str, Any]] = []
+    if builder.kind == KIND_IMAGE_STREAM_TAG:
+        source = TriggerSource(name=builder.name, namespace=builder.namespace)
+    else:
+        objects.append(
+            {
+                "apiVersion": "image.openshift.io/v1",
+                "kind": "ImageStream",
+                "metadata": {"name": params.name},
+                "spec": {
+                    "tags": [
+                        {
+                            "name": tag,
+                            "from": {"kind": KIND_DOCKER_IMAGE, "name": builder.name},
+                            "importPolicy": {},
+                            "referencePolicy": {"type": "Source"},
+                        }
+                    ]
+                },
+            }
+        )
+        source = TriggerSource(name=f"{params.name}:{tag}")
+    objects.append(deployment(params, source))
+    svc = service(params)
+    if svc is not None:
+        objects.append(svc)
+    _add_metadata(objects, "labels", object_labels(params))
+    _add_metadata(objects, "annotations", {GENERATED_BY_ANNOTATION: GENERATED_BY_NEW_APP})
     return objects
 
 

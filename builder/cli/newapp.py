@@ -788,14 +788,39 @@ def _wants_template(ns: argparse.Namespace, deploy: bool) -> bool:
     return False
 
 
-def run(ns: argparse.Namespace, deploy: bool) -> int:
-    from builder.cli.appobjects import app_objects, generate_secret, object_labels  # noqa: PLC0415
-    from builder.kube import KubeError  # noqa: PLC0415
+def _wants_image(component: str, deploy: bool) -> bool:
+    """``new-app IMAGE`` / ``IS:TAG``: no ``~`` and not a git URL (``builder.cli.newapp_image``)."""
+    from builder.cli.newapp_image import looks_like_image  # noqa: PLC0415
 
+    if "~" in component or not looks_like_image(component):
+        return False
+    if not deploy:
+        raise CliError(
+            f"new-build needs source: {component!r} is an image; give BUILDER~REPO or REPO"
+        )
+    return True
+
+
+def _other_form(ns: argparse.Namespace, deploy: bool) -> int | None:
+    """Run ``--template``/``-f`` or ``IMAGE``; None for the build forms handled here."""
     if _wants_template(ns, deploy):
         from builder.cli import newapp_template  # noqa: PLC0415
 
         return newapp_template.run(ns)
+    if _wants_image(ns.component, deploy):
+        from builder.cli import newapp_image  # noqa: PLC0415
+
+        return newapp_image.run(ns)
+    return None
+
+
+def run(ns: argparse.Namespace, deploy: bool) -> int:
+    from builder.cli.appobjects import app_objects, generate_secret, object_labels  # noqa: PLC0415
+    from builder.kube import KubeError  # noqa: PLC0415
+
+    other = _other_form(ns, deploy)
+    if other is not None:
+        return other
 
     request = request_from_args(ns, deploy=deploy)
     kube, namespace = connect(ns)

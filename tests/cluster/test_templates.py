@@ -216,3 +216,37 @@ def test_catalog_install_and_new_app_repo_detection(
     unknown = kbuild("new-app", _repo(tmp_path, "ruby-app", {"Gemfile": ""}), "-o", "json")
     assert unknown.code == 1
     assert "looks like ruby, but no image stream" in unknown.err
+
+
+def test_new_app_image_deploys_a_stream_tag_without_a_build(
+    kubeconfig: Path, kubectl: Kubectl, template_namespace: str
+) -> None:
+    kbuild = Kbuild(kubeconfig, template_namespace)
+    kubectl.apply(
+        {
+            "apiVersion": "image.openshift.io/v1",
+            "kind": "ImageStream",
+            "metadata": {"name": "web"},
+            "spec": {
+                "tags": [{"name": "1", "from": {"kind": "DockerImage", "name": "x.invalid/web:1"}}]
+            },
+        },
+        template_namespace,
+    )
+    made = kbuild("new-app", "web:1", "--name", "front")
+    assert made.code == 0, made.err
+    assert '    deployment.apps "front" created\n' in made.out
+    assert '    service "front" created\n' in made.out
+    deployment = get(kubectl, template_namespace, "deployment", "front")
+    triggers = json.loads(deployment["metadata"]["annotations"]["image.openshift.io/triggers"])
+    assert triggers[0]["from"] == {
+        "kind": "ImageStreamTag",
+        "name": "web:1",
+        "namespace": template_namespace,
+    }
+    assert not kubectl(
+        "-n", template_namespace, "get", "buildconfig.build.openshift.io", "front", check=False
+    ).stdout
+    refused = kbuild("new-build", "web:1")
+    assert refused.code == 1
+    assert "new-build needs source" in refused.err
