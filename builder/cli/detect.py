@@ -31,9 +31,11 @@ before one with a version; then the ``latest`` tag, then the highest
 version; then stream name order.
 
 The repository's file names are read from a bare, depth-1 clone made with
-no checkout (``list_repository``): nothing of the repository is written to
-the working tree or run (no hooks, filters or submodules), and the clone is
-removed afterwards.
+no checkout and, where the server allows, no file contents
+(``list_repository``): nothing of the repository is written to a working
+tree or run (no hooks, filters or submodules), only the file, git, http(s)
+and ssh transports are allowed (``GIT_ALLOW_PROTOCOL``), git never prompts,
+and the clone is removed afterwards.
 """
 
 from __future__ import annotations
@@ -148,10 +150,14 @@ def list_repository(uri: str, ref: str, context_dir: str) -> list[str]:
         "GIT_TERMINAL_PROMPT": "0",
         "GIT_CONFIG_NOSYSTEM": "1",
         "GIT_ASKPASS": "true",
+        # The transports new-app accepts; never ext:: or fd:: whatever the user's config says.
+        "GIT_ALLOW_PROTOCOL": "file:git:http:https:ssh",
     }
     with tempfile.TemporaryDirectory(prefix="kbuild-detect-") as scratch:
         repo = str(Path(scratch) / "repo.git")
         clone = ["git", "clone", "--bare", "--depth", "1", "--no-tags", "--single-branch", "-q"]
+        # Only trees are read: blobs are not fetched where the server can filter.
+        clone.append("--filter=blob:none")
         if ref:
             clone += ["--branch", ref]
         _git([*clone, "--", uri, repo], env, f"cannot clone {uri}")

@@ -250,3 +250,16 @@ def test_new_app_repo_without_a_matching_stream(repo: Path) -> None:
     empty = FakeKube(Streams({}))
     with pytest.raises(CliError, match="looks like nodejs, but no image stream"):
         detected(request_for(f"file://{repo}"), empty, "dev")  # type: ignore[arg-type]
+
+
+def test_list_repository_refuses_the_ext_transport(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even where the user's git config allows ext:: (which runs a command)."""
+    config = tmp_path / "gitconfig"
+    config.write_text('[protocol "ext"]\n\tallow = always\n')
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    marker = tmp_path / "ran"
+    with pytest.raises(ListingError, match="cannot clone"):
+        list_repository(f"ext::sh -c touch% {marker}", "", "")
+    assert not marker.exists()
