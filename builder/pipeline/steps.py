@@ -6,16 +6,18 @@ process, with the same code.
 
 The split follows the secrets (DESIGN.md §7: a secret reaches only the step
 that needs it).  The source tree is committer content, so the one step that
-reads it (``prepare``: ``.s2i/bin``, ``.s2i/environment``, the Docker
-strategy's Dockerfile and ignore files) needs no credential and runs in a
-container with none mounted; it reads every file through
-``builder.source.confined``, which never follows a link out of the tree.
+reads it (``prepare``: ``.s2i/bin``, ``.s2i/environment``, ``.s2iignore``,
+the Docker strategy's Dockerfile and ignore files) needs no credential and
+runs in a container with none mounted; it reads every file through
+``builder.source.confined``, which never follows a link out of the tree, and
+applies ``.s2iignore`` to its copy of the tree the same way.
 ``render_dockerfile`` needs registry access (the builder image's labels, the
 previous image of an incremental build) but reads only what ``prepare`` left
-in the workspace, never the tree.  ``build_image`` runs the committer's code
-(assemble, ``RUN`` lines, the post-commit hook), so it gets no secret either:
-``pull_images`` has already put every image it starts from in buildah's
-storage.
+in the workspace, never the tree; it is also where an http(s) scripts-url
+label of the builder is downloaded, since only it knows the label.
+``build_image`` runs the committer's code (assemble, ``RUN`` lines, the
+post-commit hook), so it gets no secret either: ``pull_images`` has already
+put every image it starts from in buildah's storage.
 
 =================  ==================  =============================================
 step               pod container       secrets it needs

@@ -51,7 +51,7 @@ import pytest
 
 from builder.api import BuildError, StatusReason
 from builder.buildah import Buildah, BuildahConfig
-from builder.pipeline import BuildPlan, GitInput, SourcePlan, SourceStrategyPlan, run_build
+from builder.pipeline import BuildPlan, GitInput, SourcePlan, SourceStrategyPlan, run_build, steps
 from builder.pipeline.steps import _download_scripts
 from builder.registry import RegistryClient
 from builder.registry.image_config import ImageConfig
@@ -428,6 +428,12 @@ INTEGRATION = [
         fails=StatusReason.MANAGE_DOCKERFILE_FAILED,
     ),
     Row(
+        "kbuild: .s2i/environment listed in .s2iignore is not read (s2i reads it after ignoring)",
+        not_expected=(r"FROM_ENV_FILE",),
+        files={".s2i/environment": "FROM_ENV_FILE=1\n", ".s2iignore": ".s2i/environment\n"},
+        absent_files=("upload/src/.s2i/environment",),
+    ),
+    Row(
         "kbuild: $ in env values and labels reaches the image unexpanded",
         (r'(?m)PASSWORD="pa\\\$\\\$w0rd"', r'"note"="costs \\\$5"'),
         env=(("PASSWORD", "pa$$w0rd"),),
@@ -633,3 +639,14 @@ def test_the_tally_reported_to_the_issue() -> None:
         r for r in INSTALL_SCRIPTS if r.differs
     ]
     assert len(differing) == 4
+
+
+def test_a_downloaded_script_is_bounded(
+    tmp_path: Path, served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(steps, "MAX_SCRIPT_BYTES", 100)
+    _write(served.root / "big", {"assemble": "x" * 101})
+    with pytest.raises(BuildError) as caught:
+        _download_scripts(f"{served.url}/big", tmp_path / "upload", lambda _line: None)
+    assert caught.value.reason is StatusReason.MANAGE_DOCKERFILE_FAILED
+    assert not (tmp_path / "upload" / "assemble").exists()
