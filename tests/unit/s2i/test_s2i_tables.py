@@ -248,6 +248,8 @@ INTEGRATION = [
         files={".s2i/bin/assemble": SCRIPT},
         scripts_url="image:///usr/custom/s2i",
         builder_labels=DEST,
+        # Not even copied into the context (s2i's test does not check this).
+        absent_files=("upload/scripts/assemble",),
     ),
     Row(
         "TestDockerfileBuildImageScriptsURLAssemble",
