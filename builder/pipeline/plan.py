@@ -53,6 +53,10 @@ class SourceStrategyPlan:
     incremental: bool = False
     force_pull: bool = False
     env: Pairs = ()
+    # s2i's IncrementalFromTag: the image whose artifacts an incremental build
+    # reuses, when not the output (OpenShift always uses the output; only
+    # ``kbuild build --incremental-from`` sets it).
+    incremental_from: str | None = None
 
 
 @dataclass(frozen=True)
