@@ -19,6 +19,8 @@ so that what triggers a reconcile is visible in one place:
 - Deployments, StatefulSets, DaemonSets, CronJobs and Jobs carrying the
   trigger annotation: when the annotation or the spec changes (status
   updates of rollouts are ignored).
+- DeploymentConfigs and their ReplicationControllers: ``dcwatch`` (any change
+  but the reconciler's own status writes; every RC change of a rollout).
 - Registry push notifications (``POST /registry/notifications``): each
   scheduled tag importing the pushed ``repository:tag`` is checked at once.
 - Webhooks (``POST /apis/build.openshift.io/v1/namespaces/NS/buildconfigs/
