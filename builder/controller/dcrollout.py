@@ -134,11 +134,16 @@ def owned_by(rc: Mapping[str, Any], uid: str) -> bool:
     return any(r.get("uid") == uid and r.get("controller") for r in refs if isinstance(r, dict))
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else empty: templates are the tenant's free-form JSON."""
+    return value if isinstance(value, dict) else {}
+
+
 def selector_of(dc: DeploymentConfig) -> dict[str, str]:
     """``spec.selector``, defaulted to the template's labels as OpenShift's API does."""
     if dc.spec.selector:
         return dict(dc.spec.selector)
-    labels = (dc.spec.template or {}).get("metadata", {}).get("labels") or {}
+    labels = _object(_object(dc.spec.template).get("metadata")).get("labels")
     return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
 
 
@@ -160,11 +165,12 @@ def new_rc(dc: DeploymentConfig, version: int) -> dict[str, Any]:
     """The RC of rollout ``version``, at zero replicas (the strategy scales it up)."""
     name = rc_name(dc.metadata.name, version)
     template = copy.deepcopy(dc.spec.template or {})
-    meta = template.setdefault("metadata", {})
-    labels = meta.setdefault("labels", {})
+    # problems() has checked that these are objects (or absent, or null).
+    meta = template["metadata"] = _object(template.get("metadata"))
+    labels = meta["labels"] = _object(meta.get("labels"))
     labels[DEPLOYMENT_LABEL] = name
     labels[DEPLOYMENT_CONFIG_POD_LABEL] = dc.metadata.name
-    annotations = meta.setdefault("annotations", {})
+    annotations = meta["annotations"] = _object(meta.get("annotations"))
     annotations[DEPLOYMENT_CONFIG_ANNOTATION] = dc.metadata.name
     annotations[DEPLOYMENT_VERSION_ANNOTATION] = str(version)
     annotations[DEPLOYMENT_NAME_ANNOTATION] = name
@@ -235,6 +241,22 @@ def deployed_template(rc: Mapping[str, Any]) -> dict[str, Any] | None:
 # What the DeploymentConfig asks for
 
 
+def _template_problems(template: dict[str, Any] | None) -> list[str]:
+    """The template is the tenant's free-form JSON: the shape the rollout relies on."""
+    if not template:
+        return ["spec.template: a pod template is required"]
+    if not isinstance(template.get("spec"), dict):
+        return ["spec.template.spec: must be an object (a pod spec)"]
+    meta = template.get("metadata") or {}
+    if not isinstance(meta, dict):
+        return ["spec.template.metadata: must be an object"]
+    return [
+        f"spec.template.metadata.{key}: must be an object"
+        for key in ("labels", "annotations")
+        if not isinstance(meta.get(key) or {}, dict)
+    ]
+
+
 def problems(dc: DeploymentConfig) -> list[tuple[DeploymentReason, str]]:
     """What kbuild will not roll out, one line each with its reason (empty: fine)."""
     unsupported = DeploymentReason.UNSUPPORTED
@@ -242,8 +264,7 @@ def problems(dc: DeploymentConfig) -> list[tuple[DeploymentReason, str]]:
     if dc.spec.strategy.type == DeploymentStrategyType.CUSTOM:
         found.append((unsupported, "spec.strategy.type: the Custom strategy is not implemented"))
     invalid = DeploymentReason.INVALID
-    if not dc.spec.template:
-        found.append((invalid, "spec.template: a pod template is required"))
+    found.extend((invalid, text) for text in _template_problems(dc.spec.template))
     if dc.spec.replicas < 0:
         found.append((invalid, "spec.replicas: must not be negative"))
     for index, trigger in enumerate(trigger_policies(dc)):
@@ -276,11 +297,12 @@ def has_config_trigger(dc: DeploymentConfig) -> bool:
 
 
 def _containers(template: Mapping[str, Any]) -> list[dict[str, Any]]:
-    spec = template.get("spec") or {}
+    spec = _object(template.get("spec"))
     found: list[dict[str, Any]] = []
     for key in ("initContainers", "containers"):
-        items = spec.get(key) or []
-        found.extend(c for c in items if isinstance(c, dict))
+        items = spec.get(key)
+        if isinstance(items, list):
+            found.extend(c for c in items if isinstance(c, dict))
     return found
 
 

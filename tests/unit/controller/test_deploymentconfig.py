@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from builder.api import ImageStream
 from builder.api.apps import DeploymentConfig
@@ -458,3 +460,39 @@ def test_bad_surge_is_a_manifest_error(bad: Any) -> None:
 def test_null_triggers_mean_config_change_and_empty_means_none() -> None:
     assert dcrollout.has_config_trigger(make_dc())
     assert not dcrollout.has_config_trigger(make_dc(triggers=[]))
+
+
+# --------------------------------------------------------------------------- hostile templates
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                 max_size=3),
+    max_leaves=12,
+)  # fmt: skip
+_template = st.fixed_dictionaries(
+    {},
+    optional={
+        "metadata": _json | st.fixed_dictionaries({}, optional={"labels": _json,
+                                                                "annotations": _json}),
+        "spec": _json | st.fixed_dictionaries({}, optional={"containers": _json,
+                                                            "initContainers": _json}),
+    },
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(template=_template)
+def test_any_template_is_rolled_out_or_refused_with_a_reason(template: dict[str, Any]) -> None:
+    """Whatever JSON a tenant puts in the template: an RC, or a typed problem, never a crash."""
+    dc = make_dc(template=template, triggers=[{"type": "ConfigChange"}, image_trigger()])
+    dc.metadata.uid = "uid-1"
+    found = dcrollout.problems(dc)
+    if found:
+        assert all(isinstance(reason, dcrollout.DeploymentReason) for reason, _ in found)
+        return
+    body = dcrollout.new_rc(dc, 1)
+    assert body["spec"]["template"]["metadata"]["labels"]["deployment"] == "web-1"
+    dcrollout.set_images(template, ["app"], "registry/x@sha256:1")
+    dcrollout.trigger_causes(dc, body)
+    dcrollout.selector_of(dc)
