@@ -321,8 +321,42 @@ def _version(rc: Mapping[str, Any]) -> int:
 # writes: instantiate and rollback, as OpenShift's endpoints do them
 
 
+def latest_images(kube: Kube, dc: DeploymentConfig) -> bool:
+    """Put every image trigger's current image into ``dc`` (automatic or not); changed?
+
+    OpenShift's ``rollout latest`` instantiates with ``latest: true``: "update
+    the deployment config with the latest state from all triggers", which is
+    how a trigger with ``automatic: false`` is deployed.  The streams are read
+    with the caller's own rights.
+    """
+    from builder.controller.dcrollout import image_triggers, set_images  # noqa: PLC0415
+    from builder.kube import NotFound  # noqa: PLC0415
+    from builder.streams.tags import current_pull_spec  # noqa: PLC0415
+
+    changed = False
+    for _, params in image_triggers(dc):
+        namespace = params.from_.namespace or dc.metadata.namespace
+        stream, _, tag = params.from_.name.partition(":")
+        try:
+            image = current_pull_spec(kube.image_streams.get(namespace, stream), tag)
+        except NotFound:
+            image = None
+        if image is None or image == params.last_triggered_image:
+            continue
+        set_images(dc.spec.template or {}, params.container_names, image)
+        params.last_triggered_image = image
+        changed = True
+    return changed
+
+
 def request_rollout(kube: Kube, namespace: str, name: str) -> DeploymentConfig:
-    """``rollout latest``: a new version with a Manual cause; oc's refusals."""
+    """``rollout latest``: the triggers' latest images, a new version with a Manual cause.
+
+    oc's refusals first (paused, a rollout still running).  When the images
+    changed the spec is written first, and the version is asked for only if
+    the controller did not start one for that change itself (a ConfigChange
+    trigger), so one ``rollout latest`` is one rollout.
+    """
     from builder.controller.dcrollout import (  # noqa: PLC0415
         details_for,
         manual_cause,
@@ -330,19 +364,27 @@ def request_rollout(kube: Kube, namespace: str, name: str) -> DeploymentConfig:
     )
     from builder.kube import Conflict  # noqa: PLC0415
 
+    seen: int | None = None
     for _ in range(5):
         dc = get_dc(kube, namespace, name)
-        if dc.spec.paused:
-            raise CliError("cannot deploy a paused deployment config")
-        latest = next(
-            (rc for rc in rollouts_of(kube, dc)
-             if rollout_of(rc).version == dc.status.latest_version),
-            None,
-        )  # fmt: skip
-        if latest is not None and not rollout_of(latest).terminal:
-            phase = rollout_of(latest).phase.value
-            raise CliError(f"#{dc.status.latest_version} is already in progress ({phase}).")
-        dc.status.latest_version += 1
+        if seen is None:
+            if dc.spec.paused:
+                raise CliError("cannot deploy a paused deployment config")
+            latest = next(
+                (rc for rc in rollouts_of(kube, dc)
+                 if rollout_of(rc).version == dc.status.latest_version),
+                None,
+            )  # fmt: skip
+            if latest is not None and not rollout_of(latest).terminal:
+                phase = rollout_of(latest).phase.value
+                raise CliError(f"#{dc.status.latest_version} is already in progress ({phase}).")
+            seen = dc.status.latest_version
+            if latest_images(kube, dc):
+                kube.deployment_configs.replace(dc)
+                continue
+        if dc.status.latest_version > seen:
+            return dc  # the controller rolled the new images out itself
+        dc.status.latest_version = seen + 1
         dc.status.details = details_for([manual_cause()])
         try:
             return kube.deployment_configs.replace_status(dc)

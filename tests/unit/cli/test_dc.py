@@ -225,3 +225,27 @@ def test_describe_dc() -> None:
     assert "web-1" in text
     assert "2 current / 2 desired" in text
     del reconciler
+
+
+def test_rollout_latest_deploys_the_current_image_of_a_manual_trigger() -> None:
+    from builder.api import ImageStream  # noqa: PLC0415
+
+    kube, reconciler = cluster(triggers=[{"type": "ConfigChange"}, ict("foo:latest", False)])
+    body = {"metadata": {"name": "foo", "namespace": NS}, "status": {"tags": [{"tag": "latest",
+            "items": [{"created": "2026-01-01T00:00:00Z", "dockerImageReference": "r/foo@sha256:1",
+                       "image": "sha256:1", "generation": 1}]}]}}  # fmt: skip
+    kube.image_streams.create(ImageStream.model_validate(body))
+    settle(kube, reconciler)
+    assert kube.rc(NS, "web-1")["spec"]["template"]["spec"]["containers"][0]["image"] == (
+        "registry/app:1"  # automatic: false leaves the template alone
+    )
+    request_rollout(kube, NS, "web")  # type: ignore[arg-type]
+    settle(kube, reconciler)
+    dc = kube.dc(NS, "web")
+    assert dc.status.latest_version == 2  # one rollout, not two
+    assert kube.rc(NS, "web-2")["spec"]["template"]["spec"]["containers"][0]["image"] == (
+        "r/foo@sha256:1"
+    )
+    params = dc.spec.triggers[1].image_change_params  # type: ignore[index]
+    assert params is not None and params.last_triggered_image == "r/foo@sha256:1"
+    assert params.automatic is False
