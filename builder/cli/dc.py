@@ -16,6 +16,7 @@ done from the client (a CRD has no such subresources):
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -341,11 +342,14 @@ def latest_images(kube: Kube, dc: DeploymentConfig) -> bool:
             image = current_pull_spec(kube.image_streams.get(namespace, stream), tag)
         except NotFound:
             image = None
-        if image is None or image == params.last_triggered_image:
+        if image is None:
             continue
-        set_images(dc.spec.template or {}, params.container_names, image)
-        params.last_triggered_image = image
-        changed = True
+        template = dc.spec.template or {}
+        before = json.dumps(template, sort_keys=True)
+        set_images(template, params.container_names, image)
+        if json.dumps(template, sort_keys=True) != before or image != params.last_triggered_image:
+            params.last_triggered_image = image
+            changed = True
     return changed
 
 

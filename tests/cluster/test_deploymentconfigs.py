@@ -220,12 +220,13 @@ def test_image_change_trigger_redeploys_on_tag_move_and_undo_goes_back(
     wait_for(
         "only the first image again", lambda: running_images(kubectl, ns, "app=foo") == {first}
     )
-    # The trigger is off now: foo:latest still points at the second image, and a
-    # new rollout keeps the first.
+    # The trigger is off now; rollout latest deploys the tag's current image, as oc's
+    # instantiate with latest: true does.
     latest = cli(cluster, ns, "rollout", "latest", "dc/foo")
     assert latest.stdout == "deploymentconfig.apps.openshift.io/foo rolled out\n"
     rolled_out(kube, ns, "foo", 4)
-    assert rc_image(kubectl, ns, "foo-4") == first
+    assert rc_image(kubectl, ns, "foo-4") == second
+    assert progressing(kube, ns, "foo") == (4, "NewReplicationControllerAvailable")
 
 
 # --------------------------------------------------------------------------- 3. failures

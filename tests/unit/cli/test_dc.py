@@ -160,6 +160,11 @@ def test_undo_turns_off_automatic_image_triggers_and_rolls_back_without_config_t
         "rolled back to revision 1"
         in kube.rc(NS, "web-3")["metadata"]["annotations"]["openshift.io/deployment.status-reason"]
     )
+    # rollout latest resolves the (now manual) trigger: the tag's current image again.
+    request_rollout(kube, NS, "web")  # type: ignore[arg-type]
+    settle(kube, reconciler)
+    image = kube.rc(NS, "web-4")["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image == "r/foo@sha256:2"
 
 
 def test_undo_without_a_previous_rollout_is_refused() -> None:
