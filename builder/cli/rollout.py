@@ -58,7 +58,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _bool(text: str) -> bool:
-    lowered = text.lower()
+    lowered = text.lower().removeprefix("=")  # -w=false, as kubectl spells it
     if lowered in ("true", "1", "yes"):
         return True
     if lowered in ("false", "0", "no"):

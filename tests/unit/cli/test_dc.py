@@ -254,3 +254,13 @@ def test_rollout_latest_deploys_the_current_image_of_a_manual_trigger() -> None:
     params = dc.spec.triggers[1].image_change_params  # type: ignore[index]
     assert params is not None and params.last_triggered_image == "r/foo@sha256:1"
     assert params.automatic is False
+
+
+@pytest.mark.parametrize(
+    ("args", "watch"),
+    [([], True), (["-w=false"], False), (["--watch=false"], False), (["-w", "false"], False)],
+)
+def test_rollout_status_watch_flag_as_kubectl_spells_it(args: list[str], watch: bool) -> None:
+    from builder.cli.main import parse_args  # noqa: PLC0415
+
+    assert parse_args(["rollout", "status", "dc/web", *args]).watch is watch
