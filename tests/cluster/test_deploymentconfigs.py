@@ -48,7 +48,9 @@ def crd(kubectl: Kubectl) -> Iterator[None]:
     kubectl("wait", "--for=condition=Established", f"crd/{DC_CRD}", "--timeout=60s")
     yield
     if not existed and os.environ.get("KBUILD_TEST_KEEP_NAMESPACE") != "1":
-        kubectl("delete", "crd", DC_CRD, "--wait=false", check=False)
+        # Waited for: a module after this one applies crds/ again, which cannot
+        # recreate a CRD that is still terminating.
+        kubectl("delete", "crd", DC_CRD, "--timeout=120s", check=False, timeout=150)
 
 
 @pytest.fixture(scope="module")
