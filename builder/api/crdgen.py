@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from builder.api.apps import APPS_GROUP, PLURAL_DEPLOYMENT_CONFIGS, DeploymentConfig
 from builder.api.base import KubeModel
 from builder.api.build import Build, BuildConfig
 from builder.api.constants import (
@@ -51,6 +52,8 @@ class CRDSpec:
     status: bool = True
     """Whether the kind has a status subresource (a Template has no status)."""
     categories: tuple[str, ...] = ("all",)
+    scale: bool = False
+    """Serve the ``scale`` subresource (``.spec.replicas``, ``.status.replicas``)."""
 
     @property
     def filename(self) -> str:
@@ -118,6 +121,25 @@ CRDS: tuple[CRDSpec, ...] = (
         (_column("Description", ".metadata.annotations.description"), _AGE),
         status=False,
         categories=(),
+    ),
+    CRDSpec(
+        DeploymentConfig,
+        APPS_GROUP,
+        "DeploymentConfig",
+        PLURAL_DEPLOYMENT_CONFIGS,
+        ("dc",),
+        (
+            _column("Revision", ".status.latestVersion", "integer"),
+            _column("Desired", ".spec.replicas", "integer"),
+            _column("Current", ".status.replicas", "integer"),
+            _column(
+                "Triggered By",
+                ".spec.triggers[*].type",
+                description="The trigger types (kbuild get dc shows the image tags too).",
+            ),
+            _AGE,
+        ),
+        scale=True,
     ),
 )
 
@@ -220,8 +242,14 @@ def crd(spec: CRDSpec) -> dict[str, Any]:
     if spec.categories:
         names["categories"] = list(spec.categories)
     version: dict[str, Any] = {"name": VERSION, "served": True, "storage": True}
-    if spec.status:
-        version["subresources"] = {"status": {}}
+    subresources: dict[str, Any] = {"status": {}} if spec.status else {}
+    if spec.scale:
+        subresources["scale"] = {
+            "specReplicasPath": ".spec.replicas",
+            "statusReplicasPath": ".status.replicas",
+        }
+    if subresources:
+        version["subresources"] = subresources
     version["additionalPrinterColumns"] = [dict(c) for c in spec.columns]
     version["schema"] = {"openAPIV3Schema": openapi_schema(spec.model)}
     return {

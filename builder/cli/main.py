@@ -40,6 +40,7 @@ VERBS: dict[str, str] = {
     "import-image": "builder.cli.importimage",
     "tag": "builder.cli.tag",
     "set": "builder.cli.settriggers",
+    "rollout": "builder.cli.rollout",
     "new-app": "builder.cli.newapp",
     "new-build": "builder.cli.newapp",
 }

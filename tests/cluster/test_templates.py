@@ -2,9 +2,9 @@
 
 The template is origin's httpd quickstart verbatim (tests/data/templates).
 It is stored as a legacy ``apiVersion: v1`` Template through ``kbuild
-apply``, processed by name, and its objects applied; the Route and the
-DeploymentConfig (kinds this cluster does not serve) are refused by name
-while the Service, ImageStream and BuildConfig are created.  ``new-app
+apply``, processed by name, and its objects applied; the Route (a kind this
+cluster does not serve) is refused by name while the Service, ImageStream,
+BuildConfig and DeploymentConfig (kbuild ships its CRD) are created.  ``new-app
 --template`` finds a template in ``openshift`` when the namespace has none.
 """
 
@@ -89,16 +89,16 @@ def test_process_a_stored_legacy_template_and_apply_its_objects(
         check=False,
     )
     assert "Traceback" not in applied.stderr, applied.stderr
-    assert applied.returncode == 1  # the Route and the DeploymentConfig
+    assert applied.returncode == 1  # the Route
     assert applied.stdout.splitlines() == [
         "service/web created",
         "imagestream.image.openshift.io/web created",
         "buildconfig.build.openshift.io/web created",
+        "deploymentconfig.apps.openshift.io/web created",
     ], applied.stderr
     assert 'no matches for kind "Route" in version "v1"' in applied.stderr
-    assert "DeploymentConfig 'web': this cluster does not serve apps.openshift.io/v1" in (
-        applied.stderr
-    )
+    dc = get(kubectl, template_namespace, "deploymentconfig.apps.openshift.io", "web")
+    assert dc["metadata"]["labels"] == {"template": "httpd-example", "run": "t"}
     bc = get(kubectl, template_namespace, "buildconfig.build.openshift.io", "web")
     assert bc["metadata"]["labels"] == {"template": "httpd-example", "run": "t"}
     secret = bc["spec"]["triggers"][2]["github"]["secret"]
@@ -124,7 +124,7 @@ def test_new_app_finds_a_template_in_openshift(
         assert stored.code == 0, stored.err
         kbuild = Kbuild(kubeconfig, template_namespace)
         made = kbuild("new-app", "--template", name, "-p", "NAME=shared")
-        assert made.code == 1  # Route and DeploymentConfig are not served here
+        assert made.code == 1  # Route is not served here
         assert made.out.startswith(
             f'--> Deploying template "openshift/{name}" to project {template_namespace}\n'
         ), made.out
