@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from builder.pipeline.inputs import InputFiles, VolumeInput
+
 Pairs = tuple[tuple[str, str], ...]
 
 
@@ -44,6 +46,8 @@ class SourcePlan:
     dockerfile: str | None = None
     context_dir: str = ""
     secret_dir: Path | None = None
+    # source.secrets then source.configMaps (builder.pipeline.inputs).
+    inputs: tuple[InputFiles, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class SourceStrategyPlan:
     incremental: bool = False
     force_pull: bool = False
     env: Pairs = ()
+    volumes: tuple[VolumeInput, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,7 @@ class DockerStrategyPlan:
     no_cache: bool = False
     force_pull: bool = False
     env: Pairs = ()
+    volumes: tuple[VolumeInput, ...] = ()
 
 
 @dataclass(frozen=True)

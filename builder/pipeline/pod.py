@@ -54,6 +54,7 @@ from builder.api import STATUS_MESSAGES, BuildError, StatusReason
 from builder.api.nesting import load_json
 from builder.buildah import Buildah, BuildahConfig, LogFn
 from builder.pipeline.from_build import plan_from_spec
+from builder.pipeline.inputs import INPUTS_ROOT_ENV, ClusterInputs
 from builder.pipeline.plan import BuildPlan
 from builder.pipeline.stages import StageInfo, StageRecorder, StepInfo
 from builder.pipeline.steps import (
@@ -400,6 +401,8 @@ def inputs_from_environment(env: Mapping[str, str]) -> PodInputs:
         insecure_registries=insecure,
         pull_authfile=_authfile(pull, scratch),
         push_authfile=_authfile(push, scratch),
+        # The kubelet put the valueFrom variables (and the input mounts) here.
+        cluster=ClusterInputs(environ=env, mount_root=env.get(INPUTS_ROOT_ENV, "")),
     )
     return PodInputs(plan, pull, push, env.get("BUILDAH_ISOLATION") or "chroot", scratch)
 
@@ -452,7 +455,7 @@ def _pull_step(inputs: PodInputs, ws: Workspace, log: LogFn, stages: StageRecord
 
 def _build_step(inputs: PodInputs, ws: Workspace, log: LogFn, stages: StageRecorder) -> StepResult:
     # No secret: assemble, RUN lines and the post-commit hook run here.
-    built = build_image(inputs.plan, Prepared.load(ws), _buildah(inputs, log), stages)
+    built = build_image(inputs.plan, Prepared.load(ws), _buildah(inputs, log), stages, log)
     built.save(ws)
     return StepResult()
 
