@@ -230,7 +230,9 @@ def _value_from_env(pod_build: Build) -> list[dict[str, Any]]:
 
     Under kbuild's own names (``KBUILD_VALUE_FROM_<index>``): a user's
     ``PATH`` or ``BUILD`` must not replace the step's own.  The controller
-    never reads the Secret or ConfigMap.
+    never reads the Secret or ConfigMap.  pull-images writes them into the
+    Dockerfile; build-image, whose buildah prints its ENV lines, masks the
+    secretKeyRef values in the log.
     """
     strategy = pod_build.spec.strategy.source_strategy or pod_build.spec.strategy.docker_strategy
     return [
@@ -420,7 +422,14 @@ def build_pod(build: Build, config: ControllerConfig, *, pod_build: Build) -> di
                 # It writes the build's env into the Dockerfile.
                 extra_env=_value_from_env(pod_build),
             ),
-            step(BUILD_IMAGE_CONTAINER, "build", buildah=True, extra_mounts=input_mounts),
+            step(
+                BUILD_IMAGE_CONTAINER,
+                "build",
+                buildah=True,
+                # buildah prints the ENV lines: the step masks secret values.
+                extra_env=_value_from_env(pod_build),
+                extra_mounts=input_mounts,
+            ),
         ],
         "containers": [step(main_name, "push", "push", buildah=True)],
         "volumes": volumes,

@@ -96,6 +96,7 @@ def _env(
     names_in_dockerfile: bool = True,
     cluster: ClusterInputs | None = None,
     value_from: bool = True,
+    secret_values: list[str] | None = None,
 ) -> Pairs:
     """The pairs; names that go into an ``ENV`` line pass the one env-name rule.
 
@@ -136,8 +137,11 @@ def _env(
             out.append((var.name, ""))
             continue
         value = cluster.environ.get(value_from_variable(index))
-        if value is not None:
-            out.append((var.name, value))
+        if value is None:
+            continue
+        out.append((var.name, value))
+        if kind == "secretKeyRef" and secret_values is not None:
+            secret_values.append(value)
     return tuple(out)
 
 
@@ -221,6 +225,8 @@ def plan_from_spec(
     if problem:
         raise BuildError(StatusReason.CANNOT_CREATE_BUILD_POD_SPEC, problem)
     strategy: SourceStrategyPlan | DockerStrategyPlan
+    # Values of secretKeyRef variables: every step's log masks them.
+    secret_values: list[str] = []
     if strategy_spec.source_strategy is not None:
         s = strategy_spec.source_strategy
         strategy = SourceStrategyPlan(
@@ -228,7 +234,7 @@ def plan_from_spec(
             scripts_url=s.scripts or None,
             incremental=bool(s.incremental),
             force_pull=s.force_pull,
-            env=_env(s.env, "sourceStrategy env", cluster=cluster),
+            env=_env(s.env, "sourceStrategy env", cluster=cluster, secret_values=secret_values),
             volumes=_volumes(s.volumes, "sourceStrategy", cluster),
         )
     elif strategy_spec.docker_strategy is not None:
@@ -245,7 +251,7 @@ def plan_from_spec(
             ),
             no_cache=d.no_cache,
             force_pull=d.force_pull,
-            env=_env(d.env, "dockerStrategy env", cluster=cluster),
+            env=_env(d.env, "dockerStrategy env", cluster=cluster, secret_values=secret_values),
             volumes=_volumes(d.volumes, "dockerStrategy", cluster),
         )
     else:
@@ -285,4 +291,5 @@ def plan_from_spec(
         insecure_registries=insecure_registries,
         pull_authfile=pull_authfile,
         push_authfile=push_authfile,
+        secret_values=tuple(secret_values),
     )

@@ -29,12 +29,16 @@ that read the mounts (``builder.pipeline.steps``), so the two cannot disagree.
   into a layer.
 
 - ``env[].valueFrom``: the controller never reads the tenant's Secrets or
-  ConfigMaps.  The reference is copied into the pod, in the one container
-  that writes the build's environment into the Dockerfile (``pull-images``),
-  under a name of kbuild's own (``KBUILD_VALUE_FROM_<index>``), and the
-  kubelet resolves it, with the pod's service account's access.  A missing
-  object keeps the pod waiting with the kubelet's message on the Build, as
-  OpenShift leaves such a build pending.
+  ConfigMaps.  The reference is copied into the pod under a name of kbuild's
+  own (``KBUILD_VALUE_FROM_<index>``) and the kubelet resolves it, with the
+  pod's access, in two containers: ``pull-images``, which writes the build's
+  environment into the Dockerfile, and ``build-image``, whose buildah prints
+  those ENV lines and whose log therefore masks every secretKeyRef value
+  (``builder.pipeline.pod.StepLog``).  As in OpenShift the value is part of the
+  build's environment, so it is in the output image's config (``Env``): a
+  secret that must not be there belongs in ``source.secrets`` or a build
+  volume, never in env.  A missing object keeps the pod waiting with the
+  kubelet's message on the Build, as OpenShift leaves such a build pending.
 
 ``kbuild build`` has no cluster to read a Secret from: all four are refused
 there with a reason that says so (``ClusterInputs`` is None).

@@ -102,6 +102,9 @@ class BuildPlan:
     insecure_registries: frozenset[str] = field(default_factory=frozenset)
     pull_authfile: str | None = None
     push_authfile: str | None = None
+    # Resolved env valueFrom.secretKeyRef values: masked in every step's log
+    # (the ENV lines buildah prints hold them).
+    secret_values: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:

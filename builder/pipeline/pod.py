@@ -298,11 +298,24 @@ class StepLog:
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self.tail: deque[str] = deque(maxlen=4 * SNIPPET_LINES)
+        self.masked: tuple[str, ...] = ()
+
+    def mask(self, values: tuple[str, ...]) -> None:
+        """Never print these (env valueFrom secrets: buildah echoes the ENV lines holding them).
+
+        A value of several lines is masked line by line too; the longest first,
+        so no part of a longer value is left beside a shorter one's mask.
+        """
+        parts = {v for value in values for v in (value, *value.splitlines()) if len(v) >= 4}
+        self.masked = tuple(sorted(parts, key=len, reverse=True))
 
     def __call__(self, line: str) -> None:
         for part in line.splitlines() or [""]:
-            self.tail.append(part)
-            print(part, file=self.out, flush=True)
+            shown = part
+            for value in self.masked:
+                shown = shown.replace(value, "*****")
+            self.tail.append(shown)
+            print(shown, file=self.out, flush=True)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -530,6 +543,7 @@ def run_step(
                     f"unknown pipeline step {step!r}; expected one of {', '.join(STEPS)}",
                 )
             inputs = inputs_from_environment(env)
+            log.mask(inputs.plan.secret_values)
             result = run(inputs, ws, log, recorder)
     except BuildError as err:
         failure = (err.reason, err.detail)
