@@ -30,22 +30,42 @@ INPUT_SOURCE = {
     ],
     "configMaps": [{"configMap": {"name": "settings"}}],
 }
+# Every field of the volume sources, handed to the kubelet as given.
+SECRET_SOURCE = {
+    "secretName": "creds",
+    "items": [{"key": "token", "path": "auth/token", "mode": 0o400}],
+    "defaultMode": 420,
+    "optional": True,
+}
+CONFIG_MAP_SOURCE = {
+    "name": "mirror-list",
+    "items": [{"key": "list", "path": "mirrors.repo"}],
+    "defaultMode": 0o444,
+    "optional": False,
+}
+CSI_SOURCE = {
+    "driver": "csi.sharedresource.openshift.io",
+    "readOnly": True,
+    "fsType": "ext4",
+    "volumeAttributes": {"a": "b"},
+    "nodePublishSecretRef": {"name": "csi-creds"},
+}
 VOLUMES = [
     {
         "name": "repo-creds",
-        "source": {"type": "Secret", "secret": {"secretName": "creds", "defaultMode": 420}},
+        "source": {"type": "Secret", "secret": SECRET_SOURCE},
         "mounts": [{"destinationPath": "/var/run/secrets/repo"}],
     },
     {
         "name": "mirrors",
-        "source": {"type": "ConfigMap", "configMap": {"name": "mirror-list"}},
+        "source": {"type": "ConfigMap", "configMap": CONFIG_MAP_SOURCE},
         "mounts": [{"destinationPath": "/etc/yum.repos.d"}],
     },
     {
         "name": "shared",
         "source": {
             "type": "CSI",
-            "csi": {"driver": "csi.sharedresource.openshift.io", "volumeAttributes": {"a": "b"}},
+            "csi": CSI_SOURCE,
         },
         "mounts": [{"destinationPath": "/var/run/shared"}],
     },
@@ -56,16 +76,9 @@ EXPECTED_VOLUMES = [
         "secret": {"secretName": "subscription", "defaultMode": 0o444},
     },
     {"name": "input-configmap-settings", "configMap": {"name": "settings", "defaultMode": 0o444}},
-    {"name": "build-volume-repo-creds", "secret": {"secretName": "creds", "defaultMode": 420}},
-    {"name": "build-volume-mirrors", "configMap": {"name": "mirror-list"}},
-    {
-        "name": "build-volume-shared",
-        "csi": {
-            "driver": "csi.sharedresource.openshift.io",
-            "volumeAttributes": {"a": "b"},
-            "readOnly": True,
-        },
-    },
+    {"name": "build-volume-repo-creds", "secret": SECRET_SOURCE},
+    {"name": "build-volume-mirrors", "configMap": CONFIG_MAP_SOURCE},
+    {"name": "build-volume-shared", "csi": CSI_SOURCE},
 ]
 EXPECTED_MOUNTS = {
     "input-secret-subscription": "/var/run/secrets/openshift.io/build/subscription",
@@ -101,7 +114,25 @@ def test_build_inputs_are_mounted_into_build_image_only(strategy: dict[str, Any]
 VALUE_FROM_ENV = [
     {"name": "PLAIN", "value": "1"},
     {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "api", "key": "token"}}},
-    {"name": "PATH", "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "path"}}},
+    {
+        "name": "PATH",
+        "valueFrom": {"configMapKeyRef": {"name": "cfg", "key": "path", "optional": True}},
+    },
+    {"name": "POD", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.name"}}},
+    {
+        "name": "MEMORY",
+        "valueFrom": {
+            "resourceFieldRef": {
+                "containerName": "build-image",
+                "resource": "limits.memory",
+                "divisor": "1Mi",
+            }
+        },
+    },
+    {
+        "name": "TOKEN2",
+        "valueFrom": {"secretKeyRef": {"name": "api", "key": "token", "optional": False}},
+    },
 ]
 
 
@@ -123,8 +154,8 @@ def test_value_from_goes_to_the_kubelet_through_pull_and_build_only(
             assert from_refs == [], container["name"]
             continue
         assert from_refs == [
-            {"name": "KBUILD_VALUE_FROM_1", "valueFrom": VALUE_FROM_ENV[1]["valueFrom"]},
-            {"name": "KBUILD_VALUE_FROM_2", "valueFrom": VALUE_FROM_ENV[2]["valueFrom"]},
+            {"name": f"KBUILD_VALUE_FROM_{index}", "valueFrom": VALUE_FROM_ENV[index]["valueFrom"]}
+            for index in range(1, len(VALUE_FROM_ENV))
         ]
         assert [e["name"] for e in container["env"]].count("PATH") == 0
 

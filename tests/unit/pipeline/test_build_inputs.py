@@ -123,3 +123,16 @@ def test_the_step_log_masks_secret_values_in_lines_and_the_snippet() -> None:
     assert "line-one" not in out.getvalue()
     assert "line-two" not in out.getvalue()
     assert "line-" not in "\n".join(log.tail)
+
+
+def test_output_image_labels_reach_the_plan_in_order() -> None:
+    """OpenShift's output.imageLabels: the last of a name wins when the Dockerfile is written."""
+    given = parse_as(
+        BuildSpec,
+        {
+            "source": {"git": {"uri": "u"}},
+            "strategy": {"dockerStrategy": {}},
+            "output": {"imageLabels": [{"name": "a", "value": "1"}, {"name": "b"}]},
+        },
+    )
+    assert plan_from_spec(given).image_labels == (("a", "1"), ("b", ""))
