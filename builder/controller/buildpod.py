@@ -344,7 +344,9 @@ def build_pod(build: Build, config: ControllerConfig, *, pod_build: Build) -> di
     #   git-clone          fetch            source secret
     #   manage-dockerfile  prepare          none: it reads the committer's files
     #   pull-images        pull             pull secret (+ push, incremental only)
-    #   build-image        build            none: assemble and RUN lines run here
+    #   build-image        build            no credential: assemble and RUN lines run
+    #                                       here; the build's own inputs (source
+    #                                       secrets/configMaps, volumes) only
     #   sti/docker-build   push             push secret
     # A link in the repository has nothing to lead to where the tree is read,
     # and the committer's code runs where no secret is mounted: under chroot

@@ -13,18 +13,20 @@ container with none mounted; it reads every file through
 ``render_dockerfile`` needs registry access (the builder image's labels, the
 previous image of an incremental build) but reads only what ``prepare`` left
 in the workspace, never the tree.  ``build_image`` runs the committer's code
-(assemble, ``RUN`` lines, the post-commit hook), so it gets no secret either:
-``pull_images`` has already put every image it starts from in buildah's
-storage.
+(assemble, ``RUN`` lines, the post-commit hook), so it gets no credential
+either: ``pull_images`` has already put every image it starts from in
+buildah's storage.  It does get the build's own inputs, which exist for the
+committer's code to read (``builder.pipeline.inputs``): source secrets and
+configMaps, build volumes.
 
 =================  ==================  =============================================
 step               pod container       secrets it needs
 =================  ==================  =============================================
 fetch              git-clone           source (git credentials)
 prepare            manage-dockerfile   none
-render_dockerfile  pull-images         pull (builder image), push (previous image)
+render_dockerfile  pull-images         pull (builder), push (previous), env valueFrom
 pull_images        pull-images         pull (FROM images), push (previous image)
-build_image        build-image         none
+build_image        build-image         the build's inputs (source secrets, volumes)
 push_image         sti/docker-build    push (the output)
 =================  ==================  =============================================
 
