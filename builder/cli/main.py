@@ -36,6 +36,7 @@ VERBS: dict[str, str] = {
     "describe": "builder.cli.describe",
     "apply": "builder.cli.apply",
     "create": "builder.cli.apply",
+    "process": "builder.cli.process",
     "import-image": "builder.cli.importimage",
     "tag": "builder.cli.tag",
     "set": "builder.cli.settriggers",

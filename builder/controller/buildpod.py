@@ -169,7 +169,13 @@ def build_pod_name(build_name: str) -> str:
 
 
 def _env(name: str, value: str) -> dict[str, str]:
-    return {"name": name, "value": value}
+    """A container variable the build reads as written.
+
+    The kubelet expands ``$(NAME)`` in env values and turns ``$$`` into ``$``:
+    a Build env ``pa$$w0rd`` inside ``BUILD`` reached the build as ``pa$w0rd``.
+    Doubling every ``$`` is Kubernetes' own escape, so nothing is expanded.
+    """
+    return {"name": name, "value": value.replace("$", "$$")}
 
 
 def _build_json(pod_build: Build) -> str:

@@ -493,7 +493,8 @@ class Kube:
         body: dict[str, Any] | None = None,
         content_type: str = "application/json",
     ) -> dict[str, Any]:
-        def call() -> dict[str, Any]:
+        def call(_request_timeout: float | None = None) -> dict[str, Any]:
+            # _call passes the request timeout every API call gets.
             headers = {"Accept": "application/json", "Content-Type": content_type}
             request = self.api_client.param_serialize(
                 method=method,
@@ -503,7 +504,7 @@ class Kube:
                 body=body,  # the client serialises it (JSON is YAML, for apply)
                 auth_settings=["BearerToken"],
             )
-            response = self.api_client.call_api(*request)
+            response = self.api_client.call_api(*request, _request_timeout=_request_timeout)
             response.read()
             text = (response.data or b"").decode(errors="replace")
             if not 200 <= response.status <= 299:

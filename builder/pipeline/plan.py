@@ -58,6 +58,10 @@ class SourceStrategyPlan:
     force_pull: bool = False
     env: Pairs = ()
     volumes: tuple[VolumeInput, ...] = ()
+    # s2i's IncrementalFromTag: the image whose artifacts an incremental build
+    # reuses, when not the output (OpenShift always uses the output; only
+    # ``kbuild build --incremental-from`` sets it).
+    incremental_from: str | None = None
 
 
 @dataclass(frozen=True)

@@ -6,18 +6,20 @@ process, with the same code.
 
 The split follows the secrets (DESIGN.md §7: a secret reaches only the step
 that needs it).  The source tree is committer content, so the one step that
-reads it (``prepare``: ``.s2i/bin``, ``.s2i/environment``, the Docker
-strategy's Dockerfile and ignore files) needs no credential and runs in a
-container with none mounted; it reads every file through
-``builder.source.confined``, which never follows a link out of the tree.
+reads it (``prepare``: ``.s2i/bin``, ``.s2i/environment``, ``.s2iignore``,
+the Docker strategy's Dockerfile and ignore files) needs no credential and
+runs in a container with none mounted; it reads every file through
+``builder.source.confined``, which never follows a link out of the tree, and
+applies ``.s2iignore`` to its copy of the tree the same way.
 ``render_dockerfile`` needs registry access (the builder image's labels, the
 previous image of an incremental build) but reads only what ``prepare`` left
-in the workspace, never the tree.  ``build_image`` runs the committer's code
-(assemble, ``RUN`` lines, the post-commit hook), so it gets no credential
-either: ``pull_images`` has already put every image it starts from in
-buildah's storage.  It does get the build's own inputs, which exist for the
-committer's code to read (``builder.pipeline.inputs``): source secrets and
-configMaps, build volumes.
+in the workspace, never the tree; it is also where an http(s) scripts-url
+label of the builder is downloaded, since only it knows the label.
+``build_image`` runs the committer's code (assemble, ``RUN`` lines, the
+post-commit hook), so it gets no credential either: ``pull_images`` has
+already put every image it starts from in buildah's storage.  It does get
+the build's own inputs, which exist for the committer's code to read
+(``builder.pipeline.inputs``): source secrets and configMaps, build volumes.
 
 =================  ==================  =============================================
 step               pod container       secrets it needs
@@ -61,8 +63,15 @@ from builder.pipeline.stages import StageRecorder
 from builder.pipeline.workspace import Workspace
 from builder.registry import ImageReference, RegistryClient, RegistryError, insecure_policy
 from builder.s2i import KNOWN_SCRIPTS, BuilderImage, S2IInputs, parse_environment, render
+from builder.s2i.scripts import (
+    builder_scripts_url,
+    check_scripts_url,
+    is_download_url,
+    strategy_takes_all_scripts,
+)
 from builder.source import (
     SourceInfo,
+    apply_s2iignore,
     build_env,
     build_labels,
     fetch_binary,
@@ -257,28 +266,46 @@ def _copy_tree(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, symlinks=True, dirs_exist_ok=True)
 
 
-def _download_scripts(url: str, dest: Path, log: LogFn) -> set[str]:
-    """Fetch ``<url>/<script>`` for each known script; missing ones are fine."""
+def _fetch_script(target: str, log: LogFn) -> bytes | None:
+    """``target``'s body, or None when it does not serve one (a warning says why if it failed).
+
+    The body is bounded (a scripts URL is whoever serves it) and redirects
+    may only go to http(s) (requests has no other adapter).
+    """
+    try:
+        with requests.get(target, timeout=SCRIPT_DOWNLOAD_TIMEOUT, stream=True) as response:
+            if response.status_code != 200:
+                return None
+            data = response.raw.read(MAX_SCRIPT_BYTES + 1, decode_content=True)
+    except (requests.RequestException, OSError) as exc:
+        log(f"warning: could not download {target}: {type(exc).__name__}")
+        return None
+    if len(data) > MAX_SCRIPT_BYTES:
+        raise BuildError(
+            StatusReason.MANAGE_DOCKERFILE_FAILED,
+            f"the script at {target} is larger than {MAX_SCRIPT_BYTES} bytes",
+        )
+    return bytes(data)
+
+
+def _download_scripts(
+    url: str, dest: Path, log: LogFn, *, skip: frozenset[str] = frozenset()
+) -> set[str]:
+    """Fetch ``<url>/<script>`` for each known script not in ``skip``; missing ones are fine."""
     found: set[str] = set()
     for name in KNOWN_SCRIPTS:
-        target = f"{url.rstrip('/')}/{name}"
-        try:
-            response = requests.get(target, timeout=SCRIPT_DOWNLOAD_TIMEOUT)
-        except requests.RequestException as exc:
-            log(f"warning: could not download {target}: {exc}")
+        if name in skip:
             continue
-        if response.status_code != 200:
+        target = f"{url.rstrip('/')}/{name}"
+        data = _fetch_script(target, log)
+        if data is None:
             continue
         dest.mkdir(parents=True, exist_ok=True)
         path = dest / name
-        path.write_bytes(response.content)
+        path.write_bytes(data)
         path.chmod(0o755)
         found.add(name)
         log(f"Downloaded {name} script from {target}")
-    if not found:
-        raise BuildError(
-            StatusReason.MANAGE_DOCKERFILE_FAILED, f"could not download any scripts from {url}"
-        )
     return found
 
 
@@ -290,9 +317,18 @@ def _in_tree(context_dir: str, *parts: str) -> str:
 def _stage_scripts(
     strategy: SourceStrategyPlan, ws: Workspace, context_dir: str, log: LogFn
 ) -> set[str]:
-    """Copy ``.s2i/bin`` scripts (never through a link out of the tree), then the scripts URL's."""
+    """The source's ``.s2i/bin`` (never through a link out of the tree), then the scripts URL's.
+
+    An ``image://`` strategy URL takes every script from the builder image,
+    so ``.s2i/bin`` is not used (s2i ranks that URL first); an http(s) URL's
+    scripts replace ``.s2i/bin``'s, and serving none fails the build, as in s2i.
+    """
+    url = check_scripts_url(strategy.scripts_url, "the strategy's scripts URL") or ""
     upload_scripts = ws.context / "upload" / "scripts"
     uploaded: set[str] = set()
+    if strategy_takes_all_scripts(url):
+        log(f"Using the scripts in {url} (the strategy's scripts URL); .s2i/bin is not used")
+        return uploaded
     for name in KNOWN_SCRIPTS:
         data = read_inside(
             ws.source,
@@ -308,10 +344,29 @@ def _stage_scripts(
         (upload_scripts / name).chmod(0o755)
         uploaded.add(name)
         log(f"Using {name} script from the source's .s2i/bin")
-    url = strategy.scripts_url or ""
-    if url.startswith(("http://", "https://")):
-        uploaded |= _download_scripts(url, upload_scripts, log)
+    if is_download_url(url):
+        downloaded = _download_scripts(url, upload_scripts, log)
+        if not downloaded:
+            raise BuildError(
+                StatusReason.MANAGE_DOCKERFILE_FAILED, f"could not download any scripts from {url}"
+            )
+        uploaded |= downloaded
     return uploaded
+
+
+def _apply_ignore(ws: Workspace, log: LogFn) -> bool:
+    """Honour ``.s2iignore`` on the upload; True if it removed ``.s2i/environment``."""
+    upload_src = ws.context / "upload" / "src"
+    environment = upload_src / ".s2i" / "environment"
+    had_environment = os.path.lexists(environment)
+    result = apply_s2iignore(upload_src)
+    for warning in result.warnings:
+        log(f"warning: {warning}")
+    if result.removed:
+        shown = ", ".join(result.removed[:10])
+        more = f" and {len(result.removed) - 10} more" if len(result.removed) > 10 else ""
+        log(f"Removed {len(result.removed)} paths listed in .s2iignore: {shown}{more}")
+    return had_environment and not os.path.lexists(environment)
 
 
 def _read_environment(ws: Workspace, context_dir: str, log: LogFn) -> Pairs:
@@ -356,7 +411,8 @@ def _prepare_s2i(
     part = f" (contextDir {context_dir!r})" if context_dir else ""
     log(f"Copied the source{part} into the build context")
     uploaded = _stage_scripts(strategy, ws, context_dir, log)
-    env = _read_environment(ws, context_dir, log)
+    # s2i reads .s2i/environment from the upload after .s2iignore ran.
+    env = () if _apply_ignore(ws, log) else _read_environment(ws, context_dir, log)
     if env:
         log(f"Read {len(env)} variables from .s2i/environment")
     return Staged(context=str(ws.context), scripts=tuple(sorted(uploaded)), env=env)
@@ -508,12 +564,17 @@ def _render_s2i(ctx: _Render, strategy: SourceStrategyPlan) -> Prepared:
     plan, ws, info, staged, log = ctx.plan, ctx.ws, ctx.info, ctx.staged, ctx.log
     with ctx.stages.stage("PullImages", "PullBaseImage"):
         builder, workdir = _builder_config(ctx.registry, strategy.builder_image)
-        previous = _previous_image(ctx.registry, plan.output, log) if strategy.incremental else None
+        previous = (
+            _previous_image(ctx.registry, strategy.incremental_from or plan.output, log)
+            if strategy.incremental
+            else None
+        )
     env: list[tuple[str, str]] = [*staged.env, *strategy.env, *_identity_env(plan, info)]
+    scripts = set(staged.scripts) | _builder_label_scripts(ws, strategy, builder, staged, log)
     result = render(
         S2IInputs(
             builder=builder,
-            uploaded_scripts=frozenset(staged.scripts),
+            uploaded_scripts=frozenset(scripts),
             scripts_url=strategy.scripts_url,
             env=tuple(env),
             labels=tuple(_identity_labels(plan, info)),
@@ -531,6 +592,35 @@ def _render_s2i(ctx: _Render, strategy: SourceStrategyPlan) -> Prepared:
         images=(builder.pull_spec,),
         previous=previous or "",
         input_mounts=_s2i_input_mounts(plan, workdir, log),
+    )
+
+
+def _builder_label_scripts(
+    ws: Workspace,
+    strategy: SourceStrategyPlan,
+    builder: BuilderImage,
+    staged: Staged,
+    log: LogFn,
+) -> set[str]:
+    """Download the scripts an http(s) ``io.openshift.s2i.scripts-url`` label names.
+
+    They rank below ``.s2i/bin`` and the strategy's URL (already staged by
+    ``prepare``), so only the names those did not give are fetched; a name the
+    URL does not serve stays the image's own (``/usr/libexec/s2i``), as in s2i.
+    The label is read here because only this step reads the builder's config;
+    nothing of the source tree is opened.
+    """
+    label = builder_scripts_url(builder.labels)
+    if label is None or not is_download_url(label):
+        return set()
+    if strategy_takes_all_scripts(strategy.scripts_url):
+        return set()
+    log(f"Downloading scripts from the builder image's scripts URL {label}")
+    return _download_scripts(
+        label,
+        ws.context / "upload" / "scripts",
+        log,
+        skip=frozenset(staged.scripts),
     )
 
 
