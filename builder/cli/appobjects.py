@@ -132,6 +132,10 @@ class GitSource:
     """Without the ``#ref`` fragment."""
     ref: str = ""
     context_dir: str = ""
+    secrets: tuple[tuple[str, str], ...] = ()
+    """``--build-secret NAME[:DIR]``: source.secrets (name, destinationDir)."""
+    config_maps: tuple[tuple[str, str], ...] = ()
+    """``--build-config-map NAME[:DIR]``: source.configMaps (name, destinationDir)."""
 
 
 @dataclass(frozen=True)
@@ -190,6 +194,16 @@ def build_config(params: AppParams) -> dict[str, Any]:
     source: dict[str, Any] = {"type": "Git", "git": git}
     if params.source.context_dir:
         source["contextDir"] = params.source.context_dir
+    if params.source.secrets:
+        source["secrets"] = [
+            {"secret": {"name": name}, **({"destinationDir": d} if d else {})}
+            for name, d in params.source.secrets
+        ]
+    if params.source.config_maps:
+        source["configMaps"] = [
+            {"configMap": {"name": name}, **({"destinationDir": d} if d else {})}
+            for name, d in params.source.config_maps
+        ]
     detail: dict[str, Any] = {}
     if params.builder is not None:
         detail["from"] = params.builder.reference()

@@ -80,6 +80,7 @@ _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 _SCP_LIKE = re.compile(r"^(?:[\w.+-]+@)?(?P<host>[\w.-]+):(?P<path>[^/].*|/.+)$")
 _STREAM_NAME = re.compile(r"^[a-z0-9]([-a-z0-9._]*[a-z0-9])?$")
 _TAG = re.compile(r"^[\w][\w.-]{0,127}$")
+_OBJECT_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 CREATES = {
     True: "an ImageStream, a BuildConfig, a Deployment and a Service",
     False: "an ImageStream and a BuildConfig",
@@ -515,6 +516,22 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
             help="build strategy (default: docker when the source has a Dockerfile, else source)",
         )
         p.add_argument("--context-dir", default="", help="context directory of the build")
+        p.add_argument(
+            "--build-secret",
+            action="append",
+            type=build_input,
+            default=[],
+            metavar="SECRET[:DIR]",
+            help="a Secret the build reads (source.secrets), at DIR (relative) in the build",
+        )
+        p.add_argument(
+            "--build-config-map",
+            action="append",
+            type=build_input,
+            default=[],
+            metavar="CONFIGMAP[:DIR]",
+            help="a ConfigMap the build reads (source.configMaps), at DIR in the build",
+        )
         build_env_flags = ("--build-env",) if deploy else ("-e", "--env", "--build-env")
         if deploy:
             p.add_argument(
@@ -595,6 +612,20 @@ class Request:
     build_env: tuple[tuple[str, str], ...]
     deploy: bool
     context_dir: str
+    build_secrets: tuple[tuple[str, str], ...] = ()
+    build_config_maps: tuple[tuple[str, str], ...] = ()
+
+
+def build_input(text: str) -> tuple[str, str]:
+    """``NAME[:DIR]`` as ``oc new-build --build-secret`` takes it: DIR relative, no ``..``."""
+    name, _, directory = text.partition(":")
+    if not name or not _OBJECT_NAME.fullmatch(name):
+        raise argparse.ArgumentTypeError(f"{text!r}: NAME must be a Secret or ConfigMap name")
+    if directory.startswith("/") or ".." in directory.split("/"):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: DIR must be a relative path without '..' (it is below the build's context)"
+        )
+    return name, directory
 
 
 def request_from_args(ns: argparse.Namespace, *, deploy: bool) -> Request:
@@ -612,6 +643,8 @@ def request_from_args(ns: argparse.Namespace, *, deploy: bool) -> Request:
         build_env=tuple(ns.build_env or ()),
         deploy=deploy,
         context_dir=ns.context_dir or "",
+        build_secrets=tuple(getattr(ns, "build_secret", None) or ()),
+        build_config_maps=tuple(getattr(ns, "build_config_map", None) or ()),
     )
 
 
@@ -702,7 +735,11 @@ def params_for(request: Request, found: FoundBuilder, secrets: tuple[str, str]) 
     )
 
     source: GitSource = GitSource(
-        uri=request.repo.uri, ref=request.repo.ref, context_dir=request.context_dir
+        uri=request.repo.uri,
+        ref=request.repo.ref,
+        context_dir=request.context_dir,
+        secrets=request.build_secrets,
+        config_maps=request.build_config_maps,
     )
     if found.config is not None:
         ports = ports_from_exposed(found.config.exposed_ports)

@@ -16,17 +16,19 @@ previous image of an incremental build) but reads only what ``prepare`` left
 in the workspace, never the tree; it is also where an http(s) scripts-url
 label of the builder is downloaded, since only it knows the label.
 ``build_image`` runs the committer's code (assemble, ``RUN`` lines, the
-post-commit hook), so it gets no secret either: ``pull_images`` has already
-put every image it starts from in buildah's storage.
+post-commit hook), so it gets no credential either: ``pull_images`` has
+already put every image it starts from in buildah's storage.  It does get
+the build's own inputs, which exist for the committer's code to read
+(``builder.pipeline.inputs``): source secrets and configMaps, build volumes.
 
 =================  ==================  =============================================
 step               pod container       secrets it needs
 =================  ==================  =============================================
 fetch              git-clone           source (git credentials)
 prepare            manage-dockerfile   none
-render_dockerfile  pull-images         pull (builder image), push (previous image)
+render_dockerfile  pull-images         pull (builder), push (previous), env valueFrom
 pull_images        pull-images         pull (FROM images), push (previous image)
-build_image        build-image         none
+build_image        build-image         the build's inputs (source secrets, volumes)
 push_image         sti/docker-build    push (the output)
 =================  ==================  =============================================
 
@@ -77,6 +79,7 @@ from builder.source import (
     mode_inside,
     read_inside,
     resolve_context_dir,
+    resolve_inside,
     write_inside,
 )
 
@@ -218,6 +221,9 @@ class Prepared:
     images: tuple[str, ...] = ()
     # ... and the previous image of an incremental build, with the push secret.
     previous: str = ""
+    # S2I: (pod directory of a source secret/configMap, directory in the image)
+    # pairs, bind-mounted into the RUN steps by ``build_image``.
+    input_mounts: tuple[tuple[str, str], ...] = ()
 
     def save(self, ws: Workspace) -> None:
         ws.prepared.write_text(json.dumps(asdict(self)))
@@ -231,6 +237,7 @@ class Prepared:
             tuple(data["pulls_from"]),
             tuple(data.get("images") or ()),
             data.get("previous") or "",
+            tuple((str(a), str(b)) for a, b in data.get("input_mounts") or ()),
         )
 
 
@@ -462,8 +469,8 @@ def _prepare_docker(
 # --------------------------------------------------------------------------- render
 
 
-def _builder_info(registry: RegistryClient, image: str) -> BuilderImage:
-    """Read the builder's config and pin it by digest.
+def _builder_config(registry: RegistryClient, image: str) -> tuple[BuilderImage, str]:
+    """Read the builder's config and pin it by digest; also its working directory.
 
     The Dockerfile then names exactly the image whose labels and USER we
     read, however the tag moves meanwhile, and buildah can skip the registry
@@ -477,7 +484,28 @@ def _builder_info(registry: RegistryClient, image: str) -> BuilderImage:
             StatusReason.PULL_BUILDER_IMAGE_FAILED, f"builder image {image}: {err.detail}"
         ) from err
     pinned = str(ref.with_digest(config.manifest_digest))
-    return BuilderImage(pull_spec=pinned, labels=dict(config.labels), user=config.user or None)
+    builder = BuilderImage(pull_spec=pinned, labels=dict(config.labels), user=config.user or None)
+    return builder, config.workdir
+
+
+def _builder_info(registry: RegistryClient, image: str) -> BuilderImage:
+    return _builder_config(registry, image)[0]
+
+
+def _s2i_input_mounts(plan: BuildPlan, workdir: str, log: LogFn) -> tuple[tuple[str, str], ...]:
+    """Where each source secret/configMap goes in the image: destinationDir below WORKDIR.
+
+    OpenShift's rule: a relative (or empty) destinationDir is relative to the
+    builder image's working directory; the container's default, ``/``, when
+    the image sets none.
+    """
+    base = workdir if workdir.startswith("/") else "/"
+    mounts: list[tuple[str, str]] = []
+    for item in plan.source.inputs:
+        target = posixpath.normpath(posixpath.join(base, item.destination_dir))
+        log(f"The {item.kind} {item.name!r} is mounted at {target} for the build's RUN steps only")
+        mounts.append((item.mount_path, target))
+    return tuple(mounts)
 
 
 def _previous_image(registry: RegistryClient, output: str | None, log: LogFn) -> str | None:
@@ -535,7 +563,7 @@ def render_dockerfile(
 def _render_s2i(ctx: _Render, strategy: SourceStrategyPlan) -> Prepared:
     plan, ws, info, staged, log = ctx.plan, ctx.ws, ctx.info, ctx.staged, ctx.log
     with ctx.stages.stage("PullImages", "PullBaseImage"):
-        builder = _builder_info(ctx.registry, strategy.builder_image)
+        builder, workdir = _builder_config(ctx.registry, strategy.builder_image)
         previous = (
             _previous_image(ctx.registry, strategy.incremental_from or plan.output, log)
             if strategy.incremental
@@ -563,6 +591,7 @@ def _render_s2i(ctx: _Render, strategy: SourceStrategyPlan) -> Prepared:
         _registries(pulls),
         images=(builder.pull_spec,),
         previous=previous or "",
+        input_mounts=_s2i_input_mounts(plan, workdir, log),
     )
 
 
@@ -693,20 +722,87 @@ def pull_images(
             )
 
 
+def _input_files(directory: str) -> list[tuple[str, Path]]:
+    """The files of a mounted Secret or ConfigMap: its keys, without the kubelet's ``..`` entries.
+
+    The kubelet writes each key as a link into a ``..data`` directory it
+    swaps atomically; the link is resolved here, inside the mount.
+    """
+    root = Path(directory)
+    if not root.is_dir():
+        raise BuildError(
+            StatusReason.GENERIC_BUILD_FAILED, f"the build input {directory} is not mounted"
+        )
+    files: list[tuple[str, Path]] = []
+    for entry in sorted(root.iterdir()):
+        if entry.name.startswith(".."):
+            continue
+        real = Path(os.path.realpath(entry))
+        if real.is_file() and real.is_relative_to(os.path.realpath(root)):
+            files.append((entry.name, real))
+    return files
+
+
+def _copy_inputs_into_context(plan: BuildPlan, context: Path, log: LogFn) -> None:
+    """Docker strategy: OpenShift copies source secrets and configMaps into the context.
+
+    The context is the committer's tree: every write is confined to it (a
+    committed link at destinationDir is never written through).  A
+    Dockerfile that COPYs these files puts them in the image; OpenShift's
+    documentation and docs/local-build.md say not to.
+    """
+    for item in plan.source.inputs:
+        what = f"destinationDir of the {item.kind} {item.name!r}"
+        reason = StatusReason.MANAGE_DOCKERFILE_FAILED
+        if item.destination_dir:
+            resolved = resolve_inside(context, item.destination_dir, what=what, reason=reason)
+            resolved.path.mkdir(parents=True, exist_ok=True)
+        files = _input_files(item.mount_path)
+        for key, real in files:
+            relative = posixpath.join(item.destination_dir, key) if item.destination_dir else key
+            write_inside(context, relative, real.read_bytes(), what=what, reason=reason)
+        where = item.destination_dir or "."
+        log(
+            f"Copied the {item.kind} {item.name!r} ({len(files)} files) into the context at {where}"
+        )
+
+
+def _run_volumes(plan: BuildPlan, prepared: Prepared, log: LogFn) -> list[tuple[str, str]]:
+    """``(source, destination)`` bind mounts for the RUN steps: S2I inputs, then build volumes."""
+    volumes: list[tuple[str, str]] = []
+    for directory, target in prepared.input_mounts:
+        for key, real in _input_files(directory):
+            volumes.append((str(real), posixpath.join(target, key)))
+    for volume in plan.strategy.volumes:
+        for destination in volume.destinations:
+            log(f"The build volume {volume.name!r} is mounted read-only at {destination}")
+            volumes.append((volume.mount_path, destination))
+    return volumes
+
+
 def build_image(
-    plan: BuildPlan, prepared: Prepared, buildah: Buildah, stages: StageRecorder
+    plan: BuildPlan,
+    prepared: Prepared,
+    buildah: Buildah,
+    stages: StageRecorder,
+    log: LogFn = print,
 ) -> Built:
-    """``buildah bud`` and the post-commit hook: the committer's code runs here, with no secret.
+    """``buildah bud`` and the post-commit hook: the committer's code runs here.
 
     The images were pulled by ``pull_images``; buildah is given no authfile
     and pulls only what is missing (a FROM naming a build arg), anonymously.
+    No registry or source secret is mounted here; the build's own inputs
+    (source secrets and configMaps, build volumes) are, since the build is
+    what they are for (``builder.pipeline.inputs``).
     """
     strategy = plan.strategy
     tag = plan.output or f"localhost/kbuild/{plan.name or 'build'}:latest"
     if isinstance(strategy, DockerStrategyPlan):
         build_args, no_cache = strategy.build_args, strategy.no_cache
+        _copy_inputs_into_context(plan, Path(prepared.context), log)
     else:
         build_args, no_cache = (), False
+    volumes = _run_volumes(plan, prepared, log)
     with stages.stage("Build", "DockerBuild"):
         built = buildah.bud(
             context=Path(prepared.context),
@@ -717,10 +813,20 @@ def build_image(
             pull_always=False,
             tls_verify=_tls_verify(plan, prepared.pulls_from),
             authfile=None,
+            volumes=volumes,
         )
     if plan.post_commit is not None and plan.post_commit.argv():
         with stages.stage("PostCommit", "RunPostCommitHook"):
-            done = buildah.run_in_image(built.image_id, plan.post_commit.argv())
+            # OpenShift mounts the build volumes for the hook too (origin's
+            # testdata-volumes-* hooks read them); source secrets it truncates.
+            hook_volumes = [
+                (volume.mount_path, destination)
+                for volume in plan.strategy.volumes
+                for destination in volume.destinations
+            ]
+            done = buildah.run_in_image(
+                built.image_id, plan.post_commit.argv(), volumes=hook_volumes
+            )
             if done.returncode != 0:
                 last = done.tail[-1] if done.tail else ""
                 raise BuildError(
@@ -758,5 +864,5 @@ def build_and_push(
 ) -> Output:
     """The last three steps in one process, as ``kbuild build`` runs them."""
     pull_images(plan, prepared, buildah, log, stages)
-    built = build_image(plan, prepared, buildah, stages)
+    built = build_image(plan, prepared, buildah, stages, log)
     return push_image(plan, built, buildah, log, stages)
