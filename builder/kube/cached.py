@@ -149,6 +149,7 @@ class CachedKube:
         self._pods = pods
         self._pods_written = _Written()
         self._workloads = workloads
+        self._workloads_written = _Written()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.live, name)
@@ -177,12 +178,21 @@ class CachedKube:
         if store is None:
             return self.live.get_object(resource, namespace, name)
         cached = store.get(namespace, name)
+        if self._workloads_written.stale(namespace, name, cached):
+            return self.live.get_object(resource, namespace, name)
         if cached is None:
             raise NotFound(404, f"{resource.plural} {namespace}/{name} not found")
         obj = _copy(cached)
         obj.setdefault("kind", resource.kind)
         obj.setdefault("apiVersion", resource.api_version)
         return obj
+
+    def patch_object(
+        self, resource: CoreResource, namespace: str, name: str, patch: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        patched = self.live.patch_object(resource, namespace, name, patch)
+        self._workloads_written.wrote(patched)
+        return patched
 
 
 def _copy(obj: dict[str, Any]) -> dict[str, Any]:

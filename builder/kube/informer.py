@@ -240,7 +240,9 @@ class Informer(Generic[T]):
                             self.apply(event.type, event.object)
                         if stop.is_set():
                             return
-                    # The server closed the watch (its timeout): re-open from where we were.
+                    # The server closed the watch (its timeout): it was there all along;
+                    # re-open from where we were.
+                    self.alive = time.monotonic()
             except Gone:
                 self.relists += 1
                 log.info("%s watch: resourceVersion too old, relisting", self.name)

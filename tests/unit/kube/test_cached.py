@@ -104,3 +104,22 @@ def test_workloads_come_from_their_store_with_kind() -> None:
     with pytest.raises(NotFound):
         reader.get_object(DEPLOYMENTS, "dev", "other")
     assert kube.calls == []
+
+
+def test_a_patched_workload_is_read_back_until_its_event_arrives() -> None:
+    """Planning from the copy before our own patch would patch again (and fail its test ops)."""
+    from builder.kube import DEPLOYMENTS  # noqa: PLC0415
+
+    kube = FakeKube()
+    reader, _, _ = cached(kube)
+    store = reader._workloads["Deployment"]
+    old = {"metadata": {"name": "web", "namespace": "dev", "resourceVersion": "1"}}
+    store.put(old)
+    meta = {"name": "web", "namespace": "dev", "resourceVersion": "2"}
+    kube.workloads[("dev", "web")] = {"kind": "Deployment", "metadata": meta}
+    reader.patch_object(DEPLOYMENTS, "dev", "web", [])
+    assert reader.get_object(DEPLOYMENTS, "dev", "web")["metadata"]["resourceVersion"] == "2"
+    store.put(kube.workloads[("dev", "web")])
+    kube.calls.clear()
+    assert reader.get_object(DEPLOYMENTS, "dev", "web")["metadata"]["resourceVersion"] == "2"
+    assert kube.calls == []
