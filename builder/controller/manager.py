@@ -12,10 +12,12 @@ so that what triggers a reconcile is visible in one place:
 - Build pods (label ``openshift.io/build.name``): any change, mapped to
   their Build.
 - ImageStreams: any change but the controller's own status writes, for the
-  stream itself (imports, tag resolution); and every change, its own
-  included, for what watches the stream: the BuildConfigs whose
-  ImageChange triggers name one of its tags, and the workloads whose
-  ``image.openshift.io/triggers`` annotation does (``triggerindex``).
+  stream itself (imports, tag resolution); and every change that moves a
+  tag, its own writes included, for what watches that tag: the BuildConfigs
+  whose ImageChange triggers name it, the New Builds waiting for it as
+  their input, and the workloads whose ``image.openshift.io/triggers``
+  annotation names it (``caches.moved_tags``; a spec change wakes every
+  watcher of the stream).
 - Deployments, StatefulSets, DaemonSets, CronJobs and Jobs carrying the
   trigger annotation: when the annotation or the spec changes (status
   updates of rollouts are ignored).
