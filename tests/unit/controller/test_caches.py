@@ -232,3 +232,29 @@ def test_routing_by_kind() -> None:
         [("ImageStream", NS, "a")],
         [("Build", NS, "b"), ("Deployment", NS, "c")],
     ]
+
+
+def test_own_build_writes_wake_nothing_but_a_cancel_does(world: tuple[Manager, FakeKube]) -> None:
+    manager, kube = world
+    drain(manager.queue)
+    build = builds_of(kube, "bc-0")[0]
+    build.status.message = "written by the controller"
+    manager._wrote(kube.builds.replace_status(build))
+    pump(manager, kube)
+    assert drain(manager.queue) == []
+    build = kube.builds.get(NS, build.metadata.name)
+    build.status.cancelled = True  # kbuild cancel-build
+    kube.builds.replace_status(build)
+    pump(manager, kube)
+    assert drain(manager.queue) == [("Build", NS, build.metadata.name)]
+
+
+def test_a_deleted_build_config_leaves_the_index(world: tuple[Manager, FakeKube]) -> None:
+    manager, kube = world
+    kube.build_configs.delete(NS, "bc-0")
+    pump(manager, kube)
+    drain(manager.queue)
+    move(kube, "v1", 12)
+    pump(manager, kube)
+    assert set(drain(manager.queue)) == {("BuildConfig", NS, f"bc-{i}") for i in (2, 4)}
+    assert manager.caches.build_configs.store.get(NS, "bc-0") is None
