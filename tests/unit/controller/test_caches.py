@@ -258,3 +258,55 @@ def test_a_deleted_build_config_leaves_the_index(world: tuple[Manager, FakeKube]
     pump(manager, kube)
     assert set(drain(manager.queue)) == {("BuildConfig", NS, f"bc-{i}") for i in (2, 4)}
     assert manager.caches.build_configs.store.get(NS, "bc-0") is None
+
+
+def test_a_stream_write_that_conflicts_is_retried_on_a_fresh_read(
+    world: tuple[Manager, FakeKube],
+) -> None:
+    """The cache may lag: after a Conflict the stream is read from the API server."""
+    manager, kube = world
+    stream = kube.image_streams.get(NS, "base")
+    stream.status.docker_image_repository = "elsewhere"
+    kube.image_streams.replace_status(stream)
+    pump(manager, kube)  # the cache has this one...
+    stream = kube.image_streams.get(NS, "base")
+    stream.status.tags[0].conditions = [
+        TagEventCondition(type="ImportSuccess", status="False", reason="NotFound")
+    ]
+    kube.image_streams.replace_status(stream)  # ...but not this one
+    kube.calls.clear()
+    manager.image_streams.reconcile(NS, "base")
+    current = kube.image_streams.objects[(NS, "base")]
+    assert current.status.docker_image_repository == f"{REGISTRY}/{NS}/base"
+    assert current.status.tags[0].conditions  # the other writer's change is kept
+    assert kube.calls == ["replace_status imagestreams", "get imagestreams",
+                          "replace_status imagestreams"]  # fmt: skip
+
+
+def test_workloads_are_woken_by_their_tag_only() -> None:
+    kube = FakeKube()
+    kube.image_streams.create(base_stream({"v1": 1, "v2": 2}))
+    kube.workloads[(NS, "web")] = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "namespace": NS, "name": "web", "uid": "u-web", "resourceVersion": "1",
+            "annotations": {"image.openshift.io/triggers": (
+                '[{"from":{"kind":"ImageStreamTag","name":"base:v1"},'
+                '"fieldPath":"spec.template.spec.containers[?(@.name==\\"app\\")].image"}]'
+            )},
+        },
+        "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "x"}]}}},
+    }  # fmt: skip
+    plain = {"namespace": NS, "name": "plain"}
+    kube.workloads[(NS, "plain")] = {"kind": "Deployment", "metadata": plain}
+    manager = Manager(kube, CONFIG)  # type: ignore[arg-type]
+    sync(manager, kube)
+    assert len(manager.caches.workloads["Deployment"].store) == 1  # only what has triggers
+    drain(manager.queue)
+    move(kube, "v2", 20)
+    pump(manager, kube)
+    assert drain(manager.queue) == []
+    move(kube, "v1", 21)
+    pump(manager, kube)
+    assert drain(manager.queue) == [("Deployment", NS, "web")]
