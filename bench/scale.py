@@ -141,12 +141,16 @@ class Scenario:
     def start(self) -> subprocess.Popen[bytes]:
         log = (self.tmp / "controller.log").open("wb")
         env = {**os.environ, "PYTHONPATH": str(self.src)}
+        # Checkouts that serve webhooks on a port of their own: not a fixed one
+        # another controller on this machine may hold.
+        cli = (self.src / "builder" / "cli" / "controller.py").read_text()
+        extra = ["--webhook-port", "0"] if "--webhook-port" in cli else []
         return subprocess.Popen(
             [sys.executable, str(REPO / "bench" / "_counting.py"), str(self.counts_file),
              "controller", "--kubeconfig", self.kubeconfig, "--registry", self.registry,
              "--namespace", self.ns, "--lease-namespace", self.ns,
              "--metrics-port", str(self.port),
-             "--resync-seconds", str(self.args.resync_seconds)],
+             "--resync-seconds", str(self.args.resync_seconds), *extra],
             stdout=log, stderr=subprocess.STDOUT, cwd=self.src, env=env,
         )  # fmt: skip
 
