@@ -63,7 +63,19 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         f"directory (default {LOCALHOST_PROFILE}, installed by deploy/seccomp-installer.yaml), "
         "or Unconfined (admitted only by a Pod Security 'privileged' namespace)",
     )  # fmt: skip
-    p.add_argument("--workers", type=int, default=int(_env("KBUILD_WORKERS", "2")))
+    p.add_argument(
+        "--workers", type=int, default=int(_env("KBUILD_WORKERS", "2")),
+        help="threads reconciling BuildConfigs, Builds and workloads",
+    )  # fmt: skip
+    p.add_argument(
+        "--stream-workers", type=int, default=int(_env("KBUILD_STREAM_WORKERS", "2")),
+        help="threads reconciling image streams (imports wait on registries), apart",
+    )  # fmt: skip
+    p.add_argument(
+        "--reconcile-deadline", type=duration_seconds,
+        default=_env("KBUILD_RECONCILE_DEADLINE", "10m"),
+        help="a reconcile running longer makes /healthz fail (default 10m)",
+    )  # fmt: skip
     p.add_argument("--resync-seconds", type=int, default=int(_env("KBUILD_RESYNC_SECONDS", "300")))
     p.add_argument(
         "--metrics-port", type=int, default=int(_env("KBUILD_METRICS_PORT", "8080")),
@@ -140,6 +152,8 @@ def run(ns: argparse.Namespace) -> int:
         seccomp_profile=ns.seccomp_profile,
         resync_seconds=ns.resync_seconds,
         workers=ns.workers,
+        stream_workers=ns.stream_workers,
+        reconcile_deadline=ns.reconcile_deadline,
         lease_namespace=ns.lease_namespace,
         lease_name=ns.lease_name,
         identity=ns.identity,

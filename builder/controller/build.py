@@ -58,8 +58,9 @@ log = logging.getLogger(__name__)
 _REASONS = {r.value for r in StatusReason}
 TERMINAL = {BuildPhase.COMPLETE, BuildPhase.FAILED, BuildPhase.ERROR, BuildPhase.CANCELLED}
 ACTIVE = {BuildPhase.NEW, BuildPhase.PENDING, BuildPhase.RUNNING}
-# A Build waiting for an input (a stream tag with no image yet) is retried this often.
-WAIT_SECONDS = 10.0
+# A Build waiting for an input (a stream tag with no image yet) is woken by the
+# stream's change (the manager's INPUT index); this is only the safety net.
+WAIT_SECONDS = 300.0
 # A build pod the API server refused (Pod Security, a quota, a webhook) is
 # tried again this often: an administrator's change (a namespace label, a
 # larger quota) is what lets it through, and nothing notifies us of it.
@@ -232,7 +233,7 @@ class BuildReconciler:
         image = resolve_reference(self.kube, source, ns, role)
         bc = config_name(build)
         if bc and source.kind == KIND_STREAM_TAG:
-            record_input_image(self.kube, ns, bc, tag_key(source, ns), image)
+            record_input_image(self.kube.live, ns, bc, tag_key(source, ns), image)
         pinned = ObjectReference(kind=KIND_DOCKER_IMAGE, name=image)
         strategy = build.spec.strategy
         if strategy.source_strategy is not None:
@@ -403,7 +404,7 @@ class BuildReconciler:
                 except AccessDeniedError as err:
                     events.record(self.kube, build, "Warning", "Forbidden", err.detail)
                     return self._finish(build, BuildPhase.FAILED, err.reason.value, err.detail)
-                record_tag_event(self.kube, self.config, stream_target, digest)
+                record_tag_event(self.kube.live, self.config, stream_target, digest)
             build.status.output = BuildStatusOutput(to=BuildStatusOutputTo(image_digest=digest))
         return self._finish(build, BuildPhase.COMPLETE, "", "")
 

@@ -146,7 +146,10 @@ class BuildConfigReconciler:
             return BuildOptions(causes=tuple(latest.causes), images=latest.images)
 
         try:
-            build = instantiate_when(self.kube, namespace, name, again, readable=self.readable)
+            # The read-modify-write of lastVersion reads the API server, not a cache.
+            build = instantiate_when(
+                self.kube.live, namespace, name, again, readable=self.readable, streams=self.kube
+            )
         except BuildError as err:
             events.record(self.kube, bc, "Warning", "BuildConfigInstantiateFailed", err.detail)
             return

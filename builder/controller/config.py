@@ -39,8 +39,13 @@ class ControllerConfig:
     seccomp_profile: str = LOCALHOST_PROFILE
     # Seconds between full re-lists; every object is reconciled at least this often.
     resync_seconds: int = 300
-    # Worker threads draining the reconcile queue.
+    # Worker threads reconciling BuildConfigs, Builds and workloads.
     workers: int = 2
+    # Worker threads reconciling image streams (imports: registry I/O), apart,
+    # so a slow registry cannot hold the reconciles of builds.
+    stream_workers: int = 2
+    # A reconcile running longer than this makes /healthz fail (a stuck worker).
+    reconcile_deadline: float = 600.0
     # Leader election (coordination.k8s.io Lease).
     lease_namespace: str = "kube-system"
     lease_name: str = "kbuild-controller"

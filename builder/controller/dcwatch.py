@@ -15,7 +15,7 @@ The manager runs these watches in its loop and sends keys of kind
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from builder.api.apps import DEPLOYMENT_CONFIG_LABEL, KIND_DEPLOYMENT_CONFIG, DeploymentConfig
@@ -25,11 +25,10 @@ from builder.controller.build import Result
 from builder.controller.deploymentconfig import DeploymentConfigReconciler
 from builder.controller.triggerindex import Index
 from builder.kube import REPLICATION_CONTROLLERS, Kube, WatchEvent
+from builder.kube.informer import Informer
 
 Key = tuple[str, str, str]
 StreamKey = tuple[str, str]
-Lister = Callable[[], tuple[list[Key], str]]
-Watch = tuple[str, Lister, Callable[[str], Iterator[Any]], Callable[[Any], list[Key]]]
 
 KIND = KIND_DEPLOYMENT_CONFIG
 
@@ -123,24 +122,32 @@ class DeploymentConfigWatches:
 
     # -- for the manager -----------------------------------------------------
 
-    def listers(self) -> list[tuple[str, Lister]]:
-        return [("deploymentconfigs", self.list_configs), ("replicationcontrollers", self.list_rcs)]
-
-    def watches(self) -> list[Watch]:
+    def informers(self, enqueue: Callable[[Key], None]) -> list[Informer[Any]]:
+        """DeploymentConfigs and their ReplicationControllers, feeding ``enqueue``."""
         ns = self.namespace
-        return [
-            (
-                "deploymentconfigs", self.list_configs,
-                lambda rv: self.kube.deployment_configs.watch(ns, rv), self.config_keys,
+        configs: Informer[DeploymentConfig] = Informer(
+            "deploymentconfigs",
+            lambda: self.kube.deployment_configs.list(ns),
+            lambda rv: self.kube.deployment_configs.watch(ns, rv),
+        )
+        rcs: Informer[dict[str, Any]] = Informer(
+            "replicationcontrollers",
+            lambda: self.kube.list_objects(REPLICATION_CONTROLLERS, ns, DEPLOYMENT_CONFIG_LABEL),
+            lambda rv: self.kube.watch_objects(
+                REPLICATION_CONTROLLERS, ns, rv, DEPLOYMENT_CONFIG_LABEL
             ),
-            (
-                "replicationcontrollers", self.list_rcs,
-                lambda rv: self.kube.watch_objects(
-                    REPLICATION_CONTROLLERS, ns, rv, DEPLOYMENT_CONFIG_LABEL
-                ),
-                self.rc_keys,
-            ),
-        ]  # fmt: skip
+        )
 
+        def on_config(kind: str, old: Any, new: Any) -> None:
+            obj = new if new is not None else old
+            event = "DELETED" if new is None else ("MODIFIED" if kind == "SYNC" else kind)
+            for key in self.config_keys(WatchEvent(event, obj, "")):
+                enqueue(key)
 
-__all__ = ["KIND", "DeploymentConfigWatches", "watched_streams"]
+        def on_rc(_kind: str, old: Any, new: Any) -> None:
+            for key in self._rc_key(new if new is not None else old):
+                enqueue(key)
+
+        configs.add_handler(on_config)
+        rcs.add_handler(on_rc)
+        return [configs, rcs]

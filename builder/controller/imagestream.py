@@ -315,9 +315,11 @@ class ImageStreamReconciler:
     # -- applying results ------------------------------------------------------
 
     def _apply(self, namespace: str, name: str, plan: Plan, results: Results) -> None:
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
+            # A retry after a Conflict reads the API server: a cache may still lag.
+            reader = self.kube if attempt == 0 else self.kube.live
             try:
-                stream = self.kube.image_streams.get(namespace, name)
+                stream = reader.image_streams.get(namespace, name)
             except NotFound:
                 return
             now = now_time()

@@ -226,6 +226,7 @@ def instantiate_when(
     make: BuildFactory | None = None,
     *,
     readable: Readable | None = None,
+    streams: Kube | None = None,
 ) -> Build | None:
     """Create the next Build if ``decide``, asked again on every fresh read, still wants one.
 
@@ -240,6 +241,10 @@ def instantiate_when(
     that the BuildConfig's builds may not read is not pinned: the Build names
     the tag, and the Build reconciler ends it with the denial.  The CLI acts
     with its user's own rights and passes none.
+
+    ``kube`` must read the API server itself (the BuildConfig is read,
+    modified and written under optimistic concurrency); ``streams``, if
+    given, answers the image stream reads (the controller's caches).
     """
     for _ in range(MAX_ATTEMPTS):
         bc = kube.build_configs.get(namespace, name)
@@ -251,7 +256,7 @@ def instantiate_when(
         options = decide(bc)
         if options is None:
             return None
-        images = {**current_images(kube, bc), **options.images}
+        images = {**current_images(streams or kube, bc), **options.images}
         if readable is not None:
             images = {
                 key: image for key, image in images.items()

@@ -12,10 +12,12 @@ so that what triggers a reconcile is visible in one place:
 - Build pods (label ``openshift.io/build.name``): any change, mapped to
   their Build.
 - ImageStreams: any change but the controller's own status writes, for the
-  stream itself (imports, tag resolution); and every change, its own
-  included, for what watches the stream: the BuildConfigs whose
-  ImageChange triggers name one of its tags, and the workloads whose
-  ``image.openshift.io/triggers`` annotation does (``triggerindex``).
+  stream itself (imports, tag resolution); and every change that moves a
+  tag, its own writes included, for what watches that tag: the BuildConfigs
+  whose ImageChange triggers name it, the New Builds waiting for it as
+  their input, and the workloads whose ``image.openshift.io/triggers``
+  annotation names it (``caches.moved_tags``; a spec change wakes every
+  watcher of the stream).
 - Deployments, StatefulSets, DaemonSets, CronJobs and Jobs carrying the
   trigger annotation: when the annotation or the spec changes (status
   updates of rollouts are ignored).
@@ -25,8 +27,23 @@ so that what triggers a reconcile is visible in one place:
   scheduled tag importing the pushed ``repository:tag`` is checked at once.
 - Webhooks (``POST /apis/build.openshift.io/v1/namespaces/NS/buildconfigs/
   NAME/webhooks/SECRET/TYPE``, OpenShift's path): a build, at once.
-- Everything again every ``resync_seconds``; a watch that ends is re-opened
-  from its last resourceVersion, and one that answers 410 Gone is relisted.
+- Everything again every ``resync_seconds``, from the caches: a resync
+  makes no API request.
+
+Every kind is read through an informer (``builder.controller.caches``): the
+reconcilers read those stores and write to the API server
+(``builder.kube.cached``), so a reconcile with nothing to do costs no
+request.  Workers start once every informer has listed.  A stream change
+wakes what watches the tags it moved, not the whole stream: see
+``caches.moved_tags``.
+
+Two pools of workers: ``workers`` reconcile BuildConfigs, Builds and
+workloads; ``stream_workers`` reconcile image streams, whose imports wait on
+registries (token bucket, slow or trickling hosts).  A stalled registry
+holds the stream pool only.  A reconcile running longer than
+``reconcile_deadline`` makes ``healthy()`` false (``/healthz`` fails and the
+kubelet restarts a stuck process): Python cannot interrupt a thread, so the
+deadline is enforced by the liveness probe.
 """
 
 from __future__ import annotations
@@ -36,15 +53,16 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from builder.api import Build, BuildConfig, ImageStream, ManifestError
-from builder.api.constants import BUILD_ANNOTATION, BUILD_LABEL, IMAGE_TRIGGERS_ANNOTATION
+from builder.api.constants import IMAGE_TRIGGERS_ANNOTATION
 from builder.controller import events
 from builder.controller.authz import Authorizer, build_config_reader
 from builder.controller.build import BuildReconciler, Result
 from builder.controller.buildconfig import BuildConfigReconciler
+from builder.controller.caches import INPUT, TAGS, build_of_pod, make_caches, moved_tags
 from builder.controller.config import ControllerConfig
 from builder.controller.dcwatch import KIND as DEPLOYMENT_CONFIG
 from builder.controller.dcwatch import DeploymentConfigWatches
@@ -61,15 +79,15 @@ from builder.controller.triggerindex import Index, SourceIndex, StreamTag
 from builder.controller.webhooks import PREFIX as WEBHOOKS_PREFIX
 from builder.controller.webhooks import WebhookReceiver
 from builder.controller.workloads import WorkloadTriggerReconciler
-from builder.kube import WORKLOADS, Conflict, CoreResource, Gone, Kube, KubeError, WatchEvent
-from builder.streams.buildtriggers import watched_tags as bc_watched_tags
-from builder.streams.workloads import watched_tags as workload_watched_tags
+from builder.kube import Conflict, Kube, KubeError
+from builder.kube.client import REQUESTS, WATCH_TIMEOUT_SECONDS
 
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str, str]  # (kind, namespace, name)
-MAX_INVALID_REMEMBERED = 10_000
 StreamKey = tuple[str, str]  # (namespace, stream)
+MAX_INVALID_REMEMBERED = 10_000
+REQUEST_LOG_SECONDS = 60
 BUILD_CONFIG = "BuildConfig"
 BUILD = "Build"
 IMAGE_STREAM = "ImageStream"
@@ -80,21 +98,25 @@ class Manager:
         self.kube = kube
         self.config = config
         self.metrics = Metrics()
+        # Reconciles of BuildConfigs, Builds and workloads; and of image streams
+        # (registry I/O), drained by separate pools.
         self.queue: WorkQueue[Key] = WorkQueue()
+        self.stream_queue: WorkQueue[Key] = WorkQueue()
+        self.caches = make_caches(kube, config.namespace or None)
+        # Reads from the caches, writes to the API server.
+        self.reader = self.caches.reader(kube).as_kube()
         self.authorizer = Authorizer(kube)
         self.builds = BuildReconciler(
-            kube, config, self.metrics, on_write=self._wrote, authorizer=self.authorizer
+            self.reader, config, self.metrics, on_write=self._wrote, authorizer=self.authorizer
         )
         readable = build_config_reader(self.authorizer, config.default_service_account)
-        self.build_configs = BuildConfigReconciler(kube, readable)
+        self.build_configs = BuildConfigReconciler(self.reader, readable)
         bucket = TokenBucket(config.import_qps, config.import_burst)
         self.image_streams = ImageStreamReconciler(
-            kube, config, Importer(kube, config, bucket, authorizer=self.authorizer),
+            self.reader, config, Importer(kube, config, bucket, authorizer=self.authorizer),
             on_write=self._wrote_stream, on_import=self._imported, authorizer=self.authorizer,
         )  # fmt: skip
-        self.workloads = WorkloadTriggerReconciler(kube, config, authorizer=self.authorizer)
-        # Who watches which stream: BuildConfigs (ImageChange) and workloads (annotation).
-        self.watchers: Index[Key, StreamKey] = Index()
+        self.workloads = WorkloadTriggerReconciler(self.reader, config, authorizer=self.authorizer)
         self.sources = SourceIndex()
         self.notifications = NotificationReceiver(
             self.sources,
@@ -108,15 +130,19 @@ class Manager:
         )
         self.webhooks = WebhookReceiver(kube, readable)
         ns = config.namespace or None
-        self.dcs = DeploymentConfigWatches(kube, ns, self.watchers, self.authorizer)
+        # Which DeploymentConfigs watch which stream (their ImageChange triggers).
+        self.dc_watchers: Index[Key, StreamKey] = Index()
+        self.dcs = DeploymentConfigWatches(kube, ns, self.dc_watchers, self.authorizer)
         self.dcs.on_invalid(self._invalid_object)
+        self.caches.others.extend(self.dcs.informers(self.enqueue))
         self.stop = threading.Event()
+        # resourceVersions of our own status writes whose watch event has not
+        # come back yet: an entry leaves when its event arrives (or the object goes).
         self._written: dict[tuple[str, str], str] = {}
         self._streams_written: dict[tuple[str, str], str] = {}
-        self._bc_seen: dict[tuple[str, str], tuple[int, str]] = {}
-        self._workloads_seen: dict[Key, tuple[int, str]] = {}
         self._lock = threading.Lock()
-        self._alive: dict[str, float] = {}
+        # What each worker is reconciling, and since when (the deadline's clock).
+        self._busy: dict[str, tuple[Key, float]] = {}
         identity = config.identity or f"{socket.gethostname()}-{os.getpid()}"
         self.elector = LeaderElector(kube, config.lease_namespace, config.lease_name, identity)
         # Objects the API server stored but the models refuse: one event per
@@ -124,6 +150,12 @@ class Manager:
         self._invalid_reported: dict[tuple[str, str], str] = {}
         for resources in (kube.build_configs, kube.builds, kube.image_streams):
             resources.on_invalid = self._invalid_object
+        self.caches.build_configs.add_handler(self._on_build_config)
+        self.caches.builds.add_handler(self._on_build)
+        self.caches.pods.add_handler(self._on_pod)
+        self.caches.image_streams.add_handler(self._on_stream)
+        for kind, informer in self.caches.workloads.items():
+            informer.add_handler(self._workload_handler(kind))
 
     def _invalid_object(self, raw: dict[str, Any], err: ManifestError) -> None:
         meta = raw.get("metadata") or {}
@@ -140,7 +172,19 @@ class Manager:
             f"kbuild ignores this object until it is fixed: {err}",
         )  # fmt: skip
 
-    # -- filters -------------------------------------------------------------
+    # -- queues ----------------------------------------------------------------
+
+    def enqueue(self, key: Key) -> None:
+        """Queue a reconcile on the pool that serves its kind."""
+        (self.stream_queue if key[0] == IMAGE_STREAM else self.queue).add(key)
+
+    def _enqueue_after(self, key: Key, seconds: float) -> None:
+        (self.stream_queue if key[0] == IMAGE_STREAM else self.queue).add_after(key, seconds)
+
+    def _discard(self, key: Key) -> None:
+        (self.stream_queue if key[0] == IMAGE_STREAM else self.queue).discard(key)
+
+    # -- own writes ------------------------------------------------------------
 
     def _wrote(self, build: Build) -> None:
         with self._lock:
@@ -148,25 +192,13 @@ class Manager:
             self._written[key] = build.metadata.resource_version
 
     def _own_write(self, build: Build) -> bool:
+        """Whether this event is our own status write (answered once, then forgotten)."""
+        key = (build.metadata.namespace, build.metadata.name)
         with self._lock:
-            key = (build.metadata.namespace, build.metadata.name)
-            return self._written.get(key) == build.metadata.resource_version
-
-    @staticmethod
-    def _fingerprint(bc: BuildConfig) -> tuple[int, str]:
-        """What a BuildConfig change must touch to matter: spec or annotations."""
-        return (bc.metadata.generation or 0, repr(sorted((bc.metadata.annotations or {}).items())))
-
-    def _bc_changed(self, kind: str, bc: BuildConfig) -> bool:
-        key = (bc.metadata.namespace, bc.metadata.name)
-        fingerprint = self._fingerprint(bc)
-        with self._lock:
-            if kind == "DELETED":
-                self._bc_seen.pop(key, None)
-                return False
-            changed = self._bc_seen.get(key) != fingerprint
-            self._bc_seen[key] = fingerprint
-        return changed
+            if self._written.get(key) == build.metadata.resource_version:
+                del self._written[key]
+                return True
+            return False
 
     def _wrote_stream(self, stream: ImageStream) -> None:
         with self._lock:
@@ -174,9 +206,14 @@ class Manager:
             self._streams_written[key] = stream.metadata.resource_version
 
     def _own_stream_write(self, stream: ImageStream) -> bool:
+        key = (stream.metadata.namespace, stream.metadata.name)
         with self._lock:
-            key = (stream.metadata.namespace, stream.metadata.name)
-            return self._streams_written.get(key) == stream.metadata.resource_version
+            if self._streams_written.get(key) == stream.metadata.resource_version:
+                del self._streams_written[key]
+                return True
+            return False
+
+    # -- metrics, notifications --------------------------------------------------
 
     def _imported(self, outcome: ImportOutcome, seconds: float) -> None:
         self.metrics.imports.labels(result=outcome.reason or "Success").inc()
@@ -187,7 +224,7 @@ class Manager:
         if self.config.namespace and namespace != self.config.namespace:
             return
         self.image_streams.notify(namespace, name, tag, digest)
-        self.queue.add((IMAGE_STREAM, namespace, name))
+        self.enqueue((IMAGE_STREAM, namespace, name))
 
     def _notification(self, path: str, headers: Any, body: bytes) -> tuple[int, bytes]:
         if path != NOTIFICATIONS_PATH:
@@ -200,199 +237,125 @@ class Manager:
         self.metrics.notifications.labels(code=str(code)).inc()
         return code, answer
 
-    def _index_build_config(self, kind: str, bc: BuildConfig) -> None:
-        key = (BUILD_CONFIG, bc.metadata.namespace, bc.metadata.name)
-        if kind == "DELETED":
-            self.watchers.remove(key)
+    # -- informer handlers: what each change wakes --------------------------------
+
+    @staticmethod
+    def _fingerprint(bc: BuildConfig) -> tuple[int, str]:
+        """What a BuildConfig change must touch to matter: spec or annotations."""
+        return (bc.metadata.generation or 0, repr(sorted((bc.metadata.annotations or {}).items())))
+
+    def _on_build_config(self, kind: str, old: BuildConfig | None, new: BuildConfig | None) -> None:
+        bc = new if new is not None else old
+        if bc is None:
             return
-        streams = {(ns, name.partition(":")[0]) for ns, name in bc_watched_tags(bc)}
-        self.watchers.put(key, frozenset(streams))
+        key = (BUILD_CONFIG, bc.metadata.namespace, bc.metadata.name)
+        if new is None:
+            self._discard(key)
+            return
+        if kind == "SYNC" or old is None or self._fingerprint(old) != self._fingerprint(new):
+            self.enqueue(key)
 
-    def _workload_changed(self, resource: CoreResource, kind: str, obj: dict[str, Any]) -> bool:
-        """Index the workload's triggers; whether the change deserves a reconcile."""
-        meta = obj.get("metadata") or {}
-        key = (resource.kind, str(meta.get("namespace", "")), str(meta.get("name", "")))
-        annotation = (meta.get("annotations") or {}).get(IMAGE_TRIGGERS_ANNOTATION)
-        if kind == "DELETED" or annotation is None:
-            self.watchers.remove(key)
-            with self._lock:
-                self._workloads_seen.pop(key, None)
-            self.workloads.forget(key)
-            return False
-        tags = workload_watched_tags(obj)
-        self.watchers.put(key, frozenset((ns, stream) for ns, stream, _ in tags))
-        fingerprint = (int(meta.get("generation") or 0), annotation)
-        with self._lock:
-            changed = self._workloads_seen.get(key) != fingerprint
-            self._workloads_seen[key] = fingerprint
-        return changed
+    def _on_build(self, kind: str, old: Build | None, new: Build | None) -> None:
+        if new is None:
+            if old is not None:
+                namespace, name = old.metadata.namespace, old.metadata.name
+                self._discard((BUILD, namespace, name))
+                with self._lock:
+                    self._written.pop((namespace, name), None)
+            return
+        if kind != "SYNC" and self._own_write(new):
+            return
+        self.enqueue((BUILD, new.metadata.namespace, new.metadata.name))
 
-    def _dependents(self, namespace: str, name: str) -> set[Key]:
-        return self.watchers.watchers((namespace, name))
+    def _on_pod(self, kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        del kind
+        pod = new if new is not None else old
+        if pod is not None:
+            for namespace, build in build_of_pod(pod):
+                self.enqueue((BUILD, namespace, build))
 
-    # -- watches ---------------------------------------------------------------
-
-    def _watch_loop(
-        self,
-        name: str,
-        list_keys: Callable[[], tuple[list[Key], str]],
-        watch: Callable[[str], Iterator[WatchEvent[Any]]],
-        to_keys: Callable[[WatchEvent[Any]], list[Key]],
-    ) -> None:
-        backoff = 1.0
-        while not self.stop.is_set():
-            try:
-                keys, version = list_keys()
-                for key in keys:
-                    self.queue.add(key)
-                self._alive[name] = time.monotonic()
-                backoff = 1.0
-                while not self.stop.is_set():
-                    for event in watch(version):
-                        self._alive[name] = time.monotonic()
-                        version = event.resource_version or version
-                        if event.object is None:
-                            continue
-                        for target in to_keys(event):
-                            self.queue.add(target)
-                    # The server closed the watch (timeout): re-open from where we were.
-            except Gone:
-                log.info("%s watch: resourceVersion too old, relisting", name)
-            except (KubeError, OSError, ValueError) as err:
-                log.warning("%s watch failed: %s; retrying in %.0fs", name, err, backoff)
-                self.stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
-            except Exception:  # a watch thread must never die silently
-                log.exception("%s watch crashed; restarting it in %.0fs", name, backoff)
-                self.stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
-
-    def _list_build_configs(self) -> tuple[list[Key], str]:
-        items, version = self.kube.build_configs.list(self.config.namespace or None)
-        with self._lock:
-            for bc in items:
-                self._bc_seen[(bc.metadata.namespace, bc.metadata.name)] = self._fingerprint(bc)
-        for bc in items:
-            self._index_build_config("ADDED", bc)
-        return [(BUILD_CONFIG, b.metadata.namespace, b.metadata.name) for b in items], version
-
-    def _list_image_streams(self) -> tuple[list[Key], str]:
-        items, version = self.kube.image_streams.list(self.config.namespace or None)
-        for stream in items:
-            self.sources.update(stream)
-        return [(IMAGE_STREAM, s.metadata.namespace, s.metadata.name) for s in items], version
-
-    def _stream_keys(self, event: WatchEvent[ImageStream]) -> list[Key]:
-        stream = event.object
+    def _on_stream(self, kind: str, old: ImageStream | None, new: ImageStream | None) -> None:
+        stream = new if new is not None else old
         if stream is None:
-            return []
+            return
         ns, name = stream.metadata.namespace, stream.metadata.name
-        if event.type == "DELETED":
-            self.queue.discard((IMAGE_STREAM, ns, name))
+        if new is None:
+            self._discard((IMAGE_STREAM, ns, name))
             self.sources.remove(ns, name)
             with self._lock:
                 self._streams_written.pop((ns, name), None)
         else:
-            self.sources.update(stream)
-        keys = sorted(self._dependents(ns, name))
-        if event.type != "DELETED" and not self._own_stream_write(stream):
-            keys.append((IMAGE_STREAM, ns, name))
-        return keys
+            self.sources.update(new)
+        for key in self.dependents(old, new):
+            self.enqueue(key)
+        if new is not None and (kind == "SYNC" or not self._own_stream_write(new)):
+            self.enqueue((IMAGE_STREAM, ns, name))
 
-    def _list_workloads(self, resource: CoreResource) -> tuple[list[Key], str]:
-        items, version = self.kube.list_objects(resource, self.config.namespace or None)
-        keys: list[Key] = []
-        for obj in items:
+    def dependents(self, old: ImageStream | None, new: ImageStream | None) -> list[Key]:
+        """Who must look again after a stream went from ``old`` to ``new``: by tag moved."""
+        stream = new if new is not None else old
+        if stream is None:
+            return []
+        ns, name = stream.metadata.namespace, stream.metadata.name
+        moved = moved_tags(old, new)
+        if moved is None:  # the spec changed: everything that watches the stream
+            moved = {t.tag for s in (old, new) if s is not None for t in s.status.tags}
+            moved |= {t.name for s in (old, new) if s is not None for t in s.spec.tags}
+        keys: set[Key] = set()
+        for tag in moved:
+            stream_tag = (ns, f"{name}:{tag}")
+            for bc_ns, bc_name in self.caches.build_configs.store.index_keys(TAGS, stream_tag):
+                keys.add((BUILD_CONFIG, bc_ns, bc_name))
+            for b_ns, b_name in self.caches.builds.store.index_keys(INPUT, stream_tag):
+                keys.add((BUILD, b_ns, b_name))
+            for kind, informer in self.caches.workloads.items():
+                for w_ns, w_name in informer.store.index_keys(TAGS, (ns, name, tag)):
+                    keys.add((kind, w_ns, w_name))
+        if moved:
+            keys |= self.dc_watchers.watchers((ns, name))
+        return sorted(keys)
+
+    def _workload_handler(
+        self, kind: str
+    ) -> Callable[[str, dict[str, Any] | None, dict[str, Any] | None], None]:
+        def handle(event: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+            obj = new if new is not None else old
+            if obj is None:
+                return
             meta = obj.get("metadata") or {}
-            try:
-                self._workload_changed(resource, "ADDED", obj)
-            except Exception:
-                # One tenant's object must not stop the list for every other
-                # one; its reconcile reports what is wrong as an event.
-                log.exception(
-                    "%s %s/%s: cannot index its image triggers",
-                    resource.kind, meta.get("namespace", ""), meta.get("name", ""),
-                )  # fmt: skip
-            if IMAGE_TRIGGERS_ANNOTATION in (meta.get("annotations") or {}):
-                keys.append((resource.kind, meta.get("namespace", ""), meta.get("name", "")))
-        return keys, version
+            key = (kind, str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+            if new is None:
+                self._discard(key)
+                self.workloads.forget(key)
+                return
+            if (
+                event == "SYNC"
+                or old is None
+                or _workload_fingerprint(old) != (_workload_fingerprint(new))
+            ):
+                self.enqueue(key)
 
-    def _workload_keys(
-        self, resource: CoreResource, event: WatchEvent[dict[str, Any]]
-    ) -> list[Key]:
-        obj = event.object
-        if obj is None or not self._workload_changed(resource, event.type, obj):
-            return []
-        meta = obj.get("metadata") or {}
-        return [(resource.kind, str(meta.get("namespace", "")), str(meta.get("name", "")))]
+        return handle
 
-    def _list_builds(self) -> tuple[list[Key], str]:
-        items, version = self.kube.builds.list(self.config.namespace or None)
-        return [(BUILD, b.metadata.namespace, b.metadata.name) for b in items], version
-
-    def _list_pods(self) -> tuple[list[Key], str]:
-        pods, version = self.kube.list_pods(self.config.namespace or None, BUILD_LABEL)
-        return [k for p in pods for k in self._pod_key(p)], version
-
-    @staticmethod
-    def _pod_key(pod: dict[str, Any] | None) -> list[Key]:
-        meta = (pod or {}).get("metadata") or {}
-        build = (meta.get("annotations") or {}).get(BUILD_ANNOTATION) or (
-            meta.get("labels") or {}
-        ).get(BUILD_LABEL)
-        return [(BUILD, meta.get("namespace", ""), build)] if build else []
-
-    def _build_key(self, event: WatchEvent[Build]) -> list[Key]:
-        build = event.object
-        if build is not None and event.type == "DELETED":
-            self.queue.discard((BUILD, build.metadata.namespace, build.metadata.name))
-        if build is None or event.type == "DELETED" or self._own_write(build):
-            return []
-        return [(BUILD, build.metadata.namespace, build.metadata.name)]
-
-    def _bc_key(self, event: WatchEvent[BuildConfig]) -> list[Key]:
-        bc = event.object
-        if bc is None:
-            return []
-        self._index_build_config(event.type, bc)
-        if event.type == "DELETED":
-            self.queue.discard((BUILD_CONFIG, bc.metadata.namespace, bc.metadata.name))
-        if not self._bc_changed(event.type, bc):
-            return []
-        return [(BUILD_CONFIG, bc.metadata.namespace, bc.metadata.name)]
+    # -- resync ------------------------------------------------------------------
 
     def _resync_loop(self) -> None:
         while not self.stop.wait(self.config.resync_seconds):
             self._resync()
 
     def _resync(self) -> None:
-        """List everything once and queue it; a lister that fails skips only its kind.
+        """Every cached object to its handler again: no API request.
 
         Nothing raised here may end the resync thread: it is what recovers
-        from every missed event, for every tenant.
+        from every lost wake-up, for every tenant.
         """
-        listers: list[tuple[str, Callable[[], tuple[list[Key], str]]]] = [
-            ("buildconfigs", self._list_build_configs), ("builds", self._list_builds),
-            ("imagestreams", self._list_image_streams),
-        ]  # fmt: skip
-        listers.extend((r.plural, self._workload_lister(r)) for r in WORKLOADS.values())
-        listers.extend(self.dcs.listers())
-        for name, lister in listers:
+        for informer in self.caches.all():
             try:
-                keys = lister()[0]
-            except KubeError as err:
-                log.warning("resync of %s failed: %s", name, err)
-                continue
+                informer.resync()
             except Exception:
-                log.exception("resync of %s crashed", name)
-                continue
-            for key in keys:
-                self.queue.add(key)
+                log.exception("resync of %s crashed", informer.name)
 
     # -- workers ---------------------------------------------------------------
-
-    def _workload_lister(self, resource: CoreResource) -> Callable[[], tuple[list[Key], str]]:
-        return lambda: self._list_workloads(resource)
 
     def _dispatch(self, key: Key) -> Result:
         kind, namespace, name = key
@@ -406,61 +369,101 @@ class Manager:
             return self.dcs.reconcile(namespace, name)
         return self.workloads.reconcile(kind, namespace, name)
 
-    def _worker(self) -> None:
-        while not self.stop.is_set():
-            key = self.queue.get(timeout=1.0)
-            if key is None:
-                continue
-            self.metrics.queue_depth.set(len(self.queue))
-            try:
-                result = self._dispatch(key)
-            except Conflict:
-                self.metrics.reconciles.labels(kind=key[0], result="conflict").inc()
-                self.queue.add(key)  # someone wrote in between: read again
-            except ManifestError as err:
-                # Stored by the API server, refused by the models: retrying
-                # cannot help; the next change of the object queues it again.
-                log.warning("reconcile %s: invalid object: %s", key, err)
-                self.metrics.reconciles.labels(kind=key[0], result="invalid").inc()
-                self.queue.forget(key)
-            except Exception as err:
-                delay = self.queue.add_rate_limited(key)
-                if isinstance(err, KubeError):
-                    # Expected trouble (API server down, RBAC): one line, no traceback.
-                    log.warning("reconcile %s: %s; retrying in %.0fs", key, err, delay)
-                else:
-                    log.exception("reconcile %s failed; retrying in %.0fs", key, delay)
-                self.metrics.reconciles.labels(kind=key[0], result="error").inc()
+    def process(self, queue: WorkQueue[Key], timeout: float = 1.0) -> bool:
+        """Take one key from ``queue`` and reconcile it; False if none came."""
+        key = queue.get(timeout=timeout)
+        if key is None:
+            return False
+        me = threading.current_thread().name
+        with self._lock:
+            self._busy[me] = (key, time.monotonic())
+        self.metrics.queue_depth.set(len(self.queue) + len(self.stream_queue))
+        try:
+            result = self._dispatch(key)
+        except Conflict:
+            self.metrics.reconciles.labels(kind=key[0], result="conflict").inc()
+            queue.add(key)  # someone wrote in between: read again
+        except ManifestError as err:
+            # Stored by the API server, refused by the models: retrying
+            # cannot help; the next change of the object queues it again.
+            log.warning("reconcile %s: invalid object: %s", key, err)
+            self.metrics.reconciles.labels(kind=key[0], result="invalid").inc()
+            queue.forget(key)
+        except Exception as err:
+            delay = queue.add_rate_limited(key)
+            if isinstance(err, KubeError):
+                # Expected trouble (API server down, RBAC): one line, no traceback.
+                log.warning("reconcile %s: %s; retrying in %.0fs", key, err, delay)
             else:
-                self.queue.forget(key)
-                self.metrics.reconciles.labels(kind=key[0], result="ok").inc()
-                if result.requeue_after is not None:
-                    self.queue.add_after(key, result.requeue_after)
-                for other in result.also:
-                    self.queue.add(other)
-            finally:
-                self.queue.done(key)
+                log.exception("reconcile %s failed; retrying in %.0fs", key, delay)
+            self.metrics.reconciles.labels(kind=key[0], result="error").inc()
+        else:
+            queue.forget(key)
+            self.metrics.reconciles.labels(kind=key[0], result="ok").inc()
+            if result.requeue_after is not None:
+                queue.add_after(key, result.requeue_after)
+            for other in result.also:
+                self.enqueue(other)
+        finally:
+            with self._lock:
+                self._busy.pop(me, None)
+            queue.done(key)
+        return True
 
-    # -- lifecycle ---------------------------------------------------------------
+    def _worker(self, queue: WorkQueue[Key]) -> None:
+        while not self.stop.is_set():
+            self.process(queue)
 
-    def _watch_workloads(self, resource: CoreResource, ns: str | None) -> None:
-        self._thread(
-            self._watch_loop, f"watch-{resource.plural}", resource.plural,
-            self._workload_lister(resource),
-            lambda rv: self.kube.watch_objects(resource, ns, rv),
-            lambda e: self._workload_keys(resource, e),
-        )  # fmt: skip
+    # -- health ------------------------------------------------------------------
+
+    def stuck(self) -> list[tuple[str, Key, float]]:
+        """Workers in one reconcile for longer than the deadline: (thread, key, seconds)."""
+        now = time.monotonic()
+        with self._lock:
+            busy = list(self._busy.items())
+        return [
+            (thread, key, now - since)
+            for thread, (key, since) in busy
+            if now - since > self.config.reconcile_deadline
+        ]
 
     def healthy(self) -> bool:
+        """False when a worker is stuck past the deadline or an informer went silent."""
+        stuck = self.stuck()
+        for thread, key, seconds in stuck:
+            log.error("%s: reconcile of %s running for %.0fs (deadline %.0fs)",
+                      thread, key, seconds, self.config.reconcile_deadline)  # fmt: skip
+        if stuck:
+            return False
         if not self.elector.is_leader.is_set():
             return True  # a follower is healthy while it waits
-        horizon = time.monotonic() - 2 * self.config.resync_seconds
-        return all(seen > horizon for seen in self._alive.values())
+        horizon = time.monotonic() - 2 * max(self.config.resync_seconds, WATCH_TIMEOUT_SECONDS)
+        return all(i.alive > horizon for i in self.caches.all() if i.synced.is_set())
+
+    # -- lifecycle ---------------------------------------------------------------
 
     def _thread(self, target: Callable[..., None], name: str, *args: Any) -> threading.Thread:
         thread = threading.Thread(target=target, name=name, args=args, daemon=True)
         thread.start()
         return thread
+
+    def _log_requests(self) -> None:
+        """The API requests of each minute (watches apart), for operators and bench/scale.py."""
+        last = REQUESTS.total()
+        while not self.stop.wait(REQUEST_LOG_SECONDS):
+            total = REQUESTS.total()
+            log.info("API requests in the last %ds: %d (total %d, watches opened %d)",
+                     REQUEST_LOG_SECONDS, total - last, total,
+                     REQUESTS.total(watches=True) - total)  # fmt: skip
+            last = total
+
+    def wait_synced(self) -> bool:
+        """Block until every informer has listed once (False if stopped first)."""
+        for informer in self.caches.all():
+            while not informer.synced.wait(1.0):
+                if self.stop.is_set():
+                    return False
+        return True
 
     def run(self, on_lost: Callable[[], None]) -> None:
         internal = {NOTIFICATIONS_PATH: self._notification}
@@ -483,31 +486,34 @@ class Manager:
             if self.stop.is_set():
                 return
         self.metrics.leader.set(1)
-        ns = self.config.namespace or None
-        self._thread(
-            self._watch_loop, "watch-buildconfigs", "buildconfigs", self._list_build_configs,
-            lambda rv: self.kube.build_configs.watch(ns, rv), self._bc_key,
-        )  # fmt: skip
-        self._thread(
-            self._watch_loop, "watch-builds", "builds", self._list_builds,
-            lambda rv: self.kube.builds.watch(ns, rv), self._build_key,
-        )  # fmt: skip
-        self._thread(
-            self._watch_loop, "watch-pods", "pods", self._list_pods,
-            lambda rv: self.kube.watch_pods(ns, BUILD_LABEL, rv),
-            lambda e: self._pod_key(e.object),
-        )  # fmt: skip
-        self._thread(
-            self._watch_loop, "watch-imagestreams", "imagestreams", self._list_image_streams,
-            lambda rv: self.kube.image_streams.watch(ns, rv), self._stream_keys,
-        )  # fmt: skip
-        for resource in WORKLOADS.values():
-            self._watch_workloads(resource, ns)
-        for name, lister, watch, keys in self.dcs.watches():
-            self._thread(self._watch_loop, f"watch-{name}", name, lister, watch, keys)
+        started = time.monotonic()
+        for informer in self.caches.all():
+            self._thread(informer.run, f"informer-{informer.name}", self.stop)
+        if not self.wait_synced():
+            return
+        log.info("caches synced in %.1fs", time.monotonic() - started)
         self._thread(self._resync_loop, "resync")
-        workers = [self._thread(self._worker, f"worker-{i}") for i in range(self.config.workers)]
-        log.info("controller running with %d workers", len(workers))
+        self._thread(self._log_requests, "requests")
+        workers = [
+            self._thread(self._worker, f"worker-{i}", self.queue)
+            for i in range(self.config.workers)
+        ]
+        workers += [
+            self._thread(self._worker, f"stream-worker-{i}", self.stream_queue)
+            for i in range(self.config.stream_workers)
+        ]
+        log.info(
+            "controller running with %d reconcile and %d stream workers",
+            self.config.workers, self.config.stream_workers,
+        )  # fmt: skip
         while not self.stop.wait(1.0):
             pass
         self.queue.close()
+        self.stream_queue.close()
+
+
+def _workload_fingerprint(obj: dict[str, Any]) -> tuple[int, str]:
+    """What a workload change must touch to matter: the annotation or the spec."""
+    meta = obj.get("metadata") or {}
+    annotation = (meta.get("annotations") or {}).get(IMAGE_TRIGGERS_ANNOTATION)
+    return int(meta.get("generation") or 0), str(annotation)

@@ -12,6 +12,7 @@ import functools
 import json
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -63,7 +64,43 @@ def _unreachable(exc: Exception) -> Unreachable:
 REQUEST_TIMEOUT_SECONDS = 60.0
 
 
+class RequestCounter:
+    """API requests this process made, by call (``get_namespaced_custom_object:builds``).
+
+    What a controller costs the API server, counted where every request
+    passes: the controller logs it, and ``bench/scale.py`` reports it per
+    idle minute and per build.  Watches are counted when opened.
+    """
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def add(self, label: str) -> None:
+        with self._lock:
+            self._counts[label] = self._counts.get(label, 0) + 1
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+    def total(self, *, watches: bool = False) -> int:
+        with self._lock:
+            return sum(n for k, n in self._counts.items() if watches or not k.startswith("watch"))
+
+
+REQUESTS = RequestCounter()
+_PLURALS = frozenset({BUILD_CONFIGS.plural, BUILDS.plural, IMAGE_STREAMS.plural})
+
+
+def _label(fn: Callable[..., Any], args: tuple[Any, ...]) -> str:
+    name = str(getattr(fn, "__name__", "request"))
+    plural = next((a for a in args if isinstance(a, str) and a in _PLURALS), "")
+    return f"{name}:{plural}" if plural else name
+
+
 def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    REQUESTS.add(_label(fn, args))
     if kwargs.get("_preload_content", True):
         kwargs.setdefault("_request_timeout", REQUEST_TIMEOUT_SECONDS)
     try:
@@ -83,11 +120,32 @@ class WatchEvent(Generic[T]):
     resource_version: str
 
 
+class _RawWatch(kubernetes.watch.Watch):  # type: ignore[misc]
+    """A watch whose events are not deserialised into the library's models."""
+
+    def get_return_type(self, func: Any) -> None:
+        del func
+
+
+def _raw_list(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """A list call's JSON as sent, without the library's typed models."""
+    kwargs["_preload_content"] = False
+    kwargs.setdefault("_request_timeout", REQUEST_TIMEOUT_SECONDS)
+    response: Any = _call(fn, *args, **kwargs)
+    data = json.loads(response.data or b"{}")
+    return data if isinstance(data, dict) else {}
+
+
 def _watch(
     list_fn: Callable[..., Any], resource_version: str, **kwargs: Any
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Stream raw watch events; a 410 (in either of its two shapes) raises Gone."""
-    watcher = kubernetes.watch.Watch()
+    """Stream raw watch events; a 410 (in either of its two shapes) raises Gone.
+
+    Objects stay the JSON the server sent: the client library's typed models
+    cost far more per object than ``json.loads`` and kbuild reads few fields.
+    """
+    REQUESTS.add(f"watch:{kwargs.get('plural') or getattr(list_fn, '__name__', '')}")
+    watcher = _RawWatch()
     try:
         for event in watcher.stream(
             list_fn,
@@ -264,6 +322,11 @@ class Kube:
         self.server_warnings: list[str] = []
         """``Warning`` headers of the answers to the generic calls, for the CLI to print."""
 
+    @property
+    def live(self) -> Kube:
+        """The API server itself (a cache-reading client's differs: ``builder.kube.cached``)."""
+        return self
+
     # The client library's typed API classes import their (pydantic) models:
     # CoreV1Api alone costs most of a second. They are made on first use so
     # that ``kbuild get bc`` (custom objects only) does not pay for them.
@@ -320,10 +383,11 @@ class Kube:
         self, namespace: str | None, label_selector: str
     ) -> tuple[list[dict[str, Any]], str]:
         if namespace:
-            result = _call(self.core.list_namespaced_pod, namespace, label_selector=label_selector)
+            data = _raw_list(
+                self.core.list_namespaced_pod, namespace, label_selector=label_selector
+            )
         else:
-            result = _call(self.core.list_pod_for_all_namespaces, label_selector=label_selector)
-        data = self._dict(result)
+            data = _raw_list(self.core.list_pod_for_all_namespaces, label_selector=label_selector)
         return list(data.get("items", [])), str(data.get("metadata", {}).get("resourceVersion", ""))
 
     def watch_pods(
@@ -382,16 +446,15 @@ class Kube:
     ) -> tuple[list[dict[str, Any]], str]:
         api = self._typed_api(resource.api)
         if namespace:
-            result = _call(
-                getattr(api, f"list_namespaced_{resource.suffix}"),
-                namespace, label_selector=label_selector,
+            data = _raw_list(
+                getattr(api, f"list_namespaced_{resource.suffix}"), namespace,
+                label_selector=label_selector,
             )  # fmt: skip
         else:
-            result = _call(
+            data = _raw_list(
                 getattr(api, f"list_{resource.suffix}_for_all_namespaces"),
                 label_selector=label_selector,
             )
-        data = self._dict(result)
         items = list(data.get("items", []))
         for item in items:  # list items carry no kind; callers want whole objects
             item.setdefault("kind", resource.kind)
@@ -419,6 +482,9 @@ class Kube:
             )  # fmt: skip
         for kind, data in raw:
             rv = str(data.get("metadata", {}).get("resourceVersion", ""))
+            if kind != "BOOKMARK":  # watch events carry kind; keep lists and watches alike
+                data.setdefault("kind", resource.kind)
+                data.setdefault("apiVersion", resource.api_version)
             yield WatchEvent(kind, None if kind == "BOOKMARK" else data, rv)
 
     def patch_object(
@@ -624,4 +690,12 @@ def _warning_text(header: str) -> str:
     return header
 
 
-__all__ = ["CustomResources", "Gone", "Kube", "Unreachable", "WatchEvent"]
+__all__ = [
+    "REQUESTS",
+    "CustomResources",
+    "Gone",
+    "Kube",
+    "RequestCounter",
+    "Unreachable",
+    "WatchEvent",
+]

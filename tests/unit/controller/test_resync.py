@@ -10,18 +10,17 @@ Warning event of its own.
 
 from __future__ import annotations
 
-import copy
 import json
 import threading
 from typing import Any
 
-from builder.api import BuildConfig, ImageStream
 from builder.api.constants import IMAGE_TRIGGERS_ANNOTATION
+from builder.controller.caches import TAGS
 from builder.controller.config import ControllerConfig
 from builder.controller.manager import Manager
 from builder.controller.workloads import WorkloadTriggerReconciler
-from builder.kube import WORKLOADS
-from tests.unit.controller.tenancy_fake import FakeKube, Store
+from tests.unit.controller.informers import drain, sync
+from tests.unit.controller.tenancy_fake import FakeKube
 
 REGISTRY = "registry.example:5000"
 CONFIG = ControllerConfig(
@@ -49,22 +48,15 @@ def deployment(namespace: str, name: str, annotation: str) -> dict[str, Any]:
 
 
 class ListingKube(FakeKube):
-    """The fake API server, able to list workloads and BuildConfigs too."""
+    """The fake API server, counting the lists of workloads."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.build_configs: Store[BuildConfig] = Store()
-        self.image_streams: Store[ImageStream] = Store()
         self.listed: list[str] = []
 
     def list_objects(self, resource: Any, namespace: str | None) -> tuple[list[Any], str]:
         self.listed.append(resource.kind)
-        items = [
-            copy.deepcopy(o)
-            for (ns, _), o in sorted(self.workloads.items())
-            if o["kind"] == resource.kind and namespace in (None, ns)
-        ]
-        return items, "1"
+        return super().list_objects(resource, namespace)
 
 
 def listing_kube() -> ListingKube:
@@ -77,38 +69,43 @@ def listing_kube() -> ListingKube:
 def test_a_bad_annotation_does_not_stop_the_list() -> None:
     kube = listing_kube()
     manager = Manager(kube, CONFIG)  # type: ignore[arg-type]
-    keys, _ = manager._list_workloads(WORKLOADS["Deployment"])
+    sync(manager, kube)
+    keys = set(drain(manager.queue))
     assert ("Deployment", "victim", "web") in keys
     assert ("Deployment", "attacker", "bomb") in keys  # reconciled: the event says why
-    # The good workload's trigger is indexed: a move of victim/app reaches it.
-    assert manager.watchers.watchers(("victim", "app")) == {("Deployment", "victim", "web")}
+    # The good workload's trigger is indexed: a move of victim/app:latest reaches it.
+    store = manager.caches.workloads["Deployment"].store
+    assert store.index_keys(TAGS, ("victim", "app", "latest")) == [("victim", "web")]
 
 
-def test_the_resync_thread_survives_and_lists_every_kind() -> None:
+def test_the_resync_thread_survives_and_lists_nothing() -> None:
+    """A resync hands every cached object to its handler again: no API request."""
     kube = listing_kube()
     manager = Manager(kube, CONFIG)  # type: ignore[arg-type]
+    sync(manager, kube)
+    drain(manager.queue)
+    listed = len(kube.listed)
+
+    def explode(kind: str, old: Any, new: Any) -> None:
+        raise RuntimeError("a handler bug")
+
+    manager.caches.workloads["Deployment"].add_handler(explode)
     thread = threading.Thread(target=manager._resync_loop, daemon=True)
     thread.start()
     try:
-        # resync_seconds=0: the loop runs again at once; three rounds are enough.
-        for _ in range(200):
-            if kube.listed.count("CronJob") >= 3:
+        seen: set[tuple[str, str, str]] = set()
+        for _ in range(200):  # resync_seconds=0: rounds follow each other at once
+            seen |= set(drain(manager.queue))
+            if ("Deployment", "victim", "web") in seen:
                 break
             threading.Event().wait(0.01)
         assert thread.is_alive()
-        assert kube.listed.count("CronJob") >= 3
     finally:
         manager.stop.set()
         thread.join(5)
-    assert ("Deployment", "victim", "web") in set(_drain(manager))
-
-
-def _drain(manager: Manager) -> list[tuple[str, str, str]]:
-    keys = []
-    while (key := manager.queue.get(timeout=0)) is not None:
-        keys.append(key)
-        manager.queue.done(key)
-    return keys
+    assert ("Deployment", "victim", "web") in seen
+    assert len(kube.listed) == listed
+    assert kube.calls == []
 
 
 def test_the_bad_workload_gets_a_warning_event() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from builder.api import BuildConfig, ImageStream, parse_as
 from builder.controller.manager import Manager
+from tests.unit.controller.informers import pump, sync
 from tests.unit.controller.test_resync import CONFIG, ListingKube
 
 CUSTOM = {"customStrategy": {"from": {"kind": "DockerImage", "name": "registry.test/custom:1"}}}
@@ -52,6 +53,7 @@ def test_a_build_config_with_an_unimplemented_strategy_is_reported_once_per_gene
     kube = ListingKube()
     manager = Manager(kube, CONFIG)  # type: ignore[arg-type]
     kube.build_configs.create(build_config(CUSTOM))
+    sync(manager, kube)  # reconcilers read the informers' caches
     manager.build_configs.reconcile("dev", "app")
     manager.build_configs.reconcile("dev", "app")  # a resync: no second event
     assert warnings(kube) == [
@@ -65,6 +67,7 @@ def test_a_build_config_with_an_unimplemented_strategy_is_reported_once_per_gene
     changed = kube.build_configs.get("dev", "app")
     changed.metadata.generation = 2
     kube.build_configs.replace(changed)
+    pump(manager, kube)
     manager.build_configs.reconcile("dev", "app")
     assert len(warnings(kube)) == 2
 
@@ -73,6 +76,7 @@ def test_a_build_config_using_only_implemented_fields_gets_no_warning() -> None:
     kube = ListingKube()
     manager = Manager(kube, CONFIG)  # type: ignore[arg-type]
     kube.build_configs.create(build_config(SOURCE))
+    sync(manager, kube)
     manager.build_configs.reconcile("dev", "app")
     assert warnings(kube) == []
 
@@ -81,6 +85,7 @@ def test_an_image_stream_with_local_lookup_is_reported() -> None:
     kube = ListingKube()
     manager = Manager(kube, CONFIG)  # type: ignore[arg-type]
     kube.image_streams.create(stream(local=True))
+    sync(manager, kube)
     manager.image_streams.reconcile("dev", "app")
     ((kind, reason, message),) = warnings(kube)
     assert (kind, reason) == ("ImageStream", "UnimplementedField")
@@ -91,5 +96,6 @@ def test_an_image_stream_without_local_lookup_is_not() -> None:
     kube = ListingKube()
     manager = Manager(kube, CONFIG)  # type: ignore[arg-type]
     kube.image_streams.create(stream(local=False))
+    sync(manager, kube)
     manager.image_streams.reconcile("dev", "app")
     assert warnings(kube) == []
