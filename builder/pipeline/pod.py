@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -53,6 +54,7 @@ from typing import Any, TextIO
 from builder.api import STATUS_MESSAGES, BuildError, StatusReason
 from builder.api.nesting import load_json
 from builder.buildah import Buildah, BuildahConfig, LogFn
+from builder.buildah.storage import STORE_DIR, choose_driver
 from builder.pipeline.from_build import plan_from_spec
 from builder.pipeline.plan import BuildPlan
 from builder.pipeline.stages import StageInfo, StageRecorder, StepInfo
@@ -89,6 +91,9 @@ PUSH_SECRET_MOUNT = "/var/run/secrets/openshift.io/push"  # noqa: S105
 WORKSPACE_ENV = "KBUILD_WORKSPACE"
 WORKSPACE_MOUNT = "/workspace"
 INSECURE_REGISTRIES_ENV = "KBUILD_INSECURE_REGISTRIES"
+# The volume holding buildah's storage in the containers that run buildah:
+# where the storage driver is chosen once and recorded (builder.buildah.storage).
+STORAGE_DIR_ENV = "KBUILD_STORAGE_DIR"
 TERMINATION_LOG_ENV = "KBUILD_TERMINATION_LOG"
 TERMINATION_LOG = "/dev/termination-log"
 
@@ -318,6 +323,16 @@ class PodInputs:
     # (docs/build-pod.md); the image sets BUILDAH_ISOLATION the same way.
     isolation: str = "chroot"
     scratch: list[Path] = field(default_factory=list)
+    # None outside a pod that names its storage volume: buildah's own default.
+    storage_dir: Path | None = None
+    scratch_dirs: list[Path] = field(default_factory=list)
+
+    def clean_up(self) -> None:
+        """Remove the step's temporary files (authfiles) and directories (buildah's run root)."""
+        for path in self.scratch:
+            path.unlink(missing_ok=True)
+        for directory in self.scratch_dirs:
+            shutil.rmtree(directory, ignore_errors=True)
 
     def registry_client(self) -> RegistryClient:
         """Registry access as buildah will have it: the pull secret, then the push secret.
@@ -401,7 +416,14 @@ def inputs_from_environment(env: Mapping[str, str]) -> PodInputs:
         pull_authfile=_authfile(pull, scratch),
         push_authfile=_authfile(push, scratch),
     )
-    return PodInputs(plan, pull, push, env.get("BUILDAH_ISOLATION") or "chroot", scratch)
+    return PodInputs(
+        plan,
+        pull,
+        push,
+        env.get("BUILDAH_ISOLATION") or "chroot",
+        scratch,
+        _secret_dir(env, STORAGE_DIR_ENV),
+    )
 
 
 # --------------------------------------------------------------------------- the steps
@@ -430,7 +452,24 @@ def _prepare_step(
 
 
 def _buildah(inputs: PodInputs, log: LogFn) -> Buildah:
-    return Buildah(BuildahConfig(isolation=inputs.isolation), log=log)
+    """buildah on the pod's store, with the driver the pod's first buildah container chose.
+
+    The store is the storage volume's ``storage`` directory (what the image's
+    storage.conf names for uid 1000 anyway); its run root, which holds only
+    locks and mount counts, is this container's own, as buildah's default
+    is, so no container inherits another's mount state.
+    """
+    if inputs.storage_dir is None:
+        return Buildah(BuildahConfig(isolation=inputs.isolation), log=log)
+    root = str(inputs.storage_dir / STORE_DIR)
+    runroot = tempfile.mkdtemp(prefix="kbuild-runroot-")
+    inputs.scratch_dirs.append(Path(runroot))
+    flags = ("--root", root, "--runroot", runroot)
+    driver = choose_driver(inputs.storage_dir, log, flags=flags).driver
+    config = BuildahConfig(
+        isolation=inputs.isolation, storage_driver=driver, root=root, runroot=runroot
+    )
+    return Buildah(config, log=log)
 
 
 def _pull_step(inputs: PodInputs, ws: Workspace, log: LogFn, stages: StageRecorder) -> StepResult:
@@ -537,8 +576,8 @@ def run_step(
             log(line)
         failure = (StatusReason.GENERIC_BUILD_FAILED, _one_line(exc))
     finally:
-        for path in inputs.scratch if inputs is not None else []:
-            path.unlink(missing_ok=True)
+        if inputs is not None:
+            inputs.clean_up()
     try:
         save_stages(ws, recorder.stages)
     except OSError as err:
@@ -582,6 +621,7 @@ __all__ = [
     "SOURCE_SECRET_MOUNT",
     "SOURCE_SECRET_PATH_ENV",
     "STEPS",
+    "STORAGE_DIR_ENV",
     "TERMINATION_LOG",
     "TERMINATION_LOG_ENV",
     "WORKSPACE_ENV",

@@ -165,3 +165,41 @@ def test_failing_assemble_is_docker_build_failed_with_a_snippet(
     assert outcome.reason == "DockerBuildFailed"
     assert outcome.container == "build-image"
     assert "assembling... oh no" in outcome.log_snippet
+
+
+def test_pod_storage_volume_runs_kernel_overlay_and_says_so(
+    tmp_path: Path, images: Images, registry: RunningRegistry, unique_repo: str
+) -> None:
+    """With the pod's KBUILD_STORAGE_DIR, the first buildah container probes kernel
+    overlay on that volume, records it, and every buildah container runs it and
+    says so in its log; the store is overlay's, in the volume, not buildah's default."""
+    repo = make_repo(tmp_path, "python-hello")
+    output = f"{registry.host}/{unique_repo}:latest"
+    run = PodRun(tmp_path, source_build(repo, images.s2i_python, output), registry)
+    volume = tmp_path / "container-storage-root"
+    volume.mkdir()
+    run.env["KBUILD_STORAGE_DIR"] = str(volume)
+    try:
+        code, message = run.run_all()
+        assert code == 0, run.logs
+        served = RegistryClient(insecure={registry.host}).resolve(output).digest
+        assert message["digest"] == served
+        assert (
+            "Storage driver: overlay (kernel overlay in the build's user namespace)"
+            in (run.logs["pull-images"])
+        )
+        for container in ("build-image", "sti-build"):
+            assert (
+                "Storage driver: overlay (chosen by the pod's first buildah container)"
+                in (run.logs[container])
+            )
+        assert (volume / "kbuild-storage-driver").read_text() == "overlay\n"
+        assert (volume / "storage" / "overlay-images" / "images.json").is_file()
+        assert not (volume / "storage" / "vfs").exists()
+    finally:
+        subprocess.run(
+            ["buildah", "--root", str(volume / "storage"), "--runroot", str(tmp_path / "rmi-run"),
+             "--storage-driver", "overlay",
+             "rmi", "--all", "--force"],
+            capture_output=True, check=False,
+        )  # fmt: skip
