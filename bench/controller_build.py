@@ -165,8 +165,9 @@ def main() -> int:
                 if run:
                     # Warm: the same builder, a new commit.
                     (repo / "BENCH_RUN").write_text(f"{run}\n")
+                    sh("git", "-C", str(repo), "add", "-A")
                     sh("git", "-C", str(repo), "-c", "user.name=bench", "-c",
-                       "user.email=bench@example.com", "commit", "-qam", f"run {run}")  # fmt: skip
+                       "user.email=bench@example.com", "commit", "-qm", f"run {run}")  # fmt: skip
                 began = time.time()
                 sh(sys.executable, "-m", "builder.cli.main", "start-build", "bench", "-n", ns,
                    "--kubeconfig", kubeconfig)  # fmt: skip
