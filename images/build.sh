@@ -27,7 +27,7 @@ KBUILD_CACHE_DIR="${KBUILD_CACHE_DIR:-/var/cache/kbuild}"
 # TLS-intercepting proxy on the build host needs.
 BUILD_CA_BUNDLE="${KBUILD_BUILD_CA_BUNDLE-/etc/ssl/certs/ca-certificates.crt}"
 [[ -f "$BUILD_CA_BUNDLE" ]] || BUILD_CA_BUNDLE=""
-ALL_IMAGES=(base s2i-python buildpod)
+ALL_IMAGES=(base s2i-python buildpod buildpod-cache)
 # Bump when the driver changes how images are assembled, so that archives and
 # registry tags made by an older driver stop counting as up to date.
 DRIVER_INPUTS_VERSION=1

@@ -20,6 +20,7 @@ Each container logs the driver it runs, so ``kbuild logs`` shows it.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -106,4 +107,67 @@ def choose_driver(
     return choice
 
 
-__all__ = ["DRIVERS", "DRIVER_FILE", "OVERLAY", "VFS", "StorageChoice", "choose_driver"]
+# --------------------------------------------------------------------------- the builder cache
+
+# Where images/buildpod-cache puts the read-only additional image store.
+BUILDER_CACHE_DIR = "/home/build/builder-cache"
+# In the storage volume: the pod stopped using the cache (a pull from it failed).
+CACHE_OFF_FILE = "kbuild-builder-cache-off"
+MAX_CACHE_INDEX_BYTES = 16 * 1024 * 1024
+
+
+def builder_cache(cache: Path, volume: Path, driver: str, log: LogFn) -> str | None:
+    """The ``--storage-opt`` that reads ``cache`` as an additional image store, or None.
+
+    The cache is a layer of the build pod image (images/buildpod-cache):
+    read-only to every container, filled only by the platform with builders
+    pulled by digest and checked layer by layer against the registry.  Used
+    only with overlay (it is an overlay store), only if its image index
+    reads as JSON, and not once a pull through it failed in this pod
+    (``CACHE_OFF_FILE``): a missing, stale or corrupt cache means a normal
+    pull, never a failed build.  A stale entry is simply never found: the
+    pod asks for the builder by digest.
+    """
+    if (volume / CACHE_OFF_FILE).exists():
+        log("Builder cache: not used (a pull from it failed earlier in this build)")
+        return None
+    index = cache / "overlay-images" / "images.json"
+    if not index.is_file():
+        return None
+    if driver != OVERLAY:
+        log(f"Builder cache: not used (it is an overlay store and this build runs {driver})")
+        return None
+    try:
+        if index.stat().st_size > MAX_CACHE_INDEX_BYTES:
+            raise ValueError("index too large")
+        images = json.loads(index.read_text())
+        if not isinstance(images, list):
+            raise ValueError("index is not a list")
+    except (OSError, ValueError) as err:
+        log(f"Builder cache: not used ({index} is unreadable: {err}); pulling normally")
+        return None
+    log(f"Builder cache: {cache} ({len(images)} image(s), read-only)")
+    return f"{OVERLAY}.imagestore={cache}"
+
+
+def turn_cache_off(volume: Path, why: str, log: LogFn) -> None:
+    """Stop using the cache for the rest of this pod's containers."""
+    log(f"Builder cache: a pull through it failed ({why}); pulling without it")
+    try:
+        (volume / CACHE_OFF_FILE).write_text(why[:400] + "\n")
+    except OSError as err:
+        log(f"warning: could not record that the builder cache is off: {err}")
+
+
+__all__ = [
+    "BUILDER_CACHE_DIR",
+    "CACHE_OFF_FILE",
+    "DRIVERS",
+    "DRIVER_FILE",
+    "OVERLAY",
+    "VFS",
+    "StorageChoice",
+    "builder_cache",
+    "choose_driver",
+    "turn_cache_off",
+]

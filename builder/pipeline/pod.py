@@ -54,7 +54,13 @@ from typing import Any, TextIO
 from builder.api import STATUS_MESSAGES, BuildError, StatusReason
 from builder.api.nesting import load_json
 from builder.buildah import Buildah, BuildahConfig, LogFn
-from builder.buildah.storage import STORE_DIR, choose_driver
+from builder.buildah.storage import (
+    BUILDER_CACHE_DIR,
+    STORE_DIR,
+    builder_cache,
+    choose_driver,
+    turn_cache_off,
+)
 from builder.pipeline.from_build import plan_from_spec
 from builder.pipeline.plan import BuildPlan
 from builder.pipeline.stages import StageInfo, StageRecorder, StepInfo
@@ -71,7 +77,7 @@ from builder.pipeline.steps import (
     render_dockerfile,
 )
 from builder.pipeline.workspace import Workspace
-from builder.registry import CredentialStore, ImageReference, RegistryClient
+from builder.registry import CredentialStore, ImageReference, RegistryClient, RegistryError
 from builder.source import SourceInfo
 
 # --------------------------------------------------------------------------- the pod's contract
@@ -94,6 +100,9 @@ INSECURE_REGISTRIES_ENV = "KBUILD_INSECURE_REGISTRIES"
 # The volume holding buildah's storage in the containers that run buildah:
 # where the storage driver is chosen once and recorded (builder.buildah.storage).
 STORAGE_DIR_ENV = "KBUILD_STORAGE_DIR"
+# The read-only builder cache in the image (images/buildpod-cache); the
+# variable only moves it, for tests.
+BUILDER_CACHE_ENV = "KBUILD_BUILDER_CACHE"
 TERMINATION_LOG_ENV = "KBUILD_TERMINATION_LOG"
 TERMINATION_LOG = "/dev/termination-log"
 
@@ -326,6 +335,7 @@ class PodInputs:
     # None outside a pod that names its storage volume: buildah's own default.
     storage_dir: Path | None = None
     scratch_dirs: list[Path] = field(default_factory=list)
+    builder_cache: Path = Path(BUILDER_CACHE_DIR)
 
     def clean_up(self) -> None:
         """Remove the step's temporary files (authfiles) and directories (buildah's run root)."""
@@ -423,6 +433,7 @@ def inputs_from_environment(env: Mapping[str, str]) -> PodInputs:
         env.get("BUILDAH_ISOLATION") or "chroot",
         scratch,
         _secret_dir(env, STORAGE_DIR_ENV),
+        builder_cache=Path(env.get(BUILDER_CACHE_ENV) or BUILDER_CACHE_DIR),
     )
 
 
@@ -466,15 +477,39 @@ def _buildah(inputs: PodInputs, log: LogFn) -> Buildah:
     inputs.scratch_dirs.append(Path(runroot))
     flags = ("--root", root, "--runroot", runroot)
     driver = choose_driver(inputs.storage_dir, log, flags=flags).driver
+    cache = builder_cache(inputs.builder_cache, inputs.storage_dir, driver, log)
     config = BuildahConfig(
-        isolation=inputs.isolation, storage_driver=driver, root=root, runroot=runroot
+        isolation=inputs.isolation,
+        storage_driver=driver,
+        root=root,
+        runroot=runroot,
+        storage_options=(cache,) if cache else (),
     )
     return Buildah(config, log=log)
+
+
+def _check_access(registry: RegistryClient, prepared: Prepared) -> None:
+    """Ask the registry, with this build's credentials, for every image the build starts from.
+
+    With the builder cache, ``buildah pull`` finds a builder locally and asks
+    the registry nothing; this request keeps the rule that a build only ever
+    gets an image its namespace may pull.
+    """
+    for image in (*prepared.images, *((prepared.previous,) if prepared.previous else ())):
+        try:
+            registry.resolve(image)
+        except RegistryError as err:
+            raise BuildError(
+                StatusReason.PULL_BUILDER_IMAGE_FAILED,
+                f"{image}: the registry refused it with this build's credentials: {err}",
+            ) from err
 
 
 def _pull_step(inputs: PodInputs, ws: Workspace, log: LogFn, stages: StageRecorder) -> StepResult:
     # The pull secret (and the push secret for an incremental build's previous
     # image): reads the registry and pulls; runs nothing of the committer's.
+    buildah = _buildah(inputs, log)
+    cached = bool(buildah.config.storage_options)
     with inputs.registry_client() as registry:
         prepared = render_dockerfile(
             inputs.plan,
@@ -485,7 +520,17 @@ def _pull_step(inputs: PodInputs, ws: Workspace, log: LogFn, stages: StageRecord
             log=log,
             stages=stages,
         )
-    pull_images(inputs.plan, prepared, _buildah(inputs, log), log, stages)
+        if cached:
+            _check_access(registry, prepared)
+    try:
+        pull_images(inputs.plan, prepared, buildah, log, stages)
+    except BuildError as err:
+        if not cached or inputs.storage_dir is None:
+            raise
+        # A corrupt cache must not fail the build: the later containers
+        # read the same mark and leave the cache alone too.
+        turn_cache_off(inputs.storage_dir, err.detail, log)
+        pull_images(inputs.plan, prepared, _buildah(inputs, log), log, stages)
     return StepResult()
 
 
@@ -611,6 +656,7 @@ def run_step(
 
 
 __all__ = [
+    "BUILDER_CACHE_ENV",
     "BUILD_ENV",
     "INSECURE_REGISTRIES_ENV",
     "MAX_MESSAGE_BYTES",

@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from builder.buildah.storage import DRIVER_FILE, OVERLAY, STORE_DIR, VFS, choose_driver
+from builder.buildah.storage import (
+    DRIVER_FILE,
+    OVERLAY,
+    STORE_DIR,
+    VFS,
+    builder_cache,
+    choose_driver,
+    turn_cache_off,
+)
 
 # buildah 1.28's own words when the kernel refuses overlay in a user namespace.
 REFUSED = (
@@ -81,3 +89,34 @@ def test_an_unknown_record_is_probed_again(tmp_path: Path, content: str) -> None
     (volume / DRIVER_FILE).write_text(content, errors="surrogateescape")
     assert choose_driver(volume, [].append, executable=str(exe)).driver == OVERLAY
     assert (tmp_path / "calls").exists()
+
+
+@pytest.mark.parametrize(
+    ("index", "driver", "off", "used", "log_has"),
+    [
+        ("[]", OVERLAY, False, True, "Builder cache: {cache} (0 image(s), read-only)"),
+        ('[{"id": "a"}]', OVERLAY, False, True, "(1 image(s), read-only)"),
+        ("[]", VFS, False, False, "it is an overlay store and this build runs vfs"),
+        ("[]", OVERLAY, True, False, "a pull from it failed earlier in this build"),
+        ("{", OVERLAY, False, False, "is unreadable"),
+        ('{"id": "a"}', OVERLAY, False, False, "index is not a list"),
+        (None, OVERLAY, False, False, ""),
+    ],
+)
+def test_builder_cache_states(
+    tmp_path: Path, index: str | None, driver: str, off: bool, used: bool, log_has: str
+) -> None:
+    cache, volume = tmp_path / "cache", tmp_path / "volume"
+    (cache / "overlay-images").mkdir(parents=True)
+    volume.mkdir()
+    if index is not None:
+        (cache / "overlay-images" / "images.json").write_text(index)
+    if off:
+        turn_cache_off(volume, "pulling x: layer missing", [].append)
+    lines: list[str] = []
+    option = builder_cache(cache, volume, driver, lines.append)
+    assert option == (f"overlay.imagestore={cache}" if used else None)
+    if log_has:
+        assert any(log_has.format(cache=cache) in line for line in lines), lines
+    else:
+        assert lines == []
