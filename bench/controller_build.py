@@ -25,7 +25,10 @@ default ``$KBUILD_TEST_BUILDPOD_TAG`` or ``latest``), so a shared cluster
 runs this checkout's code in the pods.
 
     eval "$(bash hack/cluster.sh env)"
-    PYTHONPATH=. python bench/controller_build.py [--runs 5] [--buildpod-tag NAME]
+    PYTHONPATH=. python bench/controller_build.py [--runs 5] [--buildpod-tag NAME] [--cache]
+
+``--cache`` runs the pods from ``kbuild/buildpod-cache``, whose read-only
+builder cache holds the builder, so a build neither pulls nor unpacks it.
 """
 
 from __future__ import annotations
@@ -115,6 +118,10 @@ def main() -> int:
         "--buildpod-tag", default=os.environ.get("KBUILD_TEST_BUILDPOD_TAG", "latest"),
         help="the build pod image's tag to push and run (default: $KBUILD_TEST_BUILDPOD_TAG)",
     )  # fmt: skip
+    ap.add_argument(
+        "--cache", action="store_true",
+        help="run the pods from kbuild/buildpod-cache (the builder cache, docs/build-pod.md)",
+    )  # fmt: skip
     args = ap.parse_args()
     registry_log = Path(os.environ.get("KBUILD_CLUSTER_LOGS", "/var/log/kbuild-cluster"))
     registry_log = registry_log / "registry.log"
@@ -126,9 +133,11 @@ def main() -> int:
     ns = f"kbuild-bench-{os.getpid()}"
     kube = Kube.connect(kubeconfig)
     sh("bash", str(REPO / "images" / "build.sh"), "--registry", registry, "--tls-verify=false",
-       "base", "s2i-python", "buildpod",
+       "base", "s2i-python", "buildpod", *(["buildpod-cache"] if args.cache else []),
        env={"KBUILD_BUILDPOD_TAG": args.buildpod_tag})  # fmt: skip
-    buildpod = f"{registry}/kbuild/buildpod:{args.buildpod_tag}"
+    image = "buildpod-cache" if args.cache else "buildpod"
+    buildpod = f"{registry}/kbuild/{image}:{args.buildpod_tag}"
+    print(f"build pod image: {buildpod}")
     sh(kubectl, "--kubeconfig", kubeconfig, "apply", "-f", str(REPO / "crds"))
     sh(kubectl, "--kubeconfig", kubeconfig, "create", "namespace", ns)
     tmp = Path(tempfile.mkdtemp(prefix="kbuild-bench-"))
