@@ -114,6 +114,10 @@ BUILDER_CACHE_DIR = "/home/build/builder-cache"
 # In the storage volume: the pod stopped using the cache (a pull from it failed).
 CACHE_OFF_FILE = "kbuild-builder-cache-off"
 MAX_CACHE_INDEX_BYTES = 16 * 1024 * 1024
+# containers/image's record of where blobs live (rootless: under the storage
+# volume); the cache image ships one made when it was filled.
+BLOB_INFO_CACHE = "blob-info-cache-v1.boltdb"
+MAX_BLOB_INFO_CACHE_BYTES = 64 * 1024 * 1024
 
 
 def builder_cache(cache: Path, volume: Path, driver: str, log: LogFn) -> str | None:
@@ -147,7 +151,29 @@ def builder_cache(cache: Path, volume: Path, driver: str, log: LogFn) -> str | N
         log(f"Builder cache: not used ({index} is unreadable: {err}); pulling normally")
         return None
     log(f"Builder cache: {cache} ({len(images)} image(s), read-only)")
+    _seed_blob_locations(cache, volume)
     return f"{OVERLAY}.imagestore={cache}"
+
+
+def _seed_blob_locations(cache: Path, volume: Path) -> None:
+    """Give this pod's blob-info cache the registry locations of the cached layers.
+
+    Only hints: with them the push asks the registry to mount the builder's
+    layers from their repository (the registry checks the push credentials
+    may read it) instead of uploading them again.  Copied once per pod, into
+    the pod's own volume; any problem just leaves the push uploading.
+    """
+    source = cache / BLOB_INFO_CACHE
+    target = volume / "cache" / BLOB_INFO_CACHE
+    try:
+        if target.exists() or not source.is_file():
+            return
+        if source.stat().st_size > MAX_BLOB_INFO_CACHE_BYTES:
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    except OSError:
+        return
 
 
 def turn_cache_off(volume: Path, why: str, log: LogFn) -> None:

@@ -49,3 +49,11 @@ PY
     echo "$mode: $ref is the registry's content"
 done
 rm -rf "$run"
+if [[ "$mode" == fill ]]; then
+    # Where the pulled blobs live in the registry (location hints only): a
+    # pod seeds its own blob-info cache with it, so its push can ask the
+    # registry for a cross-repository mount of the builder's layers instead
+    # of uploading them; the registry decides with the pod's credentials.
+    bic="$HOME/.local/share/containers/cache/blob-info-cache-v1.boltdb"
+    if [[ -f "$bic" ]]; then cp "$bic" "$CACHE_DIR/blob-info-cache-v1.boltdb"; fi
+fi

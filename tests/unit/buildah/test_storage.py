@@ -120,3 +120,26 @@ def test_builder_cache_states(
         assert any(log_has.format(cache=cache) in line for line in lines), lines
     else:
         assert lines == []
+
+
+@pytest.mark.parametrize(("shipped", "present"), [(True, False), (True, True), (False, False)])
+def test_the_cache_seeds_the_pods_blob_locations_once(
+    tmp_path: Path, shipped: bool, present: bool
+) -> None:
+    cache, volume = tmp_path / "cache", tmp_path / "volume"
+    (cache / "overlay-images").mkdir(parents=True)
+    (cache / "overlay-images" / "images.json").write_text("[]")
+    volume.mkdir()
+    if shipped:
+        (cache / "blob-info-cache-v1.boltdb").write_bytes(b"shipped")
+    target = volume / "cache" / "blob-info-cache-v1.boltdb"
+    if present:
+        target.parent.mkdir()
+        target.write_bytes(b"the pod's own")
+    assert builder_cache(cache, volume, OVERLAY, [].append)
+    if present:
+        assert target.read_bytes() == b"the pod's own"
+    elif shipped:
+        assert target.read_bytes() == b"shipped"
+    else:
+        assert not target.exists()
