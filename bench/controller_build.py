@@ -51,6 +51,7 @@ import yaml
 
 from builder.api import BuildPhase
 from builder.kube import Kube, KubeError, NotFound
+from builder.registry import RegistryClient
 from tests.support.gitdaemon import git_daemon
 from tests.support.registry import free_port
 
@@ -136,7 +137,11 @@ def main() -> int:
        "base", "s2i-python", "buildpod", *(["buildpod-cache"] if args.cache else []),
        env={"KBUILD_BUILDPOD_TAG": args.buildpod_tag})  # fmt: skip
     image = "buildpod-cache" if args.cache else "buildpod"
-    buildpod = f"{registry}/kbuild/{image}:{args.buildpod_tag}"
+    # By digest: a node keeps an image it has under a tag that is not
+    # "latest" (IfNotPresent), and must run the one just built.
+    tagged = f"{registry}/kbuild/{image}:{args.buildpod_tag}"
+    digest = RegistryClient(insecure={registry}).resolve(tagged).digest
+    buildpod = f"{registry}/kbuild/{image}@{digest}"
     print(f"build pod image: {buildpod}")
     sh(kubectl, "--kubeconfig", kubeconfig, "apply", "-f", str(REPO / "crds"))
     sh(kubectl, "--kubeconfig", kubeconfig, "create", "namespace", ns)

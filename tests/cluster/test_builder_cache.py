@@ -61,7 +61,10 @@ def cache_image(push_registry: str, registry: str, images: dict[str, str]) -> st
     )  # fmt: skip
     if done.returncode != 0:
         pytest.fail(f"images/build.sh buildpod-cache failed:\n{done.stderr[-4000:]}")
-    return f"{registry}/kbuild/buildpod-cache:{BUILDPOD_TAG}"
+    # By digest: a node keeps what it has under a tag that is not "latest".
+    tagged = f"{registry}/kbuild/buildpod-cache:{BUILDPOD_TAG}"
+    digest = RegistryClient(insecure=lambda _host: True).resolve(tagged).digest
+    return f"{registry}/kbuild/buildpod-cache@{digest}"
 
 
 @pytest.fixture(scope="module")
