@@ -309,11 +309,8 @@ class SourceBuildStrategy(KubeModel):
     """Reuse artifacts (save-artifacts) of the previous output image."""
     force_pull: StrictBool = False
     """Always pull the builder image."""
-    volumes: Annotated[
-        list[BuildVolume],
-        Unimplemented("build volumes are not implemented; use source secrets or configMaps"),
-    ] = Field(default_factory=list)
-    """Volumes mounted during the build."""
+    volumes: list[BuildVolume] = Field(default_factory=list)
+    """Volumes mounted read-only into the build's RUN steps."""
 
     @model_validator(mode="after")
     def _default_kind(self) -> SourceBuildStrategy:
@@ -348,11 +345,8 @@ class DockerBuildStrategy(KubeModel):
         ),
     ] = None
     """Layer optimisation policy."""
-    volumes: Annotated[
-        list[BuildVolume],
-        Unimplemented("build volumes are not implemented; use source secrets or configMaps"),
-    ] = Field(default_factory=list)
-    """Volumes mounted during the build."""
+    volumes: list[BuildVolume] = Field(default_factory=list)
+    """Volumes mounted read-only into the build's RUN steps."""
 
     @model_validator(mode="after")
     def _default_kind(self) -> DockerBuildStrategy:

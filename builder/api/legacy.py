@@ -52,6 +52,7 @@ from builder.api.constants import (
 )
 from builder.api.image import ImageLookupPolicy, ImageStream, TagReference
 from builder.api.manifest import ManifestError, parse_as
+from builder.api.template import Template
 
 APPS_API_VERSION = "apps.openshift.io/v1"
 TEMPLATE_API_VERSION = "template.openshift.io/v1"
@@ -88,12 +89,14 @@ REFUSED_LEGACY: dict[str, str] = {
 """Legacy ``v1`` kinds of those groups that are requests or server views, not objects to store."""
 
 NEEDS_CRD = {"DeploymentConfig", "Template"}
-"""Kinds kbuild has no CRD for: sent on only when the cluster serves their group version."""
+"""Kinds sent on only when the cluster serves their group version: kbuild has no
+DeploymentConfig CRD, and its Template CRD (crds/) is installed separately."""
 
 _MODELS: dict[str, type[KubeModel]] = {
     "BuildConfig": BuildConfig,
     "Build": Build,
     "ImageStream": ImageStream,
+    "Template": Template,
 }
 
 _SERVER_METADATA = (

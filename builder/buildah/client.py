@@ -121,7 +121,13 @@ class Buildah:
         pull_always: bool = False,
         tls_verify: bool = True,
         authfile: str | None = None,
+        volumes: Sequence[tuple[str, str]] = (),
     ) -> BuildResult:
+        """Build; each of ``volumes`` (source, destination) is bound read-only into RUN steps.
+
+        ``--volume`` mounts are never committed: the image keeps at most an
+        empty mount point where a file was bound.
+        """
         with tempfile.TemporaryDirectory(prefix="kbuild-iid-") as tmp:
             iidfile = Path(tmp) / "iid"
             args = [
@@ -143,6 +149,8 @@ class Buildah:
                 args += ["--authfile", authfile]
             for name, value in build_args:
                 args += ["--build-arg", f"{name}={value}"]
+            for source, destination in volumes:
+                args += ["--volume", f"{source}:{destination}:ro"]
             args.append(str(context))
             done = self._run(args)
             if done.returncode != 0:
@@ -214,8 +222,13 @@ class Buildah:
             )
         return PushResult(digest, done.tail)
 
-    def run_in_image(self, image: str, argv: Sequence[str]) -> Completed:
-        """Run a command in a throwaway container of ``image`` (post-commit hooks)."""
+    def run_in_image(
+        self, image: str, argv: Sequence[str], *, volumes: Sequence[tuple[str, str]] = ()
+    ) -> Completed:
+        """Run a command in a throwaway container of ``image`` (post-commit hooks).
+
+        ``volumes`` are bound read-only, as for ``bud``.
+        """
         created = self._run(["from", "--pull=never", image])
         if created.returncode != 0 or not created.tail:
             return created
@@ -224,6 +237,8 @@ class Buildah:
             args = ["run"]
             if self.config.isolation:
                 args += ["--isolation", self.config.isolation]
+            for source, destination in volumes:
+                args += ["--volume", f"{source}:{destination}:ro"]
             return self._run([*args, container, "--", *argv])
         finally:
             self._run(["rm", container])

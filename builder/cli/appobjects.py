@@ -132,12 +132,17 @@ class GitSource:
     """Without the ``#ref`` fragment."""
     ref: str = ""
     context_dir: str = ""
+    secrets: tuple[tuple[str, str], ...] = ()
+    """``--build-secret NAME[:DIR]``: source.secrets (name, destinationDir)."""
+    config_maps: tuple[tuple[str, str], ...] = ()
+    """``--build-config-map NAME[:DIR]``: source.configMaps (name, destinationDir)."""
 
 
 @dataclass(frozen=True)
 class AppParams:
     name: str
-    builder: BuilderRef
+    builder: BuilderRef | None
+    """None: a Docker build from the Dockerfile's own FROM (``new-app REPO``, a Dockerfile)."""
     source: GitSource
     strategy: Literal["source", "docker"] = "source"
     deploy: bool = True
@@ -180,7 +185,7 @@ def build_config(params: AppParams) -> dict[str, Any]:
         {"type": "Generic", "generic": {"secret": generic}},
         {"type": "ConfigChange"},
     ]
-    if params.builder.kind == KIND_IMAGE_STREAM_TAG:
+    if params.builder is not None and params.builder.kind == KIND_IMAGE_STREAM_TAG:
         # An empty ImageChange trigger follows the strategy's own image.
         triggers.append({"type": "ImageChange", "imageChange": {}})
     git: dict[str, Any] = {"uri": params.source.uri}
@@ -189,7 +194,19 @@ def build_config(params: AppParams) -> dict[str, Any]:
     source: dict[str, Any] = {"type": "Git", "git": git}
     if params.source.context_dir:
         source["contextDir"] = params.source.context_dir
-    detail: dict[str, Any] = {"from": params.builder.reference()}
+    if params.source.secrets:
+        source["secrets"] = [
+            {"secret": {"name": name}, **({"destinationDir": d} if d else {})}
+            for name, d in params.source.secrets
+        ]
+    if params.source.config_maps:
+        source["configMaps"] = [
+            {"configMap": {"name": name}, **({"destinationDir": d} if d else {})}
+            for name, d in params.source.config_maps
+        ]
+    detail: dict[str, Any] = {}
+    if params.builder is not None:
+        detail["from"] = params.builder.reference()
     if params.build_env:
         detail["env"] = _env(params.build_env)
     if params.strategy == "docker":
@@ -217,9 +234,10 @@ def pod_labels(params: AppParams) -> dict[str, str]:
     return labels
 
 
-def deployment(params: AppParams) -> dict[str, Any]:
+def deployment(params: AppParams, source: TriggerSource | None = None) -> dict[str, Any]:
+    """The Deployment; its trigger follows ``source``, the build's output tag by default."""
     trigger = ObjectFieldTrigger(
-        from_=TriggerSource(kind=KIND_IMAGE_STREAM_TAG, name=output_tag(params)),
+        from_=source or TriggerSource(kind=KIND_IMAGE_STREAM_TAG, name=output_tag(params)),
         field_path=container_field_path("Deployment", params.name),
     )
     container: dict[str, Any] = {
@@ -311,6 +329,48 @@ def app_objects(params: AppParams) -> list[dict[str, Any]]:
     _add_metadata(objects, "labels", object_labels(params))
     generated_by = GENERATED_BY_NEW_APP if params.deploy else GENERATED_BY_NEW_BUILD
     _add_metadata(objects, "annotations", {GENERATED_BY_ANNOTATION: generated_by})
+    return objects
+
+
+def image_app_objects(params: AppParams, tag: str = "latest") -> list[dict[str, Any]]:
+    """``new-app IMAGE`` / ``new-app IS:TAG``: the image deployed as it is, no build.
+
+    For an image stream tag, a Deployment whose trigger follows it (in its
+    own namespace) and a Service.  For a pull spec, as oc: first an
+    ImageStream ``NAME`` whose spec tag ``tag`` imports the image, which
+    the Deployment then follows.
+    """
+    builder = params.builder
+    if builder is None:
+        raise ValueError("image_app_objects needs the image")
+    objects: list[dict[str, Any]] = []
+    if builder.kind == KIND_IMAGE_STREAM_TAG:
+        source = TriggerSource(name=builder.name, namespace=builder.namespace)
+    else:
+        objects.append(
+            {
+                "apiVersion": "image.openshift.io/v1",
+                "kind": "ImageStream",
+                "metadata": {"name": params.name},
+                "spec": {
+                    "tags": [
+                        {
+                            "name": tag,
+                            "from": {"kind": KIND_DOCKER_IMAGE, "name": builder.name},
+                            "importPolicy": {},
+                            "referencePolicy": {"type": "Source"},
+                        }
+                    ]
+                },
+            }
+        )
+        source = TriggerSource(name=f"{params.name}:{tag}")
+    objects.append(deployment(params, source))
+    svc = service(params)
+    if svc is not None:
+        objects.append(svc)
+    _add_metadata(objects, "labels", object_labels(params))
+    _add_metadata(objects, "annotations", {GENERATED_BY_ANNOTATION: GENERATED_BY_NEW_APP})
     return objects
 
 

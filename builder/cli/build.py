@@ -28,6 +28,7 @@ from builder.pipeline import (
     run_build,
 )
 from builder.registry import CredentialStore, RegistryClient
+from builder.s2i.scripts import check_scripts_url
 
 if TYPE_CHECKING:
     from builder.api import CommonSpec, ObjectMeta, ObjectReference
@@ -80,6 +81,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--incremental", action="store_true", help="S2I: reuse artifacts of the previous --to image"
     )
     p.add_argument(
+        "--incremental-from",
+        metavar="IMAGE",
+        help="S2I: reuse the artifacts of IMAGE instead of --to's (implies --incremental)",
+    )
+    p.add_argument(
         "--no-cache", action="store_true", help="Docker strategy: do not use cached layers"
     )
     p.add_argument(
@@ -95,9 +101,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--authfile", help="docker config JSON with registry credentials")
     p.add_argument(
         "--as-dockerfile",
-        type=Path,
         metavar="PATH",
-        help="write the Dockerfile (and S2I context) to PATH and stop",
+        help="write the Dockerfile (and S2I context) to PATH and stop; PATH/ or an existing "
+        "directory means PATH/Dockerfile",
     )
     p.set_defaults(run=run)  # fmt: skip
 
@@ -190,6 +196,8 @@ def _plan_from_manifest(ns: argparse.Namespace) -> BuildPlan:
     strategy = replace(strategy, env=(*strategy.env, *ns.env))
     if isinstance(strategy, DockerStrategyPlan) and ns.build_arg:
         strategy = replace(strategy, build_args=(*strategy.build_args, *ns.build_arg))
+    if isinstance(strategy, SourceStrategyPlan) and ns.incremental_from:
+        strategy = replace(strategy, incremental=True, incremental_from=ns.incremental_from)
     plan = replace(plan, strategy=strategy, image_labels=(*plan.image_labels, *ns.label))
     if plan.output is None and ns.as_dockerfile is None:
         raise BuildError(
@@ -206,6 +214,8 @@ def plan_from_args(ns: argparse.Namespace) -> BuildPlan:
     strategy_name = ns.strategy or ("source" if builder else "docker")
     strategy: SourceStrategyPlan | DockerStrategyPlan
     if strategy_name == "source":
+        # Refused before anything is fetched (the pipeline refuses it too).
+        check_scripts_url(ns.scripts_url, "--scripts-url")
         if not builder:
             raise BuildError(
                 StatusReason.PULL_BUILDER_IMAGE_FAILED, "the source strategy needs --builder IMAGE"
@@ -213,7 +223,8 @@ def plan_from_args(ns: argparse.Namespace) -> BuildPlan:
         strategy = SourceStrategyPlan(
             builder_image=builder,
             scripts_url=ns.scripts_url,
-            incremental=ns.incremental,
+            incremental=ns.incremental or bool(ns.incremental_from),
+            incremental_from=ns.incremental_from,
             force_pull=ns.pull,
             env=tuple(ns.env),
         )

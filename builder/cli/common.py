@@ -200,13 +200,15 @@ def resource_named(text: str, among: tuple[Resource, ...] = RESOURCES) -> Resour
     raise CliError(f'the server doesn\'t have a resource type "{text}"')
 
 
-def split_ref(text: str, default: Resource | None) -> tuple[Resource, str]:
+def split_ref(
+    text: str, default: Resource | None, among: tuple[Resource, ...] = RESOURCES
+) -> tuple[Resource, str]:
     """``bc/NAME`` or ``build/NAME`` (or a bare NAME of ``default``) to (resource, name)."""
     kind, sep, name = text.partition("/")
     if sep:
         if not name:
             raise CliError(f"expected TYPE/NAME, got {text!r}")
-        return resource_named(kind), name
+        return resource_named(kind, among), name
     if default is None:
         raise CliError(f"expected TYPE/NAME (build/NAME or bc/NAME), got {text!r}")
     return default, text

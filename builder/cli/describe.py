@@ -525,11 +525,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def targets(args: list[str]) -> list[tuple[Resource, str | None]]:
+    from builder.cli.get import VIEWABLE  # noqa: PLC0415
+
     if all("/" in a for a in args):
-        return [(r, n) for r, n in (split_ref(a, None) for a in args)]
+        return [(r, n) for r, n in (split_ref(a, None, VIEWABLE) for a in args)]
     if any("/" in a for a in args):
         raise CliError("give either TYPE/NAME... or TYPE [NAME...]")
-    resource = resource_named(args[0])
+    resource = resource_named(args[0], VIEWABLE)
     return [(resource, n) for n in args[1:]] or [(resource, None)]
 
 
@@ -578,6 +580,21 @@ def _describe_streams(kube: Kube, namespace: str, name: str | None) -> list[str]
     return [describe_image_stream(s, utcnow()) for s in streams]
 
 
+def _describe_dcs(kube: Kube, namespace: str, name: str | None) -> list[str]:
+    from builder.cli.dc import describe_deployment_config, get_dc, rollouts_of  # noqa: PLC0415
+
+    dcs = [get_dc(kube, namespace, name)] if name else kube.deployment_configs.list(namespace)[0]
+    return [
+        describe_deployment_config(
+            dc,
+            rollouts_of(kube, dc),
+            events_of(kube, namespace, dc.metadata.name, dc.metadata.uid),
+            utcnow(),
+        )
+        for dc in sorted(dcs, key=lambda d: d.metadata.name)
+    ]
+
+
 def run(ns: argparse.Namespace) -> int:
     from builder.kube import NotFound  # noqa: PLC0415
 
@@ -587,7 +604,9 @@ def run(ns: argparse.Namespace) -> int:
     kube, namespace = connect(ns)
     texts: list[str] = []
     for resource, name in wanted:
-        if resource is IMAGE_STREAMS:
+        if resource.kind == "DeploymentConfig":
+            texts.extend(_describe_dcs(kube, namespace, name))
+        elif resource is IMAGE_STREAMS:
             texts.extend(_describe_streams(kube, namespace, name))
         elif resource is BUILDS:
             try:

@@ -46,6 +46,7 @@ from builder.cli.common import (
     table,
     utcnow,
 )
+from builder.cli.dc import DEPLOYMENT_CONFIGS, render_deployment_configs
 from builder.cli.streams_common import split_stream_tag
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ IS_HEADERS = ["NAME", "IMAGE REPOSITORY", "TAGS", "UPDATED"]
 ISTAG_HEADERS = ["NAME", "IMAGE REFERENCE", "UPDATED"]
 ISTAG_WIDE_HEADERS = [*ISTAG_HEADERS, "IMAGE NAME"]
 TAGS_WIDTH = 40
+VIEWABLE = (BUILDS, BUILD_CONFIGS, IMAGE_STREAMS, IMAGE_STREAM_TAGS, DEPLOYMENT_CONFIGS)
 
 
 # ---------------------------------------------------------------------------
@@ -354,7 +356,8 @@ def render_stream_tags(
 def resource_of(obj: Build | BuildConfig | ImageStream | StreamTag) -> Resource:
     if isinstance(obj, StreamTag):
         return IMAGE_STREAM_TAGS
-    return {"Build": BUILDS, "BuildConfig": BUILD_CONFIGS}.get(obj.kind, IMAGE_STREAMS)
+    kinds = {"Build": BUILDS, "BuildConfig": BUILD_CONFIGS, "DeploymentConfig": DEPLOYMENT_CONFIGS}
+    return kinds.get(obj.kind, IMAGE_STREAMS)
 
 
 def _name_of(obj: Build | BuildConfig | ImageStream | StreamTag) -> str:
@@ -428,8 +431,8 @@ def parse_targets(args: list[str]) -> list[tuple[Resource, str | None]]:
                 "there is no need to specify a resource type as a separate argument "
                 "when passing arguments in resource/name form"
             )
-        return [(r, n) for r, n in (split_ref(a, None) for a in args)]
-    kinds = [resource_named(k) for k in args[0].split(",") if k]
+        return [(r, n) for r, n in (split_ref(a, None, VIEWABLE) for a in args)]
+    kinds = [resource_named(k, VIEWABLE) for k in args[0].split(",") if k]
     if not kinds:
         raise CliError("you must specify the type of resource to get: bc, build, is or istag")
     names = args[1:]
@@ -485,6 +488,9 @@ _FETCHERS: dict[Resource, Callable[[Kube, str | None, str | None, str], Fetched]
         kube.image_streams, IMAGE_STREAMS, ns, name, sel
     ),
     IMAGE_STREAM_TAGS: _fetch_stream_tags,
+    DEPLOYMENT_CONFIGS: lambda kube, ns, name, sel: _fetch(
+        kube.deployment_configs, DEPLOYMENT_CONFIGS, ns, name, sel
+    ),
 }
 
 
@@ -504,6 +510,8 @@ def render_tables(
             tables.append(render_build_configs(items, **flags))
         elif resource is IMAGE_STREAMS:
             tables.append(render_streams(items, now, **flags))
+        elif resource is DEPLOYMENT_CONFIGS:
+            tables.append(render_deployment_configs(items, **flags))
         else:
             tables.append(render_stream_tags(items, now, wide=wide, **flags))
     return "\n".join(tables)

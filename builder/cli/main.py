@@ -36,9 +36,11 @@ VERBS: dict[str, str] = {
     "describe": "builder.cli.describe",
     "apply": "builder.cli.apply",
     "create": "builder.cli.apply",
+    "process": "builder.cli.process",
     "import-image": "builder.cli.importimage",
     "tag": "builder.cli.tag",
     "set": "builder.cli.settriggers",
+    "rollout": "builder.cli.rollout",
     "new-app": "builder.cli.newapp",
     "new-build": "builder.cli.newapp",
 }

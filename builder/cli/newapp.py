@@ -1,4 +1,11 @@
-"""``kbuild new-app BUILDER~REPO`` and ``kbuild new-build BUILDER~REPO``, as ``oc``'s.
+"""``kbuild new-app BUILDER~REPO|REPO`` and ``kbuild new-build BUILDER~REPO|REPO``, as ``oc``'s.
+
+``REPO`` alone is detected as oc does (``builder.cli.detect``): the files at
+the top of its context directory name the language, and the builder is the
+image stream tag whose ``supports`` annotation names it, in the namespace
+and then in ``openshift``; a Dockerfile there means a Docker build from the
+Dockerfile's own FROM (``--strategy`` overrides).  ``new-app --template`` and
+``-f`` are ``builder.cli.newapp_template``.
 
 BUILDER is an image stream tag, ``[namespace/]stream[:tag]`` (tag ``latest``
 by default, looked up in the current namespace and then in ``openshift``, as
@@ -11,8 +18,10 @@ its hints.
 
 Differences from oc, and why:
 
-- Only the BUILDER~REPO form: no source detection, templates or images
-  without a build (kbuild has no catalogue to match them against).
+- No ``new-app IMAGE`` (an image without a build) and no ``--docker-image``.
+- With a Dockerfile, oc imports the FROM image into an image stream and
+  sets it as the strategy's ``from``; kbuild leaves ``from`` unset (the
+  Dockerfile's FROM is pulled as written) and assumes port 8080.
 - A local directory is refused: oc reads its git remote, but a build pod
   can only clone from a server, so kbuild asks for that URL.
 - A pull spec builder is used as a ``DockerImage`` directly; oc would
@@ -59,6 +68,7 @@ from builder.cli.common import (
 if TYPE_CHECKING:
     from builder.api import ImageStream
     from builder.cli.appobjects import AppParams, BuilderRef, GitSource
+    from builder.cli.detect import StreamTag
     from builder.kube import Kube
     from builder.registry import ImageConfig
 
@@ -70,6 +80,7 @@ _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 _SCP_LIKE = re.compile(r"^(?:[\w.+-]+@)?(?P<host>[\w.-]+):(?P<path>[^/].*|/.+)$")
 _STREAM_NAME = re.compile(r"^[a-z0-9]([-a-z0-9._]*[a-z0-9])?$")
 _TAG = re.compile(r"^[\w][\w.-]{0,127}$")
+_OBJECT_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 CREATES = {
     True: "an ImageStream, a BuildConfig, a Deployment and a Service",
     False: "an ImageStream and a BuildConfig",
@@ -170,11 +181,14 @@ def parse_repo(text: str, *, is_dir: Callable[[str], bool] = os.path.isdir) -> R
 
 
 def split_component(text: str) -> tuple[str, str]:
+    """(BUILDER, REPO) of ``BUILDER~REPO``; ("", REPO) for a repository alone (detected)."""
     builder, tilde, repo = text.partition("~")
-    if not tilde or not builder or not repo:
+    if not tilde:
+        return "", text
+    if not builder or not repo:
         raise CliError(
-            f"expected BUILDER~REPO (e.g. python:3.11~https://git.example.com/app.git), got "
-            f"{text!r}: kbuild builds source with a builder image and does not detect one"
+            f"expected BUILDER~REPO or REPO (e.g. python:3.11~https://git.example.com/app.git), "
+            f"got {text!r}"
         )
     return builder, repo
 
@@ -216,7 +230,8 @@ def app_name(ns: argparse.Namespace, repo: RepoArg) -> str:
 class FoundBuilder:
     """The builder as looked up: its reference for the BuildConfig, and what was learnt."""
 
-    ref: BuilderRef
+    ref: BuilderRef | None
+    """None: a Docker build from the Dockerfile's own FROM."""
     input_text: str
     stream: str = ""
     """``namespace/stream`` for an image stream tag."""
@@ -351,7 +366,9 @@ def describe_builder(found: FoundBuilder, params: AppParams, repo: RepoArg, now:
     """oc's ``describeBuildPipelineWithImage`` for a BUILDER~REPO pipeline."""
     lines: list[str] = []
     config = found.config
-    if found.ref.kind == "ImageStreamTag":
+    if found.ref is None:
+        lines.append(f'--> Found a Dockerfile in "{found.input_text}"')
+    elif found.ref.kind == "ImageStreamTag":
         if config is not None:
             lines.append(
                 f'--> Found image {_short_id(config, now)} in image stream "{found.stream}" '
@@ -390,6 +407,10 @@ def describe_builder(found: FoundBuilder, params: AppParams, repo: RepoArg, now:
 
 
 def ports_warning(found: FoundBuilder) -> str | None:
+    if found.ref is None:
+        return (
+            "warning: the ports of the image the Dockerfile builds are not read; assuming 8080/TCP"
+        )
     if found.config is not None:
         return None
     return (
@@ -486,12 +507,31 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                 "(#ref for a branch or tag)."
             ),
         )
-        p.add_argument("component", metavar="BUILDER~REPO")
+        p.add_argument("component", metavar="BUILDER~REPO", nargs="?", default="")
         p.add_argument("--name", help="name of the generated objects (default: the repository's)")
         p.add_argument(
-            "--strategy", choices=["source", "docker"], default="source", help="build strategy"
+            "--strategy",
+            choices=["source", "docker"],
+            default=None,
+            help="build strategy (default: docker when the source has a Dockerfile, else source)",
         )
         p.add_argument("--context-dir", default="", help="context directory of the build")
+        p.add_argument(
+            "--build-secret",
+            action="append",
+            type=build_input,
+            default=[],
+            metavar="SECRET[:DIR]",
+            help="a Secret the build reads (source.secrets), at DIR (relative) in the build",
+        )
+        p.add_argument(
+            "--build-config-map",
+            action="append",
+            type=build_input,
+            default=[],
+            metavar="CONFIGMAP[:DIR]",
+            help="a ConfigMap the build reads (source.configMaps), at DIR in the build",
+        )
         build_env_flags = ("--build-env",) if deploy else ("-e", "--env", "--build-env")
         if deploy:
             p.add_argument(
@@ -529,8 +569,25 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
             action="store_true",
             help="the builder image's registry speaks plain HTTP or has an untrusted certificate",
         )
+        if deploy:
+            _add_template_flags(p)
         add_cluster_flags(p)
         p.set_defaults(run=_runner(deploy=deploy))
+
+
+def _add_template_flags(p: argparse.ArgumentParser) -> None:
+    """oc new-app's template flags (``builder.cli.newapp_template``)."""
+    p.add_argument("--template", help="a Template's name (the namespace, then openshift)")
+    p.add_argument("-f", "--file", help="a Template file (- for stdin)")
+    p.add_argument(
+        "-p", "--param", action="append", metavar="KEY=VALUE", help="a template parameter value"
+    )
+    p.add_argument("--param-file", action="append", metavar="FILE", help="KEY=VALUE lines")
+    p.add_argument(
+        "--ignore-unknown-parameters",
+        action="store_true",
+        help="skip values for parameters the template does not have",
+    )
 
 
 def _runner(*, deploy: bool) -> Callable[[argparse.Namespace], int]:
@@ -544,32 +601,128 @@ def _runner(*, deploy: bool) -> Callable[[argparse.Namespace], int]:
 class Request:
     """The parsed command line: what to look up and what to generate."""
 
-    builder: BuilderArg
+    builder: BuilderArg | None
+    """None: detect it from the repository (``new-app REPO``)."""
     repo: RepoArg
     name: str
     strategy: Literal["source", "docker"]
+    strategy_given: bool
     labels: dict[str, str]
     env: tuple[tuple[str, str], ...]
     build_env: tuple[tuple[str, str], ...]
     deploy: bool
     context_dir: str
+    build_secrets: tuple[tuple[str, str], ...] = ()
+    build_config_maps: tuple[tuple[str, str], ...] = ()
+
+
+def build_input(text: str) -> tuple[str, str]:
+    """``NAME[:DIR]`` as ``oc new-build --build-secret`` takes it: DIR relative, no ``..``."""
+    name, _, directory = text.partition(":")
+    if not name or not _OBJECT_NAME.fullmatch(name):
+        raise argparse.ArgumentTypeError(f"{text!r}: NAME must be a Secret or ConfigMap name")
+    if directory.startswith("/") or ".." in directory.split("/"):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: DIR must be a relative path without '..' (it is below the build's context)"
+        )
+    return name, directory
 
 
 def request_from_args(ns: argparse.Namespace, *, deploy: bool) -> Request:
     builder_text, repo_text = split_component(ns.component)
-    builder = parse_builder(builder_text)
+    builder = parse_builder(builder_text) if builder_text else None
     repo = parse_repo(repo_text)
     return Request(
         builder=builder,
         repo=repo,
         name=app_name(ns, repo),
         strategy="docker" if ns.strategy == "docker" else "source",
+        strategy_given=ns.strategy is not None,
         labels=parse_labels(ns.labels),
         env=tuple(getattr(ns, "env", None) or ()) if deploy else (),
         build_env=tuple(ns.build_env or ()),
         deploy=deploy,
         context_dir=ns.context_dir or "",
+        build_secrets=tuple(getattr(ns, "build_secret", None) or ()),
+        build_config_maps=tuple(getattr(ns, "build_config_map", None) or ()),
     )
+
+
+def detected(request: Request, kube: Kube, namespace: str) -> Request:
+    """``new-app REPO``: the builder stream for its language, or Docker for a Dockerfile."""
+    from builder.cli import detect  # noqa: PLC0415
+
+    try:
+        names = detect.list_repository(request.repo.uri, request.repo.ref, request.context_dir)
+    except detect.ListingError as err:
+        raise CliError(f"cannot detect what {request.repo.display} is written in: {err}") from None
+    docker = request.strategy == "docker" or (
+        not request.strategy_given and detect.has_dockerfile(names)
+    )
+    if docker:
+        if not detect.has_dockerfile(names):
+            raise CliError(
+                f"--strategy docker: {request.repo.display} has no Dockerfile"
+                + (f" in {request.context_dir}" if request.context_dir else "")
+            )
+        return replace(request, strategy="docker")
+    platforms = detect.detect_platforms(names)
+    if not platforms:
+        raise CliError(
+            f"no language detected in {request.repo.display}"
+            + (f" (context dir {request.context_dir})" if request.context_dir else "")
+            + ": give the builder as BUILDER~REPO (e.g. python:3.11~"
+            + request.repo.display
+            + ")"
+        )
+    places = list(dict.fromkeys([namespace, FALLBACK_NAMESPACE]))
+    choice = detect.select_builder(platforms, _tags_in(kube, places), places)
+    if choice is None:
+        raise CliError(
+            f"{request.repo.display} looks like {', '.join(platforms)}, but no image stream in "
+            f"namespace {' or '.join(repr(p) for p in places)} has a tag whose 'supports' "
+            f"annotation names it: install the catalog (kbuild apply -f images/catalog/) or "
+            "give the builder as BUILDER~REPO"
+        )
+    tag = choice.tag
+    # oc's "Found image ... for \"nodejs\"": the search term is what was detected.
+    arg = BuilderArg(
+        text=choice.platform,
+        namespace=tag.namespace,
+        stream=tag.stream,
+        tag=tag.tag,
+    )
+    return replace(request, builder=arg, strategy="source")
+
+
+def resolve_builder(
+    request: Request, kube: Kube, namespace: str, insecure: bool
+) -> tuple[Request, FoundBuilder]:
+    """The builder named, or detected; None as ``ref`` for a Docker build from the Dockerfile."""
+    if request.builder is None:
+        request = detected(request, kube, namespace)
+    if request.builder is None:
+        return request, FoundBuilder(ref=None, input_text=request.repo.display)
+    found = find_builder(request.builder, namespace, _stream_lookup(kube))
+    return request, inspected(found, insecure)
+
+
+def _tags_in(kube: Kube, namespaces: list[str]) -> list[StreamTag]:
+    from builder.cli.detect import StreamTag  # noqa: PLC0415
+    from builder.kube import KubeError  # noqa: PLC0415
+
+    tags: list[StreamTag] = []
+    for place in namespaces:
+        try:
+            streams, _ = kube.image_streams.list(place)
+        except KubeError:
+            continue  # no rights there, or no such namespace: oc skips it too
+        tags.extend(
+            StreamTag(place, s.metadata.name, t.name, dict(t.annotations or {}))
+            for s in streams
+            for t in s.spec.tags
+        )
+    return tags
 
 
 def params_for(request: Request, found: FoundBuilder, secrets: tuple[str, str]) -> AppParams:
@@ -582,7 +735,11 @@ def params_for(request: Request, found: FoundBuilder, secrets: tuple[str, str]) 
     )
 
     source: GitSource = GitSource(
-        uri=request.repo.uri, ref=request.repo.ref, context_dir=request.context_dir
+        uri=request.repo.uri,
+        ref=request.repo.ref,
+        context_dir=request.context_dir,
+        secrets=request.build_secrets,
+        config_maps=request.build_config_maps,
     )
     if found.config is not None:
         ports = ports_from_exposed(found.config.exposed_ports)
@@ -658,15 +815,53 @@ def _print(text: str) -> None:
     sys.stdout.flush()
 
 
+def _wants_template(ns: argparse.Namespace, deploy: bool) -> bool:
+    """True for ``--template``/``-f``; a missing component is an error here."""
+    if getattr(ns, "template", None) or getattr(ns, "file", None):
+        return True
+    if not ns.component:
+        forms = ", --template NAME or -f TEMPLATE_FILE" if deploy else ""
+        raise CliError(f"give BUILDER~REPO{forms}")
+    return False
+
+
+def _wants_image(component: str, deploy: bool) -> bool:
+    """``new-app IMAGE`` / ``IS:TAG``: no ``~`` and not a git URL (``builder.cli.newapp_image``)."""
+    from builder.cli.newapp_image import looks_like_image  # noqa: PLC0415
+
+    if "~" in component or not looks_like_image(component):
+        return False
+    if not deploy:
+        raise CliError(
+            f"new-build needs source: {component!r} is an image; give BUILDER~REPO or REPO"
+        )
+    return True
+
+
+def _other_form(ns: argparse.Namespace, deploy: bool) -> int | None:
+    """Run ``--template``/``-f`` or ``IMAGE``; None for the build forms handled here."""
+    if _wants_template(ns, deploy):
+        from builder.cli import newapp_template  # noqa: PLC0415
+
+        return newapp_template.run(ns)
+    if _wants_image(ns.component, deploy):
+        from builder.cli import newapp_image  # noqa: PLC0415
+
+        return newapp_image.run(ns)
+    return None
+
+
 def run(ns: argparse.Namespace, deploy: bool) -> int:
     from builder.cli.appobjects import app_objects, generate_secret, object_labels  # noqa: PLC0415
     from builder.kube import KubeError  # noqa: PLC0415
 
+    other = _other_form(ns, deploy)
+    if other is not None:
+        return other
+
     request = request_from_args(ns, deploy=deploy)
     kube, namespace = connect(ns)
-    found = inspected(
-        find_builder(request.builder, namespace, _stream_lookup(kube)), ns.insecure_registry
-    )
+    request, found = resolve_builder(request, kube, namespace, ns.insecure_registry)
     params = params_for(request, found, (generate_secret(), generate_secret()))
     objects = app_objects(params)
     warning = ports_warning(found) if deploy else None

@@ -27,6 +27,7 @@ from builder.api.labels import build_config_selector
 from builder.controller import events
 from builder.controller.build import Result, build_number, config_name
 from builder.controller.instantiate import BuildOptions, Readable, instantiate_when, is_paused
+from builder.controller.unimplemented import UnimplementedReporter
 from builder.kube import Kube, NotFound
 from builder.streams.buildtriggers import Decision, decide, strategy_input
 from builder.streams.tags import KIND_STREAM_TAG, current_pull_spec, spec_tag
@@ -102,12 +103,14 @@ class BuildConfigReconciler:
         # Images of other namespaces are pinned into a Build only if its
         # service account may read them (builder.controller.authz).
         self.readable = readable
+        self.unimplemented = UnimplementedReporter(kube)
 
     def reconcile(self, namespace: str, name: str) -> Result:
         try:
             bc = self.kube.build_configs.get(namespace, name)
         except NotFound:
             return Result()  # its builds go with it (owner references)
+        self.unimplemented.report(bc)
         mine = self._builds(bc)
         result = Result()
         if not is_paused(bc):

@@ -38,6 +38,8 @@ from builder.api.labels import label_value
 from builder.controller.config import ControllerConfig
 from builder.controller.seccomp import LOCALHOST_PROFILE
 from builder.pipeline.from_build import plan_from_spec
+from builder.pipeline.inputs import SECRET, ClusterInputs, value_from_variable
+from builder.pipeline.plan import BuildPlan
 from builder.pipeline.pod import (
     BUILD_ENV,
     INSECURE_REGISTRIES_ENV,
@@ -77,6 +79,10 @@ DEFAULT_ACTIVE_DEADLINE_SECONDS = 7 * 24 * 3600
 POD_NAME_MAX = 253
 # Secrets are read by the build user through its group (gid 0, see below).
 SECRET_MODE = 0o440
+# A build's own inputs are read inside the build's user namespace, by the
+# builder image's user (often 1001, not in group 0): readable by all.  Only
+# the build-image container mounts them, where nothing else runs.
+INPUT_MODE = 0o444
 
 # ---------------------------------------------------------------------------
 # The unprivileged pod contract: docs/build-pod.md ("Why each part") gives the
@@ -164,7 +170,13 @@ def build_pod_name(build_name: str) -> str:
 
 
 def _env(name: str, value: str) -> dict[str, str]:
-    return {"name": name, "value": value}
+    """A container variable the build reads as written.
+
+    The kubelet expands ``$(NAME)`` in env values and turns ``$$`` into ``$``:
+    a Build env ``pa$$w0rd`` inside ``BUILD`` reached the build as ``pa$w0rd``.
+    Doubling every ``$`` is Kubernetes' own escape, so nothing is expanded.
+    """
+    return {"name": name, "value": value.replace("$", "$$")}
 
 
 def _build_json(pod_build: Build) -> str:
@@ -174,12 +186,67 @@ def _build_json(pod_build: Build) -> str:
     return json.dumps(data, separators=(",", ":"))
 
 
-def _check(pod_build: Build) -> None:
+def _check(pod_build: Build) -> BuildPlan:
     """Fail now, with the reason the Build will show, rather than in the pod."""
     # The same translation the pod will make: unresolved images, unimplemented
-    # fields and strategies, a binary build with no uploaded input, all are
-    # reported here as typed BuildErrors.
-    plan_from_spec(pod_build.spec, metadata=pod_build.metadata)
+    # fields and strategies, a binary build with no uploaded input, invalid
+    # input secrets or volumes, all are reported here as typed BuildErrors.
+    return plan_from_spec(pod_build.spec, metadata=pod_build.metadata, cluster=ClusterInputs())
+
+
+def _input_volumes(
+    pod_build: Build, plan: BuildPlan
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Pod volumes and build-image mounts for the build's own inputs (builder.pipeline.inputs).
+
+    ``source.secrets``/``configMaps`` and the strategy's ``volumes`` go to the
+    build-image container only: the build is what they are for, and no other
+    step reads them.  The controller names the objects; the kubelet reads them.
+    """
+    volumes: list[dict[str, Any]] = []
+    mounts: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for item in plan.source.inputs:
+        if item.volume in seen:
+            continue
+        seen.add(item.volume)
+        if item.kind == SECRET:
+            source = {"secret": {"secretName": item.name, "defaultMode": INPUT_MODE}}
+        else:
+            source = {"configMap": {"name": item.name, "defaultMode": INPUT_MODE}}
+        volumes.append({"name": item.volume, **source})
+        mounts.append(_mount(item.volume, item.mount_path))
+    strategy = pod_build.spec.strategy.source_strategy or pod_build.spec.strategy.docker_strategy
+    given = strategy.volumes if strategy is not None else []
+    for volume, checked in zip(given, plan.strategy.volumes, strict=True):
+        kind = volume.source
+        if kind.secret is not None:
+            source = {"secret": dump(kind.secret)}
+        elif kind.config_map is not None:
+            source = {"configMap": dump(kind.config_map)}
+        else:
+            # Inline CSI volumes are read-only to the build whatever the driver.
+            source = {"csi": {**dump(kind.csi), "readOnly": True}} if kind.csi else {}
+        volumes.append({"name": checked.volume, **source})
+        mounts.append(_mount(checked.volume, checked.mount_path))
+    return volumes, mounts
+
+
+def _value_from_env(pod_build: Build) -> list[dict[str, Any]]:
+    """The strategy env's valueFrom references, for the kubelet to resolve.
+
+    Under kbuild's own names (``KBUILD_VALUE_FROM_<index>``): a user's
+    ``PATH`` or ``BUILD`` must not replace the step's own.  The controller
+    never reads the Secret or ConfigMap.  pull-images writes them into the
+    Dockerfile; build-image, whose buildah prints its ENV lines, masks the
+    secretKeyRef values in the log.
+    """
+    strategy = pod_build.spec.strategy.source_strategy or pod_build.spec.strategy.docker_strategy
+    return [
+        {"name": value_from_variable(index), "valueFrom": dump(var.value_from)}
+        for index, var in enumerate(strategy.env if strategy is not None else [])
+        if var.value_from is not None
+    ]
 
 
 def _common_env(pod_build: Build, config: ControllerConfig) -> list[dict[str, str]]:
@@ -263,7 +330,7 @@ def build_pod(build: Build, config: ControllerConfig, *, pod_build: Build) -> di
     Raises BuildError (CannotCreateBuildPodSpec, InvalidImageReference, ...)
     when ``pod_build`` cannot run, as OpenShift fails a pod spec.
     """
-    _check(pod_build)
+    plan = _check(pod_build)
     spec = pod_build.spec
     name = build.metadata.name
     docker = spec.strategy.docker_strategy is not None
@@ -284,7 +351,9 @@ def build_pod(build: Build, config: ControllerConfig, *, pod_build: Build) -> di
     #   git-clone          fetch            source secret
     #   manage-dockerfile  prepare          none: it reads the committer's files
     #   pull-images        pull             pull secret (+ push, incremental only)
-    #   build-image        build            none: assemble and RUN lines run here
+    #   build-image        build            no credential: assemble and RUN lines run
+    #                                       here; the build's own inputs (source
+    #                                       secrets/configMaps, volumes) only
     #   sti/docker-build   push             push secret
     # A link in the repository has nothing to lead to where the tree is read,
     # and the committer's code runs where no secret is mounted: under chroot
@@ -307,6 +376,8 @@ def build_pod(build: Build, config: ControllerConfig, *, pod_build: Build) -> di
         secrets["push"] = (push_secret.name, PUSH_SECRET_MOUNT, PUSH_SECRET_PATH_ENV)
     for kind, (secret, _, _) in secrets.items():
         volumes.append(_secret_volume(f"{kind}-secret", secret))
+    input_volumes, input_mounts = _input_volumes(pod_build, plan)
+    volumes.extend(input_volumes)
     source = spec.strategy.source_strategy
     incremental = source is not None and bool(source.incremental)
 
@@ -328,11 +399,20 @@ def build_pod(build: Build, config: ControllerConfig, *, pod_build: Build) -> di
     # (builder.buildah.storage).
     storage_dir = _env(STORAGE_DIR_ENV, STORAGE_MOUNT)
 
-    def step(name: str, command: str, *kinds: str, buildah: bool = False) -> dict[str, Any]:
+    def step(
+        name: str,
+        command: str,
+        *kinds: str,
+        buildah: bool = False,
+        extra_env: list[dict[str, Any]] | None = None,
+        extra_mounts: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
         step_env, step_mounts = with_secrets(*kinds)
         if buildah:
             step_env += [isolation, storage_dir]
             step_mounts.append(storage_mount)
+        step_env.extend(extra_env or [])
+        step_mounts.extend(extra_mounts or [])
         return _container(
             name, command, config=config, env=step_env, mounts=step_mounts, resources=resources
         )
@@ -354,8 +434,17 @@ def build_pod(build: Build, config: ControllerConfig, *, pod_build: Build) -> di
                 "pull",
                 *(("pull", "push") if incremental else ("pull",)),
                 buildah=True,
+                # It writes the build's env into the Dockerfile.
+                extra_env=_value_from_env(pod_build),
             ),
-            step(BUILD_IMAGE_CONTAINER, "build", buildah=True),
+            step(
+                BUILD_IMAGE_CONTAINER,
+                "build",
+                buildah=True,
+                # buildah prints the ENV lines: the step masks secret values.
+                extra_env=_value_from_env(pod_build),
+                extra_mounts=input_mounts,
+            ),
         ],
         "containers": [step(main_name, "push", "push", buildah=True)],
         "volumes": volumes,

@@ -57,6 +57,7 @@ from builder.controller.authz import (
 from builder.controller.build import Result
 from builder.controller.config import ControllerConfig
 from builder.controller.importer import Importer, ImportOutcome, ImportRequest
+from builder.controller.unimplemented import UnimplementedReporter
 from builder.kube import Conflict, Kube, NotFound
 from builder.streams.generations import assign_generations
 from builder.streams.schedule import tag_interval
@@ -151,6 +152,7 @@ class ImageStreamReconciler:
         authorizer: Authorizer,
     ) -> None:
         self.kube = kube
+        self.unimplemented = UnimplementedReporter(kube)
         # Spec tags ``from`` another namespace's stream are read only if the
         # stream's namespace may pull from that one.
         self.authorizer = authorizer
@@ -254,6 +256,7 @@ class ImageStreamReconciler:
         except NotFound:
             self._forget(namespace, name)
             return Result()
+        self.unimplemented.report(stream)
         if assign_generations(stream):
             stream = self.kube.image_streams.replace(stream)
         plan = self._plan(stream)

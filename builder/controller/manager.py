@@ -19,6 +19,8 @@ so that what triggers a reconcile is visible in one place:
 - Deployments, StatefulSets, DaemonSets, CronJobs and Jobs carrying the
   trigger annotation: when the annotation or the spec changes (status
   updates of rollouts are ignored).
+- DeploymentConfigs and their ReplicationControllers: ``dcwatch`` (any change
+  but the reconciler's own status writes; every RC change of a rollout).
 - Registry push notifications (``POST /registry/notifications``): each
   scheduled tag importing the pushed ``repository:tag`` is checked at once.
 - Webhooks (``POST /apis/build.openshift.io/v1/namespaces/NS/buildconfigs/
@@ -44,6 +46,8 @@ from builder.controller.authz import Authorizer, build_config_reader
 from builder.controller.build import BuildReconciler, Result
 from builder.controller.buildconfig import BuildConfigReconciler
 from builder.controller.config import ControllerConfig
+from builder.controller.dcwatch import KIND as DEPLOYMENT_CONFIG
+from builder.controller.dcwatch import DeploymentConfigWatches
 from builder.controller.imagestream import ImageStreamReconciler
 from builder.controller.importer import Importer, ImportOutcome
 from builder.controller.leader import LeaderElector
@@ -103,6 +107,9 @@ class Manager:
             ),
         )
         self.webhooks = WebhookReceiver(kube, readable)
+        ns = config.namespace or None
+        self.dcs = DeploymentConfigWatches(kube, ns, self.watchers, self.authorizer)
+        self.dcs.on_invalid(self._invalid_object)
         self.stop = threading.Event()
         self._written: dict[tuple[str, str], str] = {}
         self._streams_written: dict[tuple[str, str], str] = {}
@@ -369,6 +376,7 @@ class Manager:
             ("imagestreams", self._list_image_streams),
         ]  # fmt: skip
         listers.extend((r.plural, self._workload_lister(r)) for r in WORKLOADS.values())
+        listers.extend(self.dcs.listers())
         for name, lister in listers:
             try:
                 keys = lister()[0]
@@ -394,6 +402,8 @@ class Manager:
             return self.build_configs.reconcile(namespace, name)
         if kind == IMAGE_STREAM:
             return self.image_streams.reconcile(namespace, name)
+        if kind == DEPLOYMENT_CONFIG:
+            return self.dcs.reconcile(namespace, name)
         return self.workloads.reconcile(kind, namespace, name)
 
     def _worker(self) -> None:
@@ -493,6 +503,8 @@ class Manager:
         )  # fmt: skip
         for resource in WORKLOADS.values():
             self._watch_workloads(resource, ns)
+        for name, lister, watch, keys in self.dcs.watches():
+            self._thread(self._watch_loop, f"watch-{name}", name, lister, watch, keys)
         self._thread(self._resync_loop, "resync")
         workers = [self._thread(self._worker, f"worker-{i}") for i in range(self.config.workers)]
         log.info("controller running with %d workers", len(workers))

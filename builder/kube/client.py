@@ -21,10 +21,12 @@ import urllib3
 from kubernetes.client.exceptions import ApiException
 
 from builder.api import Build, BuildConfig, ImageStream, ManifestError, dump, parse_as
+from builder.api.apps import DeploymentConfig
 from builder.kube.errors import Gone, KubeError, classify
 from builder.kube.resources import (
     BUILD_CONFIGS,
     BUILDS,
+    DEPLOYMENT_CONFIGS,
     IMAGE_STREAMS,
     ApiResource,
     CoreResource,
@@ -37,7 +39,7 @@ log = logging.getLogger(__name__)
 # streamed log is typed ``str``); we treat it as untyped and type our own edges.
 kubernetes: Any = _kubernetes
 
-M = TypeVar("M", Build, BuildConfig, ImageStream)
+M = TypeVar("M", Build, BuildConfig, ImageStream, DeploymentConfig)
 T = TypeVar("T")
 
 # A watch is closed by the server after this long and re-opened by the
@@ -255,6 +257,9 @@ class Kube:
         self.image_streams: CustomResources[ImageStream] = CustomResources(
             custom, IMAGE_STREAMS, ImageStream
         )
+        self.deployment_configs: CustomResources[DeploymentConfig] = CustomResources(
+            custom, DEPLOYMENT_CONFIGS, DeploymentConfig
+        )
         self._discovered: dict[str, dict[str, ApiResource]] = {}
         self.server_warnings: list[str] = []
         """``Warning`` headers of the answers to the generic calls, for the CLI to print."""
@@ -373,13 +378,19 @@ class Kube:
         return self._dict(_call(self._method(resource, "read_namespaced"), name, namespace))
 
     def list_objects(
-        self, resource: CoreResource, namespace: str | None
+        self, resource: CoreResource, namespace: str | None, label_selector: str = ""
     ) -> tuple[list[dict[str, Any]], str]:
         api = self._typed_api(resource.api)
         if namespace:
-            result = _call(getattr(api, f"list_namespaced_{resource.suffix}"), namespace)
+            result = _call(
+                getattr(api, f"list_namespaced_{resource.suffix}"),
+                namespace, label_selector=label_selector,
+            )  # fmt: skip
         else:
-            result = _call(getattr(api, f"list_{resource.suffix}_for_all_namespaces"))
+            result = _call(
+                getattr(api, f"list_{resource.suffix}_for_all_namespaces"),
+                label_selector=label_selector,
+            )
         data = self._dict(result)
         items = list(data.get("items", []))
         for item in items:  # list items carry no kind; callers want whole objects
@@ -388,18 +399,24 @@ class Kube:
         return items, str(data.get("metadata", {}).get("resourceVersion", ""))
 
     def watch_objects(
-        self, resource: CoreResource, namespace: str | None, resource_version: str
+        self,
+        resource: CoreResource,
+        namespace: str | None,
+        resource_version: str,
+        label_selector: str = "",
     ) -> Iterator[WatchEvent[dict[str, Any]]]:
         api = self._typed_api(resource.api)
+        extra = {"label_selector": label_selector} if label_selector else {}
         if namespace:
             raw = _watch(
                 getattr(api, f"list_namespaced_{resource.suffix}"), resource_version,
-                namespace=namespace,
+                namespace=namespace, **extra,
             )  # fmt: skip
         else:
             raw = _watch(
-                getattr(api, f"list_{resource.suffix}_for_all_namespaces"), resource_version
-            )
+                getattr(api, f"list_{resource.suffix}_for_all_namespaces"), resource_version,
+                **extra,
+            )  # fmt: skip
         for kind, data in raw:
             rv = str(data.get("metadata", {}).get("resourceVersion", ""))
             yield WatchEvent(kind, None if kind == "BOOKMARK" else data, rv)
@@ -414,6 +431,13 @@ class Kube:
         self, resource: CoreResource, namespace: str, body: dict[str, Any]
     ) -> dict[str, Any]:
         return self._dict(_call(self._method(resource, "create_namespaced"), namespace, body))
+
+    def delete_object(self, resource: CoreResource, namespace: str, name: str) -> None:
+        """Delete with background propagation: the garbage collector removes dependents."""
+        _call(
+            self._method(resource, "delete_namespaced"), name, namespace,
+            propagation_policy="Background",
+        )  # fmt: skip
 
     # -- any kind, as kubectl apply and create reach it ---------------------
 
@@ -493,7 +517,8 @@ class Kube:
         body: dict[str, Any] | None = None,
         content_type: str = "application/json",
     ) -> dict[str, Any]:
-        def call() -> dict[str, Any]:
+        def call(_request_timeout: float | None = None) -> dict[str, Any]:
+            # _call passes the request timeout every API call gets.
             headers = {"Accept": "application/json", "Content-Type": content_type}
             request = self.api_client.param_serialize(
                 method=method,
@@ -503,7 +528,7 @@ class Kube:
                 body=body,  # the client serialises it (JSON is YAML, for apply)
                 auth_settings=["BearerToken"],
             )
-            response = self.api_client.call_api(*request)
+            response = self.api_client.call_api(*request, _request_timeout=_request_timeout)
             response.read()
             text = (response.data or b"").decode(errors="replace")
             if not 200 <= response.status <= 299:

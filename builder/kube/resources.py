@@ -25,6 +25,9 @@ class CustomResource:
 BUILD_CONFIGS = CustomResource("build.openshift.io", "v1", "buildconfigs", "BuildConfig")
 BUILDS = CustomResource("build.openshift.io", "v1", "builds", "Build")
 IMAGE_STREAMS = CustomResource("image.openshift.io", "v1", "imagestreams", "ImageStream")
+DEPLOYMENT_CONFIGS = CustomResource(
+    "apps.openshift.io", "v1", "deploymentconfigs", "DeploymentConfig"
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,10 @@ DAEMON_SETS = CoreResource("DaemonSet", "apps/v1", "daemonsets", "AppsV1Api", "d
 CRON_JOBS = CoreResource("CronJob", "batch/v1", "cronjobs", "BatchV1Api", "cron_job")
 JOBS = CoreResource("Job", "batch/v1", "jobs", "BatchV1Api", "job")
 SERVICES = CoreResource("Service", "v1", "services", "CoreV1Api", "service")
+REPLICATION_CONTROLLERS = CoreResource(
+    "ReplicationController", "v1", "replicationcontrollers", "CoreV1Api", "replication_controller"
+)
+"""Each rollout of a DeploymentConfig is one (``<dc>-<version>``)."""
 
 WORKLOADS: dict[str, CoreResource] = {
     r.kind: r for r in (DEPLOYMENTS, STATEFUL_SETS, DAEMON_SETS, CRON_JOBS, JOBS)

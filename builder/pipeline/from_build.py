@@ -6,6 +6,13 @@ runs, used by the build pod (the Build arrives as JSON) and by ``kbuild build
 cluster (an ImageStreamTag, an env var from a Secret) must already have been
 resolved by the caller through ``resolve_image``; what cannot be resolved is
 a typed failure, never a silently different build.
+
+Inputs only a cluster has (``source.secrets``/``configMaps``, strategy
+``volumes``, ``env[].valueFrom``) need ``cluster``: the build pod passes its
+environment (the kubelet resolved the valueFrom variables into it), the
+controller passes ``ClusterInputs()`` to check the pod can be written, and
+``kbuild build`` passes nothing, so they are refused there with a reason
+saying why (``builder.pipeline.inputs``).
 """
 
 from __future__ import annotations
@@ -23,6 +30,15 @@ from builder.api import (
     StatusReason,
     check_env_names,
     unimplemented_fields_in_use,
+)
+from builder.api.build import BuildVolume
+from builder.pipeline.inputs import (
+    ClusterInputs,
+    VolumeInput,
+    build_volumes,
+    local_refusal,
+    source_inputs,
+    value_from_variable,
 )
 from builder.pipeline.plan import (
     BinaryInput,
@@ -58,25 +74,74 @@ def docker_image_only(ref: ObjectReference, role: str) -> str:
     )
 
 
-def _env(pairs: list[EnvVar], what: str, *, names_in_dockerfile: bool = True) -> Pairs:
-    """The literal pairs; names that go into an ``ENV`` line pass the one env-name rule.
+def _value_from_kind(var: EnvVar) -> str:
+    source = var.value_from
+    if source is None:
+        return ""
+    for kind, given in (
+        ("secretKeyRef", source.secret_key_ref),
+        ("configMapKeyRef", source.config_map_key_ref),
+        ("fieldRef", source.field_ref),
+        ("resourceFieldRef", source.resource_field_ref),
+    ):
+        if given is not None:
+            return kind
+    return ""
+
+
+def _env(
+    pairs: list[EnvVar],
+    what: str,
+    *,
+    names_in_dockerfile: bool = True,
+    cluster: ClusterInputs | None = None,
+    value_from: bool = True,
+    secret_values: list[str] | None = None,
+) -> Pairs:
+    """The pairs; names that go into an ``ENV`` line pass the one env-name rule.
 
     A webhook's or ``start-build``'s env lands here too (merged into the
     Build's strategy env), so a name like ``X=1\nRUN ...`` fails the Build
     with ManageDockerfileFailed before any pod exists (the controller calls
     this to check the pod spec), never reaching a Dockerfile.
+
+    A ``valueFrom`` entry takes its value from the pod's environment
+    (``builder.pipeline.inputs``: the kubelet resolved it); in a container
+    that was not given it, and for an ``optional`` reference the kubelet
+    could not resolve, the variable is left out, as Kubernetes leaves it out.
     """
     if names_in_dockerfile:
         check_env_names(((var.name, var.value) for var in pairs), what=what)
     out: list[tuple[str, str]] = []
-    for var in pairs:
-        if var.value_from is not None:
+    for index, var in enumerate(pairs):
+        if var.value_from is None:
+            out.append((var.name, var.value))
+            continue
+        kind = _value_from_kind(var)
+        if not value_from:
             raise BuildError(
                 StatusReason.UNRESOLVABLE_ENVIRONMENT_VARIABLE,
-                f"{what} {var.name!r} takes its value from another object, "
-                "which only a cluster build can resolve",
+                f"{what} {var.name!r} sets valueFrom, which OpenShift ignores for build "
+                "arguments (only name and value are used); kbuild refuses it rather than "
+                "build without the value: give a value",
             )
-        out.append((var.name, var.value))
+        if not kind:
+            raise BuildError(
+                StatusReason.UNRESOLVABLE_ENVIRONMENT_VARIABLE,
+                f"{what} {var.name!r}: valueFrom names no secretKeyRef, configMapKeyRef, "
+                "fieldRef or resourceFieldRef",
+            )
+        if cluster is None:
+            raise local_refusal(f"env {var.name!r} ({what} valueFrom.{kind})")
+        if cluster.environ is None:
+            out.append((var.name, ""))
+            continue
+        value = cluster.environ.get(value_from_variable(index))
+        if value is None:
+            continue
+        out.append((var.name, value))
+        if kind == "secretKeyRef" and secret_values is not None:
+            secret_values.append(value)
     return tuple(out)
 
 
@@ -86,6 +151,9 @@ def _source(
     binary: Path | None,
     artifact: str,
     secret_dir: Path | None,
+    *,
+    docker: bool,
+    cluster: ClusterInputs | None,
 ) -> SourcePlan:
     git = None
     if source.git is not None:
@@ -110,13 +178,28 @@ def _source(
                 "this is a binary build: give the input with --from-dir, --from-file, "
                 "--from-archive or --from-repo",
             )
+    root = cluster.mount_root if cluster is not None else ""
+    inputs = source_inputs(source, docker=docker, root=root)
+    if inputs and cluster is None:
+        first = inputs[0]
+        raise local_refusal(f"the {first.kind} {first.name!r} of spec.source")
     return SourcePlan(
+        inputs=inputs,
         git=git,
         binary=binary_input,
         dockerfile=source.dockerfile,
         context_dir=source.context_dir,
         secret_dir=secret_dir if source.source_secret is not None else None,
     )
+
+
+def _volumes(
+    volumes: list[BuildVolume], strategy: str, cluster: ClusterInputs | None
+) -> tuple[VolumeInput, ...]:
+    checked = build_volumes(volumes, strategy, cluster.mount_root if cluster is not None else "")
+    if checked and cluster is None:
+        raise local_refusal(f"the build volume {checked[0].name!r} of spec.strategy.{strategy}")
+    return checked
 
 
 def plan_from_spec(
@@ -129,6 +212,7 @@ def plan_from_spec(
     insecure_registries: frozenset[str] = frozenset(),
     pull_authfile: str | None = None,
     push_authfile: str | None = None,
+    cluster: ClusterInputs | None = None,
 ) -> BuildPlan:
     unimplemented = unimplemented_fields_in_use(spec)
     if unimplemented:
@@ -141,6 +225,8 @@ def plan_from_spec(
     if problem:
         raise BuildError(StatusReason.CANNOT_CREATE_BUILD_POD_SPEC, problem)
     strategy: SourceStrategyPlan | DockerStrategyPlan
+    # Values of secretKeyRef variables: every step's log masks them.
+    secret_values: list[str] = []
     if strategy_spec.source_strategy is not None:
         s = strategy_spec.source_strategy
         strategy = SourceStrategyPlan(
@@ -148,7 +234,8 @@ def plan_from_spec(
             scripts_url=s.scripts or None,
             incremental=bool(s.incremental),
             force_pull=s.force_pull,
-            env=_env(s.env, "sourceStrategy env"),
+            env=_env(s.env, "sourceStrategy env", cluster=cluster, secret_values=secret_values),
+            volumes=_volumes(s.volumes, "sourceStrategy", cluster),
         )
     elif strategy_spec.docker_strategy is not None:
         d = strategy_spec.docker_strategy
@@ -156,10 +243,16 @@ def plan_from_spec(
             from_image=resolve_image(d.from_, "dockerStrategy.from") if d.from_ else None,
             dockerfile_path=d.dockerfile_path or "Dockerfile",
             # Build args are buildah arguments, never written into the Dockerfile.
-            build_args=_env(d.build_args, "dockerStrategy build arg", names_in_dockerfile=False),
+            build_args=_env(
+                d.build_args,
+                "dockerStrategy build arg",
+                names_in_dockerfile=False,
+                value_from=False,
+            ),
             no_cache=d.no_cache,
             force_pull=d.force_pull,
-            env=_env(d.env, "dockerStrategy env"),
+            env=_env(d.env, "dockerStrategy env", cluster=cluster, secret_values=secret_values),
+            volumes=_volumes(d.volumes, "dockerStrategy", cluster),
         )
     else:
         raise BuildError(
@@ -186,6 +279,8 @@ def plan_from_spec(
             binary,
             binary_artifact(metadata) if metadata is not None else "",
             source_secret_dir,
+            docker=isinstance(strategy, DockerStrategyPlan),
+            cluster=cluster,
         ),
         strategy=strategy,
         output=output,
@@ -196,4 +291,5 @@ def plan_from_spec(
         insecure_registries=insecure_registries,
         pull_authfile=pull_authfile,
         push_authfile=push_authfile,
+        secret_values=tuple(secret_values),
     )

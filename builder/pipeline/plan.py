@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from builder.pipeline.inputs import InputFiles, VolumeInput
+
 Pairs = tuple[tuple[str, str], ...]
 
 
@@ -44,6 +46,8 @@ class SourcePlan:
     dockerfile: str | None = None
     context_dir: str = ""
     secret_dir: Path | None = None
+    # source.secrets then source.configMaps (builder.pipeline.inputs).
+    inputs: tuple[InputFiles, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,11 @@ class SourceStrategyPlan:
     incremental: bool = False
     force_pull: bool = False
     env: Pairs = ()
+    volumes: tuple[VolumeInput, ...] = ()
+    # s2i's IncrementalFromTag: the image whose artifacts an incremental build
+    # reuses, when not the output (OpenShift always uses the output; only
+    # ``kbuild build --incremental-from`` sets it).
+    incremental_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,7 @@ class DockerStrategyPlan:
     no_cache: bool = False
     force_pull: bool = False
     env: Pairs = ()
+    volumes: tuple[VolumeInput, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,9 @@ class BuildPlan:
     insecure_registries: frozenset[str] = field(default_factory=frozenset)
     pull_authfile: str | None = None
     push_authfile: str | None = None
+    # Resolved env valueFrom.secretKeyRef values: masked in every step's log
+    # (the ENV lines buildah prints hold them).
+    secret_values: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:

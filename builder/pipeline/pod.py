@@ -62,6 +62,7 @@ from builder.buildah.storage import (
     turn_cache_off,
 )
 from builder.pipeline.from_build import plan_from_spec
+from builder.pipeline.inputs import INPUTS_ROOT_ENV, ClusterInputs
 from builder.pipeline.plan import BuildPlan
 from builder.pipeline.stages import StageInfo, StageRecorder, StepInfo
 from builder.pipeline.steps import (
@@ -311,11 +312,24 @@ class StepLog:
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self.tail: deque[str] = deque(maxlen=4 * SNIPPET_LINES)
+        self.masked: tuple[str, ...] = ()
+
+    def mask(self, values: tuple[str, ...]) -> None:
+        """Never print these (env valueFrom secrets: buildah echoes the ENV lines holding them).
+
+        A value of several lines is masked line by line too; the longest first,
+        so no part of a longer value is left beside a shorter one's mask.
+        """
+        parts = {v for value in values for v in (value, *value.splitlines()) if len(v) >= 4}
+        self.masked = tuple(sorted(parts, key=len, reverse=True))
 
     def __call__(self, line: str) -> None:
         for part in line.splitlines() or [""]:
-            self.tail.append(part)
-            print(part, file=self.out, flush=True)
+            shown = part
+            for value in self.masked:
+                shown = shown.replace(value, "*****")
+            self.tail.append(shown)
+            print(shown, file=self.out, flush=True)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -425,6 +439,8 @@ def inputs_from_environment(env: Mapping[str, str]) -> PodInputs:
         insecure_registries=insecure,
         pull_authfile=_authfile(pull, scratch),
         push_authfile=_authfile(push, scratch),
+        # The kubelet put the valueFrom variables (and the input mounts) here.
+        cluster=ClusterInputs(environ=env, mount_root=env.get(INPUTS_ROOT_ENV, "")),
     )
     return PodInputs(
         plan,
@@ -536,7 +552,7 @@ def _pull_step(inputs: PodInputs, ws: Workspace, log: LogFn, stages: StageRecord
 
 def _build_step(inputs: PodInputs, ws: Workspace, log: LogFn, stages: StageRecorder) -> StepResult:
     # No secret: assemble, RUN lines and the post-commit hook run here.
-    built = build_image(inputs.plan, Prepared.load(ws), _buildah(inputs, log), stages)
+    built = build_image(inputs.plan, Prepared.load(ws), _buildah(inputs, log), stages, log)
     built.save(ws)
     return StepResult()
 
@@ -611,6 +627,7 @@ def run_step(
                     f"unknown pipeline step {step!r}; expected one of {', '.join(STEPS)}",
                 )
             inputs = inputs_from_environment(env)
+            log.mask(inputs.plan.secret_values)
             result = run(inputs, ws, log, recorder)
     except BuildError as err:
         failure = (err.reason, err.detail)

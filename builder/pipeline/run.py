@@ -7,6 +7,7 @@ and owns the temporary workspace.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -37,24 +38,44 @@ class BuildOutcome:
     stages: list[StageInfo]
 
 
+def dockerfile_target(path: Path | str) -> Path:
+    """Where ``--as-dockerfile PATH`` writes: ``PATH/Dockerfile`` for a directory, as s2i does.
+
+    A path ending in ``/`` names a directory whether or not it exists yet
+    (s2i appends ``Dockerfile`` to it); so does an existing directory.
+    """
+    text = str(path)
+    target = Path(text)
+    if text.endswith(("/", os.sep)) or target.is_dir():
+        return target / "Dockerfile"
+    return target
+
+
 def _export_dockerfile(plan: BuildPlan, prepared: Prepared, target: Path) -> None:
     """Write what ``buildah bud`` would get, so it can be built by hand.
 
     For S2I builds the whole context (``upload/``) goes next to the Dockerfile,
     as ``s2i build --as-dockerfile`` does; a Docker-strategy Dockerfile refers
     to the source tree, which stays where it is, so only the file is written.
+    A place that cannot be written is ``ManageDockerfileFailed`` naming it.
     """
     target = target.resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(plan.strategy, SourceStrategyPlan):
-        upload = target.parent / "upload"
-        if upload.exists():
-            raise BuildError(
-                StatusReason.MANAGE_DOCKERFILE_FAILED,
-                f"{upload} already exists; choose an empty directory for --as-dockerfile",
-            )
-        shutil.copytree(Path(prepared.context) / "upload", upload, symlinks=True)
-    shutil.copyfile(prepared.dockerfile, target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(plan.strategy, SourceStrategyPlan):
+            upload = target.parent / "upload"
+            if upload.exists():
+                raise BuildError(
+                    StatusReason.MANAGE_DOCKERFILE_FAILED,
+                    f"{upload} already exists; choose an empty directory for --as-dockerfile",
+                )
+            shutil.copytree(Path(prepared.context) / "upload", upload, symlinks=True)
+        shutil.copyfile(prepared.dockerfile, target)
+    except OSError as err:
+        raise BuildError(
+            StatusReason.MANAGE_DOCKERFILE_FAILED,
+            f"cannot write --as-dockerfile {target}: {err.strerror or err}",
+        ) from err
 
 
 def run_build(
@@ -64,7 +85,7 @@ def run_build(
     buildah: Buildah,
     log: LogFn,
     workdir: Path | None = None,
-    as_dockerfile: Path | None = None,
+    as_dockerfile: Path | str | None = None,
 ) -> BuildOutcome:
     stages = StageRecorder()
     owned = workdir is None
@@ -77,8 +98,9 @@ def run_build(
             plan, ws=ws, info=info, staged=staged, registry=registry, log=log, stages=stages
         )
         if as_dockerfile is not None:
-            _export_dockerfile(plan, prepared, as_dockerfile)
-            log(f"Wrote {as_dockerfile}")
+            target = dockerfile_target(as_dockerfile)
+            _export_dockerfile(plan, prepared, target)
+            log(f"Wrote {target}")
             return BuildOutcome(info, prepared, None, stages.stages)
         output = build_and_push(plan, prepared, buildah, log, stages)
         return BuildOutcome(info, prepared, output, stages.stages)

@@ -6,25 +6,29 @@ process, with the same code.
 
 The split follows the secrets (DESIGN.md §7: a secret reaches only the step
 that needs it).  The source tree is committer content, so the one step that
-reads it (``prepare``: ``.s2i/bin``, ``.s2i/environment``, the Docker
-strategy's Dockerfile and ignore files) needs no credential and runs in a
-container with none mounted; it reads every file through
-``builder.source.confined``, which never follows a link out of the tree.
+reads it (``prepare``: ``.s2i/bin``, ``.s2i/environment``, ``.s2iignore``,
+the Docker strategy's Dockerfile and ignore files) needs no credential and
+runs in a container with none mounted; it reads every file through
+``builder.source.confined``, which never follows a link out of the tree, and
+applies ``.s2iignore`` to its copy of the tree the same way.
 ``render_dockerfile`` needs registry access (the builder image's labels, the
 previous image of an incremental build) but reads only what ``prepare`` left
-in the workspace, never the tree.  ``build_image`` runs the committer's code
-(assemble, ``RUN`` lines, the post-commit hook), so it gets no secret either:
-``pull_images`` has already put every image it starts from in buildah's
-storage.
+in the workspace, never the tree; it is also where an http(s) scripts-url
+label of the builder is downloaded, since only it knows the label.
+``build_image`` runs the committer's code (assemble, ``RUN`` lines, the
+post-commit hook), so it gets no credential either: ``pull_images`` has
+already put every image it starts from in buildah's storage.  It does get
+the build's own inputs, which exist for the committer's code to read
+(``builder.pipeline.inputs``): source secrets and configMaps, build volumes.
 
 =================  ==================  =============================================
 step               pod container       secrets it needs
 =================  ==================  =============================================
 fetch              git-clone           source (git credentials)
 prepare            manage-dockerfile   none
-render_dockerfile  pull-images         pull (builder image), push (previous image)
+render_dockerfile  pull-images         pull (builder), push (previous), env valueFrom
 pull_images        pull-images         pull (FROM images), push (previous image)
-build_image        build-image         none
+build_image        build-image         the build's inputs (source secrets, volumes)
 push_image         sti/docker-build    push (the output)
 =================  ==================  =============================================
 
@@ -35,6 +39,7 @@ The push secret reaches pull-images only for an incremental build.
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 import shutil
 import stat
@@ -58,8 +63,15 @@ from builder.pipeline.stages import StageRecorder
 from builder.pipeline.workspace import Workspace
 from builder.registry import ImageReference, RegistryClient, RegistryError, insecure_policy
 from builder.s2i import KNOWN_SCRIPTS, BuilderImage, S2IInputs, parse_environment, render
+from builder.s2i.scripts import (
+    builder_scripts_url,
+    check_scripts_url,
+    is_download_url,
+    strategy_takes_all_scripts,
+)
 from builder.source import (
     SourceInfo,
+    apply_s2iignore,
     build_env,
     build_labels,
     fetch_binary,
@@ -67,6 +79,7 @@ from builder.source import (
     mode_inside,
     read_inside,
     resolve_context_dir,
+    resolve_inside,
     write_inside,
 )
 
@@ -208,6 +221,9 @@ class Prepared:
     images: tuple[str, ...] = ()
     # ... and the previous image of an incremental build, with the push secret.
     previous: str = ""
+    # S2I: (pod directory of a source secret/configMap, directory in the image)
+    # pairs, bind-mounted into the RUN steps by ``build_image``.
+    input_mounts: tuple[tuple[str, str], ...] = ()
 
     def save(self, ws: Workspace) -> None:
         ws.prepared.write_text(json.dumps(asdict(self)))
@@ -221,6 +237,7 @@ class Prepared:
             tuple(data["pulls_from"]),
             tuple(data.get("images") or ()),
             data.get("previous") or "",
+            tuple((str(a), str(b)) for a, b in data.get("input_mounts") or ()),
         )
 
 
@@ -249,28 +266,46 @@ def _copy_tree(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, symlinks=True, dirs_exist_ok=True)
 
 
-def _download_scripts(url: str, dest: Path, log: LogFn) -> set[str]:
-    """Fetch ``<url>/<script>`` for each known script; missing ones are fine."""
+def _fetch_script(target: str, log: LogFn) -> bytes | None:
+    """``target``'s body, or None when it does not serve one (a warning says why if it failed).
+
+    The body is bounded (a scripts URL is whoever serves it) and redirects
+    may only go to http(s) (requests has no other adapter).
+    """
+    try:
+        with requests.get(target, timeout=SCRIPT_DOWNLOAD_TIMEOUT, stream=True) as response:
+            if response.status_code != 200:
+                return None
+            data = response.raw.read(MAX_SCRIPT_BYTES + 1, decode_content=True)
+    except (requests.RequestException, OSError) as exc:
+        log(f"warning: could not download {target}: {type(exc).__name__}")
+        return None
+    if len(data) > MAX_SCRIPT_BYTES:
+        raise BuildError(
+            StatusReason.MANAGE_DOCKERFILE_FAILED,
+            f"the script at {target} is larger than {MAX_SCRIPT_BYTES} bytes",
+        )
+    return bytes(data)
+
+
+def _download_scripts(
+    url: str, dest: Path, log: LogFn, *, skip: frozenset[str] = frozenset()
+) -> set[str]:
+    """Fetch ``<url>/<script>`` for each known script not in ``skip``; missing ones are fine."""
     found: set[str] = set()
     for name in KNOWN_SCRIPTS:
-        target = f"{url.rstrip('/')}/{name}"
-        try:
-            response = requests.get(target, timeout=SCRIPT_DOWNLOAD_TIMEOUT)
-        except requests.RequestException as exc:
-            log(f"warning: could not download {target}: {exc}")
+        if name in skip:
             continue
-        if response.status_code != 200:
+        target = f"{url.rstrip('/')}/{name}"
+        data = _fetch_script(target, log)
+        if data is None:
             continue
         dest.mkdir(parents=True, exist_ok=True)
         path = dest / name
-        path.write_bytes(response.content)
+        path.write_bytes(data)
         path.chmod(0o755)
         found.add(name)
         log(f"Downloaded {name} script from {target}")
-    if not found:
-        raise BuildError(
-            StatusReason.MANAGE_DOCKERFILE_FAILED, f"could not download any scripts from {url}"
-        )
     return found
 
 
@@ -282,9 +317,18 @@ def _in_tree(context_dir: str, *parts: str) -> str:
 def _stage_scripts(
     strategy: SourceStrategyPlan, ws: Workspace, context_dir: str, log: LogFn
 ) -> set[str]:
-    """Copy ``.s2i/bin`` scripts (never through a link out of the tree), then the scripts URL's."""
+    """The source's ``.s2i/bin`` (never through a link out of the tree), then the scripts URL's.
+
+    An ``image://`` strategy URL takes every script from the builder image,
+    so ``.s2i/bin`` is not used (s2i ranks that URL first); an http(s) URL's
+    scripts replace ``.s2i/bin``'s, and serving none fails the build, as in s2i.
+    """
+    url = check_scripts_url(strategy.scripts_url, "the strategy's scripts URL") or ""
     upload_scripts = ws.context / "upload" / "scripts"
     uploaded: set[str] = set()
+    if strategy_takes_all_scripts(url):
+        log(f"Using the scripts in {url} (the strategy's scripts URL); .s2i/bin is not used")
+        return uploaded
     for name in KNOWN_SCRIPTS:
         data = read_inside(
             ws.source,
@@ -300,10 +344,29 @@ def _stage_scripts(
         (upload_scripts / name).chmod(0o755)
         uploaded.add(name)
         log(f"Using {name} script from the source's .s2i/bin")
-    url = strategy.scripts_url or ""
-    if url.startswith(("http://", "https://")):
-        uploaded |= _download_scripts(url, upload_scripts, log)
+    if is_download_url(url):
+        downloaded = _download_scripts(url, upload_scripts, log)
+        if not downloaded:
+            raise BuildError(
+                StatusReason.MANAGE_DOCKERFILE_FAILED, f"could not download any scripts from {url}"
+            )
+        uploaded |= downloaded
     return uploaded
+
+
+def _apply_ignore(ws: Workspace, log: LogFn) -> bool:
+    """Honour ``.s2iignore`` on the upload; True if it removed ``.s2i/environment``."""
+    upload_src = ws.context / "upload" / "src"
+    environment = upload_src / ".s2i" / "environment"
+    had_environment = os.path.lexists(environment)
+    result = apply_s2iignore(upload_src)
+    for warning in result.warnings:
+        log(f"warning: {warning}")
+    if result.removed:
+        shown = ", ".join(result.removed[:10])
+        more = f" and {len(result.removed) - 10} more" if len(result.removed) > 10 else ""
+        log(f"Removed {len(result.removed)} paths listed in .s2iignore: {shown}{more}")
+    return had_environment and not os.path.lexists(environment)
 
 
 def _read_environment(ws: Workspace, context_dir: str, log: LogFn) -> Pairs:
@@ -348,7 +411,8 @@ def _prepare_s2i(
     part = f" (contextDir {context_dir!r})" if context_dir else ""
     log(f"Copied the source{part} into the build context")
     uploaded = _stage_scripts(strategy, ws, context_dir, log)
-    env = _read_environment(ws, context_dir, log)
+    # s2i reads .s2i/environment from the upload after .s2iignore ran.
+    env = () if _apply_ignore(ws, log) else _read_environment(ws, context_dir, log)
     if env:
         log(f"Read {len(env)} variables from .s2i/environment")
     return Staged(context=str(ws.context), scripts=tuple(sorted(uploaded)), env=env)
@@ -405,8 +469,8 @@ def _prepare_docker(
 # --------------------------------------------------------------------------- render
 
 
-def _builder_info(registry: RegistryClient, image: str) -> BuilderImage:
-    """Read the builder's config and pin it by digest.
+def _builder_config(registry: RegistryClient, image: str) -> tuple[BuilderImage, str]:
+    """Read the builder's config and pin it by digest; also its working directory.
 
     The Dockerfile then names exactly the image whose labels and USER we
     read, however the tag moves meanwhile, and buildah can skip the registry
@@ -420,7 +484,28 @@ def _builder_info(registry: RegistryClient, image: str) -> BuilderImage:
             StatusReason.PULL_BUILDER_IMAGE_FAILED, f"builder image {image}: {err.detail}"
         ) from err
     pinned = str(ref.with_digest(config.manifest_digest))
-    return BuilderImage(pull_spec=pinned, labels=dict(config.labels), user=config.user or None)
+    builder = BuilderImage(pull_spec=pinned, labels=dict(config.labels), user=config.user or None)
+    return builder, config.workdir
+
+
+def _builder_info(registry: RegistryClient, image: str) -> BuilderImage:
+    return _builder_config(registry, image)[0]
+
+
+def _s2i_input_mounts(plan: BuildPlan, workdir: str, log: LogFn) -> tuple[tuple[str, str], ...]:
+    """Where each source secret/configMap goes in the image: destinationDir below WORKDIR.
+
+    OpenShift's rule: a relative (or empty) destinationDir is relative to the
+    builder image's working directory; the container's default, ``/``, when
+    the image sets none.
+    """
+    base = workdir if workdir.startswith("/") else "/"
+    mounts: list[tuple[str, str]] = []
+    for item in plan.source.inputs:
+        target = posixpath.normpath(posixpath.join(base, item.destination_dir))
+        log(f"The {item.kind} {item.name!r} is mounted at {target} for the build's RUN steps only")
+        mounts.append((item.mount_path, target))
+    return tuple(mounts)
 
 
 def _previous_image(registry: RegistryClient, output: str | None, log: LogFn) -> str | None:
@@ -478,13 +563,18 @@ def render_dockerfile(
 def _render_s2i(ctx: _Render, strategy: SourceStrategyPlan) -> Prepared:
     plan, ws, info, staged, log = ctx.plan, ctx.ws, ctx.info, ctx.staged, ctx.log
     with ctx.stages.stage("PullImages", "PullBaseImage"):
-        builder = _builder_info(ctx.registry, strategy.builder_image)
-        previous = _previous_image(ctx.registry, plan.output, log) if strategy.incremental else None
+        builder, workdir = _builder_config(ctx.registry, strategy.builder_image)
+        previous = (
+            _previous_image(ctx.registry, strategy.incremental_from or plan.output, log)
+            if strategy.incremental
+            else None
+        )
     env: list[tuple[str, str]] = [*staged.env, *strategy.env, *_identity_env(plan, info)]
+    scripts = set(staged.scripts) | _builder_label_scripts(ws, strategy, builder, staged, log)
     result = render(
         S2IInputs(
             builder=builder,
-            uploaded_scripts=frozenset(staged.scripts),
+            uploaded_scripts=frozenset(scripts),
             scripts_url=strategy.scripts_url,
             env=tuple(env),
             labels=tuple(_identity_labels(plan, info)),
@@ -501,6 +591,36 @@ def _render_s2i(ctx: _Render, strategy: SourceStrategyPlan) -> Prepared:
         _registries(pulls),
         images=(builder.pull_spec,),
         previous=previous or "",
+        input_mounts=_s2i_input_mounts(plan, workdir, log),
+    )
+
+
+def _builder_label_scripts(
+    ws: Workspace,
+    strategy: SourceStrategyPlan,
+    builder: BuilderImage,
+    staged: Staged,
+    log: LogFn,
+) -> set[str]:
+    """Download the scripts an http(s) ``io.openshift.s2i.scripts-url`` label names.
+
+    They rank below ``.s2i/bin`` and the strategy's URL (already staged by
+    ``prepare``), so only the names those did not give are fetched; a name the
+    URL does not serve stays the image's own (``/usr/libexec/s2i``), as in s2i.
+    The label is read here because only this step reads the builder's config;
+    nothing of the source tree is opened.
+    """
+    label = builder_scripts_url(builder.labels)
+    if label is None or not is_download_url(label):
+        return set()
+    if strategy_takes_all_scripts(strategy.scripts_url):
+        return set()
+    log(f"Downloading scripts from the builder image's scripts URL {label}")
+    return _download_scripts(
+        label,
+        ws.context / "upload" / "scripts",
+        log,
+        skip=frozenset(staged.scripts),
     )
 
 
@@ -602,20 +722,87 @@ def pull_images(
             )
 
 
+def _input_files(directory: str) -> list[tuple[str, Path]]:
+    """The files of a mounted Secret or ConfigMap: its keys, without the kubelet's ``..`` entries.
+
+    The kubelet writes each key as a link into a ``..data`` directory it
+    swaps atomically; the link is resolved here, inside the mount.
+    """
+    root = Path(directory)
+    if not root.is_dir():
+        raise BuildError(
+            StatusReason.GENERIC_BUILD_FAILED, f"the build input {directory} is not mounted"
+        )
+    files: list[tuple[str, Path]] = []
+    for entry in sorted(root.iterdir()):
+        if entry.name.startswith(".."):
+            continue
+        real = Path(os.path.realpath(entry))
+        if real.is_file() and real.is_relative_to(os.path.realpath(root)):
+            files.append((entry.name, real))
+    return files
+
+
+def _copy_inputs_into_context(plan: BuildPlan, context: Path, log: LogFn) -> None:
+    """Docker strategy: OpenShift copies source secrets and configMaps into the context.
+
+    The context is the committer's tree: every write is confined to it (a
+    committed link at destinationDir is never written through).  A
+    Dockerfile that COPYs these files puts them in the image; OpenShift's
+    documentation and docs/local-build.md say not to.
+    """
+    for item in plan.source.inputs:
+        what = f"destinationDir of the {item.kind} {item.name!r}"
+        reason = StatusReason.MANAGE_DOCKERFILE_FAILED
+        if item.destination_dir:
+            resolved = resolve_inside(context, item.destination_dir, what=what, reason=reason)
+            resolved.path.mkdir(parents=True, exist_ok=True)
+        files = _input_files(item.mount_path)
+        for key, real in files:
+            relative = posixpath.join(item.destination_dir, key) if item.destination_dir else key
+            write_inside(context, relative, real.read_bytes(), what=what, reason=reason)
+        where = item.destination_dir or "."
+        log(
+            f"Copied the {item.kind} {item.name!r} ({len(files)} files) into the context at {where}"
+        )
+
+
+def _run_volumes(plan: BuildPlan, prepared: Prepared, log: LogFn) -> list[tuple[str, str]]:
+    """``(source, destination)`` bind mounts for the RUN steps: S2I inputs, then build volumes."""
+    volumes: list[tuple[str, str]] = []
+    for directory, target in prepared.input_mounts:
+        for key, real in _input_files(directory):
+            volumes.append((str(real), posixpath.join(target, key)))
+    for volume in plan.strategy.volumes:
+        for destination in volume.destinations:
+            log(f"The build volume {volume.name!r} is mounted read-only at {destination}")
+            volumes.append((volume.mount_path, destination))
+    return volumes
+
+
 def build_image(
-    plan: BuildPlan, prepared: Prepared, buildah: Buildah, stages: StageRecorder
+    plan: BuildPlan,
+    prepared: Prepared,
+    buildah: Buildah,
+    stages: StageRecorder,
+    log: LogFn = print,
 ) -> Built:
-    """``buildah bud`` and the post-commit hook: the committer's code runs here, with no secret.
+    """``buildah bud`` and the post-commit hook: the committer's code runs here.
 
     The images were pulled by ``pull_images``; buildah is given no authfile
     and pulls only what is missing (a FROM naming a build arg), anonymously.
+    No registry or source secret is mounted here; the build's own inputs
+    (source secrets and configMaps, build volumes) are, since the build is
+    what they are for (``builder.pipeline.inputs``).
     """
     strategy = plan.strategy
     tag = plan.output or f"localhost/kbuild/{plan.name or 'build'}:latest"
     if isinstance(strategy, DockerStrategyPlan):
         build_args, no_cache = strategy.build_args, strategy.no_cache
+        _copy_inputs_into_context(plan, Path(prepared.context), log)
     else:
         build_args, no_cache = (), False
+    volumes = _run_volumes(plan, prepared, log)
     with stages.stage("Build", "DockerBuild"):
         built = buildah.bud(
             context=Path(prepared.context),
@@ -626,10 +813,20 @@ def build_image(
             pull_always=False,
             tls_verify=_tls_verify(plan, prepared.pulls_from),
             authfile=None,
+            volumes=volumes,
         )
     if plan.post_commit is not None and plan.post_commit.argv():
         with stages.stage("PostCommit", "RunPostCommitHook"):
-            done = buildah.run_in_image(built.image_id, plan.post_commit.argv())
+            # OpenShift mounts the build volumes for the hook too (origin's
+            # testdata-volumes-* hooks read them); source secrets it truncates.
+            hook_volumes = [
+                (volume.mount_path, destination)
+                for volume in plan.strategy.volumes
+                for destination in volume.destinations
+            ]
+            done = buildah.run_in_image(
+                built.image_id, plan.post_commit.argv(), volumes=hook_volumes
+            )
             if done.returncode != 0:
                 last = done.tail[-1] if done.tail else ""
                 raise BuildError(
@@ -667,5 +864,5 @@ def build_and_push(
 ) -> Output:
     """The last three steps in one process, as ``kbuild build`` runs them."""
     pull_images(plan, prepared, buildah, log, stages)
-    built = build_image(plan, prepared, buildah, stages)
+    built = build_image(plan, prepared, buildah, stages, log)
     return push_image(plan, built, buildah, log, stages)

@@ -1,14 +1,15 @@
 """Render the S2I Dockerfile: a pure function of builder, source and strategy.
 
 Nothing here touches the network or the disk except to read the template, so
-every rule (script lookup, assemble user, label and env merging, incremental
-stages) is covered by table-driven tests without a registry or buildah.
+every rule (script lookup, destination, assemble user, label and env merging,
+incremental stages) is covered by table-driven tests without a registry or
+buildah; tests/unit/s2i/test_s2i_tables.py replays source-to-image's own
+Dockerfile-generator tables against it.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from functools import cache
@@ -19,27 +20,31 @@ import jinja2
 from builder.api import BuildError, StatusReason, check_env_names
 from builder.s2i.scripts import (
     ASSEMBLE,
+    DEFAULT_DESTINATION,
+    DESTINATION_LABEL,
     RUN,
+    SAFE_PATH,
+    SAFE_PUNCTUATION,
     SAVE_ARTIFACTS,
     SCRIPTS_URL_LABEL,
     ScriptLocation,
     assemble_user,
+    check_scripts_url,
+    destination,
     image_scripts_dir,
     locate_script,
+    strategy_takes_all_scripts,
 )
 
-# Where things land inside the image; OpenShift's defaults, relied on by every
-# builder image's assemble script (it reads /tmp/src and /tmp/artifacts).
-DESTINATION = "/tmp"  # noqa: S108 - a path inside the image, not on this host
-SOURCE_DIR = f"{DESTINATION}/src"
-SCRIPTS_DIR = f"{DESTINATION}/scripts"
-ARTIFACTS_DIR = f"{DESTINATION}/artifacts"
-ARTIFACTS_TAR = f"{DESTINATION}/artifacts.tar"
+# Where things land inside the image: ``<destination>/src``, ``/scripts`` and
+# ``/artifacts``, the destination being the builder's io.openshift.s2i.destination
+# label or /tmp (every builder's assemble script reads them there).  The
+# artifacts tarball always goes through /tmp, as in s2i.
+ARTIFACTS_TAR = f"{DEFAULT_DESTINATION}/artifacts.tar"
 
-BUILDER_IMAGE_LABEL = "io.openshift.s2i.build.image"
-
-_SAFE_PUNCTUATION = "'/._-+@%:,=~'"
-_SAFE_PATH = re.compile(r"/[A-Za-z0-9/._+@%:,=~-]*")
+# OpenShift's name (its builds label with the io.openshift.build. namespace;
+# io.openshift.s2i.build.* is plain s2i's default namespace).
+BUILDER_IMAGE_LABEL = "io.openshift.build.image"
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,9 @@ class S2IInputs:
     builder: BuilderImage
     # Names of scripts present in the context's upload/scripts directory.
     uploaded_scripts: Set[str] = frozenset()
-    # The strategy's ``scripts`` field, verbatim (image:// or http(s) URL).
+    # The strategy's ``scripts`` field, verbatim (image:// or http(s) URL;
+    # anything else is refused).  An image:// URL takes every script from the
+    # image: ``uploaded_scripts`` are then not used.
     scripts_url: str | None = None
     # Ordered (name, value) pairs; later entries win, as with repeated ENV.
     env: Sequence[tuple[str, str]] = ()
@@ -101,14 +108,16 @@ def _template() -> jinja2.Template:
 
 
 def quote(value: str) -> str:
-    """A Dockerfile double-quoted word.
+    """A Dockerfile double-quoted word that buildah keeps byte for byte.
 
     JSON string syntax is what Dockerfile double quotes accept for the
     characters that matter (backslash, quote), and it turns newlines into
-    ``\\n`` so a value can never start a new instruction.  ``$`` stays as is:
-    OpenShift users write ``PATH=$PATH:/x`` and expect expansion.
+    ``\\n`` so a value can never start a new instruction.  ``$`` is escaped
+    as s2i escapes it (``ConvertEnvironmentToDocker``): ENV and LABEL expand
+    variables, so a password ``pa$$word`` or a commit message naming
+    ``$HOME`` would otherwise change on the way into the image.
     """
-    return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False).replace("$", "\\$")
 
 
 def _merge(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -136,11 +145,11 @@ def _script_path(location: ScriptLocation) -> ScriptLocation:
     serves) or the strategy's ``image://`` URL; a space, ``;``, ``$`` or a
     newline there would add commands or instructions to the Dockerfile.
     """
-    if not _SAFE_PATH.fullmatch(location.path):
+    if not SAFE_PATH.fullmatch(location.path):
         raise BuildError(
             StatusReason.MANAGE_DOCKERFILE_FAILED,
             f"S2I script path {location.path!r} (from the scripts URL or the builder image's "
-            f"{SCRIPTS_URL_LABEL} label) may only hold letters, digits and {_SAFE_PUNCTUATION}",
+            f"{SCRIPTS_URL_LABEL} label) may only hold letters, digits and {SAFE_PUNCTUATION}",
         )
     return location
 
@@ -151,27 +160,36 @@ def render(inputs: S2IInputs) -> S2IPlan:
     Values (env, labels) are quoted by ``quote``; names and paths, which the
     template writes bare, are validated instead: env names by the rule every
     build env follows (``builder.api.envnames``), script paths by
-    ``_script_path``, the user by ``assemble_user``, images by ``_image_ref``.
-    Whatever the inputs, the result has exactly the template's instructions.
+    ``_script_path``, the user by ``assemble_user``, images by ``_image_ref``,
+    the destination by ``scripts.destination``.  Whatever the inputs, the
+    result has exactly the template's instructions.
     """
     check_env_names(inputs.env, what="S2I env")
     builder_image = _image_ref(inputs.builder.pull_spec, "builder image")
-    user = assemble_user(inputs.builder.labels, inputs.builder.user)
-    image_dir = image_scripts_dir(inputs.scripts_url, inputs.builder.labels)
-    uploaded = set(inputs.uploaded_scripts)
-    assemble = _script_path(locate_script(ASSEMBLE, uploaded, image_dir, SCRIPTS_DIR))
-    run = _script_path(locate_script(RUN, uploaded, image_dir, SCRIPTS_DIR))
+    labels_in = inputs.builder.labels
+    user = assemble_user(labels_in, inputs.builder.user)
+    scripts_url = check_scripts_url(inputs.scripts_url, "the strategy's scripts URL")
+    image_dir = image_scripts_dir(scripts_url, labels_in)
+    # An image:// strategy URL names every script's directory (s2i's
+    # hasAllScripts): nothing uploaded is used, .s2i/bin included.
+    uploaded = set() if strategy_takes_all_scripts(scripts_url) else set(inputs.uploaded_scripts)
+    dest = destination(labels_in)
+    scripts_dir = f"{dest.rstrip('/')}/scripts"
+    assemble = _script_path(locate_script(ASSEMBLE, uploaded, image_dir, scripts_dir))
+    run = _script_path(locate_script(RUN, uploaded, image_dir, scripts_dir))
 
     labels = [(BUILDER_IMAGE_LABEL, builder_image)]
-    if inputs.scripts_url:
-        labels.append((SCRIPTS_URL_LABEL, inputs.scripts_url))
+    if scripts_url:
+        labels.append((SCRIPTS_URL_LABEL, scripts_url))
+    if labels_in.get(DESTINATION_LABEL):
+        labels.append((DESTINATION_LABEL, dest))
     labels.extend(inputs.labels)
 
     incremental: dict[str, object] | None = None
     save_artifacts: ScriptLocation | None = None
     if inputs.incremental_from:
         save_artifacts = _script_path(
-            locate_script(SAVE_ARTIFACTS, uploaded, image_dir, SCRIPTS_DIR)
+            locate_script(SAVE_ARTIFACTS, uploaded, image_dir, scripts_dir)
         )
         incremental = {
             "image": _image_ref(inputs.incremental_from, "previous image"),
@@ -186,9 +204,9 @@ def render(inputs: S2IInputs) -> S2IPlan:
         env=[f"{k}={quote(v)}" for k, v in _merge(list(inputs.env))],
         incremental=incremental,
         scripts_uploaded=bool(uploaded),
-        scripts_dir=SCRIPTS_DIR,
-        source_dir=SOURCE_DIR,
-        artifacts_dir=ARTIFACTS_DIR,
+        scripts_dir=scripts_dir,
+        source_dir=f"{dest.rstrip('/')}/src",
+        artifacts_dir=f"{dest.rstrip('/')}/artifacts",
         artifacts_tar=ARTIFACTS_TAR,
         assemble={"path": assemble.path, "origin": assemble.origin.value},
         run={"path": run.path, "origin": run.origin.value},

@@ -13,13 +13,16 @@ from builder.source.contextdir import resolve_context_dir
 from builder.source.git import fetch_git
 from builder.source.gituri import GitURI, Transport, parse_git_uri, redact_url
 from builder.source.info import LABEL_PREFIX, SourceInfo, build_env, build_labels
+from builder.source.s2iignore import IgnoreResult, apply_s2iignore
 
 __all__ = [
     "LABEL_PREFIX",
     "GitURI",
+    "IgnoreResult",
     "Resolved",
     "SourceInfo",
     "Transport",
+    "apply_s2iignore",
     "build_env",
     "build_labels",
     "copy_directory",

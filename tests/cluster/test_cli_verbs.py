@@ -532,12 +532,12 @@ def test_apply_legacy_openshift_manifests_verbatim(
     assert again.code == 0, again.err
     assert all(line.endswith(" unchanged") for line in again.out.splitlines()), again.out
 
-    # A DeploymentConfig needs a CRD kbuild does not ship: refused by name, the rest applied.
+    # The DeploymentConfig goes to apps.openshift.io/v1 (kbuild ships its CRD), the rest too.
     mixed = kbuild("apply", "-f", str(LEGACY_DATA / "test-context-build.json"))
-    assert mixed.code == 1
-    assert "DeploymentConfig 'frontend': this cluster does not serve apps.openshift.io/v1" in (
-        mixed.err
-    )
+    assert mixed.code == 0, mixed.err
+    assert "deploymentconfig.apps.openshift.io/frontend created" in mixed.out
+    dc = get(kubectl, legacy_namespace, "deploymentconfig.apps.openshift.io", "frontend")
+    assert dc["apiVersion"] == "apps.openshift.io/v1"
     assert "service/frontend created" in mixed.out
     dockercontext = get(
         kubectl, legacy_namespace, "buildconfig.build.openshift.io", "dockercontext"

@@ -58,6 +58,7 @@ pytestmark = [
 BASE = f"{REGISTRY}/kbuild/base:bookworm"
 S2I = f"{REGISTRY}/kbuild/s2i-python:3.11"
 S2I_LATEST = f"{REGISTRY}/kbuild/s2i-python:latest"
+NODEJS = f"{REGISTRY}/kbuild/s2i-nodejs:18"
 BUILDPOD = f"{REGISTRY}/kbuild/buildpod:latest"
 SCRIPTS = ("assemble", "run", "save-artifacts", "usage")
 HASH_LABEL = "io.kbuild.inputs-hash"
@@ -116,7 +117,7 @@ def built_images() -> None:
             "bash",
             str(REPO / "images" / "build.sh"),
             *("--registry", REGISTRY, _tls()),
-            *("base", "s2i-python", "buildpod"),
+            *("base", "s2i-python", "s2i-nodejs", "buildpod"),
         ],
         timeout=3600,
         check=False,
@@ -505,6 +506,90 @@ def test_source_build_assembles_runs_and_reuses_artifacts(buildah: Buildah, tmp_
     restored = buildah.run(second, ["sh", "-c", 'cat "$PIP_CACHE_DIR/wheels/t/m"'])
     assert restored.stdout.decode().strip() == marker
     buildah("rmi", app_image, second, check=False)
+
+
+# --------------------------------------------------------------------------
+# s2i-nodejs
+
+SERVER_JS = textwrap.dedent(
+    """
+    const http = require("http");
+    const greeting = require("./lib/greeting");
+    http.createServer((req, res) => res.end(greeting()))
+        .listen(Number(process.env.PORT), "0.0.0.0");
+    """
+)
+
+
+def test_s2i_nodejs_metadata_and_node_is_debians(buildah: Buildah) -> None:
+    config = _config(NODEJS)
+    labels = config["Labels"]
+    assert labels["io.openshift.s2i.scripts-url"] == "image:///usr/libexec/s2i"
+    assert labels["io.openshift.tags"] == "builder,nodejs,nodejs18"
+    assert config["User"] == "1001"
+    assert set(config["ExposedPorts"]) == {"8080/tcp"}
+    checks = " && ".join(f"test -x /usr/libexec/s2i/{name}" for name in SCRIPTS)
+    out = buildah.run(
+        NODEJS,
+        [
+            "sh",
+            "-c",
+            f"{checks} && node -p process.versions.node && readlink -f $(command -v node)",
+        ],
+    ).stdout.decode()
+    version, path = out.split()
+    assert version.startswith("18.")
+    assert path == "/usr/bin/node"  # Debian's, not a copy
+
+
+def test_s2i_nodejs_assembles_and_runs_npm_start(buildah: Buildah, tmp_path: Path) -> None:
+    """The OpenShift-shaped Dockerfile over the builder: assemble runs npm, run starts the app."""
+    builder = f"{REGISTRY}/kbuild/s2i-nodejs@{_inspect(NODEJS)['Digest']}"
+    context = tmp_path / "context"
+    src = context / "upload" / "src"
+    (src / "lib").mkdir(parents=True)
+    (src / "lib" / "greeting.js").write_text('module.exports = () => "hello from node";\n')
+    (src / "server.js").write_text(SERVER_JS)
+    (src / "package.json").write_text(
+        json.dumps({"name": "t", "version": "1.0.0", "scripts": {"start": "node server.js"}})
+    )
+    (context / "Dockerfile").write_text(
+        f"FROM {builder}\nENV NPM_CONFIG_OFFLINE=true\n"
+        "COPY --chown=1001:0 upload/src /tmp/src\nUSER 1001\n"
+        'RUN /usr/libexec/s2i/assemble\nCMD ["/usr/libexec/s2i/run"]\n'
+    )
+    app_image = f"localhost/kbuild-test/node-app:{secrets.token_hex(4)}"
+    log = buildah(
+        "bud", _tls(), "--isolation=chroot", "--layers=false", "-t", app_image, str(context)
+    )
+    assert b"npm install" in log.stdout + log.stderr
+    port = _free_port()
+    container = buildah("from", app_image).stdout.decode().strip().splitlines()[-1]
+    proc = subprocess.Popen(
+        buildah.argv(
+            *("run", "--isolation", "chroot", "--env", f"PORT={port}"),
+            *(container, "--", "/usr/libexec/s2i/run"),
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        assert _wait_for(f"http://127.0.0.1:{port}/", proc) == b"hello from node"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        buildah("rm", container, check=False)
+        buildah("rmi", app_image, check=False)
+
+
+def test_s2i_nodejs_run_without_an_app_fails_with_guidance(buildah: Buildah) -> None:
+    done = buildah.run(NODEJS, ["/usr/libexec/s2i/run"], check=False)
+    assert done.returncode != 0
+    assert b"nothing to run" in done.stdout + done.stderr
 
 
 def _free_port() -> int:

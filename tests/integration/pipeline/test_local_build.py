@@ -55,7 +55,7 @@ def test_s2i_build_of_a_git_repo_pushes_a_runnable_image(
     assert labels["io.openshift.build.commit.ref"] == "main"
     # The builder is pinned to the digest whose config was read.
     builder_digest = skopeo_digest(images.s2i_python)
-    assert labels["io.openshift.s2i.build.image"] == f"{images.s2i_python}@{builder_digest}"
+    assert labels["io.openshift.build.image"] == f"{images.s2i_python}@{builder_digest}"
     assert config["User"] == "1001"
     assert "GREETING=hello from kbuild" in config["Env"]  # type: ignore[operator]
 

@@ -115,12 +115,6 @@ EXPECTED_UNIMPLEMENTED: dict[str, list[tuple[str, str]]] = {
         ("docker-build-quota", "spec.strategy.dockerStrategy.imageOptimizationPolicy"),
     ],
     "testdata-build-proxy.yaml": [("sample-docker-build-proxy-ca", "spec.mountTrustedCA")],
-    "testdata-volumes-docker-buildconfig.yaml": [
-        ("mydockertest", "spec.strategy.dockerStrategy.volumes"),
-    ],
-    "testdata-volumes-csi-s2i-buildconfig.yaml": [
-        ("mys2itest", "spec.strategy.sourceStrategy.volumes"),
-    ],
 }
 
 

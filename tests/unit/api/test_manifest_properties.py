@@ -8,7 +8,6 @@ and valid BuildConfigs with one part replaced by junk.
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +20,7 @@ from hypothesis import strategies as st
 from builder.api import ManifestError, load_manifests
 from builder.api.manifest import MAX_MANIFEST_CHARS, MAX_NODES
 from builder.api.nesting import MAX_DEPTH
+from tests.support.jsontree import paths, replaced
 
 BC: dict[str, Any] = {
     "apiVersion": "build.openshift.io/v1",
@@ -223,17 +223,6 @@ JUNK = st.recursive(
 )
 
 
-def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += paths(item, (*prefix, index))
-    return found
-
-
 ALL_PATHS = paths(BC)[1:]
 
 
@@ -247,11 +236,7 @@ ALL_PATHS = paths(BC)[1:]
 def test_property_a_buildconfig_with_one_part_replaced(
     where: tuple[Any, ...], junk: Any, as_json: bool, wrap: str
 ) -> None:
-    doc = copy.deepcopy(BC)
-    node: Any = doc
-    for step in where[:-1]:
-        node = node[step]
-    node[where[-1]] = junk
+    doc = replaced(BC, where, junk)
     top: Any = doc
     if wrap == "List":
         top = {"apiVersion": "v1", "kind": "List", "items": [doc, junk]}

@@ -21,6 +21,7 @@ from builder.cli.appobjects import (
     Port,
     app_objects,
     generate_secret,
+    image_app_objects,
     name_is_valid,
     object_labels,
     ports_from_exposed,
@@ -46,6 +47,7 @@ from builder.cli.newapp import (
     split_component,
     success_lines,
 )
+from builder.cli.newapp_image import image_name, looks_like_image
 from builder.registry.image_config import ImageConfig
 from tests.unit.cli.helpers import NOW
 
@@ -149,10 +151,14 @@ def test_repo_errors(text: str, message: str) -> None:
         parse_repo(text, is_dir=never_a_dir)
 
 
-@pytest.mark.parametrize("text", ["python", "~https://x/y.git", "python~"])
+@pytest.mark.parametrize("text", ["~https://x/y.git", "python~"])
 def test_component_needs_builder_and_repo(text: str) -> None:
-    with pytest.raises(CliError, match="expected BUILDER~REPO"):
+    with pytest.raises(CliError, match="expected BUILDER~REPO or REPO"):
         split_component(text)
+
+
+def test_a_repository_alone_is_detected() -> None:
+    assert split_component("https://x/y.git#main") == ("", "https://x/y.git#main")
 
 
 @pytest.mark.parametrize(
@@ -529,3 +535,66 @@ def test_a_pull_spec_builder_is_not_looked_up() -> None:
     found = find_builder(parse_builder("quay.io/team/py:3"), "dev", lookup_in())
     assert found.ref == BuilderRef(kind="DockerImage", name="quay.io/team/py:3")
     assert found.pull_spec == "quay.io/team/py:3"
+
+
+# ---------------------------------------------------------------------------
+# new-app IMAGE / IS:TAG
+
+
+@pytest.mark.parametrize(
+    ("text", "image"),
+    [
+        ("python:3.11", True),
+        ("openshift/python", True),
+        ("registry.local:5000/team/app:1", True),
+        ("quay.io/team/app@sha256:" + "a" * 64, True),
+        ("https://git.example.com/app.git", False),
+        ("git@github.com:team/app.git", False),
+        ("file:///srv/app", False),
+    ],
+)
+def test_an_image_or_a_repository(text: str, image: bool) -> None:
+    assert looks_like_image(text) is image
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("python:3.11", "python"),
+        ("openshift/nodejs", "nodejs"),
+        ("registry.local:5000/team/my_app:1", "myapp"),
+        ("quay.io/team/web@sha256:" + "a" * 64, "web"),
+    ],
+)
+def test_image_names(text: str, name: str) -> None:
+    assert image_name(parse_builder(text)) == name
+
+
+def test_image_app_objects_from_a_stream_tag() -> None:
+    params = replace(
+        APP, builder=BuilderRef(kind="ImageStreamTag", name="python:3.11", namespace="openshift")
+    )
+    deployment, service = image_app_objects(params)
+    trigger = json.loads(deployment["metadata"]["annotations"]["image.openshift.io/triggers"])
+    assert trigger[0]["from"] == {
+        "kind": "ImageStreamTag",
+        "name": "python:3.11",
+        "namespace": "openshift",
+    }
+    assert deployment["kind"] == "Deployment" and service["kind"] == "Service"
+    assert deployment["metadata"]["labels"]["app"] == params.name
+
+
+def test_image_app_objects_from_a_pull_spec_import_it_first() -> None:
+    params = replace(APP, builder=BuilderRef(kind="DockerImage", name="quay.io/team/web:2"))
+    stream, deployment, _ = image_app_objects(params, "2")
+    assert stream["spec"]["tags"] == [
+        {
+            "name": "2",
+            "from": {"kind": "DockerImage", "name": "quay.io/team/web:2"},
+            "importPolicy": {},
+            "referencePolicy": {"type": "Source"},
+        }
+    ]
+    trigger = json.loads(deployment["metadata"]["annotations"]["image.openshift.io/triggers"])
+    assert trigger[0]["from"] == {"kind": "ImageStreamTag", "name": f"{params.name}:2"}

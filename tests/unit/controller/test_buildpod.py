@@ -319,6 +319,48 @@ def test_build_variable_is_the_resolved_build() -> None:
         assert data["spec"]["output"]["to"] == {"kind": "DockerImage", "name": OUTPUT}
 
 
+def kubelet_expand(value: str, defined: dict[str, str]) -> str:
+    """The kubelet's documented expansion of a container env value: $$ and $(NAME)."""
+    out: list[str] = []
+    i = 0
+    while i < len(value):
+        if value[i] == "$" and i + 1 < len(value):
+            if value[i + 1] == "$":
+                out.append("$")
+                i += 2
+                continue
+            if value[i + 1] == "(" and ")" in value[i + 2 :]:
+                name = value[i + 2 : value.index(")", i + 2)]
+                if name in defined:
+                    out.append(defined[name])
+                    i += len(name) + 3
+                    continue
+        out.append(value[i])
+        i += 1
+    return "".join(out)
+
+
+def test_dollar_in_build_env_reaches_the_build_as_written() -> None:
+    strategy = {
+        "sourceStrategy": {
+            "from": {"kind": "DockerImage", "name": BUILDER},
+            "env": [
+                {"name": "PASSWORD", "value": "pa$$w0rd"},
+                {"name": "REF", "value": "$(KUBERNETES_SERVICE_HOST) and $HOME"},
+                {"name": "HTTPS_PROXY", "value": "http://u:pa$$@proxy.test:3128"},
+            ],
+        }
+    }
+    pod = pod_for(strategy)
+    services = {"KUBERNETES_SERVICE_HOST": "10.0.0.1"}
+    for container in containers(pod):
+        seen = {e["name"]: kubelet_expand(e["value"], services) for e in container["env"]}
+        env = json.loads(seen["BUILD"])["spec"]["strategy"]["sourceStrategy"]["env"]
+        assert env[0] == {"name": "PASSWORD", "value": "pa$$w0rd"}
+        assert env[1]["value"] == "$(KUBERNETES_SERVICE_HOST) and $HOME"
+        assert seen["HTTPS_PROXY"] == "http://u:pa$$@proxy.test:3128"
+
+
 def test_common_environment() -> None:
     build_spec = {
         "source": {"git": {"uri": "https://git.test/app.git", "ref": "v1"}, "contextDir": "web"}

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from builder.controller.hookpayloads import MAX_DEPTH, HookError, decode, hook_revision, nesting
 from builder.controller.hooksignatures import Signed, verify
+from tests.support.jsontree import paths, replaced
 
 KINDS = {
     "github": {"Content-Type": "application/json", "X-Github-Event": "push"},
@@ -56,25 +57,6 @@ def parse(kind: str, headers: dict[str, str], data: bytes) -> None:
         assert 400 <= err.status < 500, err.status
 
 
-def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [path]
-    if isinstance(value, dict):
-        for key, child in value.items():
-            found += _paths(child, (*path, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            found += _paths(child, (*path, index))
-    return found
-
-
-def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
-    if not path:
-        return new
-    copy = dict(value) if isinstance(value, dict) else list(value)
-    copy[path[0]] = _replace(value[path[0]], path[1:], new)
-    return copy
-
-
 @SETTINGS
 @given(kind=st.sampled_from(sorted(KINDS)), value=json_values)
 def test_any_json_value_as_the_payload(kind: str, value: Any) -> None:
@@ -84,8 +66,8 @@ def test_any_json_value_as_the_payload(kind: str, value: Any) -> None:
 @SETTINGS
 @given(kind=st.sampled_from(sorted(KINDS)), data=st.data(), value=json_values)
 def test_any_json_value_in_any_field_of_a_valid_payload(kind: str, data: Any, value: Any) -> None:
-    path = data.draw(st.sampled_from(_paths(VALID[kind])))
-    parse(kind, KINDS[kind], json.dumps(_replace(VALID[kind], path, value)).encode())
+    path = data.draw(st.sampled_from(paths(VALID[kind])))
+    parse(kind, KINDS[kind], json.dumps(replaced(VALID[kind], path, value)).encode())
 
 
 @SETTINGS

@@ -58,3 +58,25 @@ def test_a_silent_api_server_times_out(
     with pytest.raises(KubeError):
         kube.get_lease("ns", "lease")
     assert time.monotonic() - began < 5
+
+
+def test_raw_requests_time_out_too(
+    silent_server: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``apply -f``/``process`` requests get the timeout (they raised TypeError on it)."""
+    from builder.kube import ApiResource  # noqa: PLC0415
+
+    config = tmp_path / "kubeconfig"
+    config.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        f"clusters: [{{name: s, cluster: {{server: 'http://127.0.0.1:{silent_server}'}}}}]\n"
+        "contexts: [{name: c, context: {cluster: s, user: u}}]\n"
+        "users: [{name: u, user: {token: t}}]\n"
+    )
+    monkeypatch.setattr(kube_client, "REQUEST_TIMEOUT_SECONDS", 0.5)
+    kube = Kube.connect(str(config))
+    resource = ApiResource("template.openshift.io/v1", "Template", "templates", True)
+    began = time.monotonic()
+    with pytest.raises(KubeError):
+        kube.get_raw(resource, "ns", "x")
+    assert time.monotonic() - began < 5

@@ -8,7 +8,6 @@ escape the importer.
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 from typing import Any
 
@@ -25,6 +24,7 @@ from builder.registry.manifest import (
     parse_image_manifest,
     parse_manifest_list,
 )
+from tests.support.jsontree import paths, replaced
 
 GOOD = "sha256:" + "a" * 64
 LAYER = {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": GOOD, "size": 3}
@@ -144,17 +144,6 @@ def test_property_arbitrary_bodies(body: bytes) -> None:
     only_document_errors(body)
 
 
-def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += paths(item, (*prefix, index))
-    return found
-
-
 DOCUMENTS = [MANIFEST, INDEX, CONFIG]
 PATHS = [(i, p) for i, doc in enumerate(DOCUMENTS) for p in paths(doc)[1:]]
 
@@ -165,9 +154,4 @@ def test_property_a_document_with_one_part_replaced(
     where: tuple[int, tuple[Any, ...]], junk: Any
 ) -> None:
     number, path = where
-    document = copy.deepcopy(DOCUMENTS[number])
-    node: Any = document
-    for step in path[:-1]:
-        node = node[step]
-    node[path[-1]] = junk
-    only_document_errors(json.dumps(document).encode())
+    only_document_errors(json.dumps(replaced(DOCUMENTS[number], path, junk)).encode())

@@ -87,12 +87,12 @@ CASES = [
         user="1002",
     ),
     Case(
-        "env merged in order, later wins, quoted",
+        "env merged in order, later wins, quoted, $ kept literal as s2i escapes it",
         S2IInputs(
             builder=BuilderImage("b"),
             env=(("A", "1"), ("B", 'say "hi"'), ("A", "2"), ("P", "$PATH:/x")),
         ),
-        contains=['ENV B="say \\"hi\\"" \\\n    A="2" \\\n    P="$PATH:/x"\n'],
+        contains=['ENV B="say \\"hi\\"" \\\n    A="2" \\\n    P="\\$PATH:/x"\n'],
         absent=['A="1"'],
     ),
     Case(
@@ -107,7 +107,7 @@ CASES = [
             builder=BuilderImage("reg/b:1"), labels=(("io.openshift.build.commit.id", "abc"),)
         ),
         contains=[
-            'LABEL "io.openshift.s2i.build.image"="reg/b:1" \\\n'
+            'LABEL "io.openshift.build.image"="reg/b:1" \\\n'
             '      "io.openshift.build.commit.id"="abc"\n'
         ],
     ),
