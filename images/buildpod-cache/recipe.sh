@@ -35,8 +35,26 @@ recipe_extra_inputs() {
     done
 }
 
+# podman (rootful) bind-mounts /run/netns over itself, shared, even with
+# --network host; that hides the network namespaces containerd mounts there
+# and leaves pods deleted meanwhile stuck in Terminating (docs/build-pod.md).
+netns_bound() {
+    [[ -n "$(awk '$4 == "/run/netns" && $5 == "/run/netns"' /proc/self/mountinfo)" ]]
+}
+
 recipe_build() {
     command -v podman >/dev/null || die "buildpod-cache: needs podman to fill the cache as the pod's user"
+    local had_netns_bind=false
+    if netns_bound; then had_netns_bind=true; fi
+    recipe_build_with_podman
+    # Undo only what this build's podman did (lazily: containerd's namespaces
+    # mounted since then are propagated under it; their own mounts remain).
+    if [[ "$had_netns_bind" == false ]] && netns_bound; then
+        umount /run/netns 2>/dev/null || umount -l /run/netns
+    fi
+}
+
+recipe_build_with_podman() {
     local b refs=() ctr fill="$WORKDIR/fill" run_as_pod
     for b in "${CACHED_BUILDERS[@]}"; do
         refs+=("$(repo_ref "${b%%:*}")@$(builder_digest "$b")")
