@@ -4,7 +4,8 @@
 #
 #   images/build.sh --registry HOST:PORT [--tls-verify=false] [--force] [NAME ...]
 #
-# NAME: base, s2i-python, s2i-nodejs, buildpod (default: all). Parents of a named image are
+# NAME: base, s2i-python, s2i-nodejs, buildpod, buildpod-cache (default: all
+# but buildpod-cache, which needs podman). Parents of a named image are
 # processed too, because a child's inputs include its parent's digest.
 #
 # Work is skipped when an image's inputs did not change (see docs/images.md):
@@ -27,7 +28,10 @@ KBUILD_CACHE_DIR="${KBUILD_CACHE_DIR:-/var/cache/kbuild}"
 # TLS-intercepting proxy on the build host needs.
 BUILD_CA_BUNDLE="${KBUILD_BUILD_CA_BUNDLE-/etc/ssl/certs/ca-certificates.crt}"
 [[ -f "$BUILD_CA_BUNDLE" ]] || BUILD_CA_BUNDLE=""
-ALL_IMAGES=(base s2i-python s2i-nodejs buildpod)
+ALL_IMAGES=(base s2i-python s2i-nodejs buildpod buildpod-cache)
+# What "all" builds: buildpod-cache (the builder cache, docs/build-pod.md)
+# needs podman and is built only when named.
+DEFAULT_IMAGES=(base s2i-python s2i-nodejs buildpod)
 # Bump when the driver changes how images are assembled, so that archives and
 # registry tags made by an older driver stop counting as up to date.
 DRIVER_INPUTS_VERSION=1
@@ -344,7 +348,7 @@ main() {
     export WORK IMAGES_DIR REPO_ROOT KBUILD_CACHE_DIR TLS_VERIFY REGISTRY HASH_LABEL BUILD_CA_BUNDLE
     export -f log die hash_tree sha256_of_stdin
 
-    ((${#REQUESTED[@]})) || REQUESTED=("${ALL_IMAGES[@]}")
+    ((${#REQUESTED[@]})) || REQUESTED=("${DEFAULT_IMAGES[@]}")
     local order=() name total_start="$EPOCHREALTIME"
     mapfile -t order < <(resolve_order "${REQUESTED[@]}")
     log "registry $REGISTRY (tls-verify=$TLS_VERIFY), cache $KBUILD_CACHE_DIR, images: ${order[*]}"

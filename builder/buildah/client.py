@@ -34,6 +34,8 @@ class BuildahConfig:
     storage_driver: str | None = None
     root: str | None = None
     runroot: str | None = None
+    # --storage-opt values, e.g. overlay.imagestore=<dir> (builder.buildah.storage).
+    storage_options: tuple[str, ...] = ()
     # chroot in the unprivileged pod; None lets buildah/BUILDAH_ISOLATION decide.
     isolation: str | None = None
     # docker (v2s2) by default: what OpenShift's builder produces and what every
@@ -100,6 +102,8 @@ class Buildah:
             flags += ["--root", self.config.root]
         if self.config.runroot:
             flags += ["--runroot", self.config.runroot]
+        for option in self.config.storage_options:
+            flags += ["--storage-opt", option]
         return flags
 
     def _run(self, args: Sequence[str]) -> Completed:

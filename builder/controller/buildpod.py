@@ -49,6 +49,7 @@ from builder.pipeline.pod import (
     PUSH_SECRET_PATH_ENV,
     SOURCE_SECRET_MOUNT,
     SOURCE_SECRET_PATH_ENV,
+    STORAGE_DIR_ENV,
     TERMINATION_LOG,
     WORKSPACE_ENV,
     WORKSPACE_MOUNT,
@@ -391,6 +392,12 @@ def build_pod(build: Build, config: ControllerConfig, *, pod_build: Build) -> di
 
     storage_mount = {"name": STORAGE_VOLUME, "mountPath": STORAGE_MOUNT}
     isolation = _env("BUILDAH_ISOLATION", "chroot")
+    # Kernel overlay in the build's user namespace, on this emptyDir (an
+    # overlay upper directory cannot live on the container's own overlayfs
+    # root); the first buildah container falls back to vfs if the kernel
+    # refuses and records the choice here for the others
+    # (builder.buildah.storage).
+    storage_dir = _env(STORAGE_DIR_ENV, STORAGE_MOUNT)
 
     def step(
         name: str,
@@ -402,7 +409,7 @@ def build_pod(build: Build, config: ControllerConfig, *, pod_build: Build) -> di
     ) -> dict[str, Any]:
         step_env, step_mounts = with_secrets(*kinds)
         if buildah:
-            step_env.append(isolation)
+            step_env += [isolation, storage_dir]
             step_mounts.append(storage_mount)
         step_env.extend(extra_env or [])
         step_mounts.extend(extra_mounts or [])

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -53,6 +54,13 @@ from typing import Any, TextIO
 from builder.api import STATUS_MESSAGES, BuildError, StatusReason
 from builder.api.nesting import load_json
 from builder.buildah import Buildah, BuildahConfig, LogFn
+from builder.buildah.storage import (
+    BUILDER_CACHE_DIR,
+    STORE_DIR,
+    builder_cache,
+    choose_driver,
+    turn_cache_off,
+)
 from builder.pipeline.from_build import plan_from_spec
 from builder.pipeline.inputs import INPUTS_ROOT_ENV, ClusterInputs
 from builder.pipeline.plan import BuildPlan
@@ -70,7 +78,7 @@ from builder.pipeline.steps import (
     render_dockerfile,
 )
 from builder.pipeline.workspace import Workspace
-from builder.registry import CredentialStore, ImageReference, RegistryClient
+from builder.registry import CredentialStore, ImageReference, RegistryClient, RegistryError
 from builder.source import SourceInfo
 
 # --------------------------------------------------------------------------- the pod's contract
@@ -90,6 +98,12 @@ PUSH_SECRET_MOUNT = "/var/run/secrets/openshift.io/push"  # noqa: S105
 WORKSPACE_ENV = "KBUILD_WORKSPACE"
 WORKSPACE_MOUNT = "/workspace"
 INSECURE_REGISTRIES_ENV = "KBUILD_INSECURE_REGISTRIES"
+# The volume holding buildah's storage in the containers that run buildah:
+# where the storage driver is chosen once and recorded (builder.buildah.storage).
+STORAGE_DIR_ENV = "KBUILD_STORAGE_DIR"
+# The read-only builder cache in the image (images/buildpod-cache); the
+# variable only moves it, for tests.
+BUILDER_CACHE_ENV = "KBUILD_BUILDER_CACHE"
 TERMINATION_LOG_ENV = "KBUILD_TERMINATION_LOG"
 TERMINATION_LOG = "/dev/termination-log"
 
@@ -332,6 +346,17 @@ class PodInputs:
     # (docs/build-pod.md); the image sets BUILDAH_ISOLATION the same way.
     isolation: str = "chroot"
     scratch: list[Path] = field(default_factory=list)
+    # None outside a pod that names its storage volume: buildah's own default.
+    storage_dir: Path | None = None
+    scratch_dirs: list[Path] = field(default_factory=list)
+    builder_cache: Path = Path(BUILDER_CACHE_DIR)
+
+    def clean_up(self) -> None:
+        """Remove the step's temporary files (authfiles) and directories (buildah's run root)."""
+        for path in self.scratch:
+            path.unlink(missing_ok=True)
+        for directory in self.scratch_dirs:
+            shutil.rmtree(directory, ignore_errors=True)
 
     def registry_client(self) -> RegistryClient:
         """Registry access as buildah will have it: the pull secret, then the push secret.
@@ -417,7 +442,15 @@ def inputs_from_environment(env: Mapping[str, str]) -> PodInputs:
         # The kubelet put the valueFrom variables (and the input mounts) here.
         cluster=ClusterInputs(environ=env, mount_root=env.get(INPUTS_ROOT_ENV, "")),
     )
-    return PodInputs(plan, pull, push, env.get("BUILDAH_ISOLATION") or "chroot", scratch)
+    return PodInputs(
+        plan,
+        pull,
+        push,
+        env.get("BUILDAH_ISOLATION") or "chroot",
+        scratch,
+        _secret_dir(env, STORAGE_DIR_ENV),
+        builder_cache=Path(env.get(BUILDER_CACHE_ENV) or BUILDER_CACHE_DIR),
+    )
 
 
 # --------------------------------------------------------------------------- the steps
@@ -446,12 +479,53 @@ def _prepare_step(
 
 
 def _buildah(inputs: PodInputs, log: LogFn) -> Buildah:
-    return Buildah(BuildahConfig(isolation=inputs.isolation), log=log)
+    """buildah on the pod's store, with the driver the pod's first buildah container chose.
+
+    The store is the storage volume's ``storage`` directory (what the image's
+    storage.conf names for uid 1000 anyway); its run root, which holds only
+    locks and mount counts, is this container's own, as buildah's default
+    is, so no container inherits another's mount state.
+    """
+    if inputs.storage_dir is None:
+        return Buildah(BuildahConfig(isolation=inputs.isolation), log=log)
+    root = str(inputs.storage_dir / STORE_DIR)
+    runroot = tempfile.mkdtemp(prefix="kbuild-runroot-")
+    inputs.scratch_dirs.append(Path(runroot))
+    flags = ("--root", root, "--runroot", runroot)
+    driver = choose_driver(inputs.storage_dir, log, flags=flags).driver
+    cache = builder_cache(inputs.builder_cache, inputs.storage_dir, driver, log)
+    config = BuildahConfig(
+        isolation=inputs.isolation,
+        storage_driver=driver,
+        root=root,
+        runroot=runroot,
+        storage_options=(cache,) if cache else (),
+    )
+    return Buildah(config, log=log)
+
+
+def _check_access(registry: RegistryClient, prepared: Prepared) -> None:
+    """Ask the registry, with this build's credentials, for every image the build starts from.
+
+    With the builder cache, ``buildah pull`` finds a builder locally and asks
+    the registry nothing; this request keeps the rule that a build only ever
+    gets an image its namespace may pull.
+    """
+    for image in (*prepared.images, *((prepared.previous,) if prepared.previous else ())):
+        try:
+            registry.resolve(image)
+        except RegistryError as err:
+            raise BuildError(
+                StatusReason.PULL_BUILDER_IMAGE_FAILED,
+                f"{image}: the registry refused it with this build's credentials: {err}",
+            ) from err
 
 
 def _pull_step(inputs: PodInputs, ws: Workspace, log: LogFn, stages: StageRecorder) -> StepResult:
     # The pull secret (and the push secret for an incremental build's previous
     # image): reads the registry and pulls; runs nothing of the committer's.
+    buildah = _buildah(inputs, log)
+    cached = bool(buildah.config.storage_options)
     with inputs.registry_client() as registry:
         prepared = render_dockerfile(
             inputs.plan,
@@ -462,7 +536,17 @@ def _pull_step(inputs: PodInputs, ws: Workspace, log: LogFn, stages: StageRecord
             log=log,
             stages=stages,
         )
-    pull_images(inputs.plan, prepared, _buildah(inputs, log), log, stages)
+        if cached:
+            _check_access(registry, prepared)
+    try:
+        pull_images(inputs.plan, prepared, buildah, log, stages)
+    except BuildError as err:
+        if not cached or inputs.storage_dir is None:
+            raise
+        # A corrupt cache must not fail the build: the later containers
+        # read the same mark and leave the cache alone too.
+        turn_cache_off(inputs.storage_dir, err.detail, log)
+        pull_images(inputs.plan, prepared, _buildah(inputs, log), log, stages)
     return StepResult()
 
 
@@ -554,8 +638,8 @@ def run_step(
             log(line)
         failure = (StatusReason.GENERIC_BUILD_FAILED, _one_line(exc))
     finally:
-        for path in inputs.scratch if inputs is not None else []:
-            path.unlink(missing_ok=True)
+        if inputs is not None:
+            inputs.clean_up()
     try:
         save_stages(ws, recorder.stages)
     except OSError as err:
@@ -589,6 +673,7 @@ def run_step(
 
 
 __all__ = [
+    "BUILDER_CACHE_ENV",
     "BUILD_ENV",
     "INSECURE_REGISTRIES_ENV",
     "MAX_MESSAGE_BYTES",
@@ -599,6 +684,7 @@ __all__ = [
     "SOURCE_SECRET_MOUNT",
     "SOURCE_SECRET_PATH_ENV",
     "STEPS",
+    "STORAGE_DIR_ENV",
     "TERMINATION_LOG",
     "TERMINATION_LOG_ENV",
     "WORKSPACE_ENV",

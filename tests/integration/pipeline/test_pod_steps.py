@@ -165,3 +165,119 @@ def test_failing_assemble_is_docker_build_failed_with_a_snippet(
     assert outcome.reason == "DockerBuildFailed"
     assert outcome.container == "build-image"
     assert "assembling... oh no" in outcome.log_snippet
+
+
+def test_pod_storage_volume_runs_kernel_overlay_and_says_so(
+    tmp_path: Path, images: Images, registry: RunningRegistry, unique_repo: str
+) -> None:
+    """With the pod's KBUILD_STORAGE_DIR, the first buildah container probes kernel
+    overlay on that volume, records it, and every buildah container runs it and
+    says so in its log; the store is overlay's, in the volume, not buildah's default."""
+    repo = make_repo(tmp_path, "python-hello")
+    output = f"{registry.host}/{unique_repo}:latest"
+    run = PodRun(tmp_path, source_build(repo, images.s2i_python, output), registry)
+    volume = tmp_path / "container-storage-root"
+    volume.mkdir()
+    run.env["KBUILD_STORAGE_DIR"] = str(volume)
+    try:
+        code, message = run.run_all()
+        assert code == 0, run.logs
+        served = RegistryClient(insecure={registry.host}).resolve(output).digest
+        assert message["digest"] == served
+        assert (
+            "Storage driver: overlay (kernel overlay in the build's user namespace)"
+            in (run.logs["pull-images"])
+        )
+        for container in ("build-image", "sti-build"):
+            assert (
+                "Storage driver: overlay (chosen by the pod's first buildah container)"
+                in (run.logs[container])
+            )
+        assert (volume / "kbuild-storage-driver").read_text() == "overlay\n"
+        assert (volume / "storage" / "overlay-images" / "images.json").is_file()
+        assert not (volume / "storage" / "vfs").exists()
+    finally:
+        subprocess.run(
+            ["buildah", "--root", str(volume / "storage"), "--runroot", str(tmp_path / "rmi-run"),
+             "--storage-driver", "overlay",
+             "rmi", "--all", "--force"],
+            capture_output=True, check=False,
+        )  # fmt: skip
+
+
+def _layer_ids(store: Path) -> set[str]:
+    index = store / "overlay-layers" / "layers.json"
+    return {layer["id"] for layer in json.loads(index.read_text())} if index.is_file() else set()
+
+
+def _fill_cache(cache: Path, tmp: Path, image: str) -> None:
+    """A builder cache as images/buildpod-cache makes one: an overlay store holding ``image``."""
+    subprocess.run(
+        ["buildah", "--root", str(cache), "--runroot", str(tmp / "fill-run"),
+         "--storage-driver", "overlay", "pull", "--quiet", "--tls-verify=false", image],
+        check=True, capture_output=True, timeout=600,
+    )  # fmt: skip
+
+
+def _drop_store(store: Path, tmp: Path) -> None:
+    subprocess.run(
+        ["buildah", "--root", str(store), "--runroot", str(tmp / "drop-run"),
+         "--storage-driver", "overlay", "rmi", "--all", "--force"],
+        capture_output=True, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("cache_state", "log_has"),
+    [
+        ("hit", "Builder cache: {cache} (1 image(s), read-only)"),
+        # Another image only: the builder is not found there and is pulled.
+        ("stale", "Builder cache: {cache} (1 image(s), read-only)"),
+        ("corrupt", "Builder cache: not used ({cache}/overlay-images/images.json is unreadable"),
+        ("missing", "Storage driver: overlay (kernel overlay"),
+    ],
+)
+def test_builder_cache_is_used_by_digest_and_any_other_state_pulls_normally(
+    tmp_path: Path,
+    images: Images,
+    registry: RunningRegistry,
+    unique_repo: str,
+    cache_state: str,
+    log_has: str,
+) -> None:
+    """The builder, pinned by digest as the controller pins it, comes from the
+    read-only cache without a layer pulled into the build's store; a stale,
+    corrupt or missing cache still builds, by pulling."""
+    client = RegistryClient(insecure={registry.host})
+    builder = f"{registry.host}/kbuild/s2i-python@{client.resolve(images.s2i_python).digest}"
+    base = f"{registry.host}/kbuild/base@{client.resolve(images.base).digest}"
+    cache = tmp_path / "builder-cache"
+    if cache_state in ("hit", "corrupt"):
+        _fill_cache(cache, tmp_path, builder)
+    elif cache_state == "stale":
+        _fill_cache(cache, tmp_path, base)
+    if cache_state == "corrupt":
+        (cache / "overlay-images" / "images.json").write_text('[{"id": ')
+    cached_layers = _layer_ids(cache)
+    repo = make_repo(tmp_path, "python-hello")
+    output = f"{registry.host}/{unique_repo}:latest"
+    run = PodRun(tmp_path, source_build(repo, builder, output), registry)
+    volume = tmp_path / "container-storage-root"
+    volume.mkdir()
+    run.env["KBUILD_STORAGE_DIR"] = str(volume)
+    run.env["KBUILD_BUILDER_CACHE"] = str(cache)
+    try:
+        code, message = run.run_all()
+        assert code == 0, run.logs
+        assert message["digest"] == client.resolve(output).digest
+        assert log_has.format(cache=cache) in run.logs["pull-images"], run.logs["pull-images"]
+        build_layers = _layer_ids(volume / "storage")
+        if cache_state == "hit":
+            assert cached_layers and not cached_layers & build_layers  # nothing pulled or copied
+            assert "Builder cache:" in run.logs["build-image"]
+        else:
+            # The builder's layers were pulled into the build's own store.
+            assert len(build_layers) > 1
+    finally:
+        _drop_store(volume / "storage", tmp_path)
+        _drop_store(cache, tmp_path)

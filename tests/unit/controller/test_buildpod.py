@@ -292,6 +292,17 @@ def test_buildah_storage_is_an_empty_dir_on_the_buildah_containers_only() -> Non
         assert "container-storage-root" not in mounts
 
 
+def test_buildah_containers_choose_the_storage_driver_on_the_storage_volume() -> None:
+    """The runner probes kernel overlay there and records the choice (builder.buildah.storage)."""
+    pod = pod_for()
+    for name in ("pull-images", "build-image", "sti-build"):
+        container = by_name(pod, name)
+        mount = next(m for m in container["volumeMounts"] if m["name"] == "container-storage-root")
+        assert env_of(container)["KBUILD_STORAGE_DIR"] == mount["mountPath"]
+    for name in ("git-clone", "manage-dockerfile"):
+        assert "KBUILD_STORAGE_DIR" not in env_of(by_name(pod, name))
+
+
 # --------------------------------------------------------------------------- env and secrets
 
 
