@@ -64,6 +64,7 @@ recipe_build_with_podman() {
     # netns is made (see docs/build-pod.md on podman and /run/netns).  The
     # store is filled on a host directory: overlay refuses an overlayfs
     # (the container's root) as its backing filesystem.
+    # shellcheck disable=SC2054 # setuid,setgid is one podman argument
     run_as_pod=(podman run --rm --network host --user 1000:0 --tls-verify="$TLS_VERIFY"
         --ulimit nofile=8192:8192 --ulimit nproc=8192:8192
         --cap-drop all --cap-add setuid,setgid
