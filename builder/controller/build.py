@@ -61,6 +61,9 @@ ACTIVE = {BuildPhase.NEW, BuildPhase.PENDING, BuildPhase.RUNNING}
 # A Build waiting for an input (a stream tag with no image yet) is woken by the
 # stream's change (the manager's INPUT index); this is only the safety net.
 WAIT_SECONDS = 300.0
+# ...unless the stream lies outside the namespace a namespace-limited
+# controller watches: no event can come from there, so it is polled.
+UNWATCHED_WAIT_SECONDS = 10.0
 # A build pod the API server refused (Pod Security, a quota, a webhook) is
 # tried again this often: an administrator's change (a namespace label, a
 # larger quota) is what lets it through, and nothing notifies us of it.
@@ -242,6 +245,15 @@ class BuildReconciler:
             strategy.docker_strategy.from_ = pinned
         return self.kube.builds.replace(build)
 
+    def _wait_seconds(self, build: Build) -> float:
+        """How long a build waiting for its input sleeps before it looks again."""
+        watched = self.config.namespace
+        ref = strategy_input(build.spec.strategy)
+        elsewhere = ref is not None and ref.namespace not in ("", build.metadata.namespace)
+        if watched and elsewhere and ref is not None and ref.namespace != watched:
+            return UNWATCHED_WAIT_SECONDS
+        return WAIT_SECONDS
+
     def _start(self, build: Build) -> Result:  # noqa: PLR0911 (one return per outcome)
         waiting = self._queue_position(build)
         if waiting is not None:
@@ -261,7 +273,7 @@ class BuildReconciler:
                 build.status.message = err.detail
                 self._write(build)
                 events.record(self.kube, build, "Warning", err.reason.value, err.detail)
-            return Result(requeue_after=WAIT_SECONDS)
+            return Result(requeue_after=self._wait_seconds(build))
         try:
             pod = build_pod(build, self.config, pod_build=resolved)
         except BuildError as err:

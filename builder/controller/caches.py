@@ -110,6 +110,8 @@ class Caches:
     # Kinds whose reconcilers read the API directly (DeploymentConfigs and
     # their ReplicationControllers): informers only for the wake-ups.
     others: list[Informer[Any]] = field(default_factory=list)
+    # The namespace the informers watch (None: all); reads elsewhere go live.
+    namespace: str | None = None
 
     def all(self) -> list[Informer[Any]]:
         return [
@@ -125,6 +127,7 @@ class Caches:
             image_streams=self.image_streams.store,
             pods=self.pods.store,
             workloads={kind: i.store for kind, i in self.workloads.items()},
+            scope=self.namespace,
         )
 
 
@@ -168,6 +171,7 @@ def make_caches(kube: Kube, namespace: str | None) -> Caches:
         workloads={
             kind: _workload_informer(kube, resource, ns) for kind, resource in WORKLOADS.items()
         },
+        namespace=ns,
     )
 
 

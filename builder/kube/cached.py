@@ -68,15 +68,24 @@ class _Written:
 class CachedResources(Generic[M]):
     """``CustomResources``' interface: reads from a store, the rest from ``live``."""
 
-    def __init__(self, live: CustomResources[M], store: Store[M]) -> None:
+    def __init__(self, live: CustomResources[M], store: Store[M], scope: str | None = None) -> None:
         self.live: CustomResources[M] = live
         self.store: Store[M] = store
+        # The one namespace the informer watches (None: all).  Reads of any
+        # other namespace (an input stream of another team) go to the API
+        # server: the store cannot know them.
+        self.scope = scope
         self._written = _Written()
+
+    def _outside(self, namespace: str | None) -> bool:
+        return self.scope is not None and namespace != self.scope
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.live, name)  # resource, model, on_invalid, watch
 
     def get(self, namespace: str, name: str) -> M:
+        if self._outside(namespace):
+            return self.live.get(namespace, name)
         cached = self.store.get(namespace, name)
         if self._written.stale(namespace, name, cached):
             return self.live.get(namespace, name)
@@ -86,6 +95,8 @@ class CachedResources(Generic[M]):
 
     def list(self, namespace: str | None = None, label_selector: str = "") -> tuple[list[M], str]:
         """Stored objects matching an equality selector (``k=v,k2=v2``, what kbuild uses)."""
+        if self._outside(namespace):
+            return self.live.list(namespace, label_selector)
         wanted = [
             (k.strip(), v.strip())
             for k, _, v in (part.partition("=") for part in label_selector.split(",") if part)
@@ -137,14 +148,15 @@ class CachedKube:
         image_streams: Store[Any],
         pods: Store[dict[str, Any]],
         workloads: dict[str, Store[dict[str, Any]]],
+        scope: str | None = None,
     ) -> None:
         self.live = live
         self.build_configs: CachedResources[Any] = CachedResources(
-            live.build_configs, build_configs
+            live.build_configs, build_configs, scope
         )
-        self.builds: CachedResources[Any] = CachedResources(live.builds, builds)
+        self.builds: CachedResources[Any] = CachedResources(live.builds, builds, scope)
         self.image_streams: CachedResources[Any] = CachedResources(
-            live.image_streams, image_streams
+            live.image_streams, image_streams, scope
         )
         self._pods = pods
         self._pods_written = _Written()

@@ -123,3 +123,20 @@ def test_a_patched_workload_is_read_back_until_its_event_arrives() -> None:
     kube.calls.clear()
     assert reader.get_object(DEPLOYMENTS, "dev", "web")["metadata"]["resourceVersion"] == "2"
     assert kube.calls == []
+
+
+def test_a_namespace_limited_cache_reads_other_namespaces_from_the_api() -> None:
+    """A controller watching one namespace still sees another team's input stream."""
+    kube = FakeKube()
+    other = build("elsewhere-1")
+    other.metadata.namespace = "images"
+    kube.builds.create(other)
+    reader = CachedKube(
+        kube,  # type: ignore[arg-type]
+        build_configs=Store(), builds=Store(), image_streams=Store(), pods=Store(),
+        workloads={}, scope="dev",
+    )  # fmt: skip
+    assert reader.builds.get("images", "elsewhere-1").metadata.name == "elsewhere-1"
+    assert [b.metadata.name for b in reader.builds.list("images")[0]] == ["elsewhere-1"]
+    with pytest.raises(NotFound):
+        reader.builds.get("dev", "elsewhere-1")  # the watched namespace: the store answers
