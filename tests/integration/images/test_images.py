@@ -623,10 +623,13 @@ def test_buildpod_runs_buildah_and_kbuild_as_uid_1000(podman: Any) -> None:
     assert "/usr/bin/newgidmap cap_setgid=ep" in lines
 
 
-def test_buildpod_builds_a_dockerfile_with_run_steps_rootless(podman: Any) -> None:
+def test_buildpod_builds_a_dockerfile_with_run_steps_rootless(podman: Any, tmp_path: Path) -> None:
     """uid 1000, default capabilities (no CAP_SYS_ADMIN), not privileged:
     buildah must get a full subordinate ID range (a chown to 1001 fails with
-    the single-ID fallback) and push the result."""
+    the single-ID fallback) and push the result.
+
+    buildah's store is a volume, as the build pod's emptyDir: kernel overlay
+    (the image's driver) refuses the container's own overlayfs root."""
     base = f"{REGISTRY}/kbuild/base@{_inspect(BASE)['Digest']}"
     target = f"{REGISTRY}/kbuild-test/rootless-bud:{secrets.token_hex(4)}"
     script = textwrap.dedent(
@@ -644,7 +647,12 @@ def test_buildpod_builds_a_dockerfile_with_run_steps_rootless(podman: Any) -> No
         echo "digest=$(cat /tmp/digest)"
         """
     )
-    done = podman("--user", "1000", "--network", "host", BUILDPOD, "bash", "-c", script)
+    store = tmp_path / "containers"
+    store.mkdir()
+    os.chown(store, 1000, 0)
+    done = podman("--user", "1000", "--network", "host",
+                  "-v", f"{store}:/home/build/.local/share/containers",
+                  BUILDPOD, "bash", "-c", script)  # fmt: skip
     output = done.stdout.decode() + done.stderr.decode()
     assert "Falling back to single mapping" not in output, output
     assert re.search(r"^\s*1\s+100000\s+65536\s*$", output, re.MULTILINE), output
