@@ -2,15 +2,17 @@
 
 Controller side: a ``kbuild controller`` (started here, limited to its own
 namespace) runs ``kbuild start-build`` builds of examples/python-hello served
-by a git daemon; each is timed from Build creation to Complete.  Baselines:
-the same S2I Dockerfile (rendered by ``kbuild build --as-dockerfile`` against
-the same builder digest) built with ``buildah bud`` and pushed with ``buildah
-push`` directly on this machine, which is the cluster's only node, once with
-its warm store (overlay, builder cached) and once the way the pod does it
-(an empty store with the vfs driver, so the builder is pulled and copied).  Runs
-alternate; medians and their ratio are printed, and the controller's time is
-split into where it goes: queueing and pod scheduling, the build pod's own
-stages (FetchInputs, PullImages, Build, PushImage), and the rest.
+by a git daemon; each is timed from Build creation (start-build's return) to
+Complete.  Baseline: the same S2I Dockerfile (rendered by ``kbuild build
+--as-dockerfile`` against the same builder) built with ``buildah bud`` and
+pushed with ``buildah push`` directly on this machine, which is the
+cluster's only node, with its warm store (overlay, builder cached); with
+``--vfs-baseline`` also with an empty vfs store, as the pod did before
+kernel overlay and the cache.  Runs alternate; medians and their ratio are
+printed, and the controller's time is split into where it goes: the build
+pod's own stages (FetchInputs, PullImages, Build, PushImage) and the rest,
+and the pod's timeline from its own timestamps (queue, scheduling, each
+container's start, run and the gap before the next, status propagation).
 
 The first build is reported as *cold* (the first of its builder on this
 node), the others as *warm*: each is a new commit of the same repository
@@ -26,9 +28,15 @@ runs this checkout's code in the pods.
 
     eval "$(bash hack/cluster.sh env)"
     PYTHONPATH=. python bench/controller_build.py [--runs 5] [--buildpod-tag NAME] [--cache]
+        [--containers fewest|per-step] [--builder s2i-python-fat:3.11] [--vfs-baseline]
+        [--cold-node]
 
 ``--cache`` runs the pods from ``kbuild/buildpod-cache``, whose read-only
 builder cache holds the builder, so a build neither pulls nor unpacks it.
+``--builder s2i-python-fat:3.11`` builds on the >= 1 GB builder (and puts it
+in the cache image); ``--containers`` is the controller's
+``--build-pod-containers``; ``--cold-node`` removes the build pod image
+from the node's containerd first, so the first build includes its pull.
 """
 
 from __future__ import annotations
@@ -46,6 +54,7 @@ import time
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -100,16 +109,67 @@ def bytes_pulled(registry_log: Path, pod_ip: str, since: float, until: float) ->
     return total
 
 
-def storage_driver(kube: Kube, ns: str, pod: str) -> str:
+def compressed_size(image: str) -> int:
+    """The sum of the image's layer blobs as the registry serves them."""
+    raw = json.loads(sh("skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{image}"))
+    return sum(int(layer.get("size") or 0) for layer in raw.get("layers") or [])
+
+
+def container_names(pod: dict[str, Any]) -> list[str]:
+    spec = pod.get("spec") or {}
+    return [str(c["name"]) for key in ("initContainers", "containers") for c in spec.get(key) or []]
+
+
+def storage_driver(kube: Kube, ns: str, pod: dict[str, Any]) -> str:
     """What the pod's log says it ran (builder.buildah.storage), or 'unknown'."""
-    for container in ("pull-images", "build-image"):
+    name = pod["metadata"]["name"]
+    for container in container_names(pod):
         try:
-            for line in kube.pod_log(ns, pod, container):
+            for line in kube.pod_log(ns, name, container):
                 if line.startswith("Storage driver: "):
                     return line.removeprefix("Storage driver: ")
         except KubeError as err:
             print(f"warning: no log of {container}: {err}")
     return "unknown (the pod logged no driver: an older build pod image?)"
+
+
+def timeline(pod: dict[str, Any], created: float, done: float) -> dict[str, float]:
+    """Where a build's time went, from the pod's own timestamps (whole seconds: medians help).
+
+    Build created -> pod created (the controller's queue and reconcile), pod
+    created -> scheduled, scheduled -> first container started (sandbox,
+    volumes, container creation), then per container its run and the gap
+    before the next one starts (the kubelet noticing the exit, creating and
+    starting the next), and last container finished -> Build Complete seen
+    (the kubelet's status, the watch, the controller's writes).
+    """
+    out: dict[str, float] = {}
+    pod_created = ts(pod["metadata"].get("creationTimestamp"))
+    scheduled = next(
+        (ts(c.get("lastTransitionTime")) for c in pod["status"].get("conditions") or []
+         if c.get("type") == "PodScheduled"), pod_created,
+    )  # fmt: skip
+    out["Build created -> pod created"] = pod_created - created
+    out["pod created -> scheduled"] = scheduled - pod_created
+    status = pod["status"]
+    states = {
+        s["name"]: (s.get("state") or {}).get("terminated") or {}
+        for key in ("initContainerStatuses", "containerStatuses")
+        for s in status.get(key) or []
+    }
+    previous = scheduled
+    first = True
+    for name in container_names(pod):
+        term = states.get(name) or {}
+        started, finished = ts(term.get("startedAt")), ts(term.get("finishedAt"))
+        if not started:
+            continue
+        label = "scheduled -> first container started" if first else f"gap before {name}"
+        out[label] = started - previous
+        out[f"container {name} ran"] = finished - started
+        previous, first = finished, False
+    out["last container finished -> Complete seen"] = done - previous
+    return out
 
 
 def main() -> int:
@@ -123,19 +183,40 @@ def main() -> int:
         "--cache", action="store_true",
         help="run the pods from kbuild/buildpod-cache (the builder cache, docs/build-pod.md)",
     )  # fmt: skip
+    ap.add_argument(
+        "--containers", choices=("fewest", "per-step"), default="fewest",
+        help="the controller's --build-pod-containers (default fewest)",
+    )  # fmt: skip
+    ap.add_argument(
+        "--builder", default="s2i-python:3.11",
+        help="the builder, as <image>:<tag> of kbuild/ (s2i-python-fat:3.11: the >= 1 GB one)",
+    )  # fmt: skip
+    ap.add_argument(
+        "--cold-node", action="store_true",
+        help="first remove the build pod image from the node's containerd "
+        "($KBUILD_CONTAINERD_SOCK), so the first build is cold: the node pulls it again",
+    )  # fmt: skip
+    ap.add_argument(
+        "--vfs-baseline", action="store_true",
+        help="also time buildah on the node with an empty vfs store (the pod before overlay)",
+    )  # fmt: skip
     args = ap.parse_args()
     registry_log = Path(os.environ.get("KBUILD_CLUSTER_LOGS", "/var/log/kbuild-cluster"))
     registry_log = registry_log / "registry.log"
     kubeconfig = os.environ["KUBECONFIG"]
     registry = os.environ["KBUILD_REGISTRY"]
     kubectl = os.environ.get("KBUILD_KUBECTL", "kubectl")
-    builder = f"{registry}/kbuild/s2i-python:3.11"
+    builder = f"{registry}/kbuild/{args.builder}"
+    builder_image = args.builder.partition(":")[0]
     host = registry.rpartition(":")[0]
     ns = f"kbuild-bench-{os.getpid()}"
     kube = Kube.connect(kubeconfig)
     sh("bash", str(REPO / "images" / "build.sh"), "--registry", registry, "--tls-verify=false",
-       "base", "s2i-python", "buildpod", *(["buildpod-cache"] if args.cache else []),
-       env={"KBUILD_BUILDPOD_TAG": args.buildpod_tag})  # fmt: skip
+       "base", builder_image, "buildpod", *(["buildpod-cache"] if args.cache else []),
+       env={"KBUILD_BUILDPOD_TAG": args.buildpod_tag,
+            # The cache holds the bench's builder (images/buildpod-cache/recipe.sh).
+            "KBUILD_CACHED_BUILDERS": args.builder})  # fmt: skip
+    builder_bytes = compressed_size(builder)
     image = "buildpod-cache" if args.cache else "buildpod"
     # By digest: a node keeps an image it has under a tag that is not
     # "latest" (IfNotPresent), and must run the one just built.
@@ -143,6 +224,17 @@ def main() -> int:
     digest = RegistryClient(insecure={registry}).resolve(tagged).digest
     buildpod = f"{registry}/kbuild/{image}@{digest}"
     print(f"build pod image: {buildpod}")
+    if args.cold_node:
+        sock = os.environ.get(
+            "KBUILD_CONTAINERD_SOCK", "/run/kbuild-cluster/containerd/containerd.sock"
+        )
+        # Only this image, by its digest: this checkout's own build pod image.
+        gone = subprocess.run(
+            ["ctr", "-a", sock, "-n", "k8s.io", "images", "rm", "--sync", buildpod],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        print(f"cold node: removed {buildpod} from the node: {gone.returncode == 0}"
+              f" {gone.stderr.strip()[:200]}")  # fmt: skip
     sh(kubectl, "--kubeconfig", kubeconfig, "apply", "-f", str(REPO / "crds"))
     sh(kubectl, "--kubeconfig", kubeconfig, "create", "namespace", ns)
     tmp = Path(tempfile.mkdtemp(prefix="kbuild-bench-"))
@@ -150,7 +242,7 @@ def main() -> int:
         [sys.executable, "-m", "builder.cli.main", "controller", "--kubeconfig", kubeconfig,
          "--registry", registry, "--insecure-registry", registry, "--namespace", ns,
          "--lease-namespace", ns, "--metrics-port", str(free_port()), "--webhook-port", "0",
-         "--build-pod-image", buildpod],
+         "--build-pod-image", buildpod, "--build-pod-containers", args.containers],
         stdout=(tmp / "controller.log").open("wb"), stderr=subprocess.STDOUT, cwd=REPO,
     )  # fmt: skip
     try:
@@ -172,8 +264,12 @@ def main() -> int:
             controller_times: list[float] = []
             node_times: list[float] = []
             cold_times: list[float] = []
+            kinds: list[str] = []
+            failures: list[str] = []
             parts: dict[str, list[float]] = defaultdict(list)
             pulled: list[int | None] = []
+            cli_times: list[float] = []
+            steps: dict[str, list[float]] = defaultdict(list)
             drivers: list[str] = []
             for run in range(args.runs):
                 if run:
@@ -182,9 +278,14 @@ def main() -> int:
                     sh("git", "-C", str(repo), "add", "-A")
                     sh("git", "-C", str(repo), "-c", "user.name=bench", "-c",
                        "user.email=bench@example.com", "commit", "-qm", f"run {run}")  # fmt: skip
-                began = time.time()
+                invoked = time.time()
                 sh(sys.executable, "-m", "builder.cli.main", "start-build", "bench", "-n", ns,
                    "--kubeconfig", kubeconfig)  # fmt: skip
+                # The Build exists once start-build returns (its POST answered):
+                # "Build created -> Complete" counts from here, not from the
+                # CLI's own start-up.
+                began = time.time()
+                cli_times.append(began - invoked)
                 name = f"bench-{run + 1}"
                 while True:
                     try:
@@ -197,81 +298,99 @@ def main() -> int:
                         BuildPhase.ERROR,
                     ):
                         break
-                    time.sleep(0.2)
-                total = time.time() - began
+                    time.sleep(0.1)
+                done_at = time.time()
+                total = done_at - began
                 if build.status.phase != BuildPhase.COMPLETE:
+                    # Counted, not fatal: a shared cluster has its moments
+                    # (another engineer restarting the registry).
                     print(f"{name} ended {build.status.phase}: {build.status.message}")
-                    return 1
+                    failures.append(f"{name}: {build.status.message}")
+                    continue
                 controller_times.append(total)
+                kinds.append("cold" if run == 0 else "warm")
                 pod = kube.get_pod(ns, f"{name}-build")
                 pulled.append(bytes_pulled(
                     registry_log, pod.get("status", {}).get("podIP") or "", began, time.time()
                 ))  # fmt: skip
-                drivers.append(storage_driver(kube, ns, f"{name}-build"))
-                created = ts(build.metadata.creation_timestamp)
-                statuses = pod["status"].get("initContainerStatuses") or []
-                first_start = min(
-                    ts((s.get("state", {}).get("terminated") or {}).get("startedAt"))
-                    for s in statuses
-                ) if statuses else created  # fmt: skip
-                parts["queue+schedule+pull pod image"].append(first_start - created)
+                drivers.append(storage_driver(kube, ns, pod))
+                this_run = timeline(pod, began, done_at)
+                for part, seconds in this_run.items():
+                    steps[part].append(seconds)
                 stage_total = 0.0
                 for stage in build.status.stages:
                     seconds = stage.duration_milliseconds / 1000
                     parts[f"stage {stage.name}"].append(seconds)
                     stage_total += seconds
-                parts["containers start/stop, status updates"].append(
-                    total - (first_start - created) - stage_total
-                )
+                parts["everything but the stages"].append(total - stage_total)
                 out = f"{registry}/{ns}/node:{run}"
                 began = time.time()
                 sh("buildah", "bud", "--format", "docker", "--tls-verify=false", "--pull=false",
                    "-t", out, "-f", str(rendered), str(rendered.parent))  # fmt: skip
                 sh("buildah", "push", "--tls-verify=false", out, f"docker://{out}")
                 node_times.append(time.time() - began)
-                # As the pod does it: an empty store and the vfs driver, so the
-                # builder is pulled and every layer copied.
-                store = tmp / f"store-{run}"
-                flags = ("--storage-driver", "vfs", "--root", str(store / "root"),
-                         "--runroot", str(store / "run"))  # fmt: skip
-                began = time.time()
-                sh("buildah", *flags, "bud", "--format", "docker", "--tls-verify=false",
-                   "-t", out, "-f", str(rendered), str(rendered.parent))  # fmt: skip
-                sh("buildah", *flags, "push", "--tls-verify=false", out, f"docker://{out}")
-                cold_times.append(time.time() - began)
-                subprocess.run(["buildah", *flags, "rm", "--all"], capture_output=True, check=False)
-                shutil.rmtree(store, ignore_errors=True)
-                kind = "cold" if run == 0 else "warm"
+                vfs = ""
+                if args.vfs_baseline:
+                    # An empty store and the vfs driver, as the pod was before
+                    # kernel overlay and the cache: the builder pulled and copied.
+                    store = tmp / f"store-{run}"
+                    flags = ("--storage-driver", "vfs", "--root", str(store / "root"),
+                             "--runroot", str(store / "run"))  # fmt: skip
+                    began = time.time()
+                    sh("buildah", *flags, "bud", "--format", "docker", "--tls-verify=false",
+                       "-t", out, "-f", str(rendered), str(rendered.parent))  # fmt: skip
+                    sh("buildah", *flags, "push", "--tls-verify=false", out, f"docker://{out}")
+                    cold_times.append(time.time() - began)
+                    subprocess.run(["buildah", *flags, "rm", "--all"], capture_output=True,
+                                   check=False)  # fmt: skip
+                    shutil.rmtree(store, ignore_errors=True)
+                    vfs = f"  node buildah, empty vfs store {cold_times[-1]:.2f}s"
                 mib = "?" if pulled[-1] is None else f"{pulled[-1] / 2**20:.1f} MiB"
-                print(f"run {run + 1} ({kind}): controller {total:.2f}s"
-                      f"  node buildah {node_times[-1]:.2f}s"
-                      f"  node buildah, empty vfs store {cold_times[-1]:.2f}s"
-                      f"  pulled {mib}  driver {drivers[-1]}")  # fmt: skip
+                print(f"run {run + 1} ({kinds[-1]}): controller {total:.2f}s"
+                      f"  node buildah {node_times[-1]:.2f}s{vfs}"
+                      f"  pulled {mib}  driver {drivers[-1]}", flush=True)  # fmt: skip
+                stages_said = ", ".join(
+                    f"{s.name} {s.duration_milliseconds / 1000:.2f}s" for s in build.status.stages
+                )
+                print(f"    stages: {stages_said}")
+                print("    timeline: " + ", ".join(f"{k} {v:.1f}s" for k, v in this_run.items()))
     finally:
         controller.terminate()
         controller.wait(timeout=20)
         sh(kubectl, "--kubeconfig", kubeconfig, "delete", "namespace", ns, "--wait=false")
         shutil.rmtree(tmp, ignore_errors=True)
-    c = statistics.median(controller_times)
-    warm = controller_times[1:] or controller_times
+    if not controller_times:
+        print(f"no build completed: {failures}")
+        return 1
+    warm = [t for t, k in zip(controller_times, kinds, strict=True) if k == "warm"]
+    warm_node = [t for t, k in zip(node_times, kinds, strict=True) if k == "warm"] or node_times
     measured = [b for b in pulled if b is not None]
-    print(f"cold Build created -> Complete (first build):  {controller_times[0]:.2f}s")
-    print(f"median warm (same builder, new commit):         {statistics.median(warm):.2f}s"
-          f" over {len(warm)} runs")  # fmt: skip
+    if "cold" in kinds:
+        print(f"cold Build created -> Complete (first build):  {controller_times[0]:.2f}s"
+              f"  (node buildah {node_times[0]:.2f}s)")  # fmt: skip
+    if warm:
+        w, n = statistics.median(warm), statistics.median(warm_node)
+        print(f"median warm (same builder, new commit):         {w:.2f}s over {len(warm)} runs")
+        print(f"median buildah bud + push on the node (warm):   {n:.2f}s")
+        print(f"ratio warm controller / node warm:              {w / n:.2f}")
+    if cold_times:
+        v = statistics.median(cold_times)
+        print(f"median the same, empty vfs store (old pod):     {v:.2f}s")
     if measured:
-        print(f"median bytes pulled by the pod per build:       "
-              f"{statistics.median(measured) / 2**20:.1f} MiB")  # fmt: skip
+        mib = statistics.median(measured) / 2**20
+        print(f"median bytes pulled by the pod per build:       {mib:.1f} MiB"
+              f" (max {max(measured) / 2**20:.1f})")  # fmt: skip
     print(f"storage drivers the pods ran:                   {json.dumps(sorted(set(drivers)))}")
-    n = statistics.median(node_times)
-    v = statistics.median(cold_times)
-    print(f"median Build created -> Complete (controller):  {c:.2f}s over {args.runs} runs")
-    print(f"median buildah bud + push on the node (warm):   {n:.2f}s")
-    print(f"median the same, empty vfs store as in the pod: {v:.2f}s")
-    print(f"ratio controller / node warm:                   {c / n:.2f}")
-    print(f"ratio controller / node with the pod's storage: {c / v:.2f}")
+    print(f"failed builds:                                  {len(failures)} {failures}")
+    print(f"containers per build pod: {args.containers}; builder {builder}"
+          f" ({builder_bytes / 2**20:.1f} MiB of compressed layers)")  # fmt: skip
+    print(f"median start-build CLI until the Build exists: {statistics.median(cli_times):.2f}s")
     print("where the controller's time goes (medians):")
     for part, values in parts.items():
         print(f"  {part:40s} {statistics.median(values):6.2f}s")
+    print("the pod's timeline (medians; the API's timestamps are whole seconds):")
+    for part, values in steps.items():
+        print(f"  {part:48s} {statistics.median(values):6.2f}s  (n={len(values)})")
     return 0
 
 

@@ -45,9 +45,9 @@ from typing import Any
 import yaml
 
 from builder.api import BuildTriggerCause
-from builder.controller.instantiate import BuildOptions, instantiate
 from builder.kube import Kube, NotFound
 from builder.registry import RegistryClient
+from builder.rules.instantiate import BuildOptions, instantiate
 from builder.streams.schedule import parse_interval
 from tests.support.gitdaemon import git_daemon
 from tests.support.images import ImageBuilder

@@ -7,6 +7,10 @@
 #   hack/cluster.sh env      shell exports for KUBECONFIG, KBUILD_REGISTRY, ...
 #   hack/cluster.sh trust-registry HOST:PORT
 #                            let the node pull from another plain-HTTP registry
+#   hack/cluster.sh restart COMPONENT
+#                            stop one running component (kube-apiserver,
+#                            registry, ...) and wait until its supervisor has
+#                            it serving again: the chaos tests' short outage
 #   hack/cluster.sh build    only compile Kubernetes and etcd into the cache
 #   hack/cluster.sh gomod    regenerate hack/cluster/{k8s,etcd}/go.mod for the
 #                            versions below (after bumping them)
@@ -993,6 +997,37 @@ take_lock() {
 	fi
 }
 
+# Stops the component itself (not its supervisor, which starts it again after
+# its pause: 1s, doubling while it keeps dying within a minute) and waits for
+# the new process to serve. A short, shared outage:
+# bench/chaos.py and tests/cluster/test_chaos.py use it for the API server.
+cmd_restart() {
+	local name=${1:-} old new t0=$SECONDS probe=()
+	[[ " ${COMPONENTS[*]} " == *" $name "* ]] || die "usage: cluster.sh restart COMPONENT (one of: ${COMPONENTS[*]})"
+	need_root
+	is_up || die "the cluster is not up"
+	old=$(cat "$PIDS/$name.pid")
+	running "$old" || die "$name is not running"
+	case $name in
+	kube-apiserver) probe=(curl -fsS --cacert "$PKI/ca.crt" "https://$NODE_IP:$API_PORT/readyz") ;;
+	registry) probe=(curl -fsS "http://$REGISTRY/v2/") ;;
+	*) probe=(true) ;;
+	esac
+	# TERM, then KILL: a kube-apiserver drains open watches for up to a
+	# minute after TERM, which would make this a minute-long outage for
+	# everyone on the cluster instead of a few seconds.
+	kill -TERM "$old"
+	for _ in $(seq 1 30); do
+		running "$old" || break
+		sleep 0.1
+	done
+	kill -KILL "$old" 2>/dev/null || true
+	# shellcheck disable=SC2317  # called through wait_for
+	restarted() { new=$(cat "$PIDS/$name.pid" 2>/dev/null) && [[ $new != "$old" ]] && running "$new" && "${probe[@]}"; }
+	wait_for "$name restarted" 120 restarted
+	log "restarted $name in $((SECONDS - t0))s"
+}
+
 main() {
 	case ${1:-} in
 	up) take_lock && cmd_up ;;
@@ -1000,10 +1035,11 @@ main() {
 	status) cmd_status ;;
 	env) cmd_env ;;
 	trust-registry) cmd_trust_registry "${2:-}" ;;
+	restart) cmd_restart "${2:-}" ;;
 	build) cmd_build ;;
 	gomod) cmd_gomod ;;
 	*)
-		sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+		sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 		exit 2
 		;;
 	esac

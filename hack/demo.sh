@@ -51,6 +51,7 @@ cleanup() {
 	kubectl delete namespace "$ns" --wait=false >/dev/null 2>&1 || true
 	# The controller watches every namespace: it must not outlive the demo
 	# (a test run's own controllers would share its BuildConfigs).
+	kubectl delete -f deploy/admission.yaml --timeout=60s >/dev/null 2>&1 || true
 	kubectl delete -f deploy/rbac.yaml --timeout=180s >/dev/null 2>&1 || true
 	bash hack/registry.sh stop --port "$ext_port" --dir "$state/external" >/dev/null 2>&1 || true
 	if [[ -n $started_cluster ]]; then
@@ -84,6 +85,8 @@ sed -e "s|$insecure_line|{name: KBUILD_INSECURE_REGISTRIES, value: \"$node\"}\\n
 grep -q KBUILD_NOTIFICATIONS_TOKEN "$state/controller.yaml" || fail "deploy/controller.yaml changed shape"
 kubectl apply -f "$state/controller.yaml" >/dev/null
 kubectl -n kbuild-system rollout status deployment/kbuild-controller --timeout=180s
+# The image-lookup admission webhook (lookupPolicy.local); the controller fills its caBundle.
+kubectl apply -f deploy/admission.yaml >/dev/null
 
 step "the build pods' seccomp profile on the node (deploy/seccomp-installer.yaml)"
 # This kubelet's --root-dir is not the default /var/lib/kubelet.

@@ -4,8 +4,10 @@
 #
 #   images/build.sh --registry HOST:PORT [--tls-verify=false] [--force] [NAME ...]
 #
-# NAME: base, s2i-python, s2i-nodejs, buildpod, buildpod-cache (default: all
-# but buildpod-cache, which needs podman). Parents of a named image are
+# NAME: base, s2i-python, s2i-python-fat, s2i-nodejs, buildpod, buildpod-cache,
+# custom-builder (default: all but buildpod-cache, which needs podman,
+# s2i-python-fat, the 1 GiB builder of the cache benchmark, and
+# custom-builder, the sample Custom-strategy builder). Parents of a named image are
 # processed too, because a child's inputs include its parent's digest.
 #
 # Work is skipped when an image's inputs did not change (see docs/images.md):
@@ -28,9 +30,11 @@ KBUILD_CACHE_DIR="${KBUILD_CACHE_DIR:-/var/cache/kbuild}"
 # TLS-intercepting proxy on the build host needs.
 BUILD_CA_BUNDLE="${KBUILD_BUILD_CA_BUNDLE-/etc/ssl/certs/ca-certificates.crt}"
 [[ -f "$BUILD_CA_BUNDLE" ]] || BUILD_CA_BUNDLE=""
-ALL_IMAGES=(base s2i-python s2i-nodejs buildpod buildpod-cache)
+ALL_IMAGES=(base s2i-python s2i-python-fat s2i-nodejs buildpod buildpod-cache custom-builder)
 # What "all" builds: buildpod-cache (the builder cache, docs/build-pod.md)
-# needs podman and is built only when named.
+# needs podman, s2i-python-fat is for the cache benchmark and custom-builder
+# (a sample Custom-strategy builder) for the Custom strategy's tests; they
+# are built only when named.
 DEFAULT_IMAGES=(base s2i-python s2i-nodejs buildpod)
 # Bump when the driver changes how images are assembled, so that archives and
 # registry tags made by an older driver stop counting as up to date.

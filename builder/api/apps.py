@@ -7,9 +7,11 @@ rollout, and says exactly what is wrong there).
 
 What kbuild does not implement is marked ``Unimplemented`` and refused by
 name when set (a DeploymentConfig that uses it is not rolled out; its
-``Progressing`` condition says why): lifecycle hooks, the ``Custom``
-strategy, and the fields that only configure OpenShift's deployer pod
-(kbuild runs the strategies in the controller, there is no deployer pod).
+``Progressing`` condition says why): the ``Custom`` strategy, and the fields
+that only configure OpenShift's deployer pod (kbuild runs the strategies in
+the controller, there is no deployer pod).  Lifecycle hooks are run
+(``builder.controller.dchooks``): ``execNewPod`` as a hook pod,
+``tagImages`` by the controller.
 """
 
 from __future__ import annotations
@@ -57,6 +59,20 @@ DEPLOYMENT_STARTED_ANNOTATION: Final = "apps.kbuild.io/rollout-started"
 """On a ReplicationController: when its rollout started (for ``timeoutSeconds``)."""
 DEPLOYMENT_SCALED_ANNOTATION: Final = "apps.kbuild.io/last-scaled"
 """On a ReplicationController: when the rollout last scaled (for ``updatePeriodSeconds``)."""
+DEPLOYMENT_LOG_ANNOTATION: Final = "apps.kbuild.io/rollout-log"
+"""On a ReplicationController: the rollout's log, the lines OpenShift's deployer pod prints."""
+HOOK_ANNOTATION_PREFIX: Final = "apps.kbuild.io/hook-"
+"""``apps.kbuild.io/hook-pre`` etc. on a ReplicationController: the hook's outcome
+(``Running``, ``Complete``, ``Failed``); ``...-pod`` the uid of the hook pod created."""
+DEPLOYMENT_CANCELLED_BY_USER: Final = "cancelled by the user"
+"""The status reason ``rollout cancel`` writes (OpenShift's ``DeploymentCancelledByUser``)."""
+# Hook pods (OpenShift's deployer pod labels, which its hook pods carry too).
+DEPLOYER_POD_FOR_LABEL: Final = "openshift.io/deployer-pod-for.name"
+"""On a hook pod: the ReplicationController (rollout) it runs for."""
+DEPLOYER_POD_TYPE_LABEL: Final = "openshift.io/deployer-pod.type"
+"""On a hook pod: ``hook-pre``, ``hook-mid`` or ``hook-post``."""
+HOOK_CONTAINER_NAME: Final = "lifecycle"
+"""The one container of a hook pod, as OpenShift names it."""
 
 DEFAULT_REVISION_HISTORY_LIMIT: Final = 10
 DEFAULT_TIMEOUT_SECONDS: Final = 600
@@ -126,31 +142,45 @@ IntOrPercent = Annotated[
 ]
 """``intstr.IntOrString`` as the rolling parameters use it: ``5`` or ``"25%"``."""
 
-_HOOKS = "lifecycle hooks (pre, mid, post) are not implemented by kbuild"
 _NO_DEPLOYER = "kbuild runs the strategies in the controller, there is no deployer pod"
+
+
+class LifecycleHookFailurePolicy(StrEnum):
+    ABORT = "Abort"
+    """A failed hook fails the rollout."""
+    RETRY = "Retry"
+    """The hook pod is restarted until it succeeds (``restartPolicy: OnFailure``)."""
+    IGNORE = "Ignore"
+    """A failed hook is logged and the rollout goes on."""
 
 
 class ExecNewPodHook(KubeModel):
     command: list[StrictStr] = Field(default_factory=list)
+    """The hook pod's command (required)."""
     env: list[EnvVar] = Field(default_factory=list)
+    """Added to (and overriding) the base container's environment."""
     container_name: StrictStr = ""
+    """The template's container whose image, env, mounts and resources the hook pod uses."""
     volumes: list[StrictStr] = Field(default_factory=list)
+    """Volumes of the pod template the hook pod mounts (as the base container does)."""
 
 
 class TagImageHook(KubeModel):
     container_name: StrictStr = ""
+    """The template's container whose image is tagged."""
     to: ObjectReference = Field(default_factory=ObjectReference)
+    """The ImageStreamTag ``NAME:TAG`` that gets the image (``namespace`` optional)."""
 
 
 class LifecycleHook(KubeModel):
-    """A deployment lifecycle action (modelled so a manifest loads; not run by kbuild)."""
+    """A deployment lifecycle action: a hook pod (``execNewPod``) or tags (``tagImages``)."""
 
-    failure_policy: StrictStr = ""
+    failure_policy: LifecycleHookFailurePolicy | None = None
     exec_new_pod: ExecNewPodHook | None = None
     tag_images: list[TagImageHook] = Field(default_factory=list)
 
 
-Hook = Annotated[LifecycleHook | None, Unimplemented(_HOOKS)]
+Hook = LifecycleHook | None
 
 
 class CustomDeploymentStrategyParams(KubeModel):
@@ -317,6 +347,8 @@ __all__ = [
     "DeploymentTriggerImageChangeParams",
     "DeploymentTriggerPolicy",
     "DeploymentTriggerType",
+    "LifecycleHook",
+    "LifecycleHookFailurePolicy",
     "condition",
     "rc_name",
     "trigger_policies",

@@ -204,8 +204,13 @@ class KubeModel(BaseModel):
         alias_generator=json_name,
         populate_by_name=True,
         extra="forbid",
-        use_attribute_docstrings=True,
+        # Attribute docstrings are the CRDs' field descriptions; crdgen reads them
+        # itself, so that loading the models (every CLI call) skips parsing source.
+        use_attribute_docstrings=False,
         validate_assignment=False,
+        # A model's validator is built when first used, not at import: `kbuild get is`
+        # never builds the Build models' (bench/cli_startup.py measures start-up).
+        defer_build=True,
     )
 
     _non_nullable_keys: ClassVar[dict[type[KubeModel], frozenset[str]]] = {}

@@ -160,7 +160,13 @@ class ImageSource(KubeModel):
 
     from_: ObjectReference
     """ImageStreamTag, ImageStreamImage or DockerImage to copy from."""
-    as_: list[StrictStr] | None = None
+    as_: Annotated[
+        list[StrictStr] | None,
+        Unimplemented(
+            "replacing the FROM and COPY --from names of a multi-stage Dockerfile with an "
+            "image source (source.images[].as) is not implemented; use paths"
+        ),
+    ] = None
     """Image names this source replaces in a multi-stage Dockerfile."""
     paths: list[ImageSourcePath] | None = None
     """Paths to copy into the build context."""
@@ -197,10 +203,7 @@ class BuildSource(KubeModel):
     """Raw Dockerfile content; replaces any Dockerfile in the context dir."""
     git: GitBuildSource | None = None
     """Git repository."""
-    images: Annotated[
-        list[ImageSource],
-        Unimplemented("image sources (content copied from other images) are not implemented"),
-    ] = Field(default_factory=list)
+    images: list[ImageSource] = Field(default_factory=list)
     """Images to take content from."""
     context_dir: StrictStr = ""
     """Sub-directory of the source to build."""
@@ -337,14 +340,9 @@ class DockerBuildStrategy(KubeModel):
     """Path of the Dockerfile relative to the context dir; ``Dockerfile`` when empty."""
     build_args: list[EnvVar] = Field(default_factory=list)
     """Build arguments (only name and value are used)."""
-    image_optimization_policy: Annotated[
-        ImageOptimizationPolicy | None,
-        Unimplemented(
-            "image optimization policies are not implemented; builds always keep layers",
-            (ImageOptimizationPolicy.NONE,),
-        ),
-    ] = None
-    """Layer optimisation policy."""
+    image_optimization_policy: ImageOptimizationPolicy | None = None
+    """Layer optimisation policy: ``SkipLayers`` (and ``SkipLayersAndWarn``, the
+    same under buildah) commits the Dockerfile's new layers as one."""
     volumes: list[BuildVolume] = Field(default_factory=list)
     """Volumes mounted read-only into the build's RUN steps."""
 
@@ -402,10 +400,7 @@ class BuildStrategy(KubeModel):
     """Dockerfile build."""
     source_strategy: SourceBuildStrategy | None = None
     """Source-to-image build."""
-    custom_strategy: Annotated[
-        CustomBuildStrategy | None,
-        Unimplemented("the Custom strategy is not implemented; use Source or Docker"),
-    ] = None
+    custom_strategy: CustomBuildStrategy | None = None
     """Custom builder image."""
     jenkins_pipeline_strategy: Annotated[
         JenkinsPipelineBuildStrategy | None,
@@ -513,13 +508,7 @@ class CommonSpec(KubeModel):
     """Seconds a build pod may run before it is stopped."""
     node_selector: dict[str, StrictStr] | None = None
     """Node selector of the build pod; null means the cluster default."""
-    mount_trusted_ca: Annotated[
-        StrictBool | None,
-        Unimplemented(
-            "mounting the cluster's trusted CA bundle is not implemented",
-            (False,),
-        ),
-    ] = Field(default=None, alias="mountTrustedCA")
+    mount_trusted_ca: StrictBool | None = Field(default=None, alias="mountTrustedCA")
     """Mount the cluster's trusted certificate authorities into the build."""
 
 

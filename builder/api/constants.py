@@ -56,6 +56,10 @@ DOCKER_REPOSITORY_CHECK_ANNOTATION: Final = "openshift.io/image.dockerRepository
 """On an ImageStream: when its tags were last imported from their registries."""
 INSECURE_REPOSITORY_ANNOTATION: Final = "openshift.io/image.insecureRepository"
 """On an ImageStream: ``"true"`` lets spec.dockerImageRepository come from an insecure registry."""
+IMPORTER_PREFER_OS_ANNOTATION: Final = "importer.image.openshift.io/prefer-os"
+"""On a spec tag: the OS whose entry an import takes from a manifest list (default linux)."""
+IMPORTER_PREFER_ARCH_ANNOTATION: Final = "importer.image.openshift.io/prefer-arch"
+"""On a spec tag: the architecture whose entry an import takes from a manifest list (amd64)."""
 GENERATED_BY_ANNOTATION: Final = "openshift.io/generated-by"
 """On objects ``new-app``/``new-build`` create: ``OpenShiftNewApp`` / ``OpenShiftNewBuild``."""
 

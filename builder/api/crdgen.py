@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
 
 from builder.api.apps import APPS_GROUP, PLURAL_DEPLOYMENT_CONFIGS, DeploymentConfig
 from builder.api.base import KubeModel
@@ -214,9 +216,46 @@ def _ordered(node: dict[str, Any]) -> dict[str, Any]:
     return {**first, **{k: v for k, v in node.items() if k not in first}}
 
 
+def attribute_docs(cls: type[Any]) -> dict[str, str]:
+    """Field name -> the docstring under it, the nearest class in the MRO first.
+
+    This is pydantic's ``use_attribute_docstrings``, done here rather than in
+    the models' config: that option parses every model's source whenever the
+    models load, which every ``kbuild`` command pays for, and only the CRDs
+    need the text.
+    """
+    from pydantic._internal._docs_extraction import extract_docstrings_from_cls  # noqa: PLC0415
+
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        if isinstance(klass, type) and issubclass(klass, KubeModel) and klass is not KubeModel:
+            docs.update(extract_docstrings_from_cls(klass, use_inspect=True))
+    return docs
+
+
+class _DocumentedSchema(GenerateJsonSchema):
+    """The models' JSON schema with each field's attribute docstring as its description."""
+
+    def model_schema(self, schema: core_schema.ModelSchema) -> JsonSchemaValue:
+        json_schema = super().model_schema(schema)
+        cls = schema["cls"]
+        properties = json_schema.get("properties")
+        if not isinstance(properties, dict):
+            return json_schema
+        docs = attribute_docs(cls)
+        for name, info in cls.model_fields.items():
+            key = info.alias or name
+            doc = docs.get(name)
+            if doc and info.description is None and isinstance(properties.get(key), dict):
+                properties[key].setdefault("description", doc)
+        return json_schema
+
+
 def openapi_schema(model: type[KubeModel]) -> dict[str, Any]:
     """The structural ``openAPIV3Schema`` for a top-level model."""
-    raw = model.model_json_schema(by_alias=True, mode="validation")
+    raw = model.model_json_schema(
+        by_alias=True, mode="validation", schema_generator=_DocumentedSchema
+    )
     schema = _structural(raw, raw.get("$defs", {}))
     properties = schema["properties"]
     properties["apiVersion"] = {

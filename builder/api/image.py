@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictBool, StrictInt, StrictStr
 
-from builder.api.base import AlwaysDump, KubeModel, Time, Unimplemented
+from builder.api.base import AlwaysDump, KubeModel, Time
 from builder.api.constants import IMAGE_API_VERSION
 from builder.api.core import ConditionStatus, ObjectMeta, ObjectReference
 
@@ -40,15 +40,13 @@ class TagEventConditionType(StrEnum):
 class ImageLookupPolicy(KubeModel):
     """How other resources in the namespace may refer to the stream."""
 
-    local: Annotated[
-        StrictBool,
-        Unimplemented(
-            "resolving short image names in pods through the stream (lookupPolicy.local) "
-            "is not implemented",
-            (False,),
-        ),
-    ] = False
-    """Resolve short names like ``ruby:latest`` in the namespace to this stream's images."""
+    local: StrictBool = False
+    """Resolve short names like ``ruby:latest`` in the namespace to this stream's images.
+
+    Done at admission by the controller's mutating webhook
+    (``builder.controller.admission``): pods and pod templates of the
+    namespace naming ``STREAM[:TAG]`` get the tag's image by digest.
+    """
 
 
 class TagImportPolicy(KubeModel):

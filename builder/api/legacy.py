@@ -5,9 +5,10 @@ had API groups, and ``oc`` still reads those manifests: the build, image,
 apps and template kinds are sent to their group versions.  A CRD cannot
 serve the core group, so ``kbuild apply|create`` convert on the client:
 
-- ``v1`` BuildConfig, Build, ImageStream, DeploymentConfig and Template
-  become ``build.openshift.io/v1``, ``image.openshift.io/v1``,
-  ``apps.openshift.io/v1`` and ``template.openshift.io/v1``;
+- ``v1`` BuildConfig, Build, ImageStream, DeploymentConfig, Template and
+  Route become ``build.openshift.io/v1``, ``image.openshift.io/v1``,
+  ``apps.openshift.io/v1``, ``template.openshift.io/v1`` and
+  ``route.openshift.io/v1``;
 - ImageStreamTag (either apiVersion) is not an object of its own in kbuild
   (a CRD name cannot hold ``:``): it becomes a spec tag of its stream
   (``tag_request``);
@@ -56,6 +57,7 @@ from builder.api.template import Template
 
 APPS_API_VERSION = "apps.openshift.io/v1"
 TEMPLATE_API_VERSION = "template.openshift.io/v1"
+ROUTE_API_VERSION = "route.openshift.io/v1"
 
 GROUP_OF_LEGACY: dict[str, str] = {
     "BuildConfig": BUILD_API_VERSION,
@@ -64,8 +66,13 @@ GROUP_OF_LEGACY: dict[str, str] = {
     "ImageStreamTag": IMAGE_API_VERSION,
     "DeploymentConfig": APPS_API_VERSION,
     "Template": TEMPLATE_API_VERSION,
+    "Route": ROUTE_API_VERSION,
 }
-"""The legacy ``v1`` kinds kbuild converts, and the group version each is sent to."""
+"""The legacy ``v1`` kinds kbuild converts, and the group version each is sent to.
+
+Route is not kbuild's: it is sent as ``oc`` sends it, and where the cluster
+serves no Route API (plain Kubernetes has no OpenShift router) ``kbuild
+apply`` says so and points to an Ingress."""
 
 REFUSED_LEGACY: dict[str, str] = {
     kind: group
@@ -89,8 +96,8 @@ REFUSED_LEGACY: dict[str, str] = {
 """Legacy ``v1`` kinds of those groups that are requests or server views, not objects to store."""
 
 NEEDS_CRD = {"DeploymentConfig", "Template"}
-"""Kinds sent on only when the cluster serves their group version: kbuild has no
-DeploymentConfig CRD, and its Template CRD (crds/) is installed separately."""
+"""Kinds served by kbuild's CRDs (crds/): when the cluster does not serve them,
+the CRDs were not installed."""
 
 _MODELS: dict[str, type[KubeModel]] = {
     "BuildConfig": BuildConfig,

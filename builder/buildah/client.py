@@ -118,12 +118,17 @@ class Buildah:
         tag: str,
         build_args: Sequence[tuple[str, str]] = (),
         no_cache: bool = False,
+        layers: bool = False,
         pull_always: bool = False,
         tls_verify: bool = True,
         authfile: str | None = None,
         volumes: Sequence[tuple[str, str]] = (),
     ) -> BuildResult:
         """Build; each of ``volumes`` (source, destination) is bound read-only into RUN steps.
+
+        ``layers`` commits a layer per instruction (``docker build``'s image,
+        OpenShift's ``imageOptimizationPolicy: None``); without it buildah
+        commits the Dockerfile's changes as one layer (``SkipLayers``).
 
         ``--volume`` mounts are never committed: the image keeps at most an
         empty mount point where a file was bound.
@@ -145,6 +150,8 @@ class Buildah:
                 args += ["--isolation", self.config.isolation]
             if no_cache:
                 args.append("--no-cache")
+            if layers:
+                args.append("--layers")
             if authfile:
                 args += ["--authfile", authfile]
             for name, value in build_args:
@@ -242,6 +249,21 @@ class Buildah:
             return self._run([*args, container, "--", *argv])
         finally:
             self._run(["rm", container])
+
+    def export_image(self, image: str, directory: Path) -> None:
+        """Write ``image`` from local storage to ``directory`` (``dir:``), layers uncompressed.
+
+        Nothing is mounted and nothing of the image runs: the layers are read
+        as tar files (``builder.source.imagepaths``).  Rootless buildah can
+        do this without ``buildah unshare``, which needs a kernel that lets
+        it clone itself into a memfd.
+        """
+        done = self._run(["push", "--quiet", "--disable-compression", image, f"dir:{directory}"])
+        if done.returncode != 0:
+            raise BuildError(
+                StatusReason.FETCH_IMAGE_CONTENT_FAILED,
+                f"reading {image} from local storage: {_last_error(done.tail)}",
+            )
 
     def remove_image(self, image: str) -> None:
         """Best effort: a leftover local image costs disk, never correctness."""

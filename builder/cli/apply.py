@@ -199,18 +199,42 @@ def _body(item: Item, resource: ApiResource, namespace: str) -> dict[str, Any]:
 
 
 def _not_served(item: Item) -> CliError:
-    from builder.api.legacy import NEEDS_CRD  # noqa: PLC0415
+    from builder.api.legacy import NEEDS_CRD, ROUTE_API_VERSION  # noqa: PLC0415
 
     api_version = item.obj.get("apiVersion")
     if item.kind in NEEDS_CRD:
         return CliError(
             f"{item.kind} {item.name!r}: this cluster does not serve {api_version} "
-            f"(kbuild has no {item.kind} CRD; apply one that serves {item.kind} first)"
+            f"(install kbuild's CRDs first: kubectl apply -f crds/)"
         )
+    if api_version == ROUTE_API_VERSION and item.kind == "Route":
+        return CliError(_route_hint(item))
     return CliError(
         f'resource mapping not found for name: "{item.name}" namespace: "{item.namespace}" '
         f'from "{item.where}": no matches for kind "{item.kind}" in version "{api_version}" '
         "(ensure CRDs are installed first)"
+    )
+
+
+def _route_hint(item: Item) -> str:
+    """Why a Route is refused on plain Kubernetes, and the Ingress that does its job.
+
+    OpenShift's templates nearly all carry a Route; the message says the rest
+    of the template was still sent and shows the equivalent Ingress command.
+    """
+    spec = item.obj.get("spec")
+    spec = spec if isinstance(spec, dict) else {}
+    to = spec.get("to")
+    service = str(to.get("name") or "SERVICE") if isinstance(to, dict) else "SERVICE"
+    port_spec = spec.get("port")
+    port = str(port_spec.get("targetPort") or "PORT") if isinstance(port_spec, dict) else "PORT"
+    host = str(spec.get("host") or "HOST")
+    path = str(spec.get("path") or "/")
+    return (
+        f"Route {item.name!r}: this cluster does not serve route.openshift.io/v1 (OpenShift's "
+        "router; plain Kubernetes has none and kbuild does not provide one); the other objects "
+        f"are sent. Expose the Service with an Ingress instead: kubectl create ingress "
+        f"{item.name or service} --rule='{host}{path.rstrip('/')}/*={service}:{port}'"
     )
 
 
@@ -376,6 +400,40 @@ def _warn(text: str) -> None:
     print(f"Warning: {text}", file=sys.stderr, flush=True)
 
 
+def unimplemented_warnings(item: Item) -> list[str]:
+    """One line per field the object sets that kbuild accepts but does not implement.
+
+    The controller reports them too (an event, a Build reason), but only once
+    the object is stored; saying it here tells the user before anything runs.
+    An object the models reject gets no line: the server or the controller
+    names what is wrong with it.
+    """
+    from builder.api import Build, BuildConfig, ImageStream  # noqa: PLC0415
+    from builder.api.apps import DeploymentConfig  # noqa: PLC0415
+    from builder.api.base import unimplemented_fields_in_use  # noqa: PLC0415
+    from builder.api.constants import BUILD_API_VERSION, IMAGE_API_VERSION  # noqa: PLC0415
+    from builder.api.legacy import APPS_API_VERSION  # noqa: PLC0415
+    from builder.api.manifest import ManifestError, parse_as  # noqa: PLC0415
+
+    models: dict[tuple[str, str], type[BuildConfig | Build | ImageStream | DeploymentConfig]] = {
+        (BUILD_API_VERSION, "BuildConfig"): BuildConfig,
+        (BUILD_API_VERSION, "Build"): Build,
+        (IMAGE_API_VERSION, "ImageStream"): ImageStream,
+        (APPS_API_VERSION, "DeploymentConfig"): DeploymentConfig,
+    }
+    model = models.get((str(item.obj.get("apiVersion")), item.kind))
+    if model is None:
+        return []
+    try:
+        obj = parse_as(model, item.obj)
+    except ManifestError:
+        return []
+    return [
+        f"{item.kind} {item.name!r}: {path} is not implemented by kbuild: {why}"
+        for path, why in unimplemented_fields_in_use(obj)
+    ]
+
+
 def _error(text: str) -> None:
     print(f"error: {text}", file=sys.stderr, flush=True)
 
@@ -426,7 +484,7 @@ def run(ns: argparse.Namespace, verb: str) -> int:
     if not items:
         raise CliError("no objects passed to " + verb)
     for item in items:
-        for warning in item.converted.warnings:
+        for warning in [*item.converted.warnings, *unimplemented_warnings(item)]:
             _warn(warning)
     kube, namespace = connect(ns)
     results, status = send_all(kube, items, namespace, ns.namespace is not None, opts)

@@ -127,11 +127,47 @@ class BuilderRef:
 
 
 @dataclass(frozen=True)
+class OutputRef:
+    """Where the build pushes: ``--to`` (an image stream tag) or ``--to-docker`` (a pull spec)."""
+
+    kind: Literal["ImageStreamTag", "DockerImage"]
+    name: str
+    """``stream:tag`` or the pull spec."""
+    namespace: str = ""
+    """An image stream tag's namespace, when ``--to`` names one."""
+
+    def reference(self) -> dict[str, str]:
+        ref = {"kind": self.kind, "name": self.name}
+        if self.namespace:
+            ref["namespace"] = self.namespace
+        return ref
+
+    @property
+    def stream(self) -> str:
+        """The output image stream's name ("" for a pull spec)."""
+        return self.name.partition(":")[0] if self.kind == KIND_IMAGE_STREAM_TAG else ""
+
+
+@dataclass(frozen=True)
+class SourceImage:
+    """``--source-image`` and ``--source-image-path SRC:DEST``: source.images, one path."""
+
+    image: BuilderRef
+    source_path: str
+    destination_dir: str = ""
+
+
+@dataclass(frozen=True)
 class GitSource:
     uri: str
-    """Without the ``#ref`` fragment."""
+    """Without the ``#ref`` fragment; "" when the build has no repository."""
     ref: str = ""
     context_dir: str = ""
+    dockerfile: str = ""
+    """``-D``/``--dockerfile``: the Dockerfile's text (source.dockerfile)."""
+    binary: bool = False
+    """``--binary``: the source comes with ``start-build --from-*``."""
+    image: SourceImage | None = None
     secrets: tuple[tuple[str, str], ...] = ()
     """``--build-secret NAME[:DIR]``: source.secrets (name, destinationDir)."""
     config_maps: tuple[tuple[str, str], ...] = ()
@@ -156,6 +192,8 @@ class AppParams:
     ports: tuple[Port, ...] = ()
     webhook_secrets: tuple[str, str] = ("", "")
     """GitHub and Generic webhook secrets (``generate_secret()``)."""
+    output: OutputRef | None = None
+    """``--to``/``--to-docker``; None: the image stream tag ``NAME:latest``."""
 
 
 # ---------------------------------------------------------------------------
@@ -167,43 +205,96 @@ def _env(pairs: tuple[tuple[str, str], ...]) -> list[dict[str, str]]:
 
 
 def output_tag(params: AppParams) -> str:
+    if params.output is not None and params.output.kind == KIND_IMAGE_STREAM_TAG:
+        return params.output.name
     return f"{params.name}:latest"
 
 
-def image_stream(params: AppParams) -> dict[str, Any]:
+def output_reference(params: AppParams) -> dict[str, str]:
+    if params.output is not None:
+        return params.output.reference()
+    return {"kind": KIND_IMAGE_STREAM_TAG, "name": output_tag(params)}
+
+
+def image_stream(params: AppParams) -> dict[str, Any] | None:
+    """The output stream; none for a pull spec output or a stream of another namespace."""
+    name = params.name
+    if params.output is not None:
+        if params.output.kind != KIND_IMAGE_STREAM_TAG or params.output.namespace:
+            return None
+        name = params.output.stream
     return {
         "apiVersion": "image.openshift.io/v1",
         "kind": "ImageStream",
-        "metadata": {"name": params.name},
+        "metadata": {"name": name},
     }
 
 
+def _source(params: AppParams) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """source and the triggers it brings, as oc's ``SourceRef.BuildSource``.
+
+    The type is the last of Dockerfile, Git, Binary, Image that is present
+    (oc's order); a source image adds an ImageChange trigger on that image.
+    """
+    given = params.source
+    source: dict[str, Any] = {}
+    triggers: list[dict[str, Any]] = []
+    if given.dockerfile:
+        source["type"] = "Dockerfile"
+        source["dockerfile"] = given.dockerfile
+    if given.uri:
+        git: dict[str, Any] = {"uri": given.uri}
+        if given.ref:
+            git["ref"] = given.ref
+        source["type"] = "Git"
+        source["git"] = git
+    if given.context_dir:
+        source["contextDir"] = given.context_dir
+    if given.binary:
+        source["type"] = "Binary"
+        source["binary"] = {}
+    if given.image is not None:
+        ref = given.image.image.reference()
+        path = {
+            "sourcePath": given.image.source_path,
+            "destinationDir": given.image.destination_dir,
+        }
+        source["type"] = "Image"
+        source["images"] = [{"from": ref, "paths": [path]}]
+        triggers.append({"type": "ImageChange", "imageChange": {"from": dict(ref)}})
+    if given.secrets:
+        source["secrets"] = [
+            {"secret": {"name": name}, **({"destinationDir": d} if d else {})}
+            for name, d in given.secrets
+        ]
+    if given.config_maps:
+        source["configMaps"] = [
+            {"configMap": {"name": name}, **({"destinationDir": d} if d else {})}
+            for name, d in given.config_maps
+        ]
+    return source, triggers
+
+
 def build_config(params: AppParams) -> dict[str, Any]:
+    """oc's ``BuildRef.BuildConfig``: webhooks, source triggers, ConfigChange, the builder's.
+
+    A binary build has neither ConfigChange nor any ImageChange trigger: a
+    build they started would have no input to build (oc drops them too).
+    """
     github, generic = params.webhook_secrets
+    source, source_triggers = _source(params)
     triggers: list[dict[str, Any]] = [
         {"type": "GitHub", "github": {"secret": github}},
         {"type": "Generic", "generic": {"secret": generic}},
-        {"type": "ConfigChange"},
+        *source_triggers,
     ]
-    if params.builder is not None and params.builder.kind == KIND_IMAGE_STREAM_TAG:
-        # An empty ImageChange trigger follows the strategy's own image.
-        triggers.append({"type": "ImageChange", "imageChange": {}})
-    git: dict[str, Any] = {"uri": params.source.uri}
-    if params.source.ref:
-        git["ref"] = params.source.ref
-    source: dict[str, Any] = {"type": "Git", "git": git}
-    if params.source.context_dir:
-        source["contextDir"] = params.source.context_dir
-    if params.source.secrets:
-        source["secrets"] = [
-            {"secret": {"name": name}, **({"destinationDir": d} if d else {})}
-            for name, d in params.source.secrets
-        ]
-    if params.source.config_maps:
-        source["configMaps"] = [
-            {"configMap": {"name": name}, **({"destinationDir": d} if d else {})}
-            for name, d in params.source.config_maps
-        ]
+    if not params.source.binary:
+        triggers.append({"type": "ConfigChange"})
+        if params.builder is not None and params.builder.kind == KIND_IMAGE_STREAM_TAG:
+            # An empty ImageChange trigger follows the strategy's own image.
+            triggers.append({"type": "ImageChange", "imageChange": {}})
+    else:
+        triggers = [t for t in triggers if t["type"] != "ImageChange"]
     detail: dict[str, Any] = {}
     if params.builder is not None:
         detail["from"] = params.builder.reference()
@@ -221,7 +312,7 @@ def build_config(params: AppParams) -> dict[str, Any]:
             "triggers": triggers,
             "source": source,
             "strategy": strategy,
-            "output": {"to": {"kind": KIND_IMAGE_STREAM_TAG, "name": output_tag(params)}},
+            "output": {"to": output_reference(params)},
         },
     }
 
@@ -320,7 +411,8 @@ def object_labels(params: AppParams) -> dict[str, str]:
 
 def app_objects(params: AppParams) -> list[dict[str, Any]]:
     """The objects in creation order: ImageStream, BuildConfig[, Deployment[, Service]]."""
-    objects = [image_stream(params), build_config(params)]
+    stream = image_stream(params)
+    objects = [*([stream] if stream is not None else []), build_config(params)]
     if params.deploy:
         objects.append(deployment(params))
         svc = service(params)

@@ -38,3 +38,18 @@ def duration_seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(
             f"expected a duration such as 30s or 2m, got {text!r}"
         ) from None
+
+
+SHARED_NAMESPACE = "openshift"
+"""Where oc looks for builder image streams and templates after the current namespace."""
+
+
+def shared_namespace() -> str:
+    """``$KBUILD_SHARED_NAMESPACE``, else ``openshift``: the catalog namespace oc searches.
+
+    oc hard-codes ``openshift``.  On a cluster shared by teams (or by test
+    runs) the namespace named ``openshift`` may not be the platform team's to
+    fill, so the catalog can live elsewhere; read at call time, so one
+    process can serve a test that changes it.
+    """
+    return os.environ.get("KBUILD_SHARED_NAMESPACE", "") or SHARED_NAMESPACE

@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     from builder.kube import Kube
 
 CANCELLABLE = ("new", "pending", "running")
-MAX_ATTEMPTS = 10
 
 
 def states(text: str) -> list[str]:
@@ -109,17 +108,27 @@ def _names(kube: Kube, namespace: str, targets: list[str]) -> list[tuple[str, bo
 
 def request_cancel(kube: Kube, build: Build) -> Build | None:
     """Set status.cancelled; None if the build finished meanwhile."""
-    from builder.kube import Conflict  # noqa: PLC0415
+    from builder.rules.retry import TooManyConflicts, update_with_retry  # noqa: PLC0415
 
-    for _ in range(MAX_ATTEMPTS):
-        if is_terminal(build):
+    def cancel(current: Build) -> Build | None:
+        if is_terminal(current):
             return None
-        build.status.cancelled = True
-        try:
-            return kube.builds.replace_status(build)
-        except Conflict:
-            build = kube.builds.get(build.metadata.namespace, build.metadata.name)
-    raise CliError(f"build {who(build)} failed to update: too many concurrent updates")
+        current.status.cancelled = True
+        return current
+
+    namespace, name = build.metadata.namespace, build.metadata.name
+    try:
+        return update_with_retry(
+            lambda: kube.builds.get(namespace, name),
+            cancel,
+            kube.builds.replace_status,
+            what=f"build {who(build)}",
+            first=build,
+        ).written
+    except TooManyConflicts:
+        raise CliError(
+            f"build {who(build)} failed to update: too many concurrent updates"
+        ) from None
 
 
 def _choose(kube: Kube, namespace: str, ns: argparse.Namespace, outcome: Outcome) -> list[Build]:
@@ -212,8 +221,8 @@ def _await(
 
 def _restart(kube: Kube, builds: list[Build], outcome: Outcome) -> None:
     from builder.cli.startbuild import clone  # noqa: PLC0415
-    from builder.controller.instantiate import BuildOptions  # noqa: PLC0415
     from builder.kube import KubeError  # noqa: PLC0415
+    from builder.rules.instantiate import BuildOptions  # noqa: PLC0415
 
     for build in builds:
         try:

@@ -185,7 +185,7 @@ WORKLOADS = (DEPLOYMENTS, STATEFUL_SETS, DAEMON_SETS, CRON_JOBS, JOBS)
 
 def builds_of(kube: Kube, namespace: str, bc_name: str) -> list[Build]:
     """The Builds of one BuildConfig, oldest first (the label may be truncated, so re-checked)."""
-    from builder.controller.build import config_name  # noqa: PLC0415
+    from builder.rules.names import config_name  # noqa: PLC0415
 
     selector = build_config_selector(bc_name)
     builds, _ = kube.builds.list(namespace, label_selector=selector)

@@ -23,7 +23,8 @@ def _env(name: str, default: str = "") -> str:
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from builder.controller.seccomp import LOCALHOST_PROFILE  # noqa: PLC0415 - the CLI starts fast
+    from builder.controller.podlayout import FEWEST, LAYOUTS  # noqa: PLC0415 - the CLI starts fast
+    from builder.controller.seccomp import LOCALHOST_PROFILE  # noqa: PLC0415
 
     p = subparsers.add_parser(
         "controller",
@@ -62,6 +63,19 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="build pods' Localhost seccomp profile, relative to the kubelet's seccomp "
         f"directory (default {LOCALHOST_PROFILE}, installed by deploy/seccomp-installer.yaml), "
         "or Unconfined (admitted only by a Pod Security 'privileged' namespace)",
+    )  # fmt: skip
+    p.add_argument(
+        "--build-pod-containers", choices=LAYOUTS,
+        default=_env("KBUILD_BUILD_POD_CONTAINERS", FEWEST),
+        help="fewest (default): pipeline steps that mount no secret share a container; "
+        "per-step: one container per step, as OpenShift's pods (docs/build-pod.md)",
+    )  # fmt: skip
+    p.add_argument(
+        "--trusted-ca-configmap", default=_env("KBUILD_TRUSTED_CA_CONFIGMAP"),
+        metavar="NAME",
+        help="ConfigMap in each build namespace whose key ca-bundle.crt the build pod "
+        "trusts for pulls and pushes (and RUN steps see with mountTrustedCA); what "
+        "OpenShift's config.openshift.io/inject-trusted-cabundle injection provides",
     )  # fmt: skip
     p.add_argument(
         "--workers", type=int, default=int(_env("KBUILD_WORKERS", "2")),
@@ -119,6 +133,24 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="else keep the token in this Secret of the lease namespace (created if missing); "
         "with neither, notifications are refused",
     )
+    p.add_argument(
+        "--admission-port", type=int, default=int(_env("KBUILD_ADMISSION_PORT", "0")),
+        help="serve the image-lookup admission webhook (lookupPolicy.local) over TLS on this "
+        "port (0: not served; deploy/ uses 8443)",
+    )  # fmt: skip
+    p.add_argument(
+        "--admission-service", default=_env("KBUILD_ADMISSION_SERVICE", "kbuild-admission"),
+        help="the Service of the lease namespace that the webhook's certificate names",
+    )  # fmt: skip
+    p.add_argument(
+        "--admission-secret", default=_env("KBUILD_ADMISSION_SECRET", "kbuild-admission-tls"),
+        help="the Secret of the lease namespace holding the webhook's certificate",
+    )  # fmt: skip
+    p.add_argument(
+        "--admission-webhook-config",
+        default=_env("KBUILD_ADMISSION_WEBHOOK_CONFIG", "kbuild-image-lookup"),
+        help="the MutatingWebhookConfiguration whose caBundle the controller keeps current",
+    )
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(run=run)
 
@@ -150,6 +182,8 @@ def run(ns: argparse.Namespace) -> int:
         workspace_size_limit=ns.workspace_size_limit,
         storage_size_limit=ns.storage_size_limit,
         seccomp_profile=ns.seccomp_profile,
+        build_pod_containers=ns.build_pod_containers,
+        trusted_ca_configmap=ns.trusted_ca_configmap or "",
         resync_seconds=ns.resync_seconds,
         workers=ns.workers,
         stream_workers=ns.stream_workers,
@@ -166,6 +200,10 @@ def run(ns: argparse.Namespace) -> int:
         import_workers=ns.import_workers,
         notifications_token=ns.notifications_token,
         notifications_token_secret=ns.notifications_token_secret,
+        admission_port=ns.admission_port,
+        admission_service=ns.admission_service,
+        admission_secret=ns.admission_secret,
+        admission_webhook_config=ns.admission_webhook_config,
     )
     manager = Manager(Kube.connect(ns.kubeconfig), config)
 

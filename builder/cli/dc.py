@@ -222,6 +222,34 @@ def _strategy_lines(dc: DeploymentConfig) -> str:
         )
     else:
         lines += f"  Timeout:\t{dcrollout.timeout_seconds(dc)}s\n"
+    return lines + _hook_lines(dc)
+
+
+def _hook_lines(dc: DeploymentConfig) -> str:
+    """oc's ``printHook``: each lifecycle hook of the strategy in use."""
+    from builder.controller.dchooks import hooks_of  # noqa: PLC0415
+
+    titles = {"pre": "Pre-deployment", "mid": "Mid-deployment", "post": "Post-deployment"}
+    lines = ""
+    for stage, hook in hooks_of(dc).items():
+        prefix = titles[stage.value]
+        policy = hook.failure_policy.value if hook.failure_policy else ""
+        if hook.exec_new_pod is not None:
+            exec_ = hook.exec_new_pod
+            lines += f"  {prefix} hook (pod type, failure policy: {policy}):\n"
+            lines += f"    Container:\t{exec_.container_name}\n"
+            lines += f"    Command:\t{' '.join(exec_.command)}\n"
+            if exec_.env:
+                env = ", ".join(f"{e.name}={e.value}" for e in exec_.env)
+                lines += f"    Env:\t{env}\n"
+        if hook.tag_images:
+            lines += f"  {prefix} hook (tag images, failure policy: {policy}):\n"
+            for action in hook.tag_images:
+                to = action.to
+                target = " ".join(
+                    p for p in (to.kind or "ImageStreamTag", to.name, to.namespace) if p
+                )
+                lines += f"    Tag:\tcontainer {action.container_name} to {target}\n"
     return lines
 
 
@@ -366,35 +394,45 @@ def request_rollout(kube: Kube, namespace: str, name: str) -> DeploymentConfig:
         manual_cause,
         rollout_of,
     )
-    from builder.kube import Conflict  # noqa: PLC0415
+    from builder.rules.retry import TooManyConflicts, update_with_retry  # noqa: PLC0415
 
-    seen: int | None = None
-    for _ in range(5):
-        dc = get_dc(kube, namespace, name)
-        if seen is None:
-            if dc.spec.paused:
-                raise CliError("cannot deploy a paused deployment config")
-            latest = next(
-                (rc for rc in rollouts_of(kube, dc)
-                 if rollout_of(rc).version == dc.status.latest_version),
-                None,
-            )  # fmt: skip
-            if latest is not None and not rollout_of(latest).terminal:
-                phase = rollout_of(latest).phase.value
-                raise CliError(f"#{dc.status.latest_version} is already in progress ({phase}).")
-            seen = dc.status.latest_version
-            if latest_images(kube, dc):
-                kube.deployment_configs.replace(dc)
-                continue
-        if dc.status.latest_version > seen:
-            return dc  # the controller rolled the new images out itself
-        dc.status.latest_version = seen + 1
-        dc.status.details = details_for([manual_cause()])
-        try:
-            return kube.deployment_configs.replace_status(dc)
-        except Conflict:
-            continue
-    raise CliError(f"deploymentconfig {name!r} keeps changing; try again")
+    dc = get_dc(kube, namespace, name)
+    if dc.spec.paused:
+        raise CliError("cannot deploy a paused deployment config")
+    latest = next(
+        (rc for rc in rollouts_of(kube, dc)
+         if rollout_of(rc).version == dc.status.latest_version),
+        None,
+    )  # fmt: skip
+    if latest is not None and not rollout_of(latest).terminal:
+        phase = rollout_of(latest).phase.value
+        raise CliError(f"#{dc.status.latest_version} is already in progress ({phase}).")
+    seen = dc.status.latest_version
+
+    def bump(current: DeploymentConfig) -> DeploymentConfig | None:
+        if current.status.latest_version > seen:
+            return None  # the controller rolled the new images out itself
+        current.status.latest_version = seen + 1
+        current.status.details = details_for([manual_cause()])
+        return current
+
+    try:
+        update_with_retry(
+            lambda: get_dc(kube, namespace, name),
+            lambda current: current if latest_images(kube, current) else None,
+            kube.deployment_configs.replace,
+            what=f"deploymentconfig {name!r}",
+            first=dc,
+        )
+        updated = update_with_retry(
+            lambda: get_dc(kube, namespace, name),
+            bump,
+            kube.deployment_configs.replace_status,
+            what=f"deploymentconfig {name!r}",
+        )
+    except TooManyConflicts:
+        raise CliError(f"deploymentconfig {name!r} keeps changing; try again") from None
+    return updated.written if updated.written is not None else updated.seen
 
 
 def rollback_target(
@@ -433,7 +471,7 @@ def rollback(kube: Kube, namespace: str, name: str, to_revision: int) -> list[st
         image_triggers,
         manual_cause,
     )
-    from builder.kube import Conflict  # noqa: PLC0415
+    from builder.rules.retry import TooManyConflicts, update_with_retry  # noqa: PLC0415
 
     dc = get_dc(kube, namespace, name)
     target = rollback_target(dc, rollouts_of(kube, dc), to_revision)
@@ -448,19 +486,25 @@ def rollback(kube: Kube, namespace: str, name: str, to_revision: int) -> list[st
             disabled.append(params.from_.name)
     seen = dc.status.latest_version
     kube.deployment_configs.replace(dc)
-    for _ in range(5):
-        current = get_dc(kube, namespace, name)
+
+    def bump(current: DeploymentConfig) -> DeploymentConfig | None:
         if current.status.latest_version > seen:
-            break
+            return None  # the controller started a version for the change itself
         current.status.latest_version = seen + 1
         details = details_for([manual_cause()])
         details.message = f"rolled back to revision {_version(target)}"
         current.status.details = details
-        try:
-            kube.deployment_configs.replace_status(current)
-            break
-        except Conflict:
-            continue
+        return current
+
+    try:
+        update_with_retry(
+            lambda: get_dc(kube, namespace, name),
+            bump,
+            kube.deployment_configs.replace_status,
+            what=f"deploymentconfig {name!r}",
+        )
+    except TooManyConflicts:
+        raise CliError(f"deploymentconfig {name!r} keeps changing; try again") from None
     return disabled
 
 

@@ -513,10 +513,11 @@ def describe_build_config(
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "describe",
-        help="show details of BuildConfigs, Builds and ImageStreams (oc describe)",
+        help="show details of BuildConfigs, Builds, ImageStreams and their tags (oc describe)",
         description=(
-            "Describe bc/NAME, build/NAME or is/NAME (or TYPE [NAME...]); "
-            "builds and build configs with recent events."
+            "Describe bc/NAME, build/NAME, is/NAME or istag/STREAM:TAG (or TYPE [NAME...]); "
+            "builds and build configs with recent events, an istag with its image's "
+            "config and layers as read from the registry."
         ),
     )
     p.add_argument("args", nargs="+", metavar="TYPE/NAME | TYPE [NAME...]")
@@ -543,8 +544,8 @@ def events_of(kube: Kube, namespace: str, name: str, uid: str) -> list[dict[str,
 
 
 def _describe_build(kube: Kube, namespace: str, build: Build) -> str:
-    from builder.controller.build import pod_name  # noqa: PLC0415
     from builder.kube import NotFound  # noqa: PLC0415
+    from builder.rules.names import pod_name  # noqa: PLC0415
 
     events = events_of(kube, namespace, build.metadata.name, build.metadata.uid)
     pod = pod_name(build)
@@ -599,12 +600,18 @@ def run(ns: argparse.Namespace) -> int:
     from builder.kube import NotFound  # noqa: PLC0415
 
     wanted = targets(ns.args)
-    if any(resource is IMAGE_STREAM_TAGS for resource, _ in wanted):
-        raise CliError("describe imagestreamtag is not supported; describe the stream: is/NAME")
+    if any(resource is IMAGE_STREAM_TAGS and name is None for resource, name in wanted):
+        raise CliError("describe istag needs a name: istag STREAM:TAG or istag/STREAM:TAG")
     kube, namespace = connect(ns)
     texts: list[str] = []
     for resource, name in wanted:
-        if resource.kind == "DeploymentConfig":
+        if resource is IMAGE_STREAM_TAGS and name is not None:
+            text, problem = _describe_istag(kube, namespace, name)
+            texts.append(text)
+            if problem is not None:
+                _print_texts(texts)
+                raise problem
+        elif resource.kind == "DeploymentConfig":
             texts.extend(_describe_dcs(kube, namespace, name))
         elif resource is IMAGE_STREAMS:
             texts.extend(_describe_streams(kube, namespace, name))
@@ -629,5 +636,42 @@ def run(ns: argparse.Namespace) -> int:
     if not texts:
         print(f"No resources found in {namespace} namespace.", file=sys.stderr)
         return 0
-    sys.stdout.write("\n\n".join(t.rstrip("\n") + "\n" for t in texts).rstrip("\n") + "\n")
+    _print_texts(texts)
     return 0
+
+
+def _print_texts(texts: list[str]) -> None:
+    sys.stdout.write("\n\n".join(t.rstrip("\n") + "\n" for t in texts).rstrip("\n") + "\n")
+    sys.stdout.flush()
+
+
+def _describe_istag(kube: Kube, namespace: str, name: str) -> tuple[str, CliError | None]:
+    """The istag's text, and why the registry could not be read (the text is then partial)."""
+    from builder.cli.describe_istag import (  # noqa: PLC0415
+        describe_image,
+        insecure_hosts,
+        read_details,
+    )
+    from builder.cli.get import stream_tag  # noqa: PLC0415
+    from builder.cli.streams_common import split_stream_tag  # noqa: PLC0415
+    from builder.kube import NotFound  # noqa: PLC0415
+
+    if ":" not in name:
+        name += ":latest"  # oc's default tag
+    parts = split_stream_tag(name)
+    if parts is None or not parts[0] or name.count(":") > 1 or "@" in name:
+        raise CliError("ImageStreamTags must be retrieved with <name>:<tag>")
+    try:
+        stream = kube.image_streams.get(namespace, parts[0])
+    except NotFound:
+        raise not_found(IMAGE_STREAM_TAGS, name) from None
+    item = stream_tag(stream, name)
+    event = item.event
+    details, problem = None, None
+    try:
+        details = read_details(event.docker_image_reference, insecure_hosts(item))
+    except CliError as err:
+        problem = err
+    return describe_image(
+        event.image, event.docker_image_reference, event.created, details, utcnow()
+    ), problem

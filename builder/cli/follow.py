@@ -16,7 +16,9 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from builder.cli.common import CliError
@@ -164,6 +166,29 @@ def init_containers(pod: dict[str, Any]) -> list[str]:
     return [str(c.get("name", "")) for c in pod.get("spec", {}).get("initContainers") or []]
 
 
+@dataclass(frozen=True)
+class LogOptions:
+    """``--tail``, ``--since`` and ``--timestamps``: the log endpoint's own options.
+
+    ``tail`` is -1 for all lines.  A build's log is several containers' logs
+    one after the other; ``--tail N`` without ``-f`` means the last N lines
+    of that whole log (as ``oc logs`` shows the build's log as one), so each
+    container is asked for its last N and the joined text is cut to N.
+    With ``-f`` each container is asked for its last N as it is reached.
+    """
+
+    tail: int = -1
+    since_seconds: int | None = None
+    timestamps: bool = False
+
+    def endpoint(self) -> dict[str, Any]:
+        return {
+            "tail_lines": self.tail if self.tail >= 0 else None,
+            "since_seconds": self.since_seconds,
+            "timestamps": self.timestamps,
+        }
+
+
 class LogStreamer:
     """Writes the log of one build's pod, container after container."""
 
@@ -174,12 +199,15 @@ class LogStreamer:
         pod_name: str,
         write: Callable[[str], None],
         note: Callable[[str], None],
+        *,
+        options: LogOptions | None = None,
     ) -> None:
         self.kube = kube
         self.build = build
         self.pod_name = pod_name
         self.write = write
         self.note = note
+        self.options = options or LogOptions()
 
     def pod(self) -> dict[str, Any] | None:
         from builder.kube import NotFound  # noqa: PLC0415
@@ -206,11 +234,29 @@ class LogStreamer:
 
     def _copy(self, name: str, follow: bool) -> None:
         for line in self.kube.pod_log(
-            self.build.metadata.namespace, self.pod_name, name, follow=follow
+            self.build.metadata.namespace,
+            self.pod_name,
+            name,
+            follow=follow,
+            **self.options.endpoint(),
         ):
             self.write(line + "\n")
 
     def stream(self, pod: dict[str, Any], follow: bool) -> None:
+        """The containers' logs in order; without -f, ``--tail`` cuts the joined log."""
+        if follow or self.options.tail < 0:
+            self._stream(pod, follow)
+            return
+        kept: deque[str] = deque(maxlen=self.options.tail)
+        write, self.write = self.write, kept.append
+        try:
+            self._stream(pod, follow)
+        finally:
+            self.write = write
+        for line in kept:
+            write(line)
+
+    def _stream(self, pod: dict[str, Any], follow: bool) -> None:
         for name in init_containers(pod):
             started = self._started(name, init=True, follow=follow)
             if started is None:
@@ -235,9 +281,10 @@ def stream_build_logs(
     write: Callable[[str], None],
     note: Callable[[str], None],
     watch: BuildWatch | None = None,
+    options: LogOptions | None = None,
 ) -> None:
     """Print the build's log; raise CliError when the build has none to give."""
-    from builder.controller.build import pod_name  # noqa: PLC0415
+    from builder.rules.names import pod_name  # noqa: PLC0415
 
     namespace, name = build.metadata.namespace, build.metadata.name
     if build.status.phase.value in ("New", "Pending") and not follow:
@@ -276,7 +323,7 @@ def stream_build_logs(
     phase = build.status.phase.value
     if phase == "Cancelled":
         raise CliError(f"build {name} was cancelled. {NO_LOGS}")
-    streamer = LogStreamer(kube, build, pod_name(build), write, note)
+    streamer = LogStreamer(kube, build, pod_name(build), write, note, options=options)
     pod = streamer.pod()
     if pod is None:
         if phase == "Error":

@@ -10,7 +10,13 @@ failure (``Failed (DockerBuildFailed)``), which is what people grep for.
 
 There is no ImageStreamTag resource: the istag view is computed from each
 stream's status, as OpenShift's server computes it (a tag is listed once it
-has an image).
+has an image).  Templates (``template.openshift.io/v1``, a CRD) list as
+``NAME DESCRIPTION PARAMETERS OBJECTS``, as openshift-apiserver prints them.
+
+kubectl's output flags apply to every kind: ``-o`` with the template printers
+(``builder.cli.printers``), ``--sort-by``, ``--show-labels``, ``-L``, and
+``-w``/``--watch-only``, which print a row (or an object in the ``-o``
+format) for each change until interrupted.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from builder.cli.common import (
     IMAGE_STREAMS,
     CliError,
     Resource,
+    _aliases,
     add_cluster_flags,
     connect,
     go_duration,
@@ -46,12 +53,27 @@ from builder.cli.common import (
     table,
     utcnow,
 )
-from builder.cli.dc import DEPLOYMENT_CONFIGS, render_deployment_configs
+from builder.cli.dc import DC_HEADERS, DEPLOYMENT_CONFIGS, dc_row
+from builder.cli.printers import (
+    Output,
+    as_list,
+    check_sort_field,
+    label_cells,
+    label_headers,
+    output_flag,
+    parse_custom_columns,
+    parse_custom_columns_file,
+    parse_output,
+    render_custom_columns,
+    render_template,
+    sort_key,
+    split_label_columns,
+)
 from builder.cli.streams_common import split_stream_tag
 
 if TYPE_CHECKING:
     from builder.api import Build, BuildConfig, CommonSpec, ImageStream, TagEvent
-    from builder.kube import CustomResources, Kube
+    from builder.kube import ApiResource, CustomResources, Kube
 
 M = TypeVar("M", "Build", "BuildConfig", "ImageStream")
 
@@ -63,7 +85,14 @@ IS_HEADERS = ["NAME", "IMAGE REPOSITORY", "TAGS", "UPDATED"]
 ISTAG_HEADERS = ["NAME", "IMAGE REFERENCE", "UPDATED"]
 ISTAG_WIDE_HEADERS = [*ISTAG_HEADERS, "IMAGE NAME"]
 TAGS_WIDTH = 40
+TEMPLATE_GROUP = "template.openshift.io"
+TEMPLATES = Resource(
+    "Template", "templates", "template", _aliases(TEMPLATE_GROUP, "template", "templates"),
+    TEMPLATE_GROUP,
+)  # fmt: skip
+TEMPLATE_HEADERS = ["NAME", "DESCRIPTION", "PARAMETERS", "OBJECTS"]
 VIEWABLE = (BUILDS, BUILD_CONFIGS, IMAGE_STREAMS, IMAGE_STREAM_TAGS, DEPLOYMENT_CONFIGS)
+GETTABLE = (*VIEWABLE, TEMPLATES)
 
 
 # ---------------------------------------------------------------------------
@@ -350,50 +379,117 @@ def render_stream_tags(
 
 
 # ---------------------------------------------------------------------------
-# -o name|yaml|json
+# Templates (raw objects: kbuild does not act on them, so no model is needed)
 
 
-def resource_of(obj: Build | BuildConfig | ImageStream | StreamTag) -> Resource:
+def template_row(template: dict[str, Any]) -> list[str]:
+    """openshift-apiserver's ``printTemplate``: first line of the description, params summary."""
+    meta = template.get("metadata") or {}
+    description = str((meta.get("annotations") or {}).get("description", ""))
+    first, newline, _ = description.partition("\n")
+    description = first + "..." if newline else first
+    params = [p for p in template.get("parameters") or [] if isinstance(p, dict)]
+    blank = sum(1 for p in params if not p.get("value") and not p.get("generate"))
+    generated = sum(1 for p in params if not p.get("value") and p.get("generate"))
+    if blank:
+        summary = f"{len(params)} ({blank} blank)"
+    elif generated:
+        summary = f"{len(params)} ({generated} generated)"
+    else:
+        summary = f"{len(params)} (all set)"
+    return [
+        str(meta.get("name", "")),
+        description,
+        summary,
+        str(len(template.get("objects") or [])),
+    ]
+
+
+# ---------------------------------------------------------------------------
+# -o name|yaml|json and the template printers
+
+Item = Any
+"""A Build, BuildConfig, ImageStream, DeploymentConfig, StreamTag or a Template dict."""
+
+
+def resource_of(obj: Item) -> Resource:
     if isinstance(obj, StreamTag):
         return IMAGE_STREAM_TAGS
+    if isinstance(obj, dict):
+        return TEMPLATES
     kinds = {"Build": BUILDS, "BuildConfig": BUILD_CONFIGS, "DeploymentConfig": DEPLOYMENT_CONFIGS}
     return kinds.get(obj.kind, IMAGE_STREAMS)
 
 
-def _name_of(obj: Build | BuildConfig | ImageStream | StreamTag) -> str:
-    return obj.name if isinstance(obj, StreamTag) else obj.metadata.name
+def _name_of(obj: Item) -> str:
+    if isinstance(obj, StreamTag):
+        return obj.name
+    if isinstance(obj, dict):
+        return str((obj.get("metadata") or {}).get("name", ""))
+    return str(obj.metadata.name)
 
 
-def object_dict(obj: Build | BuildConfig | ImageStream | StreamTag) -> dict[str, Any]:
+def _namespace_of(obj: Item) -> str:
+    if isinstance(obj, StreamTag):
+        return str(obj.stream.metadata.namespace)
+    if isinstance(obj, dict):
+        return str((obj.get("metadata") or {}).get("namespace", ""))
+    return str(obj.metadata.namespace)
+
+
+def labels_of(obj: Item) -> dict[str, str]:
+    if isinstance(obj, StreamTag):
+        return dict(obj.stream.metadata.labels or {})
+    if isinstance(obj, dict):
+        return {
+            str(k): str(v) for k, v in ((obj.get("metadata") or {}).get("labels") or {}).items()
+        }
+    return dict(obj.metadata.labels or {})
+
+
+def object_dict(obj: Item) -> dict[str, Any]:
     """The object as ``-o yaml/json`` shows it: managedFields left out, as kubectl does."""
     from builder.api import dump  # noqa: PLC0415
 
     if isinstance(obj, StreamTag):
         return istag_object(obj)
-    data = dump(obj)
-    data.get("metadata", {}).pop("managedFields", None)
+    data = dict(obj) if isinstance(obj, dict) else dump(obj)
+    if isinstance(data.get("metadata"), dict):
+        data["metadata"] = {k: v for k, v in data["metadata"].items() if k != "managedFields"}
     return data
 
 
-def render_objects(
-    objs: Sequence[Build | BuildConfig | ImageStream | StreamTag], output: str, single: bool
-) -> str:
+def render_objects(objs: Sequence[Item], output: str, single: bool) -> str:
     """``-o name|json|yaml``; several objects (or a list query) become a ``kind: List``."""
     if output == "name":
         return "".join(f"{resource_of(o).ref(_name_of(o))}\n" for o in objs)
-    data: dict[str, Any]
-    if single and len(objs) == 1:
-        data = object_dict(objs[0])
-    else:
-        data = {
-            "apiVersion": "v1",
-            "items": [object_dict(o) for o in objs],
-            "kind": "List",
-            "metadata": {"resourceVersion": ""},
-        }
+    data = (
+        object_dict(objs[0])
+        if single and len(objs) == 1
+        else as_list([object_dict(o) for o in objs])
+    )
     if output == "json":
         return json.dumps(data, indent=4, sort_keys=True, ensure_ascii=False) + "\n"
     return str(yaml.safe_dump(data, default_flow_style=False, sort_keys=True))
+
+
+def render_output(objs: Sequence[Item], output: Output, single: bool) -> str:
+    """Any non-table ``-o``: name, json, yaml, the templates, custom columns."""
+    if output.kind in ("name", "json", "yaml"):
+        return render_objects(objs, output.kind, single)
+    if output.kind in ("custom-columns", "custom-columns-file"):
+        columns = (
+            parse_custom_columns_file(output.template)
+            if output.kind == "custom-columns-file"
+            else parse_custom_columns(output.template)
+        )
+        return render_custom_columns(columns, [object_dict(o) for o in objs])
+    data = (
+        object_dict(objs[0])
+        if single and len(objs) == 1
+        else as_list([object_dict(o) for o in objs])
+    )
+    return render_template(output, data)
 
 
 # ---------------------------------------------------------------------------
@@ -403,22 +499,46 @@ def render_objects(
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "get",
-        help="list BuildConfigs, Builds, ImageStreams and their tags (oc get bc/build/is/istag)",
+        help="list BuildConfigs, Builds, ImageStreams, their tags, Templates (oc get)",
         description=(
-            "Display BuildConfigs, Builds, ImageStreams or ImageStreamTags.  TYPE is "
-            "bc|buildconfig(s), build(s), is|imagestream(s) or istag|imagestreamtag(s) "
-            "(an istag is named STREAM:TAG); name objects as TYPE NAME... or TYPE/NAME..."
+            "Display BuildConfigs, Builds, ImageStreams, ImageStreamTags, DeploymentConfigs "
+            "or Templates.  TYPE is bc|buildconfig(s), build(s), is|imagestream(s), "
+            "istag|imagestreamtag(s) (named STREAM:TAG), dc or template(s); name objects as "
+            "TYPE NAME... or TYPE/NAME..."
         ),
     )
     p.add_argument("args", nargs="+", metavar="TYPE [NAME...] | TYPE/NAME...")
     p.add_argument(
         "-o",
         "--output",
-        choices=OUTPUTS,
-        help="yaml, json, name, or wide (istag: adds IMAGE NAME)",
+        metavar="FORMAT",
+        type=output_flag,
+        help=(
+            "json, yaml, name, wide, jsonpath=TEMPLATE, jsonpath-file=FILE, "
+            "jsonpath-as-json=TEMPLATE, custom-columns=SPEC, custom-columns-file=FILE, "
+            "go-template=TEMPLATE, go-template-file=FILE (kubectl's formats)"
+        ),
     )
     p.add_argument("-l", "--selector", default="", help="label selector, e.g. app=web")
     p.add_argument("-A", "--all-namespaces", action="store_true", help="list across all namespaces")
+    p.add_argument(
+        "--sort-by", default="", metavar="JSONPATH", help="sort by a field, e.g. .metadata.name"
+    )
+    p.add_argument("--show-labels", action="store_true", help="add a LABELS column")
+    p.add_argument(
+        "-L",
+        "--label-columns",
+        action="append",
+        default=[],
+        metavar="KEY[,KEY...]",
+        help="add a column with the value of each label key",
+    )
+    p.add_argument(
+        "-w", "--watch", action="store_true", help="after the list, print each change until ^C"
+    )
+    p.add_argument(
+        "--watch-only", action="store_true", help="print each change, without the list first"
+    )
     add_cluster_flags(p)
     p.set_defaults(run=lambda ns: run_guarded(run, ns))
 
@@ -431,8 +551,8 @@ def parse_targets(args: list[str]) -> list[tuple[Resource, str | None]]:
                 "there is no need to specify a resource type as a separate argument "
                 "when passing arguments in resource/name form"
             )
-        return [(r, n) for r, n in (split_ref(a, None, VIEWABLE) for a in args)]
-    kinds = [resource_named(k, VIEWABLE) for k in args[0].split(",") if k]
+        return [(r, n) for r, n in (split_ref(a, None, GETTABLE) for a in args)]
+    kinds = [resource_named(k, GETTABLE) for k in args[0].split(",") if k]
     if not kinds:
         raise CliError("you must specify the type of resource to get: bc, build, is or istag")
     names = args[1:]
@@ -474,6 +594,32 @@ def _fetch_stream_tags(
     return [stream_tag(stream, name)]
 
 
+def _template_resource() -> ApiResource:
+    from builder.kube import ApiResource  # noqa: PLC0415
+
+    return ApiResource(f"{TEMPLATE_GROUP}/v1", "Template", "templates", True)
+
+
+def _fetch_templates(
+    kube: Kube, namespace: str | None, name: str | None, selector: str
+) -> list[dict[str, Any]]:
+    from builder.kube import NotFound  # noqa: PLC0415
+
+    resource = _template_resource()
+    try:
+        if name is not None:
+            return [kube.get_raw(resource, namespace, name)]
+        items, _ = kube.list_raw(resource, namespace, selector)
+    except NotFound:
+        if name is not None:
+            raise not_found(TEMPLATES, name) from None
+        raise CliError(
+            'the server doesn\'t have a resource type "templates" (install the Template CRD: '
+            "kubectl apply -f crds/template.openshift.io_templates.yaml)"
+        ) from None
+    return sorted(items, key=lambda t: (_namespace_of(t), _name_of(t)))
+
+
 def _by_name(streams: list[ImageStream]) -> list[ImageStream]:
     return sorted(streams, key=lambda s: (s.metadata.namespace, s.metadata.name))
 
@@ -491,50 +637,168 @@ _FETCHERS: dict[Resource, Callable[[Kube, str | None, str | None, str], Fetched]
     DEPLOYMENT_CONFIGS: lambda kube, ns, name, sel: _fetch(
         kube.deployment_configs, DEPLOYMENT_CONFIGS, ns, name, sel
     ),
+    TEMPLATES: _fetch_templates,
 }
 
 
+# ---------------------------------------------------------------------------
+# Tables, with kubectl's decorations
+
+
+@dataclass(frozen=True)
+class TableOptions:
+    """What changes a table beyond its kind's columns (``-A``, ``-o wide``, labels, sort)."""
+
+    all_namespaces: bool = False
+    wide: bool = False
+    label_columns: tuple[str, ...] = ()
+    show_labels: bool = False
+    sort_by: str = ""
+    with_kind: bool = False
+
+
+def columns_of(resource: Resource, wide: bool) -> list[str]:
+    if resource is BUILDS:
+        return BUILD_HEADERS
+    if resource is BUILD_CONFIGS:
+        return BC_HEADERS
+    if resource is IMAGE_STREAMS:
+        return IS_HEADERS
+    if resource is DEPLOYMENT_CONFIGS:
+        return DC_HEADERS
+    if resource is TEMPLATES:
+        return TEMPLATE_HEADERS
+    return ISTAG_WIDE_HEADERS if wide else ISTAG_HEADERS
+
+
+def row_of(resource: Resource, item: Item, now: datetime, wide: bool) -> list[str]:
+    if resource is BUILDS:
+        return build_row(item, now)
+    if resource is BUILD_CONFIGS:
+        return bc_row(item)
+    if resource is IMAGE_STREAMS:
+        return stream_row(item, now)
+    if resource is DEPLOYMENT_CONFIGS:
+        return dc_row(item)
+    if resource is TEMPLATES:
+        return template_row(item)
+    return istag_row(item, now, wide=wide)
+
+
+def default_order(resource: Resource, items: Sequence[Item]) -> list[Item]:
+    """The order each kind lists in without ``--sort-by`` (builds oldest first, as oc)."""
+    if resource is BUILDS:
+        return sorted(items, key=_creation_key)
+    if resource is DEPLOYMENT_CONFIGS:
+        return sorted(items, key=lambda d: (d.metadata.namespace, d.metadata.name))
+    return list(items)
+
+
+def ordered(resource: Resource, items: Sequence[Item], sort_by: str) -> list[Item]:
+    if not sort_by:
+        return default_order(resource, items)
+    key = sort_key(sort_by)
+    return sorted(items, key=lambda item: key(object_dict(item)))
+
+
+def table_rows(
+    resource: Resource, items: Sequence[Item], now: datetime, options: TableOptions
+) -> tuple[list[str], list[list[str]]]:
+    """The headers and rows of one kind's table, decorated as kubectl decorates them."""
+    headers = list(columns_of(resource, options.wide))
+    headers += label_headers(options.label_columns, options.show_labels)
+    if options.all_namespaces:
+        headers = ["NAMESPACE", *headers]
+    rows = []
+    for item in items:
+        row = row_of(resource, item, now, options.wide)
+        if options.with_kind:
+            row[0] = resource.ref(row[0])
+        row += label_cells(labels_of(item), options.label_columns, options.show_labels)
+        rows.append([_namespace_of(item), *row] if options.all_namespaces else row)
+    return headers, rows
+
+
 def render_tables(
-    found: dict[Resource, list[Any]], now: datetime, *, all_namespaces: bool, wide: bool
+    found: dict[Resource, list[Any]],
+    now: datetime,
+    *,
+    all_namespaces: bool,
+    wide: bool,
+    options: TableOptions | None = None,
 ) -> str:
     """One table per kind, in the order asked, blank-line separated; ``kind/name`` if several."""
-    with_kind = len(found) > 1
+    base = options or TableOptions()
+    opts = TableOptions(
+        all_namespaces=all_namespaces,
+        wide=wide,
+        label_columns=base.label_columns,
+        show_labels=base.show_labels,
+        sort_by=base.sort_by,
+        with_kind=len(found) > 1,
+    )
     tables = []
     for resource, items in found.items():
-        if not items:
-            continue
-        flags = {"all_namespaces": all_namespaces, "with_kind": with_kind}
-        if resource is BUILDS:
-            tables.append(render_builds(items, now, **flags))
-        elif resource is BUILD_CONFIGS:
-            tables.append(render_build_configs(items, **flags))
-        elif resource is IMAGE_STREAMS:
-            tables.append(render_streams(items, now, **flags))
-        elif resource is DEPLOYMENT_CONFIGS:
-            tables.append(render_deployment_configs(items, **flags))
-        else:
-            tables.append(render_stream_tags(items, now, wide=wide, **flags))
+        if items:
+            tables.append(
+                table(*table_rows(resource, ordered(resource, items, opts.sort_by), now, opts))
+            )
     return "\n".join(tables)
 
 
 def run(ns: argparse.Namespace) -> int:
     targets = parse_targets(ns.args)
+    output = parse_output(ns.output)
+    if output.kind == "custom-columns":
+        parse_custom_columns(output.template)  # a bad spec is an error before any request
+    elif output.kind == "custom-columns-file":
+        parse_custom_columns_file(output.template)
     kube, namespace = connect(ns)
     scope = None if ns.all_namespaces else namespace
     if ns.all_namespaces and any(name is not None for _, name in targets):
         scope = namespace  # a named object is looked up in the current namespace, as kubectl
+    options = TableOptions(
+        all_namespaces=scope is None,
+        wide=output.kind == "wide",
+        label_columns=tuple(split_label_columns(ns.label_columns)),
+        show_labels=ns.show_labels,
+        sort_by=ns.sort_by,
+    )
+    if ns.watch or ns.watch_only:
+        from builder.cli.getwatch import watch  # noqa: PLC0415
+
+        return watch(
+            kube, targets, namespace, scope, ns.selector, output, options, watch_only=ns.watch_only
+        )
     found: dict[Resource, list[Any]] = {}
     for resource, name in targets:
         found.setdefault(resource, []).extend(_FETCHERS[resource](kube, scope, name, ns.selector))
     single = len(targets) == 1 and targets[0][1] is not None
-    if ns.output in ("yaml", "json", "name"):
-        everything = [item for items in found.values() for item in items]
-        sys.stdout.write(render_objects(everything, ns.output, single))
+    if ns.sort_by:
+        everything = [object_dict(i) for items in found.values() for i in items]
+        check_sort_field(ns.sort_by, everything)
+    if not output.is_table:
+        objs = [
+            item
+            for resource, items in found.items()
+            for item in (ordered(resource, items, ns.sort_by) if ns.sort_by else items)
+        ]
+        if not objs and not single and output.kind not in ("json", "yaml"):
+            print(_none_found(scope, namespace), file=sys.stderr)
+            return 0
+        sys.stdout.write(render_output(objs, output, single))
         return 0
     if not any(found.values()):
-        where = "" if scope is None else f" in {namespace} namespace"
-        print(f"No resources found{where}.", file=sys.stderr)
+        print(_none_found(scope, namespace), file=sys.stderr)
         return 0
-    wide = ns.output == "wide"
-    sys.stdout.write(render_tables(found, utcnow(), all_namespaces=scope is None, wide=wide))
+    sys.stdout.write(
+        render_tables(
+            found, utcnow(), all_namespaces=scope is None, wide=options.wide, options=options
+        )
+    )
     return 0
+
+
+def _none_found(scope: str | None, namespace: str) -> str:
+    where = "" if scope is None else f" in {namespace} namespace"
+    return f"No resources found{where}."

@@ -15,9 +15,9 @@ says so and the exit status is 1.  If nothing answers in time, the message
 says the request was made but no controller recorded a result.
 
 The rules for which tag may be imported from where, and their messages,
-are oc's (pkg/cli/importimage).  One difference: oc's ``--dry-run`` asks the
-server to fetch the metadata without saving it; kbuild's CLI does not talk
-to registries, so there is no ``--dry-run``.
+are oc's (pkg/cli/importimage).  ``--dry-run`` plans the same request,
+writes nothing, and reads the registries from the client instead of the
+controller (``builder.cli.importdryrun``).
 """
 
 from __future__ import annotations
@@ -414,6 +414,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="'local' to serve the image through the stream's registry (default 'source')",
     )
     p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="read the images from their registries and show the result; write nothing",
+    )
+    p.add_argument(
         "--timeout",
         type=duration_seconds,
         default=60.0,
@@ -466,6 +471,10 @@ def run(ns: argparse.Namespace) -> int:
     opts = options_of(ns)
     name, tag = parse_target(opts)
     kube, namespace = connect(ns)
+    if ns.dry_run:
+        from builder.cli import importdryrun  # noqa: PLC0415
+
+        return importdryrun.run(kube, namespace, name, tag, opts)
     plan = request_import(kube, namespace, name, tag, opts)
     stream = wait_for_answer(kube, namespace, name, plan, ns.timeout)
     if stream is None:

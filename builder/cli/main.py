@@ -3,6 +3,10 @@
 Installed as ``kbuild`` and as ``kubectl-kbuild``, so ``kubectl kbuild get
 is`` runs it as a kubectl plugin.
 
+``get`` and ``describe`` of Kubernetes' own kinds (pods, deployments), and
+``logs`` of those other than pods, run kubectl, as ``oc`` does
+(``builder.cli.passthrough``).
+
 Only the module of the verb that runs is imported: ``kbuild get`` must not
 pay for the build pipeline, the registry client or git (``bench/cli_startup.py``
 measures it).  ``--help``, a missing or unknown verb loads every verb, so
@@ -41,6 +45,7 @@ VERBS: dict[str, str] = {
     "tag": "builder.cli.tag",
     "set": "builder.cli.settriggers",
     "rollout": "builder.cli.rollout",
+    "rollback": "builder.cli.rollback",
     "new-app": "builder.cli.newapp",
     "new-build": "builder.cli.newapp",
 }
@@ -72,6 +77,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    from builder.cli import passthrough  # noqa: PLC0415
+
+    if passthrough.delegated(args):
+        # `kbuild get pod`, `kbuild describe deployment x`: kubectl's, as in oc.
+        return passthrough.exec_kubectl(args)
     p = parser(verb_of(args))
     ns = merge_global_flags(p.parse_args(args))
     if not getattr(ns, "run", None):

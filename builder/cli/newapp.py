@@ -9,7 +9,8 @@ Dockerfile's own FROM (``--strategy`` overrides).  ``new-app --template`` and
 
 BUILDER is an image stream tag, ``[namespace/]stream[:tag]`` (tag ``latest``
 by default, looked up in the current namespace and then in ``openshift``, as
-oc does), or a pull spec with a registry host (``registry:5000/team/python:3``).
+oc does, or ``$KBUILD_SHARED_NAMESPACE``), or a pull spec with a registry host
+(``registry:5000/team/python:3``).
 REPO is a git URL the cluster can clone (``https://``, ``http://``,
 ``git://``, ``ssh://``, ``file://`` or ``user@host:path``), ``#ref`` naming a
 branch or tag.  The objects are oc's (see ``builder.cli.appobjects``); the
@@ -18,7 +19,6 @@ its hints.
 
 Differences from oc, and why:
 
-- No ``new-app IMAGE`` (an image without a build) and no ``--docker-image``.
 - With a Dockerfile, oc imports the FROM image into an image stream and
   sets it as the strategy's ``from``; kbuild leaves ``from`` unset (the
   Dockerfile's FROM is pulled as written) and assumes port 8080.
@@ -49,7 +49,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from builder.cli.args import insecure_registries_from_env, key_value
+from builder.cli.args import insecure_registries_from_env, key_value, shared_namespace
 from builder.cli.common import (
     BUILD_CONFIGS,
     DEPLOYMENTS,
@@ -64,16 +64,15 @@ from builder.cli.common import (
     server_message,
     utcnow,
 )
+from builder.cli.dc import DEPLOYMENT_CONFIGS
 
 if TYPE_CHECKING:
     from builder.api import ImageStream
-    from builder.cli.appobjects import AppParams, BuilderRef, GitSource
+    from builder.cli.appobjects import AppParams, BuilderRef, GitSource, OutputRef
     from builder.cli.detect import StreamTag
     from builder.kube import Kube
     from builder.registry import ImageConfig
 
-FALLBACK_NAMESPACE = "openshift"
-"""Where oc also looks for builder image streams."""
 INDENT = "    "
 _SCHEMES = frozenset({"http", "https", "git", "ssh", "file"})
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
@@ -89,6 +88,7 @@ _KINDS = {
     "ImageStream": IMAGE_STREAMS,
     "BuildConfig": BUILD_CONFIGS,
     "Deployment": DEPLOYMENTS,
+    "DeploymentConfig": DEPLOYMENT_CONFIGS,
     "Service": SERVICES,
 }
 
@@ -150,6 +150,10 @@ class RepoArg:
     """The repository's base name without ``.git`` (not yet made valid)."""
 
 
+NO_REPO = RepoArg(uri="", ref="", display="", suggested_name="")
+"""A build without a repository: ``-D`` alone, ``--binary``, ``--source-image``."""
+
+
 def parse_repo(text: str, *, is_dir: Callable[[str], bool] = os.path.isdir) -> RepoArg:
     """A git URL the cluster can clone; local paths are refused with a way forward."""
     uri, _, ref = text.partition("#")
@@ -205,7 +209,24 @@ def parse_labels(values: Sequence[str] | None) -> dict[str, str]:
     return labels
 
 
-def app_name(ns: argparse.Namespace, repo: RepoArg) -> str:
+def _last_path_element(reference: str) -> str:
+    """``registry:5000/team/app:1@sha256:..`` -> ``app``."""
+    return reference.split("@", 1)[0].rsplit("/", 1)[-1].partition(":")[0]
+
+
+def app_name(
+    ns: argparse.Namespace,
+    repo: RepoArg,
+    *,
+    output: str = "",
+    builder: BuilderArg | None = None,
+    dockerfile: str = "",
+) -> str:
+    """``--name``, else oc's suggestions in its order: the source, the output, the input.
+
+    The input is the builder (its stream, or its image's last path element),
+    or for a Dockerfile alone the image its first FROM names.
+    """
     from builder.cli.appobjects import (  # noqa: PLC0415
         invalid_name_message,
         name_is_valid,
@@ -216,10 +237,23 @@ def app_name(ns: argparse.Namespace, repo: RepoArg) -> str:
         if not name_is_valid(ns.name):
             raise CliError(invalid_name_message(ns.name))
         return str(ns.name)
-    name = suggest_name(repo.suggested_name)
-    if not name:
-        raise CliError(f"cannot derive a name from {repo.display!r}; give one with --name")
-    return name
+    candidates = [repo.suggested_name, _last_path_element(output)]
+    if builder is not None:
+        candidates.append(builder.stream or _last_path_element(builder.pull_spec))
+    if dockerfile:
+        from builder.dockerfile.rewrite import stage_images  # noqa: PLC0415
+
+        try:
+            images = stage_images(dockerfile)
+        except ValueError:
+            images = []
+        candidates.extend(_last_path_element(image) for image in images[:1])
+    for candidate in candidates:
+        name = suggest_name(candidate) if candidate else ""
+        if name:
+            return name
+    what = repo.display or output or (builder.text if builder else "") or "the Dockerfile"
+    raise CliError(f"cannot derive a name from {what!r}; give one with --name")
 
 
 # ---------------------------------------------------------------------------
@@ -265,7 +299,7 @@ def find_builder(arg: BuilderArg, namespace: str, lookup: StreamLookup) -> Found
     if arg.pull_spec:
         ref = BuilderRef(kind="DockerImage", name=arg.pull_spec)
         return FoundBuilder(ref=ref, input_text=arg.text, pull_spec=arg.pull_spec)
-    places = [arg.namespace] if arg.namespace else [namespace, FALLBACK_NAMESPACE]
+    places = [arg.namespace] if arg.namespace else [namespace, shared_namespace()]
     missing_tag: CliError | None = None
     for place in dict.fromkeys(places):
         stream = lookup(place, arg.stream)
@@ -366,7 +400,11 @@ def describe_builder(found: FoundBuilder, params: AppParams, repo: RepoArg, now:
     """oc's ``describeBuildPipelineWithImage`` for a BUILDER~REPO pipeline."""
     lines: list[str] = []
     config = found.config
-    if found.ref is None:
+    if found.ref is None and found.input_text == "--dockerfile":
+        lines.append("--> Using the Dockerfile given with --dockerfile (its FROM as written)")
+    elif found.ref is None and found.input_text == "--binary":
+        lines.append("--> The Dockerfile comes with the binary input (its FROM as written)")
+    elif found.ref is None:
         lines.append(f'--> Found a Dockerfile in "{found.input_text}"')
     elif found.ref.kind == "ImageStreamTag":
         if config is not None:
@@ -396,14 +434,41 @@ def describe_builder(found: FoundBuilder, params: AppParams, repo: RepoArg, now:
     if annotations.get("io.openshift.tags"):
         tags = ", ".join(annotations["io.openshift.tags"].split(","))
         lines.extend([f"{INDENT}Tags: {tags}", ""])
-    lines.append(
-        f"{INDENT}* A {params.strategy} build using source code from {repo.display} will be created"
-    )
-    lines.append(
-        f'{INDENT}  * The resulting image will be pushed to image stream tag "{params.name}:latest"'
-    )
-    lines.append(f"{INDENT}  * Use 'kbuild start-build' to trigger a new build")
+    lines.extend(build_lines(params, repo))
     return "\n".join(lines) + "\n\n"
+
+
+def build_lines(params: AppParams, repo: RepoArg) -> list[str]:
+    """oc's ``* A ... build ... will be created`` and what follows it."""
+    from builder.cli.appobjects import output_tag  # noqa: PLC0415
+
+    # oc's strategy names: "source" and "Docker".
+    strategy = "Docker" if params.strategy == "docker" else "source"
+    source = params.source
+    if repo.display:
+        made = f"using source code from {repo.display}"
+    elif source.dockerfile:
+        made = "using a predefined Dockerfile"
+    elif source.binary:
+        made = "using binary input"
+    elif source.image is not None:
+        made = f'using the content of image "{source.image.image.name}"'
+    else:
+        made = "using source code"
+    if params.output is not None and params.output.kind == "DockerImage":
+        pushed = f'container image "{params.output.name}"'
+    else:
+        pushed = f'image stream tag "{output_tag(params)}"'
+    start = (
+        "A binary build was created, use 'kbuild start-build --from-dir' to trigger a new build"
+        if source.binary
+        else "Use 'kbuild start-build' to trigger a new build"
+    )
+    return [
+        f"{INDENT}* A {strategy} build {made} will be created",
+        f"{INDENT}  * The resulting image will be pushed to {pushed}",
+        f"{INDENT}  * {start}",
+    ]
 
 
 def ports_warning(found: FoundBuilder) -> str | None:
@@ -449,11 +514,13 @@ def success_lines(objects: Sequence[Mapping[str, Any]], *, deploy: bool) -> list
         name = obj["metadata"]["name"]
         triggers = obj.get("spec", {}).get("triggers", [])
         if not deploy:
-            if triggers:
+            if any(t.get("type") in ("ImageChange", "ConfigChange") for t in triggers):
                 lines.append(f'{INDENT}Build configuration "{name}" created and build triggered.')
                 lines.append(
                     f"{INDENT}Run 'kbuild logs -f buildconfig/{name}' to stream the build progress."
                 )
+            else:
+                lines.append(f"{INDENT}Use 'kbuild start-build {name}' to start a build.")
             continue
         if any(t.get("type") in ("ImageChange", "ConfigChange") for t in triggers):
             lines.append(
@@ -474,8 +541,12 @@ def success_lines(objects: Sequence[Mapping[str, Any]], *, deploy: bool) -> list
             lines.append(
                 f"{INDENT} 'kubectl expose service/{name} --type=NodePort --name={name}-external' "
             )
-    names = [o["metadata"]["name"] for o in objects if o.get("kind") == "Deployment"]
-    watch = " and ".join(f"'kubectl get deployment/{n}'" for n in names)
+    commands = {"Deployment": "kubectl get deployment", "DeploymentConfig": "kbuild get dc"}
+    watch = " and ".join(
+        f"'{commands[str(o['kind'])]}/{o['metadata']['name']}'"
+        for o in objects
+        if o.get("kind") in commands
+    )
     lines.append(
         f"{INDENT}Run 'kbuild get builds'{f' and {watch}' if watch else ''} to view your app."
     )
@@ -569,10 +640,67 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
             action="store_true",
             help="the builder image's registry speaks plain HTTP or has an untrusted certificate",
         )
+        p.add_argument(
+            "--docker-image",
+            "--image",
+            dest="docker_image",
+            default="",
+            metavar="IMAGE",
+            help="a container image (a pull spec, never looked up as an image stream): "
+            + ("deployed as it is, or the builder of REPO" if deploy else "the builder"),
+        )
         if deploy:
+            p.add_argument(
+                "--as-deployment-config",
+                action="store_true",
+                help="deploy with a DeploymentConfig (apps.openshift.io) instead of a Deployment",
+            )
             _add_template_flags(p)
+        else:
+            _add_build_source_flags(p)
         add_cluster_flags(p)
         p.set_defaults(run=_runner(deploy=deploy))
+
+
+def _add_build_source_flags(p: argparse.ArgumentParser) -> None:
+    """oc new-build's own flags: the output, and sources other than a repository."""
+    p.add_argument(
+        "--to",
+        default="",
+        metavar="[NAMESPACE/]STREAM[:TAG]",
+        help="push to this image stream tag (a pull spec with --to-docker) instead of NAME:latest",
+    )
+    p.add_argument(
+        "--to-docker",
+        action="store_true",
+        help="push to the container image --to names (or NAME:latest) instead of an image stream",
+    )
+    p.add_argument(
+        "-D",
+        "--dockerfile",
+        default="",
+        metavar="TEXT",
+        help="the Dockerfile itself (- reads it from stdin); implies --strategy docker",
+    )
+    p.add_argument(
+        "--binary",
+        action="store_true",
+        help="the source comes with 'kbuild start-build --from-dir|--from-file|--from-archive' "
+        "(no ConfigChange or ImageChange trigger)",
+    )
+    p.add_argument(
+        "--source-image",
+        default="",
+        metavar="IMAGE",
+        help="an image stream tag or pull spec whose content the build copies (source.images)",
+    )
+    p.add_argument(
+        "--source-image-path",
+        default="",
+        metavar="SRC:DEST",
+        help="the absolute path to copy out of --source-image, and the relative directory of the "
+        "build it goes to",
+    )
 
 
 def _add_template_flags(p: argparse.ArgumentParser) -> None:
@@ -614,6 +742,11 @@ class Request:
     context_dir: str
     build_secrets: tuple[tuple[str, str], ...] = ()
     build_config_maps: tuple[tuple[str, str], ...] = ()
+    dockerfile: str = ""
+    binary: bool = False
+    output: OutputRef | None = None
+    source_image: BuilderArg | None = None
+    source_image_path: tuple[str, str] = ("", "")
 
 
 def build_input(text: str) -> tuple[str, str]:
@@ -628,16 +761,136 @@ def build_input(text: str) -> tuple[str, str]:
     return name, directory
 
 
+def parse_output(text: str, *, docker: bool, name: str) -> OutputRef | None:
+    """``--to`` / ``--to-docker`` as oc reads them; None: the default ``NAME:latest`` tag."""
+    from builder.cli.appobjects import OutputRef  # noqa: PLC0415
+
+    if docker:
+        reference = text or f"{name}:latest"
+        from builder.registry import ImageReference, InvalidReferenceError  # noqa: PLC0415
+
+        try:
+            ImageReference.parse(reference)
+        except InvalidReferenceError as err:
+            raise CliError(f"--to: {err}") from None
+        return OutputRef(kind="DockerImage", name=reference)
+    if not text:
+        return None
+    parts = text.split("/")
+    if len(parts) > 2 or "@" in text:
+        raise CliError(
+            f"--to {text!r} must be an image stream tag, [namespace/]stream[:tag] "
+            "(add --to-docker to push to a container image)"
+        )
+    namespace = parts[0] if len(parts) == 2 else ""
+    stream, colon, tag = parts[-1].partition(":")
+    if (colon and not _TAG.match(tag)) or not _STREAM_NAME.match(stream):
+        raise CliError(f"--to {text!r} is not a valid image stream tag")
+    if namespace and not _STREAM_NAME.match(namespace):
+        raise CliError(f"--to {text!r}: invalid namespace {namespace!r}")
+    return OutputRef(
+        kind="ImageStreamTag", name=f"{stream}:{tag if colon else 'latest'}", namespace=namespace
+    )
+
+
+def parse_source_image_path(text: str) -> tuple[str, str]:
+    """``SRC[:DEST]``: SRC absolute in the image, DEST relative in the build (oc splits once)."""
+    source, _, destination = text.partition(":")
+    if not source.startswith("/"):
+        raise CliError(f"--source-image-path {text!r}: the source path must be absolute")
+    if destination.startswith("/") or ".." in destination.split("/"):
+        raise CliError(
+            f"--source-image-path {text!r}: the destination must be a relative directory "
+            "without '..' (it is below the build's context)"
+        )
+    return source, destination
+
+
+def _docker_image(text: str) -> BuilderArg:
+    """``--docker-image``: a pull spec, never an image stream (oc's ``--docker-image``)."""
+    from builder.registry import ImageReference, InvalidReferenceError  # noqa: PLC0415
+
+    try:
+        ImageReference.parse(text)
+    except InvalidReferenceError as err:
+        raise CliError(f"--docker-image: {err}") from None
+    return BuilderArg(text=text, pull_spec=text)
+
+
+def _read_dockerfile(text: str) -> str:
+    if text != "-":
+        return text
+    data = sys.stdin.read()
+    if not data.strip():
+        raise CliError("--dockerfile -: nothing was read from stdin")
+    return data
+
+
+def _components(ns: argparse.Namespace, other_source: bool) -> tuple[str, str]:
+    """(BUILDER, REPO) from the component and ``--docker-image``.
+
+    With a source that is not a repository (``-D``, ``--binary``,
+    ``--source-image``) a lone component is the builder, as in ``oc
+    new-build python --binary``.
+    """
+    from builder.cli.newapp_image import looks_like_image  # noqa: PLC0415
+
+    component = ns.component or ""
+    image = getattr(ns, "docker_image", "") or ""
+    if image:
+        if "~" in component:
+            raise CliError(f"--docker-image {image!r} and {component!r}: give the builder once")
+        return image, component
+    if not component:
+        return "", ""
+    builder, repo = split_component(component)
+    if not builder and other_source and looks_like_image(repo):
+        return repo, ""
+    return builder, repo
+
+
 def request_from_args(ns: argparse.Namespace, *, deploy: bool) -> Request:
-    builder_text, repo_text = split_component(ns.component)
-    builder = parse_builder(builder_text) if builder_text else None
-    repo = parse_repo(repo_text)
+    dockerfile = _read_dockerfile(getattr(ns, "dockerfile", "") or "")
+    binary = bool(getattr(ns, "binary", False))
+    source_image_text = getattr(ns, "source_image", "") or ""
+    source_image_path = getattr(ns, "source_image_path", "") or ""
+    if source_image_text and not source_image_path:
+        raise CliError("--source-image-path must be specified when --source-image is specified.")
+    if source_image_path and not source_image_text:
+        raise CliError("--source-image must be specified when --source-image-path is specified.")
+    builder_text, repo_text = _components(ns, bool(dockerfile or binary or source_image_text))
+    if binary and repo_text:
+        raise CliError(
+            "specifying binary builds and source repositories at the same time is not allowed"
+        )
+    if dockerfile and ns.strategy == "source":
+        raise CliError("--dockerfile is built with the docker strategy, not --strategy source")
+    if not (repo_text or dockerfile or binary or source_image_text):
+        raise CliError(
+            "give BUILDER~REPO or REPO"
+            + ("" if deploy else ", or a source: -D DOCKERFILE, --binary or --source-image")
+        )
+    builder: BuilderArg | None
+    if getattr(ns, "docker_image", ""):
+        builder = _docker_image(builder_text)
+    else:
+        builder = parse_builder(builder_text) if builder_text else None
+    repo = parse_repo(repo_text) if repo_text else NO_REPO
+    if binary and builder is None and ns.strategy != "docker":
+        raise CliError(
+            "--binary needs a builder image (BUILDER or --docker-image), "
+            "or --strategy docker to build the uploaded Dockerfile"
+        )
+    to_docker = bool(getattr(ns, "to_docker", False))
+    to = getattr(ns, "to", "") or ""
+    name = app_name(ns, repo, output=to, builder=builder, dockerfile=dockerfile)
+    docker = ns.strategy == "docker" or bool(dockerfile) or (binary and builder is None)
     return Request(
         builder=builder,
         repo=repo,
-        name=app_name(ns, repo),
-        strategy="docker" if ns.strategy == "docker" else "source",
-        strategy_given=ns.strategy is not None,
+        name=name,
+        strategy="docker" if docker else "source",
+        strategy_given=ns.strategy is not None or bool(dockerfile),
         labels=parse_labels(ns.labels),
         env=tuple(getattr(ns, "env", None) or ()) if deploy else (),
         build_env=tuple(ns.build_env or ()),
@@ -645,6 +898,13 @@ def request_from_args(ns: argparse.Namespace, *, deploy: bool) -> Request:
         context_dir=ns.context_dir or "",
         build_secrets=tuple(getattr(ns, "build_secret", None) or ()),
         build_config_maps=tuple(getattr(ns, "build_config_map", None) or ()),
+        dockerfile=dockerfile,
+        binary=binary,
+        output=parse_output(to, docker=to_docker, name=name),
+        source_image=parse_builder(source_image_text) if source_image_text else None,
+        source_image_path=(
+            parse_source_image_path(source_image_path) if source_image_path else ("", "")
+        ),
     )
 
 
@@ -675,7 +935,7 @@ def detected(request: Request, kube: Kube, namespace: str) -> Request:
             + request.repo.display
             + ")"
         )
-    places = list(dict.fromkeys([namespace, FALLBACK_NAMESPACE]))
+    places = list(dict.fromkeys([namespace, shared_namespace()]))
     choice = detect.select_builder(platforms, _tags_in(kube, places), places)
     if choice is None:
         raise CliError(
@@ -699,10 +959,11 @@ def resolve_builder(
     request: Request, kube: Kube, namespace: str, insecure: bool
 ) -> tuple[Request, FoundBuilder]:
     """The builder named, or detected; None as ``ref`` for a Docker build from the Dockerfile."""
-    if request.builder is None:
+    if request.builder is None and request.repo.uri and not request.dockerfile:
         request = detected(request, kube, namespace)
     if request.builder is None:
-        return request, FoundBuilder(ref=None, input_text=request.repo.display)
+        text = request.repo.display or ("--dockerfile" if request.dockerfile else "--binary")
+        return request, FoundBuilder(ref=None, input_text=text)
     found = find_builder(request.builder, namespace, _stream_lookup(kube))
     return request, inspected(found, insecure)
 
@@ -725,21 +986,43 @@ def _tags_in(kube: Kube, namespaces: list[str]) -> list[StreamTag]:
     return tags
 
 
-def params_for(request: Request, found: FoundBuilder, secrets: tuple[str, str]) -> AppParams:
+def resolve_source_image(
+    request: Request, namespace: str, lookup: StreamLookup
+) -> BuilderRef | None:
+    """``--source-image`` found as the builder is: a stream tag (here, then shared) or pull spec."""
+    if request.source_image is None:
+        return None
+    return find_builder(request.source_image, namespace, lookup).ref
+
+
+def params_for(
+    request: Request,
+    found: FoundBuilder,
+    secrets: tuple[str, str],
+    source_image: BuilderRef | None = None,
+) -> AppParams:
     from builder.cli.appobjects import (  # noqa: PLC0415
         DEFAULT_PORT,
         AppParams,
         GitSource,
         Port,
+        SourceImage,
         ports_from_exposed,
     )
 
+    image = None
+    if source_image is not None:
+        src, dest = request.source_image_path
+        image = SourceImage(image=source_image, source_path=src, destination_dir=dest)
     source: GitSource = GitSource(
         uri=request.repo.uri,
         ref=request.repo.ref,
         context_dir=request.context_dir,
         secrets=request.build_secrets,
         config_maps=request.build_config_maps,
+        dockerfile=request.dockerfile,
+        binary=request.binary,
+        image=image,
     )
     if found.config is not None:
         ports = ports_from_exposed(found.config.exposed_ports)
@@ -756,6 +1039,7 @@ def params_for(request: Request, found: FoundBuilder, secrets: tuple[str, str]) 
         labels=request.labels,
         ports=ports,
         webhook_secrets=secrets,
+        output=request.output,
     )
 
 
@@ -780,12 +1064,20 @@ def existing(kube: Kube, namespace: str, objects: Sequence[Mapping[str, Any]]) -
                 kube.build_configs.get(namespace, name)
             elif kind == "Deployment":
                 kube.get_object(KUBE_DEPLOYMENTS, namespace, name)
+            elif kind == "DeploymentConfig":
+                kube.deployment_configs.get(namespace, name)
             else:
                 kube.get_object(KUBE_SERVICES, namespace, name)
         except NotFound:
             continue
         found.append(f'{_resource_of(obj).qualified} "{name}"')
     return found
+
+
+def _existing_output_stream(kube: Kube, namespace: str, obj: Mapping[str, Any]) -> bool:
+    if obj.get("kind") != "ImageStream":
+        return False
+    return bool(existing(kube, namespace, [obj]))
 
 
 def create(kube: Kube, namespace: str, obj: dict[str, Any]) -> None:
@@ -801,6 +1093,10 @@ def create(kube: Kube, namespace: str, obj: dict[str, Any]) -> None:
         kube.build_configs.create(parse_as(BuildConfig, body))
     elif kind == "Deployment":
         kube.create_object(KUBE_DEPLOYMENTS, namespace, body)
+    elif kind == "DeploymentConfig":
+        from builder.api.apps import DeploymentConfig  # noqa: PLC0415
+
+        kube.deployment_configs.create(parse_as(DeploymentConfig, body))
     else:
         kube.create_object(KUBE_SERVICES, namespace, body)
 
@@ -819,19 +1115,35 @@ def _wants_template(ns: argparse.Namespace, deploy: bool) -> bool:
     """True for ``--template``/``-f``; a missing component is an error here."""
     if getattr(ns, "template", None) or getattr(ns, "file", None):
         return True
-    if not ns.component:
-        forms = ", --template NAME or -f TEMPLATE_FILE" if deploy else ""
+    other_source = any(
+        getattr(ns, flag, None) for flag in ("dockerfile", "binary", "source_image", "docker_image")
+    )
+    if not ns.component and not other_source:
+        forms = (
+            ", --template NAME or -f TEMPLATE_FILE"
+            if deploy
+            else ", or a source: -D DOCKERFILE, --binary or --source-image"
+        )
         raise CliError(f"give BUILDER~REPO{forms}")
     return False
 
 
-def _wants_image(component: str, deploy: bool) -> bool:
-    """``new-app IMAGE`` / ``IS:TAG``: no ``~`` and not a git URL (``builder.cli.newapp_image``)."""
+def _wants_image(ns: argparse.Namespace, deploy: bool) -> bool:
+    """``new-app IMAGE`` / ``IS:TAG`` / ``--docker-image IMAGE``: an image deployed, no build.
+
+    No ``~`` and not a git URL (``builder.cli.newapp_image``); new-build takes
+    a lone image as its builder when another source is given (``--binary``).
+    """
     from builder.cli.newapp_image import looks_like_image  # noqa: PLC0415
 
-    if "~" in component or not looks_like_image(component):
+    component = ns.component or ""
+    if getattr(ns, "docker_image", ""):
+        return deploy and not component
+    if "~" in component or not component or not looks_like_image(component):
         return False
     if not deploy:
+        if any(getattr(ns, f, None) for f in ("dockerfile", "binary", "source_image")):
+            return False
         raise CliError(
             f"new-build needs source: {component!r} is an image; give BUILDER~REPO or REPO"
         )
@@ -844,26 +1156,49 @@ def _other_form(ns: argparse.Namespace, deploy: bool) -> int | None:
         from builder.cli import newapp_template  # noqa: PLC0415
 
         return newapp_template.run(ns)
-    if _wants_image(ns.component, deploy):
+    if _wants_image(ns, deploy):
         from builder.cli import newapp_image  # noqa: PLC0415
 
         return newapp_image.run(ns)
     return None
 
 
+def _as_asked(ns: argparse.Namespace, objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``--as-deployment-config``: the Deployment as oc's DeploymentConfig."""
+    if not getattr(ns, "as_deployment_config", False):
+        return objects
+    from builder.cli.newapp_dc import as_deployment_config  # noqa: PLC0415
+
+    return as_deployment_config(objects)
+
+
+def plan(
+    ns: argparse.Namespace, deploy: bool
+) -> tuple[Kube, str, Request, FoundBuilder, AppParams, list[dict[str, Any]]]:
+    """The connection, the request as resolved, and the objects to create."""
+    from builder.cli.appobjects import app_objects, generate_secret  # noqa: PLC0415
+
+    request = request_from_args(ns, deploy=deploy)
+    kube, namespace = connect(ns)
+    request, found = resolve_builder(request, kube, namespace, ns.insecure_registry)
+    source_image = resolve_source_image(request, namespace, _stream_lookup(kube))
+    params = params_for(request, found, (generate_secret(), generate_secret()), source_image)
+    objects = _as_asked(ns, app_objects(params))
+    if request.output is not None:
+        # --to an existing stream pushes into it, as oc does: only the others must be new.
+        objects = [o for o in objects if not _existing_output_stream(kube, namespace, o)]
+    return kube, namespace, request, found, params, objects
+
+
 def run(ns: argparse.Namespace, deploy: bool) -> int:
-    from builder.cli.appobjects import app_objects, generate_secret, object_labels  # noqa: PLC0415
+    from builder.cli.appobjects import object_labels  # noqa: PLC0415
     from builder.kube import KubeError  # noqa: PLC0415
 
     other = _other_form(ns, deploy)
     if other is not None:
         return other
 
-    request = request_from_args(ns, deploy=deploy)
-    kube, namespace = connect(ns)
-    request, found = resolve_builder(request, kube, namespace, ns.insecure_registry)
-    params = params_for(request, found, (generate_secret(), generate_secret()))
-    objects = app_objects(params)
+    kube, namespace, request, found, params, objects = plan(ns, deploy)
     warning = ports_warning(found) if deploy else None
     if ns.output in ("yaml", "json"):
         _warn(warning)

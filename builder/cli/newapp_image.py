@@ -8,7 +8,8 @@ imports the image.  A Service covers the image's exposed ports (8080/TCP,
 with a warning, when its config cannot be read from here).  The objects are
 ``builder.cli.appobjects.image_app_objects``; the rest (``--name``, ``-e``,
 ``-l``, ``-o``, ``--dry-run``, nothing created on a name clash) is as for
-``BUILDER~REPO``.
+``BUILDER~REPO``.  ``--docker-image IMAGE`` is always a pull spec, never
+looked up as an image stream (``--docker-image mysql`` is Docker Hub's).
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ def plan(ns: argparse.Namespace) -> tuple[Kube, str, FoundBuilder, AppParams, li
         ports_from_exposed,
     )
     from builder.cli.newapp import (  # noqa: PLC0415
+        _docker_image,
         _stream_lookup,
         find_builder,
         inspected,
@@ -97,7 +99,8 @@ def plan(ns: argparse.Namespace) -> tuple[Kube, str, FoundBuilder, AppParams, li
         parse_labels,
     )
 
-    arg = parse_builder(ns.component)
+    docker_image = getattr(ns, "docker_image", "") or ""
+    arg = _docker_image(docker_image) if docker_image else parse_builder(ns.component)
     name = ns.name or image_name(arg)
     if not name or not name_is_valid(name):
         raise CliError(invalid_name_message(name) if name else "give a name with --name")

@@ -24,15 +24,13 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from builder.cli.args import shared_namespace
 from builder.cli.common import CliError, add_cluster_flags, connect, run_guarded
 
 if TYPE_CHECKING:
     from builder.api.template import Template
     from builder.api.templateprocessing import Processed
     from builder.kube import Kube
-
-FALLBACK_NAMESPACE = "openshift"
-"""Where a template named without a namespace is looked for after the current one."""
 
 
 # ---------------------------------------------------------------------------
@@ -200,7 +198,7 @@ def template_from_cluster(kube: Kube, namespace: str, text: str) -> tuple[Templa
             "crds/template.openshift.io_templates.yaml first), so templates can only be read "
             "with -f FILE"
         )
-    places = [explicit] if explicit else list(dict.fromkeys([namespace, FALLBACK_NAMESPACE]))
+    places = [explicit] if explicit else list(dict.fromkeys([namespace, shared_namespace()]))
     for place in places:
         try:
             raw = kube.get_raw(resource, place, name)

@@ -1,4 +1,4 @@
-"""``kbuild rollout latest|status|history|undo dc/NAME``: oc's rollout verbs for DeploymentConfigs.
+"""``kbuild rollout latest|status|history|undo|cancel|retry|pause|resume dc/NAME``: oc's verbs.
 
 - ``latest``: start a new rollout (``deploymentconfig.apps.openshift.io/NAME
   rolled out``); refused while paused or while the latest one is running.
@@ -9,7 +9,13 @@
 - ``undo``: back to the previous complete revision (or ``--to-revision``);
   automatic image triggers are turned off, with oc's warning.
 
-``cancel``, ``retry``, ``pause`` and ``resume`` are not implemented yet.
+- ``cancel``: stop the rollout in progress (``...NAME cancelling``), or say
+  none is (``No rollout is in progress (latest rollout #2 complete 3 minutes
+  ago)``);
+- ``retry``: run the latest failed rollout again (``...NAME retried rollout #2``);
+- ``pause`` / ``resume``: ``spec.paused`` (``...NAME paused``, ``resumed``).
+
+``builder.cli.dcactions`` has their rules (oc's).
 """
 
 from __future__ import annotations
@@ -33,14 +39,15 @@ from builder.cli.dc import (
 if TYPE_CHECKING:
     from builder.kube import Kube
 
-ACTIONS = ("latest", "status", "history", "undo")
+ACTIONS = ("latest", "status", "history", "undo", "cancel", "retry", "pause", "resume")
 _USAGE = "dc/NAME or dc NAME"
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "rollout",
-        help="start, watch, list and undo DeploymentConfig rollouts (oc rollout)",
+        help="start, watch, list, undo, cancel, retry, pause and resume DeploymentConfig "
+        "rollouts (oc rollout)",
         description="Manage the rollouts of a DeploymentConfig: " + ", ".join(ACTIONS) + ".",
     )
     p.add_argument("action", choices=ACTIONS)
@@ -90,7 +97,28 @@ def run(ns: argparse.Namespace) -> int:
         return 0
     if ns.action == "history":
         return _history(kube, namespace, name, ns.revision)
+    if ns.action in ("cancel", "retry", "pause", "resume"):
+        return _act(kube, namespace, name, ns.action)
     return _status(kube, namespace, name, ns)
+
+
+def _act(kube: Kube, namespace: str, name: str, action: str) -> int:
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from builder.cli import dcactions  # noqa: PLC0415
+
+    if action == "cancel":
+        result = dcactions.cancel(kube, namespace, name, datetime.now(UTC))
+        for line in result.lines:
+            print(line, flush=True)
+        if result.errors:
+            raise CliError("\n".join(result.errors))
+        return 0
+    if action == "retry":
+        print(dcactions.retry(kube, namespace, name), flush=True)
+        return 0
+    print(dcactions.set_paused(kube, namespace, name, action == "pause"), flush=True)
+    return 0
 
 
 def _history(kube: Kube, namespace: str, name: str, revision: int) -> int:

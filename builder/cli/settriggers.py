@@ -1,6 +1,7 @@
 """``kbuild set triggers KIND/NAME``: list, add, pause and remove triggers, as ``oc set triggers``.
 
-BuildConfigs keep their triggers in ``spec.triggers``; Deployments,
+BuildConfigs and DeploymentConfigs (``builder.cli.settriggers_dc``) keep
+their triggers in ``spec.triggers``; Deployments,
 StatefulSets, DaemonSets, CronJobs and Jobs in the ``image.openshift.io/triggers``
 annotation.  Without a change flag the verb prints oc's table
 (``NAME TYPE VALUE AUTO``); with one it edits the object and prints
@@ -55,12 +56,12 @@ from builder.cli.common import (
     tabwrite,
     typed_names,
 )
+from builder.cli.dc import DEPLOYMENT_CONFIGS
 
 if TYPE_CHECKING:
     from builder.api import BuildConfig, BuildTriggerPolicy, ObjectFieldTrigger
     from builder.kube import Kube
 
-MAX_ATTEMPTS = 5
 KIND_IMAGE_STREAM_TAG = "ImageStreamTag"
 _ANNOTATION_PATH = "/metadata/annotations/image.openshift.io~1triggers"
 _STREAM_NAME = re.compile(r"^[a-z0-9]([-a-z0-9._]*[a-z0-9])?$")
@@ -659,10 +660,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     verbs = p.add_subparsers(dest="set_command", metavar="COMMAND")
     t = verbs.add_parser(
         "triggers",
-        help="update the triggers of build configs and workloads (oc set triggers)",
+        help="update the triggers of build configs, deployment configs and workloads "
+        "(oc set triggers)",
         description=(
             "List, add, pause or remove the triggers of build configs (bc/NAME) and of "
-            "deployments, statefulsets, daemonsets, cronjobs and jobs (KIND/NAME).  Without a "
+            "deployment configs (dc/NAME), deployments, statefulsets, daemonsets, cronjobs and "
+            "jobs (KIND/NAME).  Without a "
             "--from-*, --remove, --auto or --manual flag the triggers are listed."
         ),
     )
@@ -698,6 +701,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     add_cluster_flags(t)
     t.set_defaults(run=lambda ns: run_guarded(run, ns))
+    from builder.cli import imagelookup  # noqa: PLC0415 - a verb of its own module
+
+    imagelookup.add_subparser(verbs)
 
 
 def _usage(p: argparse.ArgumentParser) -> int:
@@ -705,7 +711,7 @@ def _usage(p: argparse.ArgumentParser) -> int:
     return 2
 
 
-TRIGGERABLE = (BUILD_CONFIGS, *WORKLOADS)
+TRIGGERABLE = (BUILD_CONFIGS, *WORKLOADS, DEPLOYMENT_CONFIGS)
 
 
 def _triggerable(resource: Resource, name: str) -> tuple[Resource, str]:
@@ -744,6 +750,8 @@ def run(ns: argparse.Namespace) -> int:
     for resource, name in targets:
         if resource is BUILD_CONFIGS:
             _update_build_config(kube, namespace, name, flags)
+        elif resource is DEPLOYMENT_CONFIGS:
+            _update_deployment_config(kube, namespace, name, flags)
         else:
             _update_workload(kube, namespace, resource, name, flags)
     return 0
@@ -770,6 +778,11 @@ def _read_build_config(kube: Kube, namespace: str, name: str) -> BuildConfig:
 
 
 def _rows(kube: Kube, namespace: str, resource: Resource, name: str) -> list[list[str]]:
+    if resource is DEPLOYMENT_CONFIGS:
+        from builder.cli.dc import get_dc  # noqa: PLC0415
+        from builder.cli.settriggers_dc import dc_rows  # noqa: PLC0415
+
+        return dc_rows(get_dc(kube, namespace, name))
     if resource is BUILD_CONFIGS:
         return build_config_rows(_read_build_config(kube, namespace, name))
     return workload_rows(_read_workload(kube, namespace, resource, name))
@@ -789,23 +802,36 @@ def _too_busy(label: str) -> CliError:
 
 def _update_build_config(kube: Kube, namespace: str, name: str, flags: TriggerFlags) -> None:
     from builder.cli.appobjects import generate_secret  # noqa: PLC0415
-    from builder.kube import Conflict  # noqa: PLC0415
+    from builder.rules.retry import TooManyConflicts, update_with_retry  # noqa: PLC0415
 
-    label = BUILD_CONFIGS.ref(name)
-    for _ in range(MAX_ATTEMPTS):
-        bc = _read_build_config(kube, namespace, name)
+    def mutate(bc: BuildConfig) -> BuildConfig | None:
         triggers = edit_build_config(bc, flags, generate_secret)
         if same_triggers(bc.spec.triggers, triggers):
-            _unchanged(label)
-            return
+            return None
         bc.spec.triggers = triggers
-        try:
-            kube.build_configs.replace(bc)
-        except Conflict:
-            continue
+        return bc
+
+    label = BUILD_CONFIGS.ref(name)
+    try:
+        updated = update_with_retry(
+            lambda: _read_build_config(kube, namespace, name),
+            mutate,
+            kube.build_configs.replace,
+            what=label,
+        )
+    except TooManyConflicts:
+        raise _too_busy(label) from None
+    (_unchanged if updated.written is None else _updated)(label)
+
+
+def _update_deployment_config(kube: Kube, namespace: str, name: str, flags: TriggerFlags) -> None:
+    from builder.cli.settriggers_dc import update_dc  # noqa: PLC0415
+
+    label = DEPLOYMENT_CONFIGS.ref(name)
+    if update_dc(kube, namespace, name, flags):
         _updated(label)
-        return
-    raise _too_busy(label)
+    else:
+        _unchanged(label)
 
 
 def _update_workload(
@@ -813,27 +839,29 @@ def _update_workload(
 ) -> None:
     from builder.kube import WORKLOADS as KUBE_WORKLOADS  # noqa: PLC0415
     from builder.kube import Conflict, Invalid  # noqa: PLC0415
+    from builder.rules.retry import TooManyConflicts, update_with_retry  # noqa: PLC0415
 
-    label = resource.ref(name)
-    for _ in range(MAX_ATTEMPTS):
-        workload = _read_workload(kube, namespace, resource, name)
+    def mutate(workload: Workload) -> tuple[Workload, list[dict[str, Any]]] | None:
         edit = edit_workload(workload, flags)
-        if not edit.changes(workload):
-            _unchanged(label)
-            return
+        return (workload, workload_patch(workload, edit)) if edit.changes(workload) else None
+
+    def write(change: tuple[Workload, list[dict[str, Any]]]) -> dict[str, Any]:
+        workload, patch = change
         try:
-            kube.patch_object(
-                KUBE_WORKLOADS[resource.kind], namespace, name, workload_patch(workload, edit)
-            )
-        except Conflict:
-            continue
+            return kube.patch_object(KUBE_WORKLOADS[resource.kind], namespace, name, patch)
         except Invalid:
             # A failed ``test`` comes back as a bare 422 ("the server rejected
             # our request"); it is one if the object changed since it was read.
             current = _read_workload(kube, namespace, resource, name)
             if current.resource_version != workload.resource_version:
-                continue
+                raise Conflict(409, f"{label} changed since it was read") from None
             raise
-        _updated(label)
-        return
-    raise _too_busy(label)
+
+    label = resource.ref(name)
+    try:
+        updated = update_with_retry(
+            lambda: _read_workload(kube, namespace, resource, name), mutate, write, what=label
+        )
+    except TooManyConflicts:
+        raise _too_busy(label) from None
+    (_unchanged if updated.written is None else _updated)(label)

@@ -6,6 +6,13 @@ triggered``, ``build.build.openshift.io/NAME started`` goes to stdout,
 ``oc``, ``--follow`` alone also waits for the final phase and exits 1 unless
 the build completed, so a script can use either flag.
 
+``--incremental`` (``=false`` too) overrides the source strategy's
+``incremental`` for this build, and ``-e`` sets the strategy's environment
+(a BuildConfig entry of the same name, ``valueFrom`` included, is replaced
+by the plain value), both as OpenShift's build request does.
+``--from-webhook URL`` POSTs a generic webhook instead
+(``builder.cli.fromwebhook``).
+
 ``--from-build`` clones a build the way OpenShift's ``builds/clone`` does:
 the spec of the old build (its commit included), numbered by its
 BuildConfig like any new build, with ``openshift.io/build.clone-of``; a build
@@ -39,8 +46,8 @@ from builder.cli.follow import BuildWatch, failure, is_terminal, stream_build_lo
 
 if TYPE_CHECKING:
     from builder.api import Build, BuildConfig
-    from builder.controller.instantiate import BuildOptions
     from builder.kube import Kube
+    from builder.rules.instantiate import BuildOptions
 
 MANUAL_CAUSE = "Manually triggered"
 # Annotations of the old build that describe that build, not its clone.
@@ -80,6 +87,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         default=None,
         help="docker strategy: build without the layer cache",
     )
+    p.add_argument(
+        "--incremental",
+        action="store_const",
+        const=True,
+        default=None,
+        help="source strategy: override the BuildConfig's incremental setting (=false to turn "
+        "it off)",
+    )
     p.add_argument("--commit", default="", help="the git commit to build")
     p.add_argument("--build-loglevel", help="log level of the build (sets BUILD_LOGLEVEL)")
     p.add_argument("-o", "--output", choices=["name"], help="name: print only kind/name")
@@ -89,6 +104,25 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     binary.add_argument("--from-archive", type=Path, help="binary build: upload this archive")
     binary.add_argument(
         "--from-repo", type=Path, help="binary build: upload this git repository's last commit"
+    )
+    p.add_argument(
+        "--from-webhook",
+        default="",
+        metavar="URL",
+        help="POST to this generic webhook URL instead of naming a BuildConfig",
+    )
+    p.add_argument(
+        "--git-post-receive",
+        default="",
+        metavar="FILE",
+        help="with --from-webhook: git post-receive input (OLD NEW REF lines; - for stdin)",
+    )
+    p.add_argument(
+        "--git-repository",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="with --git-post-receive: the repository to read commit details from",
     )
     p.add_argument(
         "--source-registry",
@@ -108,7 +142,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def options_from_args(ns: argparse.Namespace) -> BuildOptions:
     from builder.api import BuildTriggerCause, EnvVar  # noqa: PLC0415
-    from builder.controller.instantiate import BuildOptions  # noqa: PLC0415
+    from builder.rules.instantiate import BuildOptions  # noqa: PLC0415
 
     env = [EnvVar(name=k, value=v) for k, v in ns.env]
     if ns.build_loglevel:
@@ -119,6 +153,7 @@ def options_from_args(ns: argparse.Namespace) -> BuildOptions:
         build_args=tuple(EnvVar(name=k, value=v) for k, v in ns.build_arg),
         no_cache=ns.no_cache,
         commit=ns.commit,
+        incremental=ns.incremental,
     )
 
 
@@ -152,7 +187,7 @@ def clone_of(source: Build, bc: BuildConfig | None, number: int, options: BuildO
     """
     from builder.api import BuildConfigSpec, ObjectMeta  # noqa: PLC0415
     from builder.api.constants import BUILD_CLONE_ANNOTATION  # noqa: PLC0415
-    from builder.controller.instantiate import new_build  # noqa: PLC0415
+    from builder.rules.instantiate import new_build  # noqa: PLC0415
 
     spec = source.spec.model_dump(by_alias=False, exclude={"triggered_by"})
     spec["run_policy"] = bc.spec.run_policy if bc is not None else None
@@ -184,9 +219,9 @@ def clone_of(source: Build, bc: BuildConfig | None, number: int, options: BuildO
 
 def clone(kube: Kube, namespace: str, name: str, options: BuildOptions) -> Build:
     """Re-run build ``name``, numbered by its BuildConfig like instantiate does."""
-    from builder.controller.build import config_name  # noqa: PLC0415
-    from builder.controller.instantiate import instantiate  # noqa: PLC0415
     from builder.kube import NotFound  # noqa: PLC0415
+    from builder.rules.instantiate import instantiate  # noqa: PLC0415
+    from builder.rules.names import config_name  # noqa: PLC0415
 
     try:
         source = kube.builds.get(namespace, name)
@@ -250,9 +285,9 @@ def upload_input(ns: argparse.Namespace, namespace: str, bc_name: str) -> str:
 
 
 def start(kube: Kube, namespace: str, ns: argparse.Namespace) -> Build:
-    from builder.controller.instantiate import instantiate  # noqa: PLC0415
     from builder.kube import NotFound  # noqa: PLC0415
     from builder.pipeline.from_build import BINARY_SOURCE_ANNOTATION  # noqa: PLC0415
+    from builder.rules.instantiate import instantiate  # noqa: PLC0415
 
     kind, name = target(ns)
     options = options_from_args(ns)
@@ -275,7 +310,25 @@ def start(kube: Kube, namespace: str, ns: argparse.Namespace) -> Build:
         raise not_found(BUILD_CONFIGS, name) from None
 
 
+def from_webhook(ns: argparse.Namespace) -> int:
+    """``--from-webhook URL`` (``builder.cli.fromwebhook``): no BuildConfig, no cluster call."""
+    from builder.cli import fromwebhook  # noqa: PLC0415
+
+    if ns.name or ns.from_build or _binary_input(ns) is not None:
+        raise CliError(
+            "The '--from-webhook' flag is incompatible with arguments and all '--from-*' flags"
+        )
+    ref = fromwebhook.trigger(ns.from_webhook, ns.git_post_receive, ns.git_repository)
+    if ref is not None:
+        _out(f"{ref}\n" if ns.output == "name" else f"{ref} started\n")
+    return 0
+
+
 def run(ns: argparse.Namespace) -> int:
+    if ns.from_webhook:
+        return from_webhook(ns)
+    if ns.git_post_receive:
+        raise CliError("--git-post-receive is given with --from-webhook")
     target(ns)  # argument errors before any connection
     kube, namespace = connect(ns)
     build = start(kube, namespace, ns)

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 """On an ImageStream: ``"true"`` lets imports use HTTP or unverified TLS (OpenShift's name)."""
 DEFAULT_TAG = "latest"
-MAX_ATTEMPTS = 10
 
 # ---------------------------------------------------------------------------
 # Pull specs, as library-go's reference.Parse reads them
@@ -284,23 +283,33 @@ def write_stream(
     the stream as written (or as read, when nothing was written).
     """
     from builder.kube import AlreadyExists, Conflict, NotFound  # noqa: PLC0415
+    from builder.rules.retry import TooManyConflicts, update_with_retry  # noqa: PLC0415
 
-    for _ in range(MAX_ATTEMPTS):
-        current: ImageStream | None
+    def read() -> ImageStream | None:
         try:
-            current = kube.image_streams.get(namespace, name)
+            return kube.image_streams.get(namespace, name)
         except NotFound:
-            current = None
+            return None
+
+    def mutate(current: ImageStream | None) -> tuple[ImageStream, bool] | None:
         wanted = edit(current)
-        if wanted is None:
-            return current
-        try:
-            if current is None:
-                return kube.image_streams.create(wanted)
-            return kube.image_streams.replace(wanted)
-        except (Conflict, AlreadyExists):
-            continue
-    raise CliError(f"image stream {namespace}/{name} kept changing while writing it; try again")
+        return None if wanted is None else (wanted, current is None)
+
+    def write(change: tuple[ImageStream, bool]) -> ImageStream:
+        wanted, missing = change
+        return kube.image_streams.create(wanted) if missing else kube.image_streams.replace(wanted)
+
+    try:
+        # AlreadyExists: someone created the stream between our read and create.
+        updated = update_with_retry(
+            read, mutate, write, what=f"image stream {namespace}/{name}",
+            retry_on=(Conflict, AlreadyExists),
+        )  # fmt: skip
+    except TooManyConflicts:
+        raise CliError(
+            f"image stream {namespace}/{name} kept changing while writing it; try again"
+        ) from None
+    return updated.written if updated.written is not None else updated.seen
 
 
 def write_stream_status(
@@ -310,20 +319,23 @@ def write_stream_status(
     edit: Callable[[ImageStream], bool],
 ) -> ImageStream:
     """Edit the status subresource (``edit`` returns whether it changed), retrying on Conflict."""
-    from builder.kube import Conflict, NotFound  # noqa: PLC0415
+    from builder.kube import NotFound  # noqa: PLC0415
+    from builder.rules.retry import TooManyConflicts, update_with_retry  # noqa: PLC0415
 
-    for _ in range(MAX_ATTEMPTS):
-        try:
-            current = kube.image_streams.get(namespace, name)
-        except NotFound:
-            raise not_found(IMAGE_STREAMS, name) from None
-        if not edit(current):
-            return current
-        try:
-            return kube.image_streams.replace_status(current)
-        except Conflict:
-            continue
-    raise CliError(f"image stream {namespace}/{name} kept changing while writing it; try again")
+    try:
+        updated = update_with_retry(
+            lambda: kube.image_streams.get(namespace, name),
+            lambda current: current if edit(current) else None,
+            kube.image_streams.replace_status,
+            what=f"image stream {namespace}/{name}",
+        )
+    except NotFound:
+        raise not_found(IMAGE_STREAMS, name) from None
+    except TooManyConflicts:
+        raise CliError(
+            f"image stream {namespace}/{name} kept changing while writing it; try again"
+        ) from None
+    return updated.written if updated.written is not None else updated.seen
 
 
 def get_stream(kube: Kube, namespace: str, name: str) -> ImageStream:

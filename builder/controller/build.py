@@ -32,24 +32,20 @@ from builder.api import (
 )
 from builder.api.build import BuildStatusOutput, BuildStatusOutputTo
 from builder.api.buildconditions import sync_conditions
-from builder.api.constants import (
-    BUILD_CONFIG_ANNOTATION,
-    BUILD_CONFIG_LABEL,
-    BUILD_NUMBER_ANNOTATION,
-    BUILD_RUN_POLICY_LABEL,
-    POD_UID_ANNOTATION,
-)
+from builder.api.constants import BUILD_RUN_POLICY_LABEL, POD_UID_ANNOTATION
 from builder.api.labels import build_config_selector
 from builder.api.reasons import STATUS_MESSAGES
 from builder.controller import events
 from builder.controller.authz import AccessDeniedError, Authorizer, build_identity
-from builder.controller.buildpod import build_pod, build_pod_name
+from builder.controller.buildpod import build_pod
 from builder.controller.config import ControllerConfig
 from builder.controller.imagestreams import output_target, record_tag_event, resolve_reference
-from builder.controller.instantiate import record_input_image
 from builder.controller.metrics import Metrics
 from builder.controller.podstatus import interpret_pod
 from builder.kube import AlreadyExists, Conflict, Forbidden, Invalid, Kube, NotFound
+from builder.pipeline.from_build import source_image_role
+from builder.rules.instantiate import record_input_image
+from builder.rules.names import build_number, config_name, pod_name
 from builder.streams.buildtriggers import strategy_input, tag_key
 from builder.streams.tags import KIND_DOCKER_IMAGE, KIND_STREAM_IMAGE, KIND_STREAM_TAG
 
@@ -79,25 +75,9 @@ class Result:
     also: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def pod_name(build: Build) -> str:
-    return build_pod_name(build.metadata.name)
-
-
-def build_number(build: Build) -> int:
-    value = (build.metadata.annotations or {}).get(BUILD_NUMBER_ANNOTATION, "")
-    # isascii: "²".isdigit() is true and int("²") raises; the annotation is the tenant's.
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else 0
-
-
 def recorded_pod_uid(build: Build) -> str:
     """The uid of the pod this controller created for ``build`` (see POD_UID_ANNOTATION)."""
     return (build.metadata.annotations or {}).get(POD_UID_ANNOTATION, "")
-
-
-def config_name(build: Build) -> str:
-    annotations = build.metadata.annotations or {}
-    labels = build.metadata.labels or {}
-    return annotations.get(BUILD_CONFIG_ANNOTATION) or labels.get(BUILD_CONFIG_LABEL, "")
 
 
 def _seconds_between(start: str | None, end: str | None) -> float:
@@ -206,11 +186,19 @@ class BuildReconciler:
         for strat, role in (
             (strategy.source_strategy, "the builder image"),
             (strategy.docker_strategy, "dockerStrategy.from"),
+            (strategy.custom_strategy, "the custom builder image (customStrategy.from)"),
         ):
             if strat is not None and strat.from_ is not None and strat.from_.name:
                 self._check_input(build, strat.from_)
                 spec = resolve_reference(self.kube, strat.from_, ns, role)
                 strat.from_ = ObjectReference(kind="DockerImage", name=spec)
+        for index, image in enumerate(resolved.spec.source.images):
+            # Another namespace's stream is read as a builder image is: only
+            # if the Build's service account may get its layers.
+            role = source_image_role(index)
+            self._check_input(build, image.from_)
+            spec = resolve_reference(self.kube, image.from_, ns, role)
+            image.from_ = ObjectReference(kind="DockerImage", name=spec)
         output_ref, stream_target = "", None
         if resolved.spec.output.to is not None:
             output_ref, stream_target = output_target(self.config, resolved.spec.output.to, ns)
@@ -243,6 +231,8 @@ class BuildReconciler:
             strategy.source_strategy.from_ = pinned
         elif strategy.docker_strategy is not None:
             strategy.docker_strategy.from_ = pinned
+        elif strategy.custom_strategy is not None:
+            strategy.custom_strategy.from_ = pinned
         return self.kube.builds.replace(build)
 
     def _wait_seconds(self, build: Build) -> float:
@@ -479,4 +469,4 @@ class BuildReconciler:
         return written
 
 
-__all__ = ["BuildReconciler", "Conflict", "Result", "pod_name"]
+__all__ = ["BuildReconciler", "Conflict", "Result"]

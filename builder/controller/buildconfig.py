@@ -25,10 +25,11 @@ import logging
 from builder.api import Build, BuildConfig, BuildError, BuildPhase, ImageStream
 from builder.api.labels import build_config_selector
 from builder.controller import events
-from builder.controller.build import Result, build_number, config_name
-from builder.controller.instantiate import BuildOptions, Readable, instantiate_when, is_paused
+from builder.controller.build import Result
 from builder.controller.unimplemented import UnimplementedReporter
 from builder.kube import Kube, NotFound
+from builder.rules.instantiate import BuildOptions, Readable, instantiate_when, is_paused
+from builder.rules.names import build_number, config_name
 from builder.streams.buildtriggers import Decision, decide, strategy_input
 from builder.streams.tags import KIND_STREAM_TAG, current_pull_spec, spec_tag
 

@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import dataclass
 from typing import Any
 
-from builder.api import Build, dump
+from builder.api import Build, BuildError, StatusReason, dump
 from builder.api.constants import (
     ALLOWED_BUILD_ENV_NAMES,
     BUILD_ANNOTATION,
@@ -36,7 +37,9 @@ from builder.api.constants import (
 )
 from builder.api.labels import label_value
 from builder.controller.config import ControllerConfig
+from builder.controller.podlayout import Run, group_steps
 from builder.controller.seccomp import LOCALHOST_PROFILE
+from builder.pipeline.custom import check_custom, output_variables
 from builder.pipeline.from_build import plan_from_spec
 from builder.pipeline.inputs import SECRET, ClusterInputs, value_from_variable
 from builder.pipeline.plan import BuildPlan
@@ -47,13 +50,19 @@ from builder.pipeline.pod import (
     PULL_SECRET_PATH_ENV,
     PUSH_SECRET_MOUNT,
     PUSH_SECRET_PATH_ENV,
+    SOURCE_IMAGE_PULL_MOUNT_PREFIX,
+    SOURCE_IMAGE_PULL_PATH_ENV_PREFIX,
     SOURCE_SECRET_MOUNT,
     SOURCE_SECRET_PATH_ENV,
     STORAGE_DIR_ENV,
     TERMINATION_LOG,
+    TRUSTED_CA_ENV,
+    TRUSTED_CA_KEY,
+    TRUSTED_CA_MOUNT,
     WORKSPACE_ENV,
     WORKSPACE_MOUNT,
 )
+from builder.rules.names import build_pod_name
 from builder.source import redact_url
 
 # OpenShift's container names (openshift-controller-manager strategy/util.go).
@@ -76,7 +85,6 @@ STORAGE_MOUNT = "/home/build/.local/share/containers"
 # to end, and a week bounds a pod stuck pulling its image or hung in a step.
 DEFAULT_ACTIVE_DEADLINE_SECONDS = 7 * 24 * 3600
 
-POD_NAME_MAX = 253
 # Secrets are read by the build user through its group (gid 0, see below).
 SECRET_MODE = 0o440
 # A build's own inputs are read inside the build's user namespace, by the
@@ -142,27 +150,6 @@ def container_security_context() -> dict[str, Any]:
         # capability: the user namespace makes it root inside only.
         "capabilities": {"drop": ["ALL"], "add": ["SETUID", "SETGID"]},
     }
-
-
-# ---------------------------------------------------------------------------
-# Names
-
-
-def _fnv32a(text: str) -> str:
-    value = 0x811C9DC5
-    for byte in text.encode():
-        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
-    return f"{value:08x}"
-
-
-def build_pod_name(build_name: str) -> str:
-    """``<build>-build``; too long a name is cut and hashed as OpenShift's ``naming.GetName``."""
-    suffix = "build"
-    name = f"{build_name}-{suffix}"
-    if len(name) <= POD_NAME_MAX:
-        return name
-    keep = POD_NAME_MAX - 10 - len(suffix)
-    return f"{build_name[:keep]}-{_fnv32a(build_name)}-{suffix}"
 
 
 # ---------------------------------------------------------------------------
@@ -276,6 +263,55 @@ def _common_env(pod_build: Build, config: ControllerConfig) -> list[dict[str, st
     return env
 
 
+def _source_image_secrets(pod_build: Build) -> dict[str, tuple[str, str, str]]:
+    """``source.images[i].pullSecret``: kind -> (secret, mount path, variable)."""
+    return {
+        f"pull-source-{index}": (
+            image.pull_secret.name,
+            f"{SOURCE_IMAGE_PULL_MOUNT_PREFIX}{index}",
+            f"{SOURCE_IMAGE_PULL_PATH_ENV_PREFIX}{index}",
+        )
+        for index, image in enumerate(pod_build.spec.source.images)
+        if image.pull_secret is not None and image.pull_secret.name
+    }
+
+
+def _trusted_ca(
+    pod_build: Build, config: ControllerConfig
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, str]]]:
+    """The cluster's trusted CA bundle: a volume, and a mount and variable for every container.
+
+    OpenShift creates ``<build>-global-ca`` labelled
+    ``config.openshift.io/inject-trusted-cabundle`` and its network operator
+    fills it; kbuild mounts a ConfigMap the admin names
+    (``--trusted-ca-configmap``) from the build's namespace, put there by a
+    distributor such as trust-manager.  Optional in the pod: a namespace
+    without it builds with the image's CAs, except a build that asks for
+    ``mountTrustedCA``, which the steps fail naming the ConfigMap.  Every
+    step trusts it (system CAs plus the bundle) for git, pulls and pushes;
+    RUN steps see it only with ``mountTrustedCA`` (builder.pipeline.steps).
+    """
+    name = config.trusted_ca_configmap
+    if not name:
+        if pod_build.spec.mount_trusted_ca:
+            raise BuildError(
+                StatusReason.CANNOT_CREATE_BUILD_POD_SPEC,
+                "spec.mountTrustedCA is set but this cluster names no trusted CA bundle "
+                "(the controller's --trusted-ca-configmap)",
+            )
+        return [], [], []
+    volume = {
+        "name": "trusted-ca",
+        "configMap": {
+            "name": name,
+            "items": [{"key": TRUSTED_CA_KEY, "path": TRUSTED_CA_KEY}],
+            "optional": True,
+        },
+    }
+    mount = _mount("trusted-ca", TRUSTED_CA_MOUNT)
+    return [volume], [mount], [_env(TRUSTED_CA_ENV, f"{TRUSTED_CA_MOUNT}/{TRUSTED_CA_KEY}")]
+
+
 def _resources(build: Build) -> dict[str, Any]:
     resources = build.spec.resources
     out: dict[str, Any] = {}
@@ -288,7 +324,7 @@ def _resources(build: Build) -> dict[str, Any]:
 
 def _container(
     name: str,
-    step: str,
+    steps: tuple[str, ...],
     *,
     config: ControllerConfig,
     env: list[dict[str, str]],
@@ -298,7 +334,7 @@ def _container(
     container: dict[str, Any] = {
         "name": name,
         "image": config.build_pod_image,
-        "command": ["kbuild", "pipeline", step],
+        "command": ["kbuild", "pipeline", *steps],
         "env": env,
         "securityContext": container_security_context(),
         "volumeMounts": [{"name": WORKSPACE_VOLUME, "mountPath": WORKSPACE_MOUNT}, *mounts],
@@ -319,6 +355,64 @@ def _mount(volume: str, path: str) -> dict[str, Any]:
     return {"name": volume, "mountPath": path, "readOnly": True}
 
 
+def _pod(build: Build, pod_build: Build, pod_spec: dict[str, Any]) -> dict[str, Any]:
+    """The build pod around ``pod_spec``: its name, the Build's label, and the Build as owner.
+
+    The owner reference (with the Build's uid) is what makes a pod the
+    controller's: a pod of the same name without it is never believed.
+    """
+    name = build.metadata.name
+    if pod_build.spec.node_selector:
+        pod_spec["nodeSelector"] = dict(pod_build.spec.node_selector)
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": build_pod_name(name),
+            "namespace": build.metadata.namespace,
+            "labels": {BUILD_LABEL: label_value(name)},
+            "annotations": {BUILD_ANNOTATION: name},
+            "ownerReferences": [
+                {
+                    "apiVersion": BUILD_API_VERSION,
+                    "kind": KIND_BUILD,
+                    "name": name,
+                    "uid": build.metadata.uid,
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+        },
+        "spec": pod_spec,
+    }
+
+
+def _registry_secrets(pod_build: Build) -> dict[str, tuple[str, str, str]]:
+    """Each secret the steps may mount: kind -> (secret, mount path, variable).
+
+    Kinds ``source``, ``pull``, ``push`` and ``pull-source-<i>`` (the pull
+    secret of ``source.images[i]``); ``build_pod`` decides which step's
+    container mounts which.
+    """
+    spec = pod_build.spec
+    secrets: dict[str, tuple[str, str, str]] = {}
+    if spec.source.source_secret is not None and spec.source.source_secret.name:
+        secrets["source"] = (
+            spec.source.source_secret.name,
+            SOURCE_SECRET_MOUNT,
+            SOURCE_SECRET_PATH_ENV,
+        )
+    strategy = spec.strategy.source_strategy or spec.strategy.docker_strategy
+    pull_secret = strategy.pull_secret if strategy is not None else None
+    if pull_secret is not None and pull_secret.name:
+        secrets["pull"] = (pull_secret.name, PULL_SECRET_MOUNT, PULL_SECRET_PATH_ENV)
+    push_secret = spec.output.push_secret
+    if push_secret is not None and push_secret.name:
+        secrets["push"] = (push_secret.name, PUSH_SECRET_MOUNT, PUSH_SECRET_PATH_ENV)
+    secrets.update(_source_image_secrets(pod_build))
+    return secrets
+
+
 def build_pod(build: Build, config: ControllerConfig, *, pod_build: Build) -> dict[str, Any]:
     """The Pod manifest that runs ``build``.
 
@@ -330,9 +424,10 @@ def build_pod(build: Build, config: ControllerConfig, *, pod_build: Build) -> di
     Raises BuildError (CannotCreateBuildPodSpec, InvalidImageReference, ...)
     when ``pod_build`` cannot run, as OpenShift fails a pod spec.
     """
+    if pod_build.spec.strategy.custom_strategy is not None:
+        return custom_build_pod(build, config, pod_build=pod_build)
     plan = _check(pod_build)
     spec = pod_build.spec
-    name = build.metadata.name
     docker = spec.strategy.docker_strategy is not None
     main_name = DOCKER_BUILD_CONTAINER if docker else STI_BUILD_CONTAINER
     env = _common_env(pod_build, config)
@@ -360,24 +455,16 @@ def build_pod(build: Build, config: ControllerConfig, *, pod_build: Build) -> di
     # isolation a RUN step shares the container's PID namespace and sees its
     # processes; only the kernel's ptrace check keeps it from their files
     # through /proc/<pid>/root.
-    secrets: dict[str, tuple[str, str, str]] = {}
-    if spec.source.source_secret is not None and spec.source.source_secret.name:
-        secrets["source"] = (
-            spec.source.source_secret.name,
-            SOURCE_SECRET_MOUNT,
-            SOURCE_SECRET_PATH_ENV,
-        )
-    strategy = spec.strategy.source_strategy or spec.strategy.docker_strategy
-    pull_secret = strategy.pull_secret if strategy is not None else None
-    if pull_secret is not None and pull_secret.name:
-        secrets["pull"] = (pull_secret.name, PULL_SECRET_MOUNT, PULL_SECRET_PATH_ENV)
-    push_secret = spec.output.push_secret
-    if push_secret is not None and push_secret.name:
-        secrets["push"] = (push_secret.name, PUSH_SECRET_MOUNT, PUSH_SECRET_PATH_ENV)
+    secrets = _registry_secrets(pod_build)
+    # source.images[i].pullSecret: read by pull-images only, which pulls them.
+    source_image_secrets = [kind for kind in secrets if kind.startswith("pull-source-")]
     for kind, (secret, _, _) in secrets.items():
         volumes.append(_secret_volume(f"{kind}-secret", secret))
     input_volumes, input_mounts = _input_volumes(pod_build, plan)
     volumes.extend(input_volumes)
+    ca_volumes, ca_mounts, ca_env = _trusted_ca(pod_build, config)
+    volumes.extend(ca_volumes)
+    env.extend(ca_env)
     source = spec.strategy.source_strategy
     incremental = source is not None and bool(source.incremental)
 
@@ -399,24 +486,72 @@ def build_pod(build: Build, config: ControllerConfig, *, pod_build: Build) -> di
     # (builder.buildah.storage).
     storage_dir = _env(STORAGE_DIR_ENV, STORAGE_MOUNT)
 
-    def step(
-        name: str,
-        command: str,
-        *kinds: str,
-        buildah: bool = False,
-        extra_env: list[dict[str, Any]] | None = None,
-        extra_mounts: list[dict[str, Any]] | None = None,
-    ) -> dict[str, Any]:
-        step_env, step_mounts = with_secrets(*kinds)
-        if buildah:
+    @dataclass(frozen=True)
+    class Step:
+        container: str  # its name in the per-step pod
+        command: str
+        kinds: tuple[str, ...] = ()
+        buildah: bool = False
+        extra_env: tuple[dict[str, Any], ...] = ()
+        extra_mounts: tuple[dict[str, Any], ...] = ()
+
+        @property
+        def secret(self) -> bool:
+            """Whether it mounts anything secret: then no other step shares its container."""
+            has_registry_secret = any(kind in secrets for kind in self.kinds)
+            return has_registry_secret or bool(self.extra_env) or bool(self.extra_mounts)
+
+    value_from = tuple(_value_from_env(pod_build))
+    pipeline = [
+        Step(GIT_CLONE_CONTAINER, "fetch", ("source",)),
+        Step(MANAGE_DOCKERFILE_CONTAINER, "prepare"),
+        Step(
+            PULL_IMAGES_CONTAINER,
+            "pull",
+            # source.images[i].pullSecret: read by pull-images only, which pulls them.
+            (*(("pull", "push") if incremental else ("pull",)), *source_image_secrets),
+            buildah=True,
+            # It writes the build's env into the Dockerfile.
+            extra_env=value_from,
+        ),
+        Step(
+            BUILD_IMAGE_CONTAINER,
+            "build",
+            buildah=True,
+            # buildah prints the ENV lines: the step masks secret values.
+            extra_env=value_from,
+            extra_mounts=tuple(input_mounts),
+        ),
+        Step(main_name, "push", ("push",), buildah=True),
+    ]
+
+    def container(run: Run) -> dict[str, Any]:
+        """One container running ``run``'s steps with exactly what they mount."""
+        members = [s for s in pipeline if s.command in run.steps]
+        step_env, step_mounts = with_secrets(*(k for s in members for k in s.kinds))
+        # The cluster's trusted CA bundle: every step trusts it (not secret).
+        step_mounts.extend(ca_mounts)
+        if any(s.buildah for s in members):
             step_env += [isolation, storage_dir]
             step_mounts.append(storage_mount)
-        step_env.extend(extra_env or [])
-        step_mounts.extend(extra_mounts or [])
+        for member in members:
+            step_env.extend(member.extra_env)
+            step_mounts.extend(member.extra_mounts)
         return _container(
-            name, command, config=config, env=step_env, mounts=step_mounts, resources=resources
-        )
+            run.name, run.steps, config=config, env=step_env, mounts=step_mounts,
+            resources=resources,
+        )  # fmt: skip
 
+    # Steps that mount nothing secret share a container (builder.controller.podlayout).
+    runs = [
+        container(run)
+        for run in group_steps(
+            [s.command for s in pipeline],
+            secret={s.command: s.secret for s in pipeline},
+            names={s.command: s.container for s in pipeline},
+            layout=config.build_pod_containers,
+        )
+    ]
     pod_spec: dict[str, Any] = {
         "serviceAccountName": spec.service_account or config.default_service_account,
         # The steps never call the API server: they report in termination messages.
@@ -426,58 +561,135 @@ def build_pod(build: Build, config: ControllerConfig, *, pod_build: Build) -> di
         "activeDeadlineSeconds": spec.completion_deadline_seconds
         or DEFAULT_ACTIVE_DEADLINE_SECONDS,
         "securityContext": pod_security_context(config.seccomp_profile),
-        "initContainers": [
-            step(GIT_CLONE_CONTAINER, "fetch", "source"),
-            step(MANAGE_DOCKERFILE_CONTAINER, "prepare"),
-            step(
-                PULL_IMAGES_CONTAINER,
-                "pull",
-                *(("pull", "push") if incremental else ("pull",)),
-                buildah=True,
-                # It writes the build's env into the Dockerfile.
-                extra_env=_value_from_env(pod_build),
-            ),
-            step(
-                BUILD_IMAGE_CONTAINER,
-                "build",
-                buildah=True,
-                # buildah prints the ENV lines: the step masks secret values.
-                extra_env=_value_from_env(pod_build),
-                extra_mounts=input_mounts,
-            ),
-        ],
-        "containers": [step(main_name, "push", "push", buildah=True)],
+        "initContainers": runs[:-1],
+        "containers": runs[-1:],
         "volumes": volumes,
     }
-    if spec.node_selector:
-        pod_spec["nodeSelector"] = dict(spec.node_selector)
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": build_pod_name(name),
-            "namespace": build.metadata.namespace,
-            "labels": {BUILD_LABEL: label_value(name)},
-            "annotations": {BUILD_ANNOTATION: name},
-            "ownerReferences": [
-                {
-                    "apiVersion": BUILD_API_VERSION,
-                    "kind": KIND_BUILD,
-                    "name": name,
-                    "uid": build.metadata.uid,
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
-            ],
-        },
-        "spec": pod_spec,
+    return _pod(build, pod_build, pod_spec)
+
+
+# ---------------------------------------------------------------------------
+# The Custom strategy's pod (builder.pipeline.custom has the contract)
+
+CUSTOM_BUILD_CONTAINER = "custom-build"
+CUSTOM_REPORT_CONTAINER = "custom-report"
+
+
+def _custom_json(pod_build: Build, api_version: str) -> str:
+    data = copy.deepcopy(dump(pod_build))
+    data.get("metadata", {}).pop("managedFields", None)
+    # OpenShift serialises the Build in the version the strategy asks for;
+    # "v1" is the legacy group-less spelling of the same schema.
+    data["apiVersion"] = api_version or BUILD_API_VERSION
+    return json.dumps(data, separators=(",", ":"))
+
+
+def custom_build_pod(build: Build, config: ControllerConfig, *, pod_build: Build) -> dict[str, Any]:
+    """The pod of a ``customStrategy`` build: the user's image, then kbuild's digest report.
+
+    The user's builder runs as the init container ``custom-build`` with
+    OpenShift's environment and mounts (builder.pipeline.custom) and the
+    build pod's unprivileged security context; the main container
+    ``custom-report`` (kbuild's image, push secret only) reports the digest
+    the builder pushed.  Kept apart from ``build_pod``: nothing here is
+    shared with the Source/Docker steps but the security contract.
+    """
+    custom = check_custom(pod_build.spec)
+    spec = pod_build.spec
+    resources = _resources(pod_build)
+    env = [
+        _env(BUILD_ENV, _custom_json(pod_build, custom.build_api_version)),
+        _env("LANG", "C.utf8"),
+    ]
+    if spec.source.git is not None:
+        env += [_env("SOURCE_REPOSITORY", redact_url(spec.source.git.uri))]
+        env += [_env("SOURCE_URI", redact_url(spec.source.git.uri))]
+        if spec.source.git.ref:
+            env.append(_env("SOURCE_REF", spec.source.git.ref))
+    if spec.source.context_dir:
+        env.append(_env("SOURCE_CONTEXT_DIR", spec.source.context_dir))
+    if spec.output.to is not None:
+        registry, image = output_variables(spec.output.to.name)
+        env += [_env("OUTPUT_REGISTRY", registry), _env("OUTPUT_IMAGE", image)]
+    if config.insecure_registries:
+        env.append(_env(INSECURE_REGISTRIES_ENV, ",".join(sorted(config.insecure_registries))))
+    # The builder may leave the pushed digest in $KBUILD_WORKSPACE/pushed-digest.
+    env.append(_env(WORKSPACE_ENV, WORKSPACE_MOUNT))
+    ca_volumes, ca_mounts, ca_env = _trusted_ca(pod_build, config)
+    env += ca_env
+    volumes: list[dict[str, Any]] = [
+        # Rootless buildah in the builder needs its store on a volume (an
+        # overlay upper directory cannot live on the container's overlay root).
+        {"name": STORAGE_VOLUME, "emptyDir": {"sizeLimit": config.storage_size_limit}},
+        {"name": WORKSPACE_VOLUME, "emptyDir": {"sizeLimit": config.workspace_size_limit}},
+        *ca_volumes,
+    ]
+    mounts: list[dict[str, Any]] = [
+        {"name": STORAGE_VOLUME, "mountPath": STORAGE_MOUNT},
+        {"name": WORKSPACE_VOLUME, "mountPath": WORKSPACE_MOUNT},
+        *ca_mounts,
+    ]
+    secret_env: list[dict[str, str]] = []
+    given = (
+        ("source", spec.source.source_secret, SOURCE_SECRET_MOUNT, SOURCE_SECRET_PATH_ENV),
+        ("pull", custom.pull_secret, PULL_SECRET_MOUNT, PULL_SECRET_PATH_ENV),
+        ("push", spec.output.push_secret, PUSH_SECRET_MOUNT, PUSH_SECRET_PATH_ENV),
+    )
+    for kind, ref, path, variable in given:
+        if ref is not None and ref.name:
+            volumes.append(_secret_volume(f"{kind}-secret", ref.name))
+            mounts.append(_mount(f"{kind}-secret", path))
+            secret_env.append(_env(variable, path))
+    for index, secret in enumerate(custom.secrets):
+        volume = f"custom-secret-{index}"
+        volumes.append(_secret_volume(volume, secret.secret_source.name))
+        mounts.append(_mount(volume, secret.mount_path))
+    builder = {
+        "name": CUSTOM_BUILD_CONTAINER,
+        "image": custom.from_.name,
+        "imagePullPolicy": "Always" if custom.force_pull else "IfNotPresent",
+        # The user's variables after OpenShift's, as given: valueFrom is the kubelet's.
+        "env": [*env, *secret_env, *(dump(var) for var in custom.env)],
+        "securityContext": container_security_context(),
+        "volumeMounts": mounts,
     }
+    if resources:
+        builder["resources"] = copy.deepcopy(resources)
+    push = spec.output.push_secret
+    report_env = [*env, *([_env(PUSH_SECRET_PATH_ENV, PUSH_SECRET_MOUNT)] if push else [])]
+    report_mounts = [*ca_mounts, *([_mount("push-secret", PUSH_SECRET_MOUNT)] if push else [])]
+    report = _container(
+        CUSTOM_REPORT_CONTAINER,
+        ("custom-report",),
+        config=config,
+        env=report_env,
+        mounts=report_mounts,
+        resources=resources,
+    )
+    pod_spec: dict[str, Any] = {
+        "serviceAccountName": spec.service_account or config.default_service_account,
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "restartPolicy": "Never",
+        "activeDeadlineSeconds": spec.completion_deadline_seconds
+        or DEFAULT_ACTIVE_DEADLINE_SECONDS,
+        "securityContext": pod_security_context(config.seccomp_profile),
+        "initContainers": [builder],
+        "containers": [report],
+        "volumes": volumes,
+    }
+    if custom.pull_secret is not None and custom.pull_secret.name:
+        # The kubelet pulls the builder image with it, as OpenShift's pod does.
+        pod_spec["imagePullSecrets"] = [{"name": custom.pull_secret.name}]
+    return _pod(build, pod_build, pod_spec)
 
 
 __all__ = [
     "BUILD_IMAGE_CONTAINER",
     "BUILD_USER_GID",
     "BUILD_USER_UID",
+    "CUSTOM_BUILD_CONTAINER",
+    "CUSTOM_REPORT_CONTAINER",
     "DEFAULT_ACTIVE_DEADLINE_SECONDS",
     "DOCKER_BUILD_CONTAINER",
     "GIT_CLONE_CONTAINER",
@@ -488,6 +700,7 @@ __all__ = [
     "build_pod",
     "build_pod_name",
     "container_security_context",
+    "custom_build_pod",
     "label_value",
     "pod_security_context",
     "seccomp_profile",

@@ -25,11 +25,11 @@ from typing import Any
 
 from builder.api import Build, BuildConfig, ImageStream
 from builder.api.constants import BUILD_ANNOTATION, BUILD_LABEL, IMAGE_TRIGGERS_ANNOTATION
-from builder.controller.build import config_name
 from builder.controller.buildconfig import waits_for_input
 from builder.kube import WORKLOADS, CoreResource, Kube
 from builder.kube.cached import CachedKube
 from builder.kube.informer import Informer
+from builder.rules.names import config_name
 from builder.streams.buildtriggers import strategy_input, tag_key
 from builder.streams.buildtriggers import watched_tags as bc_watched_tags
 from builder.streams.tags import current_pull_spec

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from builder.controller.podlayout import FEWEST
 from builder.controller.seccomp import LOCALHOST_PROFILE
 
 # The ClusterRole a namespace binds to lend its secrets to the controller
@@ -37,6 +38,15 @@ class ControllerConfig:
     # directory (deploy/seccomp-installer.yaml puts the default there), or
     # "Unconfined", which only a Pod Security "privileged" namespace admits.
     seccomp_profile: str = LOCALHOST_PROFILE
+    # "fewest": pipeline steps that mount no secret share a container
+    # (builder.controller.podlayout); "per-step": one container per step.
+    build_pod_containers: str = FEWEST
+    # A ConfigMap, by name, in each build's namespace whose key ``ca-bundle.crt``
+    # is the cluster's trusted CA bundle: OpenShift injects one labelled
+    # config.openshift.io/inject-trusted-cabundle; here a distributor such as
+    # trust-manager (a Bundle targeting that name) or the admin puts it there.
+    # Empty: builds trust the build pod image's CAs only, and mountTrustedCA fails.
+    trusted_ca_configmap: str = ""
     # Seconds between full re-lists; every object is reconciled at least this often.
     resync_seconds: int = 300
     # Worker threads reconciling BuildConfigs, Builds and workloads.
@@ -71,6 +81,15 @@ class ControllerConfig:
     # Else the token is kept in this Secret of the lease namespace (created
     # when missing); with neither, notifications are refused (notifytoken).
     notifications_token_secret: str = ""
+    # The image-lookup mutating admission webhook (lookupPolicy.local), over
+    # TLS on this port (0: not served).  Its certificate is kept in Secret
+    # admission_secret of lease_namespace, its CA in the caBundle of the
+    # MutatingWebhookConfiguration admission_webhook_config; the certificate
+    # names the Service admission_service of lease_namespace.
+    admission_port: int = 0
+    admission_service: str = "kbuild-admission"
+    admission_secret: str = "kbuild-admission-tls"  # noqa: S105 - a Secret's name
+    admission_webhook_config: str = "kbuild-image-lookup"
 
     def output_repository(self, namespace: str, stream: str) -> str:
         return f"{self.registry}/{namespace}/{stream}"

@@ -58,6 +58,7 @@ from builder.api.apps import (
 )
 from builder.api.base import to_dict, unimplemented_fields_in_use
 from builder.api.core import ConditionStatus
+from builder.controller import dchooks
 
 TERMINAL = (DeploymentPhase.COMPLETE, DeploymentPhase.FAILED)
 AVAILABLE_MESSAGE = "Deployment config has minimum availability."
@@ -281,6 +282,8 @@ def problems(dc: DeploymentConfig) -> list[tuple[DeploymentReason, str]]:
                 found.append((invalid, text))
         elif trigger.type is None:
             found.append((invalid, f"{where}.type: must be ConfigChange or ImageChange"))
+    if not any(reason == invalid for reason, _ in found):
+        found.extend((invalid, text) for text in dchooks.problems(dc))
     return found
 
 
@@ -316,6 +319,12 @@ def set_images(template: dict[str, Any], names: Sequence[str], image: str) -> li
         else:
             missing.append(name)
     return missing
+
+
+def images_are(template: Mapping[str, Any], names: Sequence[str], image: str) -> bool:
+    """Do the named containers that exist run ``image``?"""
+    containers = {str(c.get("name")): c for c in _containers(template)}
+    return all(containers[n].get("image") == image for n in names if n in containers)
 
 
 def trigger_causes(  # noqa: PLR0911 - one return per case of OpenShift's triggerActivated
@@ -506,6 +515,30 @@ def _rolling(dc: DeploymentConfig, desired: int, new: Rollout, olds: Sequence[Ro
     if scale:
         return Step(scale)
     return Step({}, complete=_done(desired, new, olds))
+
+
+# ---------------------------------------------------------------------------
+# The rollout log (what OpenShift's deployer pod prints)
+
+
+def start_lines(dc: DeploymentConfig, new: Rollout, olds: Sequence[Rollout]) -> tuple[str, ...]:
+    """The first line of a rollout's log, in the words of OpenShift's strategies."""
+    desired = dc.spec.replicas
+    running = [o for o in olds if o.replicas > 0]
+    if strategy_type(dc) == DeploymentStrategyType.RECREATE:
+        lines = [f"--> Scaling {o.name} down to zero" for o in running]
+        return (*lines, f"--> Scaling {new.name} to {desired}")
+    surge, unavailable = surge_and_unavailable(dc)
+    down = ", ".join(f"{o.name} from {o.replicas} to 0" for o in running)
+    keep = max(desired - unavailable, 0)
+    text = f"--> Scaling up {new.name} from {new.replicas} to {desired}"
+    if down:
+        text += f", scaling down {down}"
+    return (text + f" (keep {keep} pods available, don't exceed {desired + surge} pods)",)
+
+
+def scale_line(name: str, before: int, after: int) -> str:
+    return f"    Scaling {name} {'up' if after > before else 'down'} to {after}"
 
 
 # ---------------------------------------------------------------------------

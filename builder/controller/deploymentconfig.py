@@ -40,6 +40,7 @@ from builder.api import StatusReason, format_time, now_time, parse_time
 from builder.api.apps import (
     DEPLOYMENT_CANCELLED_ANNOTATION,
     DEPLOYMENT_CONFIG_LABEL,
+    DEPLOYMENT_LOG_ANNOTATION,
     DEPLOYMENT_PHASE_ANNOTATION,
     DEPLOYMENT_REPLICAS_ANNOTATION,
     DEPLOYMENT_SCALED_ANNOTATION,
@@ -48,11 +49,12 @@ from builder.api.apps import (
     DeploymentConfig,
     DeploymentPhase,
     DeploymentReason,
+    LifecycleHookFailurePolicy,
     rc_name,
 )
 from builder.api.base import to_dict
 from builder.api.core import ConditionStatus
-from builder.controller import dcrollout, events
+from builder.controller import dchooks, dcrollout, dctags, events
 from builder.controller.authz import (
     DEFAULT_SERVICE_ACCOUNT,
     AccessDeniedError,
@@ -60,13 +62,40 @@ from builder.controller.authz import (
     Identity,
 )
 from builder.controller.build import Result
-from builder.kube import REPLICATION_CONTROLLERS, AlreadyExists, Invalid, Kube, NotFound
+from builder.kube import (
+    REPLICATION_CONTROLLERS,
+    AlreadyExists,
+    Invalid,
+    Kube,
+    KubeError,
+    NotFound,
+    Unreachable,
+)
 from builder.streams.tags import current_pull_spec
 
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]
 Override = tuple[ConditionStatus, str, str]
+LOG_LINES = 200
+"""The rollout log kept on a ReplicationController: its last lines only (annotations are small)."""
+HOOK_POLL_SECONDS = 2.0
+"""How often a running hook pod is looked at."""
+
+
+class HookStep:
+    """What a hook lets the rollout do now: go on, wait for its pod, or abort (why)."""
+
+    GO: HookStep
+    WAIT: HookStep
+
+    def __init__(self, kind: str, message: str = "") -> None:
+        self.kind = kind
+        self.message = message
+
+
+HookStep.GO = HookStep("go")
+HookStep.WAIT = HookStep("wait")
 
 
 def _escape(key: str) -> str:
@@ -198,9 +227,14 @@ class DeploymentConfigReconciler:
                 image = current_pull_spec(self.kube.image_streams.get(namespace, stream), tag)
             except NotFound:
                 image = None
-            if image is None or image == params.last_triggered_image:
-                continue
             spec = dc.spec.template or {}
+            # An edit of a followed container's image is put back, as OpenShift's image
+            # trigger controller does (else each look would see an image change to roll out).
+            if image is None or (
+                image == params.last_triggered_image
+                and dcrollout.images_are(spec, params.container_names, image)
+            ):
+                continue
             missing = dcrollout.set_images(spec, params.container_names, image)
             for container in missing:
                 self._warn(
@@ -248,18 +282,43 @@ class DeploymentConfigReconciler:
         *,
         replicas: int | None = None,
         annotations: dict[str, str] | None = None,
+        remove: tuple[str, ...] = (),
+        log: tuple[str, ...] = (),
     ) -> None:
+        """One JSON patch of ``rc``; ``rc`` is updated in place to what the server returned.
+
+        ``log`` lines are appended to the rollout log (its last ``LOG_LINES``).
+        """
+        meta = rc.setdefault("metadata", {})
+        current = meta.get("annotations") or {}
+        wanted = dict(annotations or {})
+        if log:
+            lines = str(current.get(DEPLOYMENT_LOG_ANNOTATION, "")).splitlines()
+            lines.extend(log)
+            wanted[DEPLOYMENT_LOG_ANNOTATION] = "\n".join(lines[-LOG_LINES:]) + "\n"
         ops: list[dict[str, Any]] = []
         if replicas is not None:
             ops.append({"op": "replace", "path": "/spec/replicas", "value": replicas})
-        for key, value in (annotations or {}).items():
+        if wanted and "annotations" not in meta:
+            ops.append({"op": "add", "path": "/metadata/annotations", "value": {}})
+        for key, value in wanted.items():
             path = f"/metadata/annotations/{_escape(key)}"
             ops.append({"op": "add", "path": path, "value": value})
+        ops.extend(
+            {"op": "remove", "path": f"/metadata/annotations/{_escape(key)}"}
+            for key in remove
+            if key in current and key not in wanted
+        )
         if ops:
             name = rc["metadata"]["name"]
-            self.kube.patch_object(REPLICATION_CONTROLLERS, dc.metadata.namespace, name, ops)
+            written = self.kube.patch_object(
+                REPLICATION_CONTROLLERS, dc.metadata.namespace, name, ops
+            )
+            if isinstance(written, dict) and written.get("metadata"):
+                rc.clear()
+                rc.update(written)
 
-    def _roll(self, dc: DeploymentConfig, rcs: dict[int, dict[str, Any]]) -> float | None:
+    def _roll(self, dc: DeploymentConfig, rcs: dict[int, dict[str, Any]]) -> float | None:  # noqa: PLR0911, PLR0912 - one return per stage of the rollout
         """One step of the latest rollout; seconds until the next look, or None when settled."""
         latest_version = dc.status.latest_version
         latest_rc = rcs[latest_version]
@@ -270,31 +329,52 @@ class DeploymentConfigReconciler:
         for version, rc in rcs.items():
             old = dcrollout.rollout_of(rc)
             if version < latest_version and not old.terminal:
+                self._stop_hooks(dc, rc)
                 self._patch(dc, rc, annotations={
                     DEPLOYMENT_PHASE_ANNOTATION: DeploymentPhase.FAILED.value,
                     DEPLOYMENT_CANCELLED_ANNOTATION: "true",
                     DEPLOYMENT_STATUS_REASON_ANNOTATION: dcrollout.SUPERSEDED,
-                })  # fmt: skip
+                }, log=("--> Cancelled: a newer rollout superseded this one",))  # fmt: skip
         olds = [dcrollout.rollout_of(rc) for v, rc in rcs.items() if v != latest_version]
         if new.terminal:
             return self._settle(dc, rcs, new, olds)
+        if new.cancelled:
+            return self._cancel(dc, rcs, new, olds, latest_rc)
         if new.phase != DeploymentPhase.RUNNING:
+            # Also a retried rollout (``rollout retry`` sets it back to New): its hooks run again.
             self._patch(dc, latest_rc, annotations={
                 DEPLOYMENT_PHASE_ANNOTATION: DeploymentPhase.RUNNING.value,
                 DEPLOYMENT_STARTED_ANNOTATION: stamp,
-            })  # fmt: skip
+            }, remove=tuple(dchooks.hook_annotations()),
+               log=dcrollout.start_lines(dc, new, olds))  # fmt: skip
+            new = dcrollout.rollout_of(latest_rc)
             started = now
         else:
             started = _seconds(new.annotations.get(DEPLOYMENT_STARTED_ANNOTATION), now)
         update_period, interval = dcrollout.periods(dc)
-        if now - started > dcrollout.timeout_seconds(dc):
+        timeout = dcrollout.timeout_seconds(dc)
+        if now - started > timeout:
             return self._fail(dc, rcs, new, olds, latest_rc)
+        hooks = dchooks.hooks_of(self._deployed(dc, latest_rc))
+        deadline = int(timeout - (now - started))
+        if dchooks.Stage.PRE in hooks:
+            hook = self._hook(dc, latest_rc, dchooks.Stage.PRE, hooks, deadline)
+            if hook is not HookStep.GO:
+                return self._after_hook(dc, rcs, new, olds, latest_rc, hook=hook)
+        if dchooks.Stage.MID in hooks and all(o.settled for o in olds) and new.replicas == 0:
+            hook = self._hook(dc, latest_rc, dchooks.Stage.MID, hooks, deadline)
+            if hook is not HookStep.GO:
+                return self._after_hook(dc, rcs, new, olds, latest_rc, hook=hook)
         result = dcrollout.step(dc, new, olds)
         if result.complete:
+            if dchooks.Stage.POST in hooks:
+                hook = self._hook(dc, latest_rc, dchooks.Stage.POST, hooks, deadline)
+                if hook is not HookStep.GO:
+                    return self._after_hook(dc, rcs, new, olds, latest_rc, hook=hook)
             replicas = 0 if dc.spec.test else None
             self._patch(dc, latest_rc, replicas=replicas, annotations={
                 DEPLOYMENT_PHASE_ANNOTATION: DeploymentPhase.COMPLETE.value,
-            })  # fmt: skip
+            }, log=("--> Success",))  # fmt: skip
             events.record_for(
                 self.kube, _involved(dc), "Normal", "RolloutComplete",
                 f'replication controller "{new.name}" successfully rolled out',
@@ -306,14 +386,161 @@ class DeploymentConfigReconciler:
             if wait > 0 and last:
                 return wait
             by_name = {rc["metadata"]["name"]: rc for rc in rcs.values()}
+            lines = []
             for rc_name_, replicas in result.scale.items():
-                extra = {DEPLOYMENT_SCALED_ANNOTATION: stamp} if rc_name_ == new.name else {}
-                self._patch(dc, by_name[rc_name_], replicas=replicas, annotations=extra)
-            if new.name not in result.scale:
-                self._patch(dc, latest_rc, annotations={DEPLOYMENT_SCALED_ANNOTATION: stamp})
+                before = dcrollout.rollout_of(by_name[rc_name_]).replicas
+                lines.append(dcrollout.scale_line(rc_name_, before, replicas))
+                if rc_name_ != new.name:
+                    self._patch(dc, by_name[rc_name_], replicas=replicas)
+            self._patch(
+                dc, latest_rc, replicas=result.scale.get(new.name),
+                annotations={DEPLOYMENT_SCALED_ANNOTATION: stamp}, log=tuple(lines),
+            )  # fmt: skip
         return float(interval)
 
-    def _fail(
+    def _after_hook(
+        self,
+        dc: DeploymentConfig,
+        rcs: dict[int, dict[str, Any]],
+        new: dcrollout.Rollout,
+        olds: list[dcrollout.Rollout],
+        latest_rc: dict[str, Any],
+        *,
+        hook: HookStep,
+    ) -> float | None:
+        if hook.kind == "wait":
+            return HOOK_POLL_SECONDS
+        return self._fail(dc, rcs, new, olds, latest_rc, hook.message)
+
+    # -- lifecycle hooks -----------------------------------------------------
+
+    def _deployed(self, dc: DeploymentConfig, rc: dict[str, Any]) -> DeploymentConfig:
+        """The DeploymentConfig as this rollout deployed it (its hooks are the rollout's)."""
+        encoded = dcrollout.deployed_config(rc)
+        if encoded is None:
+            return dc
+        try:
+            return DeploymentConfig.model_validate(encoded)
+        except ValueError:
+            return dc
+
+    def _hook(  # noqa: PLR0911 - one return per state of the hook
+        self,
+        dc: DeploymentConfig,
+        rc: dict[str, Any],
+        stage: dchooks.Stage,
+        hooks: dict[dchooks.Stage, Any],
+        deadline: int,
+    ) -> HookStep:
+        """Run (or look at) the hook of ``stage``: GO once it is done, WAIT, or abort."""
+        hook = hooks[stage]
+        annotations = (rc.get("metadata") or {}).get("annotations") or {}
+        state = annotations.get(dchooks.state_annotation(stage))
+        if state in (dchooks.HookState.COMPLETE, dchooks.HookState.FAILED):
+            return HookStep.GO
+        if hook.tag_images:
+            errors = dctags.tag_images(
+                self.kube, self.authorizer, dc, rc, hook.tag_images,
+                log=lambda line: self._patch(dc, rc, log=(f"--> {stage.value}: {line}",)),
+            )  # fmt: skip
+            return self._hook_done(dc, rc, stage, hook, "; ".join(errors) or None)
+        name = dchooks.hook_pod_name(rc["metadata"]["name"], stage)
+        namespace = dc.metadata.namespace
+        uid = annotations.get(dchooks.pod_annotation(stage))
+        if not uid:
+            return self._start_hook_pod(dc, rc, stage, hook, deadline)
+        try:
+            pod = self.kube.get_pod(namespace, name)
+        except NotFound:
+            return self._hook_done(dc, rc, stage, hook, f"the hook pod {name} was deleted")
+        if (pod.get("metadata") or {}).get("uid") != uid:
+            return self._hook_done(dc, rc, stage, hook, f"the hook pod {name} was replaced")
+        outcome = dchooks.pod_outcome(pod)
+        if not outcome.done:
+            return HookStep.WAIT
+        message = None if outcome.succeeded else f"the hook pod {name} failed: {outcome.message}"
+        return self._hook_done(dc, rc, stage, hook, message)
+
+    def _start_hook_pod(
+        self, dc: DeploymentConfig, rc: dict[str, Any], stage: dchooks.Stage, hook: Any,
+        deadline: int,
+    ) -> HookStep:  # fmt: skip
+        namespace = dc.metadata.namespace
+        body = dchooks.hook_pod(rc, stage, hook, deadline)
+        name = body["metadata"]["name"]
+        try:
+            pod = self.kube.create_pod(namespace, body)
+        except AlreadyExists:
+            # Not the one this rollout recorded: a leftover of ours is removed and made
+            # again; one the rollout does not own is never believed.
+            try:
+                existing = self.kube.get_pod(namespace, name)
+            except NotFound:
+                return HookStep.WAIT
+            if dcrollout.owned_by(existing, str(rc["metadata"].get("uid", ""))):
+                with contextlib.suppress(NotFound):
+                    self.kube.delete_pod(namespace, name, 0)
+                return HookStep.WAIT
+            return self._hook_done(
+                dc, rc, stage, hook,
+                f"a pod named {name} exists and was not created for this rollout",
+            )  # fmt: skip
+        except Unreachable:
+            raise
+        except KubeError as err:
+            return self._hook_done(
+                dc, rc, stage, hook, f"cannot create the hook pod {name}: {err.server_message}"
+            )
+        self._patch(dc, rc, annotations={
+            dchooks.state_annotation(stage): dchooks.HookState.RUNNING.value,
+            dchooks.pod_annotation(stage): str((pod.get("metadata") or {}).get("uid", "")),
+        }, log=(f"--> {stage.value}: Running hook pod ...",))  # fmt: skip
+        events.record_for(
+            self.kube, _involved(dc), "Normal", "Started",
+            f"Running {stage.value} hook (pod {name}) for rollout {rc['metadata']['name']}",
+        )  # fmt: skip
+        return HookStep.WAIT
+
+    def _hook_done(
+        self,
+        dc: DeploymentConfig,
+        rc: dict[str, Any],
+        stage: dchooks.Stage,
+        hook: Any,
+        error: str | None,
+    ) -> HookStep:
+        """Record a finished hook: GO (succeeded, or failed with Ignore), else abort."""
+        key = dchooks.state_annotation(stage)
+        if error is None:
+            self._patch(dc, rc, annotations={key: dchooks.HookState.COMPLETE.value},
+                        log=(f"--> {stage.value}: Success",))  # fmt: skip
+            return HookStep.GO
+        name = f"{dc.metadata.namespace}/{rc['metadata']['name']}"
+        if hook.failure_policy == LifecycleHookFailurePolicy.IGNORE:
+            text = f"the {stage.value} hook failed: {error} (ignore), continuing rollout of {name}"
+            self._patch(dc, rc, annotations={key: dchooks.HookState.FAILED.value},
+                        log=(f"--> {stage.value}: {text}",))  # fmt: skip
+            events.record_for(self.kube, _involved(dc), "Warning", "FailedHook", text)
+            return HookStep.GO
+        text = f"the {stage.value} hook failed: {error}, aborting rollout of {name}"
+        events.record_for(self.kube, _involved(dc), "Warning", "FailedHook", text)
+        return HookStep("abort", text)
+
+    def _stop_hooks(self, dc: DeploymentConfig, rc: dict[str, Any]) -> None:
+        """Delete the rollout's running hook pods (a failed or cancelled rollout runs no more)."""
+        annotations = (rc.get("metadata") or {}).get("annotations") or {}
+        for stage in dchooks.Stage:
+            if annotations.get(dchooks.state_annotation(stage)) != dchooks.HookState.RUNNING:
+                continue
+            name = dchooks.hook_pod_name(rc["metadata"]["name"], stage)
+            with contextlib.suppress(NotFound):
+                pod = self.kube.get_pod(dc.metadata.namespace, name)
+                if (pod.get("metadata") or {}).get("uid") == annotations.get(
+                    dchooks.pod_annotation(stage)
+                ):
+                    self.kube.delete_pod(dc.metadata.namespace, name, 0)
+
+    def _cancel(
         self,
         dc: DeploymentConfig,
         rcs: dict[int, dict[str, Any]],
@@ -321,14 +548,36 @@ class DeploymentConfigReconciler:
         olds: list[dcrollout.Rollout],
         latest_rc: dict[str, Any],
     ) -> float | None:
-        message = (
+        """``rollout cancel`` marked the running rollout: it fails, the last complete one serves."""
+        self._stop_hooks(dc, latest_rc)
+        self._patch(dc, latest_rc, annotations={
+            DEPLOYMENT_PHASE_ANNOTATION: DeploymentPhase.FAILED.value,
+        }, log=("--> Rollout cancelled",))  # fmt: skip
+        events.record_for(
+            self.kube, _involved(dc), "Normal", "RolloutCancelled",
+            f'Rollout for "{dc.metadata.namespace}/{new.name}" cancelled',
+        )  # fmt: skip
+        failed = dcrollout.Rollout(**{**new.__dict__, "phase": DeploymentPhase.FAILED})
+        return self._settle(dc, rcs, failed, olds)
+
+    def _fail(  # noqa: PLR0917 - the rollout's parts, as _roll has them
+        self,
+        dc: DeploymentConfig,
+        rcs: dict[int, dict[str, Any]],
+        new: dcrollout.Rollout,
+        olds: list[dcrollout.Rollout],
+        latest_rc: dict[str, Any],
+        why: str = "",
+    ) -> float | None:
+        message = why or (
             f'replication controller "{new.name}" has failed progressing: not available '
             f"within {dcrollout.timeout_seconds(dc)}s"
         )
+        self._stop_hooks(dc, latest_rc)
         self._patch(dc, latest_rc, annotations={
             DEPLOYMENT_PHASE_ANNOTATION: DeploymentPhase.FAILED.value,
             DEPLOYMENT_STATUS_REASON_ANNOTATION: message,
-        })  # fmt: skip
+        }, log=(f"error: {message}",))  # fmt: skip
         events.record_for(self.kube, _involved(dc), "Warning", "RolloutFailed", message)
         failed = dcrollout.Rollout(**{**new.__dict__, "phase": DeploymentPhase.FAILED})
         return self._settle(dc, rcs, failed, olds)

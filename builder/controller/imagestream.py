@@ -22,7 +22,7 @@ level-driven:
    ``openshift.io/image.dockerRepositoryCheck`` annotation is missing.
 
 Registry requests happen between reading the stream and writing its status,
-so the results are applied to a fresh read (retrying on Conflict) instead of
+so the results are applied to a fresh read (``update_with_retry``) instead of
 failing the whole reconcile when a build moves a tag meanwhile.
 
 In-memory state (when each scheduled tag was last checked, failure counts)
@@ -43,9 +43,12 @@ from dataclasses import dataclass, field
 from builder.api import BuildError, ImageStream, StatusReason, TagEvent, now_time
 from builder.api.constants import (
     DOCKER_REPOSITORY_CHECK_ANNOTATION,
+    IMPORTER_PREFER_ARCH_ANNOTATION,
+    IMPORTER_PREFER_OS_ANNOTATION,
     INSECURE_REPOSITORY_ANNOTATION,
     REPOSITORY_IMPORT_ERROR_ANNOTATION,
 )
+from builder.api.core import ObjectReference
 from builder.api.image import ImportModeType, TagReference, TagReferencePolicyType
 from builder.controller import events
 from builder.controller.authz import (
@@ -58,7 +61,9 @@ from builder.controller.build import Result
 from builder.controller.config import ControllerConfig
 from builder.controller.importer import Importer, ImportOutcome, ImportRequest
 from builder.controller.unimplemented import UnimplementedReporter
-from builder.kube import Conflict, Kube, NotFound
+from builder.kube import Kube, NotFound
+from builder.registry import DEFAULT_PLATFORM, Platform
+from builder.rules.retry import update_with_retry
 from builder.streams.generations import assign_generations
 from builder.streams.schedule import tag_interval
 from builder.streams.tags import (
@@ -71,6 +76,7 @@ from builder.streams.tags import (
     generation_pending,
     import_failure,
     latest_event,
+    latest_observed_generation,
     parse_from,
     set_import_condition,
     spec_tag,
@@ -80,7 +86,17 @@ from builder.streams.tags import (
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 10
+
+def _from_repository(ref: TagReference, repository: str) -> bool:
+    """Whether a spec tag is the one a repository import writes: ``REPOSITORY:TAG``."""
+    source = ref.from_
+    return (
+        source is not None
+        and source.kind == KIND_DOCKER_IMAGE
+        and source.name == f"{repository}:{ref.name}"
+    )
+
+
 RETRY_FIRST = 5.0
 RETRY_MAX = 300.0
 # A tag copied from another stream's tag that has no image yet is looked at again this often.
@@ -128,6 +144,25 @@ class Results:
     repository_failure: ImportOutcome | None = None
 
 
+def preferred_platform(ref: TagReference) -> Platform:
+    """The manifest-list entry an import of ``ref`` takes: ``os/arch``.
+
+    OpenShift's importer reads the spec tag's annotations
+    ``importer.image.openshift.io/prefer-os`` and ``prefer-arch`` and falls
+    back to its own platform for each one not set; kbuild's is linux/amd64
+    (the registry client's default).  The values are compared as written
+    with each entry's ``os`` and ``architecture`` (any variant), as OpenShift
+    does, so one that names no entry fails the import (``NotFound``, listing
+    the platforms the list has) instead of taking another one.
+    """
+    annotations = ref.annotations or {}
+    default = Platform.parse(DEFAULT_PLATFORM)
+    return Platform(
+        annotations.get(IMPORTER_PREFER_OS_ANNOTATION) or default.os,
+        annotations.get(IMPORTER_PREFER_ARCH_ANNOTATION) or default.architecture,
+    )
+
+
 def _request(ref: TagReference, local_repository: str) -> ImportRequest:
     local = ref.reference_policy.type == TagReferencePolicyType.LOCAL
     return ImportRequest(
@@ -136,7 +171,14 @@ def _request(ref: TagReference, local_repository: str) -> ImportRequest:
         insecure=ref.import_policy.insecure,
         whole_list=ref.import_policy.import_mode == ImportModeType.PRESERVE_ORIGINAL,
         mirror_to=local_repository if local else "",
+        platform=preferred_platform(ref),
     )
+
+
+def _head(stream: ImageStream, tag: str) -> tuple[str, str] | None:
+    """The tag's current image and pull spec."""
+    event = latest_event(stream, tag)
+    return (event.image, event.docker_image_reference) if event is not None else None
 
 
 class ImageStreamReconciler:
@@ -303,8 +345,10 @@ class ImageStreamReconciler:
         if failure is not None:
             results.repository_failure = failure
             return
-        own = {t.name for t in stream.spec.tags}
         repository = plan.repository.partition("@")[0]
+        # Tags of the stream's own, except those this repository's import wrote
+        # (OpenShift re-imports those with the repository, as it made them).
+        own = {t.name for t in stream.spec.tags if not _from_repository(t, repository)}
         requests = [
             ImportRequest(tag=t, source=f"{repository}:{t}", insecure=insecure)
             for t in tags
@@ -315,33 +359,46 @@ class ImageStreamReconciler:
     # -- applying results ------------------------------------------------------
 
     def _apply(self, namespace: str, name: str, plan: Plan, results: Results) -> None:
-        for attempt in range(MAX_ATTEMPTS):
-            # A retry after a Conflict reads the API server: a cache may still lag.
-            reader = self.kube if attempt == 0 else self.kube.live
-            try:
-                stream = reader.image_streams.get(namespace, name)
-            except NotFound:
-                return
+        def mutate(stream: ImageStream) -> tuple[ImageStream, dict[str, str], bool] | None:
             now = now_time()
             failing_before = self._failing(stream)
+            heads = {o.tag: _head(stream, o.tag) for o in results.tags if o.ok}
             changed = self._apply_imports(stream, plan, results.tags, now)
+            imported = any(_head(stream, tag) != head for tag, head in heads.items())
             changed |= self._apply_repository(stream, results.repository, now)
             changed |= self._resolve_references(stream, plan, now)
             repository = self.config.output_repository(namespace, name)
             if stream.status.docker_image_repository != repository:
                 stream.status.docker_image_repository = repository
                 changed = True
-            if changed:
-                try:
-                    written = self.kube.image_streams.replace_status(stream)
-                except Conflict:
-                    continue
-                self.on_write(written)
-                self._report(written, failing_before)
-            break
-        else:
-            raise Conflict(409, f"image stream {namespace}/{name} kept changing")
+            return (stream, failing_before, imported) if changed else None
+
+        def write(change: tuple[ImageStream, dict[str, str], bool]) -> bool:
+            stream, failing_before, imported = change
+            written = self.kube.image_streams.replace_status(stream)
+            self.on_write(written)
+            self._report(written, failing_before)
+            return imported
+
+        try:
+            # The first attempt reads the cache; a retry after a Conflict reads
+            # the API server, as the cache may still lag.  A lost race ten
+            # times over propagates (TooManyConflicts): the manager requeues.
+            updated = update_with_retry(
+                lambda: self.kube.live.image_streams.get(namespace, name),
+                mutate,
+                write,
+                what=f"image stream {namespace}/{name}",
+                first=self.kube.image_streams.get(namespace, name),
+            )
+        except NotFound:
+            return
+        # A scheduled check that brought a new image stamps the check time too, as
+        # OpenShift's import does when it changes the stream (seed 000 reads it).
+        imported = bool(updated.written)
         self._record_clocks(namespace, name, results.tags)
+        if plan.repository:
+            self._add_repository_spec_tags(namespace, name, plan.repository, results.repository)
         failure = results.repository_failure
         if failure is not None:
             # Left without the check annotation, the repository stays pending:
@@ -353,7 +410,7 @@ class ImageStreamReconciler:
             self._annotate(namespace, name, {
                 REPOSITORY_IMPORT_ERROR_ANNOTATION: f"{failure.reason}: {failure.message}"
             })  # fmt: skip
-        elif plan.repository or plan.explicit:
+        elif plan.repository or plan.explicit or imported:
             self._annotate(namespace, name, {
                 DOCKER_REPOSITORY_CHECK_ANNOTATION: now_time(),
                 REPOSITORY_IMPORT_ERROR_ANNOTATION: None,
@@ -416,6 +473,48 @@ class ImageStreamReconciler:
                 changed = True
                 update_tracking_tags(stream, outcome.tag, event)
         return changed
+
+    def _add_repository_spec_tags(
+        self, namespace: str, name: str, source: str, outcomes: list[ImportOutcome]
+    ) -> None:
+        """A spec tag ``from: DockerImage REPOSITORY:TAG`` for each tag the import brought.
+
+        OpenShift's import (``ensureSpecTag``) adds one for every imported tag
+        the stream has no spec tag for, so that ``describe is`` says "tagged
+        from" and the tag can be re-imported or moved like any other.  Its
+        generation is the one of the status event just written, and the
+        observed-sources record is brought along, so the tag is not pending
+        and is not imported again on its own.
+        """
+        repository = source.partition("@")[0]
+        imported = {o.tag for o in outcomes if o.ok}
+
+        def add_missing(stream: ImageStream) -> ImageStream | None:
+            have = {t.name for t in stream.spec.tags}
+            observed = {named.tag: latest_observed_generation(stream, named.tag)
+                        for named in stream.status.tags}  # fmt: skip
+            missing = sorted(tag for tag in imported - have if observed.get(tag))
+            if not missing:
+                return None
+            for tag in missing:
+                stream.spec.tags.append(TagReference(
+                    name=tag,
+                    from_=ObjectReference(kind=KIND_DOCKER_IMAGE, name=f"{repository}:{tag}"),
+                    generation=observed[tag],
+                ))  # fmt: skip
+            assign_generations(stream)  # records the new tags as observed
+            return stream
+
+        def write(stream: ImageStream) -> None:
+            self.on_write(self.kube.image_streams.replace(stream))
+
+        with contextlib.suppress(NotFound):
+            update_with_retry(
+                lambda: self.kube.live.image_streams.get(namespace, name),
+                add_missing,
+                write,
+                what=f"image stream {namespace}/{name}",
+            )
 
     def _apply_repository(
         self, stream: ImageStream, outcomes: list[ImportOutcome], now: str

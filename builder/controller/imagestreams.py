@@ -20,7 +20,8 @@ from builder.api import (
     TagEvent,
 )
 from builder.controller.config import ControllerConfig
-from builder.kube import AlreadyExists, Conflict, Kube, NotFound
+from builder.kube import AlreadyExists, Kube, NotFound
+from builder.rules.retry import TooManyConflicts, update_with_retry
 from builder.streams.tags import (
     KIND_STREAM_IMAGE,
     KIND_STREAM_TAG,
@@ -32,8 +33,6 @@ from builder.streams.tags import (
     split_tag,
     update_tracking_tags,
 )
-
-MAX_ATTEMPTS = 10
 
 
 def _now() -> str:
@@ -126,21 +125,25 @@ def record_tag_event(
     namespace, _, stream_tag = target.partition("/")
     stream_name, tag = split_tag(stream_tag)
     repository = config.output_repository(namespace, stream_name)
-    for _ in range(MAX_ATTEMPTS):
+
+    def read() -> ImageStream:
         try:
-            stream = kube.image_streams.get(namespace, stream_name)
+            return kube.image_streams.get(namespace, stream_name)
         except NotFound:
-            try:
-                kube.image_streams.create(
-                    ImageStream(metadata=ObjectMeta(name=stream_name, namespace=namespace))
-                )
-                log(f"created image stream {namespace}/{stream_name}")
-            except AlreadyExists:
-                pass
-            continue
+            pass
+        try:
+            created = kube.image_streams.create(
+                ImageStream(metadata=ObjectMeta(name=stream_name, namespace=namespace))
+            )
+        except AlreadyExists:
+            return kube.image_streams.get(namespace, stream_name)
+        log(f"created image stream {namespace}/{stream_name}")
+        return created
+
+    def mutate(stream: ImageStream) -> ImageStream | None:
         newest = latest_event(stream, tag)
         if newest is not None and newest.image == digest:
-            return False
+            return None
         # The generation OpenShift's status strategy gives a pushed entry:
         # the spec tag's, else the stream's.
         ref = spec_tag(stream, tag)
@@ -154,12 +157,16 @@ def record_tag_event(
         add_tag_event(stream, tag, event)
         update_tracking_tags(stream, tag, event)
         stream.status.docker_image_repository = repository
-        try:
-            kube.image_streams.replace_status(stream)
-        except Conflict:
-            continue
-        return True
-    raise BuildError(
-        StatusReason.GENERIC_BUILD_FAILED,
-        f"could not update image stream {namespace}/{stream_name}: too many concurrent updates",
-    )
+        return stream
+
+    try:
+        moved = update_with_retry(
+            read, mutate, kube.image_streams.replace_status,
+            what=f"image stream {namespace}/{stream_name}",
+        )  # fmt: skip
+    except TooManyConflicts:
+        raise BuildError(
+            StatusReason.GENERIC_BUILD_FAILED,
+            f"could not update image stream {namespace}/{stream_name}: too many concurrent updates",
+        ) from None
+    return moved.written is not None

@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from builder.api import BuildError
@@ -36,11 +36,13 @@ from builder.controller.config import SECRETS_ROLE, ControllerConfig
 from builder.controller.ratelimit import TokenBucket
 from builder.kube import Kube, KubeError
 from builder.registry import (
+    DEFAULT_PLATFORM,
     CredentialsError,
     CredentialStore,
     ImageNotFound,
     ImageReference,
     InvalidReferenceError,
+    Platform,
     RegistryClient,
     Unauthorized,
 )
@@ -64,6 +66,8 @@ class ImportRequest:
     # referencePolicy Local: copy the image into this repository (the stream's
     # own in the controller's registry), where consumers will pull it.
     mirror_to: str = ""
+    # The manifest-list entry to take (the tag's prefer-os/prefer-arch).
+    platform: Platform = field(default_factory=lambda: Platform.parse(DEFAULT_PLATFORM))
 
 
 @dataclass(frozen=True)
@@ -265,7 +269,7 @@ class Importer:
     def _one(self, namespace: str, client: RegistryClient, request: ImportRequest) -> ImportOutcome:
         self.bucket.take()
         try:
-            info = client.resolve(request.source)
+            info = client.resolve(request.source, request.platform)
         except BuildError as err:
             return self._failure(namespace, request.tag, err, err.detail)
         digest = info.top_digest if request.whole_list else info.digest

@@ -58,7 +58,10 @@ from typing import Any
 
 from builder.api import Build, BuildConfig, ImageStream, ManifestError
 from builder.api.constants import IMAGE_TRIGGERS_ANNOTATION
-from builder.controller import events
+from builder.controller import admissionserver, events
+from builder.controller.admissioncert import CertificateKeeper, service_names
+from builder.controller.admissionserver import ImageLookupWebhook
+from builder.controller.admissionsweep import LookupSweep
 from builder.controller.authz import Authorizer, build_config_reader
 from builder.controller.build import BuildReconciler, Result
 from builder.controller.buildconfig import BuildConfigReconciler
@@ -79,8 +82,9 @@ from builder.controller.triggerindex import Index, SourceIndex, StreamTag
 from builder.controller.webhooks import PREFIX as WEBHOOKS_PREFIX
 from builder.controller.webhooks import WebhookReceiver
 from builder.controller.workloads import WorkloadTriggerReconciler
-from builder.kube import Conflict, Kube, KubeError
+from builder.kube import Conflict, Kube, KubeError, NotFound
 from builder.kube.client import REQUESTS, WATCH_TIMEOUT_SECONDS
+from builder.kube.webhookconfig import WebhookTLSStore
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +133,7 @@ class Manager:
             ),
         )
         self.webhooks = WebhookReceiver(kube, readable)
+        self.image_lookup = ImageLookupWebhook(self._lookup_stream, self.authorizer)
         ns = config.namespace or None
         # Which DeploymentConfigs watch which stream (their ImageChange triggers).
         self.dc_watchers: Index[Key, StreamKey] = Index()
@@ -236,6 +241,34 @@ class Manager:
             code, answer = self.notifications.handle(headers, body)
         self.metrics.notifications.labels(code=str(code)).inc()
         return code, answer
+
+    def _lookup_stream(self, namespace: str, name: str) -> ImageStream:
+        """A stream for the image-lookup webhook: cached on the leader, else live.
+
+        A cached stream that would not resolve (none, or no local lookup) is
+        read again live: ``set image-lookup`` followed at once by ``kubectl
+        create`` must not lose the race with the watch.  One GET per short
+        name that does not resolve; none for those that do.
+        """
+        if self.caches.image_streams.synced.is_set():
+            try:
+                cached = self.reader.image_streams.get(namespace, name)
+            except NotFound:
+                cached = None
+            if cached is not None and cached.spec.lookup_policy.local:
+                return cached
+        return self.kube.image_streams.get(namespace, name)
+
+    def _start_admission(self) -> None:
+        config = self.config
+        keeper = CertificateKeeper(
+            WebhookTLSStore(self.kube),
+            config.lease_namespace,
+            config.admission_secret,
+            config.admission_webhook_config,
+            service_names(config.admission_service, config.lease_namespace),
+        )
+        admissionserver.start(keeper, self.image_lookup, config.admission_port, self.stop)
 
     # -- informer handlers: what each change wakes --------------------------------
 
@@ -476,6 +509,8 @@ class Manager:
         if self.config.metrics_port:
             serve(self.metrics, self.config.metrics_port, self.healthy,
                   self.elector.is_leader.is_set, internal)  # fmt: skip
+        if self.config.admission_port:
+            self._start_admission()  # every replica answers admission reviews
         self._thread(self.elector.run, "leader", on_lost, self.stop)
         log.info(
             "waiting for the leader lease %s/%s",
@@ -494,6 +529,11 @@ class Manager:
         log.info("caches synced in %.1fs", time.monotonic() - started)
         self._thread(self._resync_loop, "resync")
         self._thread(self._log_requests, "requests")
+        if self.config.admission_port:
+            sweep = LookupSweep(
+                self.kube, self.caches.image_streams.store.objects, self.image_lookup
+            )
+            self._thread(sweep.run, "lookup-sweep", self.stop, float(self.config.resync_seconds))
         workers = [
             self._thread(self._worker, f"worker-{i}", self.queue)
             for i in range(self.config.workers)

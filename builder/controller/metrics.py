@@ -1,26 +1,63 @@
 """Prometheus metrics and the health endpoint of the controller.
 
 Each controller process owns one registry (not the library's global one), so
-tests can run several controllers in one interpreter.
+tests can run several controllers in one interpreter.  The API requests the
+process made (``builder.kube.client.REQUESTS``, counted where every request
+passes) are read at each scrape as ``kbuild_api_requests_total{verb,resource}``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
+
+from builder.kube.client import REQUESTS, RequestCounter
+
+
+class ApiRequestCollector(Collector):
+    """``kbuild_api_requests_total{verb,resource}``, read from a RequestCounter at each scrape.
+
+    The counter is the process's own (every API call passes ``builder.kube``),
+    so it is exported as it stands rather than copied into a second counter.
+    """
+
+    def __init__(self, requests: RequestCounter) -> None:
+        self.requests = requests
+
+    def describe(self) -> Iterator[Metric]:
+        yield self._family()
+
+    def collect(self) -> Iterator[Metric]:
+        family = self._family()
+        for (verb, resource), count in sorted(self.requests.snapshot().items()):
+            family.add_metric([verb, resource], count)
+        yield family
+
+    @staticmethod
+    def _family() -> CounterMetricFamily:
+        return CounterMetricFamily(
+            "kbuild_api_requests",
+            "Requests this process sent the API server, by verb and resource "
+            "(watches counted when opened).",
+            labels=["verb", "resource"],
+        )
 
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, requests: RequestCounter = REQUESTS) -> None:
         self.registry = CollectorRegistry()
+        self.registry.register(ApiRequestCollector(requests))
         self.builds = Counter(
             "kbuild_builds_total",
             "Builds that reached a phase, by phase and reason.",
@@ -181,14 +218,28 @@ def serve(
     name: str = "metrics",
     max_connections: int = MAX_CONNECTIONS,
     body_deadline: float = BODY_DEADLINE,
+    tls: ssl.SSLContext | None = None,
 ) -> ThreadingHTTPServer:
     """Serve the ``posts`` endpoints on ``port``, in a thread; with ``metrics``, also
     /metrics, /healthz and /readyz (the internal port; webhooks get a port of their own).
+
+    With ``tls`` (the admission webhook's port), connections are TLS; the
+    handshake happens in the connection's thread, under the socket timeout,
+    so a client that never finishes it holds no more than its own slot.
     """
     routes = sorted((posts or {}).items(), key=lambda item: -len(item[0]))
 
     class Handler(BaseHTTPRequestHandler):
         timeout = SOCKET_TIMEOUT
+
+        def handle(self) -> None:
+            if isinstance(self.connection, ssl.SSLSocket):
+                try:
+                    self.connection.do_handshake()
+                except OSError:  # ssl.SSLError included: a bad client, not our error
+                    self.close_connection = True
+                    return
+            super().handle()
 
         def do_POST(self) -> None:
             path = self.path.partition("?")[0]
@@ -240,5 +291,9 @@ def serve(
             """Probes every few seconds would drown the controller's log."""
 
     server = BoundedHTTPServer(("0.0.0.0", port), Handler, max_connections)  # noqa: S104 - probes come from the kubelet
+    if tls is not None:
+        server.socket = tls.wrap_socket(
+            server.socket, server_side=True, do_handshake_on_connect=False
+        )
     threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
     return server

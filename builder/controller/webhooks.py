@@ -65,8 +65,8 @@ from builder.controller import events
 from builder.controller.config import SECRETS_ROLE
 from builder.controller.hookpayloads import Hook, HookError, Push, hook_revision
 from builder.controller.hooksignatures import Signed, verify
-from builder.controller.instantiate import BuildOptions, Readable, instantiate
 from builder.kube import Kube, KubeError, NotFound
+from builder.rules.instantiate import BuildOptions, Readable, instantiate
 
 __all__ = [
     "HIDDEN_SECRET",

@@ -2,16 +2,24 @@
 
 We do not need an AST of every instruction: OpenShift's Docker strategy only
 replaces the last FROM, inserts ENV after each FROM and appends ENV and LABEL.
-So we split the file into logical instructions (honouring line continuations,
-comments inside continuations and the ``escape`` parser directive) and keep
-each instruction's original text, which lets untouched lines round-trip
-byte-for-byte.  Heredocs (``RUN <<EOF``) are kept as opaque text too.
+So we split the file into logical instructions and keep each instruction's
+original text, which lets untouched lines round-trip byte-for-byte.
 
-Lines end at ``\n`` only, as in Docker's parser: ``str.splitlines`` would
-also split at form feeds, ``\x1c`` or U+2028, and a RUN line holding one
-would be read here as two instructions while buildah sees one.  The only
-error raised is ``BuildError`` (``ManageDockerfileFailed``); the parser
-loops once per line, so its time is linear in the text.
+Where one instruction ends is BuildKit's decision, so BuildKit's own parser
+makes it: the ``dockerfile`` package (PyPI, an abi3 wheel wrapping
+``github.com/moby/buildkit/frontend/dockerfile/parser``) gives each
+instruction's first and last line, and the text between is sliced out of the
+file as written.  Continuations, comments inside them, the ``escape``
+directive and heredocs (``RUN <<EOF`` ... ``EOF``, ``<<-``, quoted words,
+several per line, ``3<<EOF``; and ``<<<word``, which is a here-string and no
+heredoc) are therefore read exactly as buildah reads them.  A hand-written
+splitter read ``RUN cat <<<hello`` as a heredoc and swallowed the rest of the
+file, so ``dockerStrategy.from`` replaced the wrong stage's FROM.
+
+Lines end at ``\n`` only, as in BuildKit's scanner (``str.splitlines`` would
+also split at form feeds, ``\x1c`` or U+2028).  The only error raised is
+``BuildError`` (``ManageDockerfileFailed``), with BuildKit's message (an
+unterminated heredoc, a line over 64 KiB, ...).
 """
 
 from __future__ import annotations
@@ -19,11 +27,16 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
+from typing import Any
+
+import dockerfile as buildkit
 
 from builder.api import BuildError, StatusReason
 
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
-_HEREDOC = re.compile(r"<<-?\s*[\"']?([A-Za-z_][A-Za-z0-9_]*)[\"']?")
+# BuildKit's message for a file holding only comments and blank lines: not an
+# error here (rewrite then says there is no FROM).
+_NO_INSTRUCTIONS = "file with no instructions"
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,23 @@ def _lines(text: str) -> list[str]:
     return lines
 
 
+def _boundaries(text: str) -> list[tuple[int, int]]:
+    """Each instruction's first and last line (1-based, inclusive), by BuildKit."""
+    try:
+        commands: list[Any] = list(buildkit.parse_string(text))
+    except buildkit.GoParseError as exc:
+        if str(exc) == _NO_INSTRUCTIONS:
+            return []
+        raise BuildError(
+            StatusReason.MANAGE_DOCKERFILE_FAILED, f"cannot parse the Dockerfile: {exc}"
+        ) from exc
+    except (UnicodeError, ValueError) as exc:
+        raise BuildError(
+            StatusReason.MANAGE_DOCKERFILE_FAILED, f"cannot parse the Dockerfile: {exc}"
+        ) from exc
+    return [(int(c.start_line), int(c.end_line)) for c in commands]
+
+
 def parse(text: str) -> Dockerfile:
     lines = _lines(text)
     escape = "\\"
@@ -85,31 +115,21 @@ def parse(text: str) -> Dockerfile:
     items: list[tuple[str, Instruction | None]] = []
     prefix: list[str] = []
     i = 0
-    while i < len(lines):
-        line = lines[i]
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            prefix.append(line)
-            i += 1
-            continue
-        body = [line]
-        heredocs = _HEREDOC.findall(line)
-        # Continuation: the last non-space character is the escape character.
-        while line.rstrip("\r\n").rstrip().endswith(escape) and i + 1 < len(lines):
-            i += 1
-            line = lines[i]
-            body.append(line)
-            heredocs += _HEREDOC.findall(line)
-        for word in heredocs:
-            while i + 1 < len(lines):
-                i += 1
-                body.append(lines[i])
-                if lines[i].strip() == word:
-                    break
-        keyword = stripped.split(None, 1)[0].upper()
+    for first, last in _boundaries(text):
+        if not i < first <= last <= len(lines):
+            raise BuildError(
+                StatusReason.MANAGE_DOCKERFILE_FAILED,
+                f"cannot parse the Dockerfile: an instruction at lines {first}-{last}",
+            )
+        prefix.extend(lines[i : first - 1])
+        body = lines[first - 1 : last]
+        # BuildKit skips a byte order mark at the start of the file.
+        words = "".join(body).lstrip("\ufeff").split(None, 1)
+        keyword = words[0].upper() if words else ""
         items.append(("".join(prefix), Instruction(keyword, "".join(body))))
         prefix = []
-        i += 1
+        i = last
+    prefix.extend(lines[i:])
     if prefix:
         items.append(("".join(prefix), None))
     return Dockerfile(escape, tuple(items))

@@ -64,43 +64,91 @@ def _unreachable(exc: Exception) -> Unreachable:
 REQUEST_TIMEOUT_SECONDS = 60.0
 
 
+Request = tuple[str, str]
+"""(verb, resource) of one API request, as the API server's audit log names them:
+``("get", "builds")``, ``("update", "builds/status")``, ``("watch", "pods")``."""
+
+
 class RequestCounter:
-    """API requests this process made, by call (``get_namespaced_custom_object:builds``).
+    """API requests this process made, by verb and resource.
 
     What a controller costs the API server, counted where every request
-    passes: the controller logs it, and ``bench/scale.py`` reports it per
-    idle minute and per build.  Watches are counted when opened.
+    passes: the controller logs it each minute and exports it on /metrics
+    (``kbuild_api_requests_total``).  Watches are counted when opened, as
+    verb ``watch``.
     """
 
     def __init__(self) -> None:
-        self._counts: dict[str, int] = {}
+        self._counts: dict[Request, int] = {}
         self._lock = threading.Lock()
 
-    def add(self, label: str) -> None:
+    def add(self, verb: str, resource: str) -> None:
         with self._lock:
-            self._counts[label] = self._counts.get(label, 0) + 1
+            key = (verb, resource)
+            self._counts[key] = self._counts.get(key, 0) + 1
 
-    def snapshot(self) -> dict[str, int]:
+    def snapshot(self) -> dict[Request, int]:
         with self._lock:
             return dict(self._counts)
 
     def total(self, *, watches: bool = False) -> int:
         with self._lock:
-            return sum(n for k, n in self._counts.items() if watches or not k.startswith("watch"))
+            return sum(n for (verb, _), n in self._counts.items() if watches or verb != "watch")
 
 
 REQUESTS = RequestCounter()
-_PLURALS = frozenset({BUILD_CONFIGS.plural, BUILDS.plural, IMAGE_STREAMS.plural})
+_PLURALS = frozenset({BUILD_CONFIGS.plural, BUILDS.plural, IMAGE_STREAMS.plural,
+                      DEPLOYMENT_CONFIGS.plural})  # fmt: skip
+# The client library's method names start with its verb; the API server's differ in two.
+_VERBS = {"read": "get", "get": "get", "list": "list", "create": "create", "replace": "update",
+          "patch": "patch", "delete": "delete", "watch": "watch"}  # fmt: skip
+_SUBRESOURCES = ("status", "log")
 
 
-def _label(fn: Callable[..., Any], args: tuple[Any, ...]) -> str:
-    name = str(getattr(fn, "__name__", "request"))
-    plural = next((a for a in args if isinstance(a, str) and a in _PLURALS), "")
-    return f"{name}:{plural}" if plural else name
+def request_of(method: str, args: tuple[Any, ...] = (), plural: str = "") -> Request:
+    """(verb, resource) of a client library call, from its name and arguments.
+
+    ``replace_namespaced_custom_object_status`` with ``builds`` among its
+    arguments is ``("update", "builds/status")``; ``read_namespaced_pod_log``
+    is ``("get", "pods/log")``; ``list_pod_for_all_namespaces`` is
+    ``("list", "pods")``.
+    """
+    verb, _, rest = method.partition("_")
+    for scope in ("namespaced_", "cluster_"):
+        rest = rest.removeprefix(scope)
+    rest = rest.removesuffix("_for_all_namespaces")
+    subresource = next((s for s in _SUBRESOURCES if rest.endswith(f"_{s}")), "")
+    if subresource:
+        rest = rest.removesuffix(f"_{subresource}")
+    if rest == "custom_object":
+        resource = plural or next((a for a in args if isinstance(a, str) and a in _PLURALS), "")
+        resource = resource or "customobjects"
+    else:
+        resource = rest.replace("_", "") + "s" if rest else "unknown"
+    return _VERBS.get(verb, verb), f"{resource}/{subresource}" if subresource else resource
 
 
-def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    REQUESTS.add(_label(fn, args))
+_HTTP_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+
+
+def path_request(method: str, path: str) -> Request:
+    """(verb, resource) of a request by URL path: ``PATCH /apis/g/v/namespaces/ns/builds/x``
+    is ``("patch", "builds")``; a group version's own path is discovery."""
+    parts = [p for p in path.split("?", maxsplit=1)[0].split("/") if p]
+    parts = parts[2:] if parts[:1] == ["api"] else parts[3:]
+    if len(parts) >= 3 and parts[0] == "namespaces":
+        parts = parts[2:]
+    if not parts:
+        return "get", "discovery"
+    if method == "GET":
+        verb = "get" if len(parts) > 1 else "list"
+    else:
+        verb = _HTTP_VERBS.get(method, method.lower())
+    return verb, "/".join(parts[:1] + parts[2:3])
+
+
+def _call(fn: Callable[..., T], *args: Any, _counted_as: Request | None = None, **kwargs: Any) -> T:
+    REQUESTS.add(*(_counted_as or request_of(str(getattr(fn, "__name__", "request")), args)))
     if kwargs.get("_preload_content", True):
         kwargs.setdefault("_request_timeout", REQUEST_TIMEOUT_SECONDS)
     try:
@@ -144,7 +192,8 @@ def _watch(
     Objects stay the JSON the server sent: the client library's typed models
     cost far more per object than ``json.loads`` and kbuild reads few fields.
     """
-    REQUESTS.add(f"watch:{kwargs.get('plural') or getattr(list_fn, '__name__', '')}")
+    _, resource = request_of(str(getattr(list_fn, "__name__", "")), (), kwargs.get("plural", ""))
+    REQUESTS.add("watch", resource)
     watcher = _RawWatch()
     try:
         for event in watcher.stream(
@@ -281,17 +330,21 @@ class CustomResources(Generic[M]):
             group, version, namespace, self.resource.plural, name,
         )  # fmt: skip
 
-    def watch(self, namespace: str | None, resource_version: str) -> Iterator[WatchEvent[M]]:
+    def watch(
+        self, namespace: str | None, resource_version: str, label_selector: str = ""
+    ) -> Iterator[WatchEvent[M]]:
         group, version = self._args()
+        extra = {"label_selector": label_selector} if label_selector else {}
         if namespace:
             raw = _watch(
                 self._api.list_namespaced_custom_object, resource_version,
                 group=group, version=version, namespace=namespace, plural=self.resource.plural,
+                **extra,
             )  # fmt: skip
         else:
             raw = _watch(
                 self._api.list_cluster_custom_object, resource_version,
-                group=group, version=version, plural=self.resource.plural,
+                group=group, version=version, plural=self.resource.plural, **extra,
             )  # fmt: skip
         for kind, data in raw:
             rv = str(data.get("metadata", {}).get("resourceVersion", ""))
@@ -408,16 +461,37 @@ class Kube:
             yield WatchEvent(kind, None if kind == "BOOKMARK" else data, rv)
 
     def pod_log(
-        self, namespace: str, name: str, container: str, *, follow: bool = False
+        self,
+        namespace: str,
+        name: str,
+        container: str,
+        *,
+        follow: bool = False,
+        tail_lines: int | None = None,
+        since_seconds: int | None = None,
+        timestamps: bool = False,
     ) -> Iterator[str]:
-        """Log lines of one container; with ``follow`` until the container ends."""
+        """Log lines of one container; with ``follow`` until the container ends.
+
+        ``tail_lines``, ``since_seconds`` and ``timestamps`` are the log
+        endpoint's own options (``kubectl logs --tail --since --timestamps``).
+        """
+        options: dict[str, Any] = {}
+        if tail_lines is not None and tail_lines >= 0:
+            options["tail_lines"] = tail_lines
+        if since_seconds is not None:
+            options["since_seconds"] = since_seconds
+        if timestamps:
+            options["timestamps"] = True
         if not follow:
-            text = _call(self.core.read_namespaced_pod_log, name, namespace, container=container)
+            text = _call(
+                self.core.read_namespaced_pod_log, name, namespace, container=container, **options
+            )
             yield from str(text).splitlines()
             return
         response: Any = _call(
             self.core.read_namespaced_pod_log,
-            name, namespace, container=container, follow=True, _preload_content=False,
+            name, namespace, container=container, follow=True, _preload_content=False, **options,
         )  # fmt: skip
         try:
             buffer = b""
@@ -536,6 +610,18 @@ class Kube:
     def get_raw(self, resource: ApiResource, namespace: str | None, name: str) -> dict[str, Any]:
         return self._request("GET", resource.path(namespace, name))
 
+    def list_raw(
+        self, resource: ApiResource, namespace: str | None, label_selector: str = ""
+    ) -> tuple[list[dict[str, Any]], str]:
+        """A collection as JSON (``kbuild get templates``); items get their kind back."""
+        query = [("labelSelector", label_selector)] if label_selector else []
+        data = self._request("GET", resource.path(namespace, None), query)
+        items = [i for i in data.get("items") or [] if isinstance(i, dict)]
+        for item in items:
+            item.setdefault("kind", resource.kind)
+            item.setdefault("apiVersion", resource.api_version)
+        return items, str(data.get("metadata", {}).get("resourceVersion", ""))
+
     def apply_raw(
         self,
         resource: ApiResource,
@@ -603,7 +689,7 @@ class Kube:
             data = json.loads(text) if text else {}
             return data if isinstance(data, dict) else {}
 
-        return _call(call)
+        return _call(call, _counted_as=path_request(method, path))
 
     # -- secrets and events --------------------------------------------------
 
@@ -695,7 +781,10 @@ __all__ = [
     "CustomResources",
     "Gone",
     "Kube",
+    "Request",
     "RequestCounter",
     "Unreachable",
     "WatchEvent",
+    "path_request",
+    "request_of",
 ]

@@ -17,7 +17,7 @@ saying why (``builder.pipeline.inputs``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from builder.api import (
@@ -31,7 +31,7 @@ from builder.api import (
     check_env_names,
     unimplemented_fields_in_use,
 )
-from builder.api.build import BuildVolume
+from builder.api.build import BuildVolume, ImageOptimizationPolicy
 from builder.pipeline.inputs import (
     ClusterInputs,
     VolumeInput,
@@ -45,6 +45,7 @@ from builder.pipeline.plan import (
     BuildPlan,
     DockerStrategyPlan,
     GitInput,
+    ImageInput,
     Pairs,
     PostCommitPlan,
     SourcePlan,
@@ -55,6 +56,10 @@ ImageResolver = Callable[[ObjectReference, str], str]
 
 # Where ``start-build --from-*`` put a Build's (and its BuildConfig's last) input.
 BINARY_SOURCE_ANNOTATION = "build.kbuild.io/binary-source"
+
+
+_SKIP_LAYERS = (ImageOptimizationPolicy.SKIP_LAYERS, ImageOptimizationPolicy.SKIP_LAYERS_AND_WARN)
+"""Policies under which a Docker build commits its changes as one layer (no --layers)."""
 
 
 def binary_artifact(metadata: ObjectMeta) -> str:
@@ -145,6 +150,46 @@ def _env(
     return tuple(out)
 
 
+def source_image_role(index: int) -> str:
+    return f"source.images[{index}].from"
+
+
+def _images(
+    source: BuildSource,
+    resolve_image: ImageResolver,
+    authfiles: Mapping[int, str],
+    pull_authfile: str | None,
+) -> tuple[ImageInput, ...]:
+    """``source.images`` as the steps use them: resolved, each with its paths and authfile."""
+    images: list[ImageInput] = []
+    for index, item in enumerate(source.images):
+        where = f"spec.source.images[{index}]"
+        if not item.paths:
+            # OpenShift's validation: an image source needs at least one path.
+            raise BuildError(
+                StatusReason.CANNOT_CREATE_BUILD_POD_SPEC, f"{where} must name at least one path"
+            )
+        for number, path in enumerate(item.paths):
+            if not path.source_path.startswith("/"):
+                raise BuildError(
+                    StatusReason.CANNOT_CREATE_BUILD_POD_SPEC,
+                    f"{where}.paths[{number}].sourcePath must be an absolute path",
+                )
+            if path.destination_dir.startswith("/") or ".." in path.destination_dir.split("/"):
+                raise BuildError(
+                    StatusReason.CANNOT_CREATE_BUILD_POD_SPEC,
+                    f"{where}.paths[{number}].destinationDir must be relative, without '..'",
+                )
+        images.append(
+            ImageInput(
+                image=resolve_image(item.from_, source_image_role(index)),
+                paths=tuple((p.source_path, p.destination_dir) for p in item.paths),
+                authfile=authfiles.get(index, pull_authfile),
+            )
+        )
+    return tuple(images)
+
+
 def _source(
     source: BuildSource,
     revision_commit: str,
@@ -154,6 +199,7 @@ def _source(
     *,
     docker: bool,
     cluster: ClusterInputs | None,
+    images: tuple[ImageInput, ...] = (),
 ) -> SourcePlan:
     git = None
     if source.git is not None:
@@ -185,6 +231,7 @@ def _source(
         raise local_refusal(f"the {first.kind} {first.name!r} of spec.source")
     return SourcePlan(
         inputs=inputs,
+        images=images,
         git=git,
         binary=binary_input,
         dockerfile=source.dockerfile,
@@ -213,6 +260,8 @@ def plan_from_spec(
     pull_authfile: str | None = None,
     push_authfile: str | None = None,
     cluster: ClusterInputs | None = None,
+    source_image_authfiles: Mapping[int, str] | None = None,
+    trusted_ca: str | None = None,
 ) -> BuildPlan:
     unimplemented = unimplemented_fields_in_use(spec)
     if unimplemented:
@@ -251,8 +300,15 @@ def plan_from_spec(
             ),
             no_cache=d.no_cache,
             force_pull=d.force_pull,
+            layers=d.image_optimization_policy not in _SKIP_LAYERS,
             env=_env(d.env, "dockerStrategy env", cluster=cluster, secret_values=secret_values),
             volumes=_volumes(d.volumes, "dockerStrategy", cluster),
+        )
+    elif strategy_spec.custom_strategy is not None:
+        raise BuildError(
+            StatusReason.CANNOT_CREATE_BUILD_POD_SPEC,
+            "a customStrategy build is run by its builder image in a build pod "
+            "(builder.pipeline.custom); kbuild build runs Source and Docker builds",
         )
     else:
         raise BuildError(
@@ -272,7 +328,20 @@ def plan_from_spec(
         post_commit = PostCommitPlan(
             script=hook.script, command=tuple(hook.command), args=tuple(hook.args)
         )
+    mounted_ca = None
+    if spec.mount_trusted_ca:
+        if cluster is None:
+            raise local_refusal("spec.mountTrustedCA (the cluster's trusted CA bundle)")
+        if cluster.environ is not None and trusted_ca is None:
+            raise BuildError(
+                StatusReason.CANNOT_CREATE_BUILD_POD_SPEC,
+                "spec.mountTrustedCA is set but the build pod has no trusted CA bundle: the "
+                "ConfigMap the controller's --trusted-ca-configmap names is missing from this "
+                "namespace or has no key ca-bundle.crt",
+            )
+        mounted_ca = trusted_ca
     return BuildPlan(
+        trusted_ca=mounted_ca,
         source=_source(
             spec.source,
             revision_commit,
@@ -281,6 +350,7 @@ def plan_from_spec(
             source_secret_dir,
             docker=isinstance(strategy, DockerStrategyPlan),
             cluster=cluster,
+            images=_images(spec.source, resolve_image, source_image_authfiles or {}, pull_authfile),
         ),
         strategy=strategy,
         output=output,

@@ -40,6 +40,20 @@ class BinaryInput:
 
 
 @dataclass(frozen=True)
+class ImageInput:
+    """``source.images[i]``: paths copied out of another image into the context.
+
+    ``image`` is a pull spec (stream references were resolved by the
+    controller, after its tenancy check); ``authfile`` is the image's own
+    pull secret, else the strategy's.
+    """
+
+    image: str
+    paths: Pairs = ()
+    authfile: str | None = None
+
+
+@dataclass(frozen=True)
 class SourcePlan:
     git: GitInput | None = None
     binary: BinaryInput | None = None
@@ -48,6 +62,7 @@ class SourcePlan:
     secret_dir: Path | None = None
     # source.secrets then source.configMaps (builder.pipeline.inputs).
     inputs: tuple[InputFiles, ...] = ()
+    images: tuple[ImageInput, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +88,12 @@ class DockerStrategyPlan:
     force_pull: bool = False
     env: Pairs = ()
     volumes: tuple[VolumeInput, ...] = ()
+    # imageOptimizationPolicy None (the default) commits a layer per
+    # instruction, as ``docker build`` does (buildah --layers, which also
+    # reuses cached steps); SkipLayers/SkipLayersAndWarn commit the
+    # Dockerfile's changes as one layer on the base image's (OpenShift's
+    # builder makes the same choice).
+    layers: bool = True
 
 
 @dataclass(frozen=True)
@@ -109,6 +130,9 @@ class BuildPlan:
     # Resolved env valueFrom.secretKeyRef values: masked in every step's log
     # (the ENV lines buildah prints hold them).
     secret_values: tuple[str, ...] = ()
+    # spec.mountTrustedCA: the RUN steps see this bundle (system CAs plus the
+    # cluster's) at OpenShift's path; None when not asked for.
+    trusted_ca: str | None = None
 
     @property
     def kind(self) -> str:

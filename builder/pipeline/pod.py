@@ -1,15 +1,18 @@
-"""The build pod's runner: one pipeline step per container, reported in its termination message.
+"""The build pod's runner: pipeline steps in containers, each reported in its termination message.
 
-The pod has five containers, each running ``kbuild pipeline <step>`` with
-only the secret its step needs (``builder.pipeline.steps``): init containers
-``git-clone`` (``fetch``: the source secret), ``manage-dockerfile``
-(``prepare``, the one step that reads the repository's files: no secret),
-``pull-images`` (``pull``: renders the Dockerfile from what ``prepare``
-staged and pulls the images it starts from: the pull secret, and the push
-secret for an incremental build's previous image), ``build-image``
-(``build``: buildah bud and the post-commit hook, where the committer's code
-runs: no secret), then the main container ``sti-build`` or ``docker-build``
-(``push``: the push secret).  A step reads the Build from the ``BUILD`` environment
+The pipeline has five steps, each with only the secret it needs
+(``builder.pipeline.steps``): ``fetch`` (the source secret), ``prepare`` (the
+one step that reads the repository's files: no secret), ``pull`` (renders the
+Dockerfile from what ``prepare`` staged and pulls the images it starts from:
+the pull secret, and the push secret for an incremental build's previous
+image), ``build`` (buildah bud and the post-commit hook, where the
+committer's code runs: no secret) and ``push`` (the push secret).  A step
+with a secret runs in a container of its own, as OpenShift's names have it:
+init containers ``git-clone``, ``manage-dockerfile``, ``pull-images``,
+``build-image``, then the main container ``sti-build`` or ``docker-build``;
+consecutive steps that need none share one container, ``kbuild pipeline
+STEP...`` (``builder.controller.podlayout``: a build with no secret at all
+runs in the main container alone).  A step reads the Build from the ``BUILD`` environment
 variable (as OpenShift's builder does), runs the same step function the local
 build runs, streams its log to stdout (``kbuild logs``) and writes one JSON
 object to its termination message file.  The controller reads the pod, never
@@ -44,7 +47,7 @@ import sys
 import tempfile
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -83,7 +86,7 @@ from builder.source import SourceInfo
 
 # --------------------------------------------------------------------------- the pod's contract
 
-STEPS = ("fetch", "prepare", "pull", "build", "push")
+STEPS = ("fetch", "prepare", "pull", "build", "push", "custom-report")
 
 # OpenShift's names where OpenShift has one (its builder image reads the same).
 BUILD_ENV = "BUILD"
@@ -93,6 +96,15 @@ PUSH_SECRET_PATH_ENV = "PUSH_DOCKERCFG_PATH"  # noqa: S105
 SOURCE_SECRET_MOUNT = "/var/run/secrets/openshift.io/source"  # noqa: S105 - a path
 PULL_SECRET_MOUNT = "/var/run/secrets/openshift.io/pull"  # noqa: S105
 PUSH_SECRET_MOUNT = "/var/run/secrets/openshift.io/push"  # noqa: S105
+# The cluster's trusted CA bundle (controller --trusted-ca-configmap), and
+# the variable naming the file; the steps add it to the system's trust.
+TRUSTED_CA_MOUNT = "/var/run/configs/openshift.io/pki"
+TRUSTED_CA_KEY = "ca-bundle.crt"
+TRUSTED_CA_ENV = "KBUILD_TRUSTED_CA_FILE"
+SYSTEM_CA_FILE = "/etc/ssl/certs/ca-certificates.crt"
+# source.images[i].pullSecret: OpenShift's variable name with the index appended.
+SOURCE_IMAGE_PULL_PATH_ENV_PREFIX = "PULL_SOURCE_DOCKERCFG_PATH_"
+SOURCE_IMAGE_PULL_MOUNT_PREFIX = "/var/run/secrets/openshift.io/pull-source-"
 # kbuild's own: where the containers share their work, and which registries
 # speak plain HTTP (the same variable ``kbuild build`` reads).
 WORKSPACE_ENV = "KBUILD_WORKSPACE"
@@ -350,6 +362,8 @@ class PodInputs:
     storage_dir: Path | None = None
     scratch_dirs: list[Path] = field(default_factory=list)
     builder_cache: Path = Path(BUILDER_CACHE_DIR)
+    # The system CAs plus the cluster's trusted bundle, when the pod mounts one.
+    trusted_ca: str | None = None
 
     def clean_up(self) -> None:
         """Remove the step's temporary files (authfiles) and directories (buildah's run root)."""
@@ -370,7 +384,9 @@ class PodInputs:
             if d is not None
         ]
         return RegistryClient(
-            credentials=CredentialStore.merge(stores), insecure=set(self.plan.insecure_registries)
+            credentials=CredentialStore.merge(stores),
+            insecure=set(self.plan.insecure_registries),
+            ca_bundle=self.trusted_ca,
         )
 
 
@@ -410,6 +426,27 @@ def _authfile(directory: Path | None, scratch: list[Path]) -> str | None:
     return name
 
 
+def trusted_bundle(env: Mapping[str, str], scratch: list[Path]) -> str | None:
+    """The system CAs and the mounted cluster bundle in one file, or None without one.
+
+    The cluster bundle is added to the build pod image's own CAs (a bundle
+    that holds only an internal CA must not make public registries
+    untrusted).  An absent file (the ConfigMap is optional in the pod) is
+    None here; a build with mountTrustedCA then fails naming it.
+    """
+    named = env.get(TRUSTED_CA_ENV, "")
+    if not named or not Path(named).is_file():
+        return None
+    system = Path(env.get("KBUILD_SYSTEM_CA_FILE") or SYSTEM_CA_FILE)
+    parts = [system.read_bytes() if system.is_file() else b"", Path(named).read_bytes()]
+    fd, name = tempfile.mkstemp(prefix="kbuild-ca-", suffix=".crt")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(b"\n".join(p.rstrip(b"\n") for p in parts if p) + b"\n")
+    Path(name).chmod(0o644)
+    scratch.append(Path(name))
+    return name
+
+
 def inputs_from_environment(env: Mapping[str, str]) -> PodInputs:
     """Parse ``BUILD`` and turn it into a plan; its images are already DockerImage refs."""
     # Loaded here: the models cost start-up time that only this path needs.
@@ -432,6 +469,14 @@ def inputs_from_environment(env: Mapping[str, str]) -> PodInputs:
     pull = _secret_dir(env, PULL_SECRET_PATH_ENV)
     push = _secret_dir(env, PUSH_SECRET_PATH_ENV)
     insecure = frozenset(h for h in env.get(INSECURE_REGISTRIES_ENV, "").split(",") if h)
+    trusted = trusted_bundle(env, scratch)
+    source_images: dict[int, str] = {}
+    for name, value in env.items():
+        index = name.removeprefix(SOURCE_IMAGE_PULL_PATH_ENV_PREFIX)
+        if index != name and index.isdigit() and value:
+            authfile = _authfile(Path(value), scratch)
+            if authfile is not None:
+                source_images[int(index)] = authfile
     plan = plan_from_spec(
         build.spec,
         metadata=build.metadata,
@@ -441,6 +486,8 @@ def inputs_from_environment(env: Mapping[str, str]) -> PodInputs:
         push_authfile=_authfile(push, scratch),
         # The kubelet put the valueFrom variables (and the input mounts) here.
         cluster=ClusterInputs(environ=env, mount_root=env.get(INPUTS_ROOT_ENV, "")),
+        source_image_authfiles=source_images,
+        trusted_ca=trusted,
     )
     return PodInputs(
         plan,
@@ -450,6 +497,7 @@ def inputs_from_environment(env: Mapping[str, str]) -> PodInputs:
         scratch,
         _secret_dir(env, STORAGE_DIR_ENV),
         builder_cache=Path(env.get(BUILDER_CACHE_ENV) or BUILDER_CACHE_DIR),
+        trusted_ca=trusted,
     )
 
 
@@ -486,8 +534,10 @@ def _buildah(inputs: PodInputs, log: LogFn) -> Buildah:
     locks and mount counts, is this container's own, as buildah's default
     is, so no container inherits another's mount state.
     """
+    # Go's crypto/x509 (buildah's TLS) reads SSL_CERT_FILE.
+    ca_env = {"SSL_CERT_FILE": inputs.trusted_ca} if inputs.trusted_ca else {}
     if inputs.storage_dir is None:
-        return Buildah(BuildahConfig(isolation=inputs.isolation), log=log)
+        return Buildah(BuildahConfig(isolation=inputs.isolation, extra_env=ca_env), log=log)
     root = str(inputs.storage_dir / STORE_DIR)
     runroot = tempfile.mkdtemp(prefix="kbuild-runroot-")
     inputs.scratch_dirs.append(Path(runroot))
@@ -500,6 +550,7 @@ def _buildah(inputs: PodInputs, log: LogFn) -> Buildah:
         root=root,
         runroot=runroot,
         storage_options=(cache,) if cache else (),
+        extra_env=ca_env,
     )
     return Buildah(config, log=log)
 
@@ -552,7 +603,9 @@ def _pull_step(inputs: PodInputs, ws: Workspace, log: LogFn, stages: StageRecord
 
 def _build_step(inputs: PodInputs, ws: Workspace, log: LogFn, stages: StageRecorder) -> StepResult:
     # No secret: assemble, RUN lines and the post-commit hook run here.
-    built = build_image(inputs.plan, Prepared.load(ws), _buildah(inputs, log), stages, log)
+    built = build_image(
+        inputs.plan, Prepared.load(ws), _buildah(inputs, log), stages, log, scratch=ws.root
+    )
     built.save(ws)
     return StepResult()
 
@@ -564,6 +617,75 @@ def _push_step(inputs: PodInputs, ws: Workspace, log: LogFn, stages: StageRecord
     # The digest form alone, as OpenShift records pushed images: the tag may move.
     pinned = ImageReference.parse(output.reference).without_tag()
     return StepResult(digest=output.digest, image=str(pinned))
+
+
+# The Custom strategy: where the builder may leave the digest it pushed
+# (``buildah push --digestfile "$KBUILD_WORKSPACE/pushed-digest"``).
+CUSTOM_DIGEST_FILE = "pushed-digest"
+CUSTOM_REPORT_STEP = "custom-report"
+
+
+def _custom_digest(ws: Workspace) -> str:
+    path = ws.root / CUSTOM_DIGEST_FILE
+    if not path.is_file():
+        return ""
+    text = path.read_text(errors="replace").strip()
+    algorithm, _, hexdigest = text.partition(":")
+    if (
+        algorithm != "sha256"
+        or len(hexdigest) != 64
+        or not all(c in "0123456789abcdef" for c in hexdigest)
+    ):
+        raise BuildError(
+            StatusReason.PUSH_IMAGE_TO_REGISTRY_FAILED,
+            f"the custom builder's {CUSTOM_DIGEST_FILE} file holds no sha256 digest",
+        )
+    return text
+
+
+def custom_report(env: Mapping[str, str], ws: Workspace, log: LogFn) -> StepResult:
+    """After a ``customStrategy`` builder exited 0: which image does the output name now?
+
+    The digest the builder left in the workspace (checked against the
+    registry), else what the output tag names, asked with the push secret.
+    A builder that pushed nothing while the tag already existed reports that
+    image, as OpenShift's registry would keep it (builder.pipeline.custom).
+    """
+    from builder.api import Build, parse_as  # noqa: PLC0415 - the pod's path only
+
+    try:
+        build = parse_as(Build, json.loads(env.get(BUILD_ENV) or "{}"))
+    except ValueError as err:
+        raise BuildError(
+            StatusReason.CANNOT_CREATE_BUILD_POD_SPEC, f"the {BUILD_ENV} variable: {err}"
+        ) from err
+    to = build.spec.output.to
+    if to is None or not to.name:
+        log("The custom builder finished; the build has no output to report")
+        return StepResult()
+    scratch: list[Path] = []
+    push = _secret_dir(env, PUSH_SECRET_PATH_ENV)
+    insecure = {h for h in env.get(INSECURE_REGISTRIES_ENV, "").split(",") if h}
+    try:
+        credentials = CredentialStore.from_secret_dir(push) if push is not None else None
+        ref = ImageReference.parse(to.name)
+        left = _custom_digest(ws)
+        wanted = ref.with_digest(left) if left else ref
+        with RegistryClient(
+            credentials=credentials, insecure=insecure, ca_bundle=trusted_bundle(env, scratch)
+        ) as registry:
+            info = registry.resolve(wanted)
+    except RegistryError as err:
+        raise BuildError(
+            StatusReason.PUSH_IMAGE_TO_REGISTRY_FAILED,
+            f"the custom builder finished, but {to.name} cannot be read back: {err.detail}",
+        ) from err
+    finally:
+        for path in scratch:
+            path.unlink(missing_ok=True)
+    digest = left or info.top_digest
+    log(f"The custom builder pushed {to.name}@{digest}")
+    return StepResult(digest=digest, image=str(ref.with_digest(digest).without_tag()))
 
 
 STEP_FUNCTIONS: dict[str, StepFn] = {
@@ -603,6 +725,16 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first}".rstrip(": ")
 
 
+def _check_steps(steps: Sequence[str]) -> None:
+    known = (*STEP_FUNCTIONS, CUSTOM_REPORT_STEP)
+    unknown = [s for s in steps if s not in known] or ([] if steps else [""])
+    if unknown:
+        raise BuildError(
+            StatusReason.GENERIC_BUILD_FAILED,
+            f"unknown pipeline step {unknown[0]!r}; expected one of {', '.join(STEPS)}",
+        )
+
+
 def run_step(
     step: str,
     *,
@@ -610,25 +742,64 @@ def run_step(
     out: TextIO | None = None,
 ) -> int:
     """Run one step as a build container does; the exit status for the container."""
+    return run_steps((step,), environ=environ, out=out)
+
+
+def _execute(
+    steps: Sequence[str],
+    env: Mapping[str, str],
+    *,
+    ws: Workspace,
+    log: StepLog,
+    recorder: StageRecorder,
+    held: list[PodInputs],
+) -> StepResult:
+    """The steps' work; the inputs read are appended to ``held`` for the caller to clean up."""
+    _check_steps(steps)
+    if tuple(steps) == (CUSTOM_REPORT_STEP,):
+        # The Custom strategy has no plan: the user's image did the build.
+        return custom_report(env, ws, log)
+    if CUSTOM_REPORT_STEP in steps:
+        raise BuildError(
+            StatusReason.GENERIC_BUILD_FAILED,
+            f"step {CUSTOM_REPORT_STEP!r} runs alone, in a Custom build's pod",
+        )
+    inputs = inputs_from_environment(env)
+    held.append(inputs)
+    log.mask(inputs.plan.secret_values)
+    result = StepResult()
+    for step in steps:
+        result = STEP_FUNCTIONS[step](inputs, ws, log, recorder)
+    return result
+
+
+def run_steps(
+    steps: Sequence[str],
+    *,
+    environ: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+) -> int:
+    """Run ``steps`` in order in one container, as one process; the container's exit status.
+
+    Where no step of a run needs a secret, the controller gives the run one
+    container (``builder.controller.podlayout``): each container costs a
+    start, a Python start-up and a round trip through the kubelet's status,
+    about a second each on a small node.  The steps are the same functions,
+    in the same order, on the same workspace; the first failure ends the run
+    and is the container's message, and the last step's result (the push's
+    digest) is its success.
+    """
     env = os.environ if environ is None else environ
     log = StepLog(out if out is not None else sys.stdout)
     ws = Workspace(Path(env.get(WORKSPACE_ENV) or WORKSPACE_MOUNT))
     termination = Path(env.get(TERMINATION_LOG_ENV) or TERMINATION_LOG)
     recorder = StageRecorder(stages=load_stages(ws))
-    inputs: PodInputs | None = None
+    held: list[PodInputs] = []  # the inputs to clean up, once read
     failure: tuple[StatusReason, str] | None = None
     result = StepResult()
     try:
         with _sigterm_raises():
-            run = STEP_FUNCTIONS.get(step)
-            if run is None:
-                raise BuildError(
-                    StatusReason.GENERIC_BUILD_FAILED,
-                    f"unknown pipeline step {step!r}; expected one of {', '.join(STEPS)}",
-                )
-            inputs = inputs_from_environment(env)
-            log.mask(inputs.plan.secret_values)
-            result = run(inputs, ws, log, recorder)
+            result = _execute(steps, env, ws=ws, log=log, recorder=recorder, held=held)
     except BuildError as err:
         failure = (err.reason, err.detail)
     except StepTerminated as exc:
@@ -638,7 +809,7 @@ def run_step(
             log(line)
         failure = (StatusReason.GENERIC_BUILD_FAILED, _one_line(exc))
     finally:
-        if inputs is not None:
+        for inputs in held:
             inputs.clean_up()
     try:
         save_stages(ws, recorder.stages)
@@ -681,12 +852,17 @@ __all__ = [
     "PULL_SECRET_PATH_ENV",
     "PUSH_SECRET_MOUNT",
     "PUSH_SECRET_PATH_ENV",
+    "SOURCE_IMAGE_PULL_MOUNT_PREFIX",
+    "SOURCE_IMAGE_PULL_PATH_ENV_PREFIX",
     "SOURCE_SECRET_MOUNT",
     "SOURCE_SECRET_PATH_ENV",
     "STEPS",
     "STORAGE_DIR_ENV",
     "TERMINATION_LOG",
     "TERMINATION_LOG_ENV",
+    "TRUSTED_CA_ENV",
+    "TRUSTED_CA_KEY",
+    "TRUSTED_CA_MOUNT",
     "WORKSPACE_ENV",
     "WORKSPACE_MOUNT",
     "PodInputs",
@@ -696,6 +872,7 @@ __all__ = [
     "load_stages",
     "revision_json",
     "run_step",
+    "run_steps",
     "save_stages",
     "snippet",
     "stages_json",

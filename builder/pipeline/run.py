@@ -102,7 +102,7 @@ def run_build(
             _export_dockerfile(plan, prepared, target)
             log(f"Wrote {target}")
             return BuildOutcome(info, prepared, None, stages.stages)
-        output = build_and_push(plan, prepared, buildah, log, stages)
+        output = build_and_push(plan, prepared, buildah, log, stages, scratch=ws.root)
         return BuildOutcome(info, prepared, output, stages.stages)
     finally:
         if owned:

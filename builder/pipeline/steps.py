@@ -43,6 +43,7 @@ import os
 import posixpath
 import shutil
 import stat
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -82,6 +83,7 @@ from builder.source import (
     resolve_inside,
     write_inside,
 )
+from builder.source.imagepaths import copy_from_export
 
 SCRIPT_DOWNLOAD_TIMEOUT = 30
 # What prepare reads from the tree, bounded: a repository is untrusted input.
@@ -713,6 +715,17 @@ def pull_images(
                 authfile=plan.pull_authfile,
                 always=force,
             )
+        for source in plan.source.images:
+            # Always asked of the registry, with the image's own pull secret:
+            # a copy in a shared builder cache must not spare the check that
+            # this namespace may pull it.
+            log(f"Pulling the source image {source.image} ...")
+            buildah.pull(
+                source.image,
+                tls_verify=_tls_verify(plan, _registries([source.image])),
+                authfile=source.authfile,
+                always=True,
+            )
         if prepared.previous:
             log(f"Pulling the previous image {prepared.previous} ...")
             buildah.pull(
@@ -767,9 +780,84 @@ def _copy_inputs_into_context(plan: BuildPlan, context: Path, log: LogFn) -> Non
         )
 
 
+def _image_paths_root(plan: BuildPlan, prepared: Prepared) -> Path:
+    """Where the build sees the source tree: the S2I upload or the Docker context."""
+    context = Path(prepared.context)
+    return context / "upload" / "src" if plan.kind == "Source" else context
+
+
+def _context_relative(destination_dir: str, context_dir: str) -> str | None:
+    """``destinationDir`` (relative to the repository, OpenShift's build dir) from the context."""
+    target = posixpath.normpath(destination_dir or ".")
+    base = posixpath.normpath(context_dir or ".")
+    relative = posixpath.relpath(target, base)
+    return None if relative == ".." or relative.startswith("../") else relative
+
+
+def _copy_image_sources(
+    plan: BuildPlan,
+    prepared: Prepared,
+    buildah: Buildah,
+    log: LogFn,
+    stages: StageRecorder,
+    *,
+    scratch_dir: Path | None,
+) -> None:
+    """OpenShift's ``source.images``: paths copied out of other images into the build's source.
+
+    The images were pulled by ``pull_images`` (with their pull secrets);
+    this step has none.  buildah writes each image's layers out of local
+    storage and ``builder.source.imagepaths`` unpacks them into the
+    workspace and copies the paths: each ``sourcePath`` resolved inside the
+    image as a chroot would, every write confined to the context.
+    ``destinationDir`` is relative to the repository root, as OpenShift's
+    build directory is; what lands outside ``contextDir`` is not part of
+    the build there either, and is said so here.
+    """
+    root = _image_paths_root(plan, prepared)
+    for index, source in enumerate(plan.source.images):
+        pairs: list[tuple[str, str]] = []
+        for source_path, destination_dir in source.paths:
+            relative = _context_relative(destination_dir, plan.source.context_dir)
+            if relative is None:
+                log(
+                    f"source.images[{index}]: {source_path} goes to {destination_dir!r}, outside "
+                    f"contextDir {plan.source.context_dir!r}: not part of the build"
+                )
+                continue
+            pairs.append((source_path, relative))
+        if not pairs:
+            continue
+        log(f"Copying {len(pairs)} paths out of {source.image} into the build context")
+        # The workspace (a size-limited emptyDir in the pod), never the context.
+        scratch = Path(tempfile.mkdtemp(prefix="kbuild-image-source-", dir=scratch_dir))
+        try:
+            with stages.stage("FetchInputs", "PullInputImage"):
+                buildah.export_image(source.image, scratch / "export")
+                entries, size, skipped = copy_from_export(
+                    scratch / "export", scratch / "root", root, pairs
+                )
+        except BuildError as err:
+            raise BuildError(
+                err.reason, f"source.images[{index}] ({source.image}): {err.detail}"
+            ) from err
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        extra = f"; {skipped} entries skipped (devices, links out)" if skipped else ""
+        log(f"Copied {entries} entries ({size} bytes) out of {source.image}{extra}")
+
+
+# Where OpenShift's builder puts the trusted CAs for RUN steps with
+# mountTrustedCA (it binds the build container's /etc/pki/ca-trust).
+TRUSTED_CA_RUN_PATH = "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem"
+
+
 def _run_volumes(plan: BuildPlan, prepared: Prepared, log: LogFn) -> list[tuple[str, str]]:
     """``(source, destination)`` bind mounts for the RUN steps: S2I inputs, then build volumes."""
     volumes: list[tuple[str, str]] = []
+    if plan.trusted_ca:
+        log(f"mountTrustedCA: the RUN steps see the trusted CA bundle at {TRUSTED_CA_RUN_PATH}")
+        volumes.append((plan.trusted_ca, TRUSTED_CA_RUN_PATH))
     for directory, target in prepared.input_mounts:
         for key, real in _input_files(directory):
             volumes.append((str(real), posixpath.join(target, key)))
@@ -786,6 +874,8 @@ def build_image(
     buildah: Buildah,
     stages: StageRecorder,
     log: LogFn = print,
+    *,
+    scratch: Path | None = None,
 ) -> Built:
     """``buildah bud`` and the post-commit hook: the committer's code runs here.
 
@@ -797,11 +887,13 @@ def build_image(
     """
     strategy = plan.strategy
     tag = plan.output or f"localhost/kbuild/{plan.name or 'build'}:latest"
+    _copy_image_sources(plan, prepared, buildah, log, stages, scratch_dir=scratch)
     if isinstance(strategy, DockerStrategyPlan):
-        build_args, no_cache = strategy.build_args, strategy.no_cache
+        build_args, no_cache, layers = strategy.build_args, strategy.no_cache, strategy.layers
         _copy_inputs_into_context(plan, Path(prepared.context), log)
     else:
-        build_args, no_cache = (), False
+        # S2I's generated Dockerfile: one layer of the build's own.
+        build_args, no_cache, layers = (), False, False
     volumes = _run_volumes(plan, prepared, log)
     with stages.stage("Build", "DockerBuild"):
         built = buildah.bud(
@@ -810,6 +902,7 @@ def build_image(
             tag=tag,
             build_args=build_args,
             no_cache=no_cache,
+            layers=layers,
             pull_always=False,
             tls_verify=_tls_verify(plan, prepared.pulls_from),
             authfile=None,
@@ -861,8 +954,10 @@ def build_and_push(
     buildah: Buildah,
     log: LogFn,
     stages: StageRecorder,
+    *,
+    scratch: Path | None = None,
 ) -> Output:
     """The last three steps in one process, as ``kbuild build`` runs them."""
     pull_images(plan, prepared, buildah, log, stages)
-    built = build_image(plan, prepared, buildah, stages, log)
+    built = build_image(plan, prepared, buildah, stages, log, scratch=scratch)
     return push_image(plan, built, buildah, log, stages)

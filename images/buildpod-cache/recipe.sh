@@ -18,7 +18,9 @@ recipe_tags() { echo "${KBUILD_BUILDPOD_TAG:-latest}"; }
 
 # Builders cached, as repository:tag under $REGISTRY/kbuild; resolved to a
 # digest when the cache is built (the digest is part of the inputs hash).
-CACHED_BUILDERS=(s2i-python:3.11)
+# $KBUILD_CACHED_BUILDERS (space-separated) replaces the list: the benchmark
+# builds a cache holding its own builder (bench/controller_build.py --builder).
+read -ra CACHED_BUILDERS <<<"${KBUILD_CACHED_BUILDERS:-s2i-python:3.11}"
 # In the image user's home (writable by uid 1000 when filled; the pod mounts
 # its storage emptyDir elsewhere, at ~/.local/share/containers).
 CACHE_DIR=/home/build/builder-cache

@@ -221,14 +221,7 @@ def builds(
             if outcome.terminal:
                 logs = {
                     c: kubectl("-n", namespace, "logs", run.pod_name, "-c", c, check=False).stdout
-                    for c in (
-                        "git-clone",
-                        "manage-dockerfile",
-                        "pull-images",
-                        "build-image",
-                        "sti-build",
-                        "docker-build",
-                    )
+                    for c in _containers(pod)
                 }
                 finished[key] = Finished(
                     run.output, pod, outcome, time.monotonic() - run.created, logs
@@ -248,6 +241,22 @@ def builds(
             f"digest {done.outcome.digest or '-'}, stages (ms) {stages}"
         )
     return finished
+
+
+def _containers(pod: dict[str, Any]) -> list[str]:
+    """The pod's containers in order: how many depends on the build's secrets (podlayout)."""
+    spec = pod["spec"]
+    return [c["name"] for c in [*spec.get("initContainers", []), *spec["containers"]]]
+
+
+def _container_of(pod: dict[str, Any], step: str) -> str:
+    """The container that ran ``step`` (``kbuild pipeline STEP...``)."""
+    spec = pod["spec"]
+    return next(
+        c["name"]
+        for c in [*spec.get("initContainers", []), *spec["containers"]]
+        if step in c["command"][2:]
+    )
 
 
 def _main_message(pod: dict[str, Any]) -> TerminationMessage:
@@ -279,10 +288,18 @@ def test_build_pod_pushes_and_reports_the_registry_digest(
     assert len(outcome.revision.git.commit) == 40
     # kbuild logs shows the containers in order; each one logged its step.
     main = "sti-build" if key == "s2i" else "docker-build"
-    assert "Cloning" in done.logs["git-clone"]
+    assert _containers(done.pod)[-1] == main
+    fetched = done.logs[_container_of(done.pod, "fetch")]
+    assert "Cloning" in fetched
     if key == "s2i":
-        assert "Using source secret: .gitconfig" in done.logs["git-clone"]
-    assert done.logs["manage-dockerfile"].strip()
+        # The source secret keeps fetch in a container of its own.
+        assert _container_of(done.pod, "fetch") == "git-clone"
+        assert _containers(done.pod) == ["git-clone", main]
+        assert "Using source secret: .gitconfig" in fetched
+    else:
+        # Pull and push secrets: each in its own container, the rest shared.
+        assert _containers(done.pod) == ["git-clone", "pull-images", "build-image", main]
+    assert done.logs[_container_of(done.pod, "prepare")].strip()
     assert f"Successfully pushed {pushed_to}@{digest}" in done.logs[main]
 
 
@@ -298,7 +315,7 @@ def test_build_pod_ran_unprivileged_as_the_contract_says(
     assert labels["pod-security.kubernetes.io/enforce"] == "baseline"
     assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
     assert pod["spec"]["securityContext"]["runAsUser"] == 1000
-    for container in [*pod["spec"]["initContainers"], *pod["spec"]["containers"]]:
+    for container in [*pod["spec"].get("initContainers", []), *pod["spec"]["containers"]]:
         assert container["securityContext"]["privileged"] is False
     assert all("hostPath" not in v for v in pod["spec"]["volumes"])
 
@@ -313,8 +330,11 @@ def test_failing_assemble_is_docker_build_failed_with_a_log_snippet(
     assert outcome.message == "Docker build strategy has failed."
     assert "assemble" in outcome.detail
     assert "failing on purpose" in outcome.log_snippet
-    # assemble runs in build-image, the container with no secret.
-    assert outcome.container == "build-image"
+    # assemble runs in a container with no secret.
+    assert outcome.container == _container_of(done.pod, "build")
+    assert not [v for v in done.pod["spec"]["volumes"] if "secret" in v] or (
+        outcome.container != _container_of(done.pod, "fetch")
+    )
     assert [s.name for s in outcome.stages][-1] == "Build"
     assert done.pod["status"]["phase"] == "Failed"
     # Nothing was pushed.
@@ -377,7 +397,10 @@ def test_pod_security_restricted_rejects_the_build_pod(
         assert not admitted
         assert 'violates PodSecurity "restricted:latest"' in said, said
         assert "allowPrivilegeEscalation != false" in said, said
-        assert 'unrestricted capabilities (containers "git-clone"' in said, said
+        first = _containers(_pod_manifest("r", ns, registry, images))[0]
+        assert f'unrestricted capabilities (container "{first}"' in said or (
+            f'unrestricted capabilities (containers "{first}"' in said
+        ), said
     finally:
         kubectl("delete", "namespace", ns, "--wait=false", check=False)
 
@@ -399,7 +422,7 @@ def test_a_node_without_the_seccomp_profile_ends_the_build_naming_it(
         assert outcome.reason == "CannotCreateBuildPod"
         assert f"has no seccomp profile {absent}" in outcome.detail
         assert "cannot load seccomp profile" in outcome.detail  # the runtime's own words
-        assert outcome.container == "git-clone"
+        assert outcome.container == _containers(pod)[0]
         assert outcome.stop_pod
     finally:
         kubectl("-n", namespace, "delete", "pod", name, "--wait=false", check=False)

@@ -2,14 +2,17 @@
 
 Both namespaces (Pod Security ``baseline``) run build pods of the
 ``kbuild/buildpod-cache`` image (docs/build-pod.md, "The builder cache"), at
-the same time.  Namespace A's Docker build runs committer code that tries to
-reach the cache and every other store it can name: through the pod's
-processes (``/proc/<pid>/root``, as a chroot-isolated ``RUN`` step sees them)
-and by path, to read them and to plant a file.  Namespace B's S2I build
-uses the cached builder.  Both must fail to reach anything (A's log says
-so), and B's image must stack on exactly the registry's builder layers,
-without A's file.  Like test_build_pod.py, pods come from build_pod()
-directly, with no controller.
+the same time, and each runs committer code that tries to reach the cache
+and every other store it can name: through the pod's processes
+(``/proc/<pid>/root``, as a chroot-isolated ``RUN`` step sees them) and by
+path, to read them and to plant a file.  Namespace A's is a Docker build's
+``RUN`` step as root; namespace B's is an S2I build whose repository's
+``.s2i/bin/assemble`` tries the same as the builder's user before running
+the builder's assemble.  Both must fail to reach anything (each log says
+so), each image must stack on exactly the registry's builder layers, and a
+new pod of each namespace must find the cache without the other's file.
+Like test_build_pod.py, pods come from build_pod() directly, with no
+controller.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from builder.controller.config import ControllerConfig
 from builder.controller.podstatus import interpret_pod
 from builder.registry import RegistryClient
 from tests.cluster.conftest import BUILDPOD_TAG, REPO_ROOT, Kubectl, create_namespace
-from tests.support.gitdaemon import GitDaemon, git_daemon
+from tests.support.gitdaemon import GitDaemon, git, git_daemon
 
 pytestmark = pytest.mark.cluster
 
@@ -39,16 +42,23 @@ RUN_ID = secrets.token_hex(4)
 BUILD_TIMEOUT_S = 20 * 60
 CACHE = "/home/build/builder-cache"
 
-# Committer code in namespace A: every way a RUN step could name a store.
-POISON = f"""\
-RUN set +e; \\
-    for d in /proc/[0-9]*/root{CACHE} /proc/[0-9]*/root/home/build/.local/share/containers \\
-             {CACHE} /home/build/.local/share/containers; do \\
-      if ls "$d" >/dev/null 2>&1; then echo "READ $d"; fi; \\
-      if echo poisoned > "$d/poisoned" 2>/dev/null; then echo "WROTE $d"; fi; \\
-    done; \\
-    echo poison-attempts-done
+# Committer code: every way a build step could name a store.
+TARGETS = (
+    f"/proc/[0-9]*/root{CACHE} /proc/[0-9]*/root/home/build/.local/share/containers "
+    f"{CACHE} /home/build/.local/share/containers"
+)
+POISON_SH = f"""\
+set +e
+for d in {TARGETS}; do
+  if ls "$d" >/dev/null 2>&1; then echo "READ $d"; fi
+  if echo poisoned > "$d/poisoned" 2>/dev/null; then echo "WROTE $d"; fi
+done
+echo poison-attempts-done
 """
+# Namespace A: a Docker RUN step, as root in the build's user namespace.
+POISON = "RUN " + POISON_SH.strip().replace("\n", "; ").replace("do;", "do") + "\n"
+# Namespace B: the repository's own assemble, then the builder's.
+ASSEMBLE = f"#!/bin/sh\n{POISON_SH}exec /usr/libexec/s2i/assemble\n"
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +115,13 @@ def outcome(
     builder = f"{registry}/{images['s2i-python']}"
     digest = client.resolve(builder).digest
     pinned = f"{registry}/kbuild/s2i-python@{digest}"
-    git_server.add_example("python-hello", "hello")
+    repo = git_server.add_example("python-hello", "hello")
+    assemble = repo / ".s2i" / "bin" / "assemble"
+    assemble.parent.mkdir(parents=True, exist_ok=True)
+    assemble.write_text(ASSEMBLE)
+    assemble.chmod(0o755)
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "poison")
     out = f"{registry}/kbuild-cache-test"
     config = ControllerConfig(
         registry=registry, build_pod_image=cache_image, insecure_registries=frozenset({registry})
@@ -131,16 +147,23 @@ def outcome(
     pods = {ns_a: _pod(attacker, config), ns_b: _pod(victim, config)}
     for ns, pod in pods.items():
         kubectl("-n", ns, "create", "-f", "-", stdin=json.dumps(pod))
-    results: dict[str, Any] = {"builder_digest": digest, "out": out}
+    results: dict[str, Any] = {
+        "builder_digest": digest,
+        "out": out,
+        "outputs": {
+            ns_a: attacker["spec"]["output"]["to"]["name"],  # type: ignore[index]
+            ns_b: victim["spec"]["output"]["to"]["name"],  # type: ignore[index]
+        },
+    }
     deadline = time.monotonic() + BUILD_TIMEOUT_S
-    while len(results) < 4:
+    while len(results) < 5:
         for ns, pod in pods.items():
             if ns in results:
                 continue
             name = pod["metadata"]["name"]
             live = kubectl.json("-n", ns, "get", "pod", name)
             if live["status"].get("phase") in ("Succeeded", "Failed"):
-                containers = [c["name"] for c in live["spec"]["initContainers"]]
+                containers = [c["name"] for c in live["spec"].get("initContainers", [])]
                 containers += [c["name"] for c in live["spec"]["containers"]]
                 logs = {
                     c: kubectl("-n", ns, "logs", name, "-c", c, check=False).stdout
@@ -152,23 +175,8 @@ def outcome(
     return results
 
 
-def test_committer_code_cannot_poison_the_cache_for_another_pod(
-    outcome: dict[str, Any], namespaces: tuple[str, str], kubectl: Kubectl, cache_image: str
-) -> None:
-    """A's RUN step reaches neither the cache nor any store, by path or through
-    /proc; and whatever a container of A could change is its own writable
-    layer: a new pod of the other namespace on the same node sees the cache
-    as the image has it."""
-    ns_a, ns_b = namespaces
-    result, logs = outcome[ns_a]
-    assert result.phase.value == "Complete", (result, logs)
-    build_log = logs["build-image"]
-    assert "poison-attempts-done" in build_log, build_log
-    # Observed: no path is reachable from a RUN step (chroot, and the ptrace
-    # check on /proc/<pid>/root of the pod's processes; a glob only expands
-    # to paths that can be reached).
-    reached = [line for line in build_log.splitlines() if line.startswith(("READ ", "WROTE "))]
-    assert reached == []
+def _probe(kubectl: Kubectl, ns: str, cache_image: str) -> str:
+    """What a new pod of ``ns`` on the node finds planted in the cache (``find | wc -l``)."""
     probe = f"cache-probe-{RUN_ID}"
     overrides = {
         "spec": {
@@ -182,29 +190,56 @@ def test_committer_code_cannot_poison_the_cache_for_another_pod(
             }],
         }
     }  # fmt: skip
-    kubectl("-n", ns_b, "run", probe, "--restart=Never", f"--image={cache_image}",
+    kubectl("-n", ns, "run", probe, "--restart=Never", f"--image={cache_image}",
             f"--overrides={json.dumps(overrides)}")  # fmt: skip
     deadline = time.monotonic() + 300
-    while kubectl.json("-n", ns_b, "get", "pod", probe)["status"].get("phase") not in (
+    while kubectl.json("-n", ns, "get", "pod", probe)["status"].get("phase") not in (
         "Succeeded",
         "Failed",
     ):
         assert time.monotonic() < deadline, "the probe pod did not finish"
         time.sleep(2)
-    assert kubectl("-n", ns_b, "logs", probe).stdout.strip() == "0"
+    return str(kubectl("-n", ns, "logs", probe).stdout.strip())
 
 
-def test_the_other_namespace_builds_on_exactly_the_registry_builder_from_the_cache(
-    outcome: dict[str, Any], namespaces: tuple[str, str], registry: str
+@pytest.mark.parametrize("side", [0, 1], ids=["A-docker-RUN-as-root", "B-s2i-assemble"])
+def test_committer_code_of_each_namespace_cannot_poison_the_cache_for_the_other(
+    outcome: dict[str, Any],
+    namespaces: tuple[str, str],
+    kubectl: Kubectl,
+    cache_image: str,
+    side: int,
 ) -> None:
-    _, ns_b = namespaces
-    result, logs = outcome[ns_b]
+    """Each namespace's build step reaches neither the cache nor any store, by
+    path or through /proc; and whatever a container of it could change is its
+    own writable layer: a new pod of the *other* namespace on the same node
+    sees the cache as the image has it."""
+    ns, other = namespaces[side], namespaces[1 - side]
+    result, logs = outcome[ns]
     assert result.phase.value == "Complete", (result, logs)
-    assert "Storage driver: overlay" in logs["pull-images"]
-    assert f"Builder cache: {CACHE} (" in logs["pull-images"], logs["pull-images"]
+    build_log = "\n".join(logs.values())
+    assert "poison-attempts-done" in build_log, build_log
+    # Observed: no path is reachable from a build step (chroot, and the ptrace
+    # check on /proc/<pid>/root of the pod's processes; a glob only expands
+    # to paths that can be reached).
+    reached = [line for line in build_log.splitlines() if line.startswith(("READ ", "WROTE "))]
+    assert reached == []
+    assert _probe(kubectl, other, cache_image) == "0"
+
+
+@pytest.mark.parametrize("side", [0, 1], ids=["A", "B"])
+def test_each_namespace_builds_on_exactly_the_registry_builder_from_the_cache(
+    outcome: dict[str, Any], namespaces: tuple[str, str], registry: str, side: int
+) -> None:
+    ns = namespaces[side]
+    result, logs = outcome[ns]
+    assert result.phase.value == "Complete", (result, logs)
+    said = "\n".join(logs.values())
+    assert "Storage driver: overlay" in said
+    assert f"Builder cache: {CACHE} (" in said, said
     client = RegistryClient(insecure=lambda _host: True)
     base = _diff_ids(client, f"{registry}/kbuild/s2i-python@{outcome['builder_digest']}")
-    built = _diff_ids(client, f"{outcome['out']}/hello:{RUN_ID}")
+    built = _diff_ids(client, outcome["outputs"][ns])
     # The same uncompressed layers, in order: the cache held the registry's builder.
     assert built[: len(base)] == base
     assert len(built) > len(base)

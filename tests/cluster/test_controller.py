@@ -264,6 +264,9 @@ def test_serial_latest_only_cancels_queued_builds_and_cancel_stops_a_running_one
         source_strategy(f"{cluster.registry}/kbuild/s2i-python:3.11"),
         {"to": {"kind": "ImageStreamTag", "name": "latest:latest"}},
         runPolicy="SerialLatestOnly",
+        # A build pod takes a few seconds: the first build's hook keeps it
+        # running long enough to be cancelled while it runs.
+        postCommit={"script": 'if [ "$OPENSHIFT_BUILD_NAME" = latest-1 ]; then sleep 300; fi'},
     ))  # fmt: skip
     kbuild("start-build", "latest", "-n", ns, kubeconfig=cluster.kubeconfig)
     wait_for("latest-1 to run", lambda: _phases(kube, ns, "latest-").get("latest-1")

@@ -125,7 +125,11 @@ def built(
         time.sleep(3)
     logs = "\n".join(
         kubectl("-n", namespace, "logs", name, "-c", c, check=False).stdout
-        for c in ("git-clone", "manage-dockerfile", "pull-images", "build-image", "sti-build")
+        # As many containers as the build's secrets make (builder.controller.podlayout).
+        for c in [
+            x["name"]
+            for x in [*current["spec"].get("initContainers", []), *current["spec"]["containers"]]
+        ]
     )
     return {"outcome": outcome, "logs": logs, "output": output}
 

@@ -96,7 +96,7 @@ def test_process_a_stored_legacy_template_and_apply_its_objects(
         "buildconfig.build.openshift.io/web created",
         "deploymentconfig.apps.openshift.io/web created",
     ], applied.stderr
-    assert 'no matches for kind "Route" in version "v1"' in applied.stderr
+    assert "Route 'web': this cluster does not serve route.openshift.io/v1" in applied.stderr
     dc = get(kubectl, template_namespace, "deploymentconfig.apps.openshift.io", "web")
     assert dc["metadata"]["labels"] == {"template": "httpd-example", "run": "t"}
     bc = get(kubectl, template_namespace, "buildconfig.build.openshift.io", "web")
@@ -189,7 +189,23 @@ def test_catalog_install_and_new_app_repo_detection(
     assert installed.stdout.splitlines() == [
         "imagestream.image.openshift.io/python created",
         "imagestream.image.openshift.io/nodejs created",
+        "role.rbac.authorization.k8s.io/shared-resource-viewer created",
+        "rolebinding.rbac.authorization.k8s.io/shared-resource-viewers created",
     ], installed.stderr
+    # Every namespace may build from the catalog, as from OpenShift's `openshift` namespace.
+    for verb, resource, subresource, answer in (
+        ("get", "imagestreams.image.openshift.io", "layers", "yes"),
+        ("get", "templates.template.openshift.io", "", "yes"),
+        ("update", "imagestreams.image.openshift.io", "", "no"),
+    ):
+        can = kubectl(
+            "auth", "can-i", verb, resource, f"--subresource={subresource}",
+            "-n", template_namespace,
+            "--as", "system:serviceaccount:elsewhere:builder",
+            "--as-group", "system:authenticated", "--as-group", "system:serviceaccounts",
+            check=False,
+        )  # fmt: skip
+        assert can.stdout.strip() == answer, (verb, resource, can.stderr)
     nodejs = get(kubectl, template_namespace, "imagestream.image.openshift.io", "nodejs")
     assert nodejs["spec"]["tags"][0]["annotations"]["supports"] == "nodejs:18,nodejs"
     assert nodejs["spec"]["tags"][0]["importPolicy"] == {"scheduled": True, "insecure": False}

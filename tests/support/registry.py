@@ -222,11 +222,13 @@ def start_registry(
     attempts: int = 3,
     listen: str = "127.0.0.1",
     notify: tuple[str, str] | None = None,
+    port: int | None = None,
 ) -> RunningRegistry:
     """Start a registry and wait until ``/v2/`` answers; raises RuntimeError with its log.
 
     ``listen`` is the address to bind: loopback by default; the cluster tests
-    use the address pods reach this machine on.
+    use the address pods reach this machine on.  ``port``: that one (a range
+    agreed on a shared machine) instead of a free one.
     """
     if workdir is None:
         workdir = Path(tempfile.mkdtemp(prefix="kbuild-registry-"))
@@ -241,7 +243,7 @@ def start_registry(
 
     last_log = ""
     for attempt in range(attempts):
-        port = free_port(listen)
+        port = port or free_port(listen)
         config = _config(
             workdir, port, listen=listen, htpasswd=htpasswd, token=token, tls_files=tls_files,
             notify=notify,

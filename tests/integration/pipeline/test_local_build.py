@@ -198,3 +198,48 @@ spec:
     # Strategy env wins over .s2i/environment, as in OpenShift.
     assert "GREETING=from the manifest" in config["Env"]  # type: ignore[operator]
     assert skopeo_digest(out) == ran.stdout.strip()
+
+
+@pytest.mark.parametrize(("policy", "new_layers"), [("None", 3), ("SkipLayers", 1), ("SkipLayersAndWarn", 1), ("", 3)])  # fmt: skip # noqa: E501
+def test_image_optimization_policy_squashes_the_dockerfiles_layers(
+    kbuild: KbuildRunner,
+    images: Images,
+    registry: RunningRegistry,
+    tmp_path: Path,
+    policy: str,
+    new_layers: int,
+) -> None:
+    """None (the default) keeps a layer per instruction, as docker build; SkipLayers makes
+    the Dockerfile's changes one layer; the base image's layers stay in both."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "Dockerfile").write_text(
+        "FROM base\nCOPY a /a\nRUN echo one > /one\nRUN echo two > /two\nENV X=1\n"
+    )
+    (repo / "a").write_text("a\n")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "layers")
+    out = f"{registry.host}/it/optimized:{policy.lower() or 'unset'}"
+    manifest = tmp_path / "bc.yaml"
+    manifest.write_text(f"""\
+apiVersion: build.openshift.io/v1
+kind: BuildConfig
+metadata: {{name: optimized}}
+spec:
+  source: {{git: {{uri: {repo}, ref: main}}}}
+  strategy:
+    type: Docker
+    dockerStrategy:
+      from: {{kind: DockerImage, name: {images.base}}}
+      {f"imageOptimizationPolicy: {policy}" if policy else "noCache: false"}
+  output: {{to: {{kind: DockerImage, name: {out}}}}}
+""")
+    kbuild("build", "-f", str(manifest), "--insecure-registry", registry.host, check=True)
+    client = RegistryClient(insecure={registry.host})
+    base_layers = len(client.resolve(images.base).layers)
+    built = client.resolve(out).layers
+    assert len(built) == base_layers + new_layers
+    config = image_config(out)
+    assert "X=1" in config["Env"]  # type: ignore[operator]
+    assert run_once(out, ["cat", "/a", "/one", "/two"]) == "a\none\ntwo"

@@ -17,6 +17,9 @@ from typing import Any
 
 import pytest
 
+from builder.api import Build, parse_as
+from builder.controller.buildpod import build_pod
+from builder.controller.config import ControllerConfig
 from builder.controller.podstatus import interpret_pod
 from builder.pipeline.pod import MAX_MESSAGE_BYTES
 from builder.registry import RegistryClient
@@ -63,10 +66,10 @@ class PodRun:
         self.statuses: list[tuple[bool, dict[str, Any]]] = []
         self.logs: dict[str, str] = {}
 
-    def step(self, container: str, step: str) -> tuple[int, dict[str, Any]]:
-        termination = self.tmp / f"termination-{step}"
+    def step(self, container: str, *steps: str) -> tuple[int, dict[str, Any]]:
+        termination = self.tmp / f"termination-{container}"
         done = subprocess.run(
-            [sys.executable, "-m", "builder.cli.main", "pipeline", step],
+            [sys.executable, "-m", "builder.cli.main", "pipeline", *steps],
             env={**self.env, "KBUILD_TERMINATION_LOG": str(termination)},
             capture_output=True, text=True, check=False, timeout=900,
         )  # fmt: skip
@@ -93,7 +96,7 @@ class PodRun:
         failed = any(s["state"]["terminated"]["exitCode"] for _, s in self.statuses)
         return {
             "spec": {
-                "initContainers": [{"name": name} for name, _ in STEPS[:-1]],
+                "initContainers": [{"name": s["name"]} for s in inits],
                 "containers": [
                     {"name": "sti-build", "env": [{"name": "BUILD", "value": self.env["BUILD"]}]}
                 ],
@@ -135,6 +138,45 @@ def test_s2i_build_in_three_steps_pushes_and_reports_the_digest(
     assert outcome.phase.value == "Complete"
     assert outcome.digest == served
     assert [s.name for s in outcome.stages] == ["FetchInputs", "PullImages", "Build", "PushImage"]
+
+
+def test_the_one_container_pod_of_a_build_without_secrets_builds_and_pushes(
+    tmp_path: Path, images: Images, registry: RunningRegistry, unique_repo: str
+) -> None:
+    """The pod build_pod makes for a build with no secret: one container runs all five steps.
+
+    Its command is taken from the manifest itself, so the controller's
+    argv and the runner's parsing are tested together with real buildah.
+    """
+    repo = make_repo(tmp_path, "python-hello")
+    output = f"{registry.host}/{unique_repo}:latest"
+    data = source_build(repo, images.s2i_python, output)
+    build = parse_as(Build, data)
+    config = ControllerConfig(registry=registry.host, build_pod_image="kbuild/buildpod:test")
+    manifest = build_pod(build, config, pod_build=build)
+    assert manifest["spec"]["initContainers"] == []
+    (main,) = manifest["spec"]["containers"]
+    assert main["name"] == "sti-build"
+    assert main["command"][:2] == ["kbuild", "pipeline"]
+    run = PodRun(tmp_path, data, registry)
+    code, message = run.step(main["name"], *main["command"][2:])
+    assert code == 0, run.logs
+    served = RegistryClient(insecure={registry.host}).resolve(output).digest
+    assert message["digest"] == served
+    stages = ["FetchInputs", "PullImages", "Build", "PushImage"]
+    assert [s["name"] for s in message["stages"]] == stages
+    log = run.logs["sti-build"]
+    for said in (
+        'Cloning "',
+        "Copied the source",
+        "/usr/libexec/s2i/assemble",
+        "Successfully pushed",
+    ):
+        assert said in log
+    outcome = interpret_pod(run.pod())
+    assert outcome.phase.value == "Complete"
+    assert outcome.digest == served
+    assert [s.name for s in outcome.stages] == stages
 
 
 def test_failing_assemble_is_docker_build_failed_with_a_snippet(

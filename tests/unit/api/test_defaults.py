@@ -50,6 +50,20 @@ def test_type_docker_alone_is_a_docker_build() -> None:
     assert plan.strategy.dockerfile_path == "Dockerfile"
 
 
+@pytest.mark.parametrize(
+    ("policy", "layers"),
+    [(None, True), ("None", True), ("SkipLayers", False), ("SkipLayersAndWarn", False)],
+)
+def test_image_optimization_policy_decides_a_layer_per_instruction(
+    policy: str | None, layers: bool
+) -> None:
+    """OpenShift's default, None, is docker build's image; SkipLayers commits one layer."""
+    docker: dict[str, Any] = {} if policy is None else {"imageOptimizationPolicy": policy}
+    plan = plan_from_spec(_bc({"type": "Docker", "dockerStrategy": docker}).spec)
+    assert isinstance(plan.strategy, DockerStrategyPlan)
+    assert plan.strategy.layers is layers
+
+
 def test_type_binary_alone_is_a_binary_build() -> None:
     bc = _bc({"type": "Docker"}, source={"type": "Binary"})
     assert bc.spec.source.binary is not None

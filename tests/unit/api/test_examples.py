@@ -107,14 +107,9 @@ def test_volumes_and_null_node_selector() -> None:
 
 
 EXPECTED_UNIMPLEMENTED: dict[str, list[tuple[str, str]]] = {
-    "sample-app-custombuild.yaml": [("ruby-sample-build", "spec.strategy.customStrategy")],
     "jenkins-samplepipeline.yaml": [
         ("sample-pipeline", "spec.strategy.jenkinsPipelineStrategy"),
     ],
-    "testdata-docker-build-quota-optimized.json": [
-        ("docker-build-quota", "spec.strategy.dockerStrategy.imageOptimizationPolicy"),
-    ],
-    "testdata-build-proxy.yaml": [("sample-docker-build-proxy-ca", "spec.mountTrustedCA")],
 }
 
 

@@ -87,7 +87,6 @@ PASSED_THROUGH: dict[str, tuple[str, str]] = {
                 (
                     "generateName",
                     "selfLink",
-                    "deletionTimestamp",
                     "deletionGracePeriodSeconds",
                     "finalizers",
                     "managedFields",
@@ -124,22 +123,15 @@ def _build(spec: dict[str, Any]) -> tuple[type[KubeModel], dict[str, Any]]:
 
 # One use of each marked field, and the path it must be reported at.
 REPORTED_SAMPLES: dict[str, tuple[tuple[type[KubeModel], dict[str, Any]], str]] = {
-    "CommonSpec.mountTrustedCA": (_bc({"mountTrustedCA": True}), "spec.mountTrustedCA"),
-    "BuildSource.images": (
-        _bc({"source": {"images": [{"from": {"kind": "DockerImage", "name": "r/x"}}]}}),
-        "spec.source.images",
-    ),
-    "BuildStrategy.customStrategy": (
-        _build({"strategy": {"customStrategy": {"from": {"kind": "DockerImage", "name": "r/c"}}}}),
-        "spec.strategy.customStrategy",
+    "ImageSource.as": (
+        _bc(
+            {"source": {"images": [{"from": {"kind": "DockerImage", "name": "r/x"}, "as": ["x"]}]}}
+        ),
+        "spec.source.images[0].as",
     ),
     "BuildStrategy.jenkinsPipelineStrategy": (
         _bc({"strategy": {"jenkinsPipelineStrategy": {"jenkinsfile": "node {}"}}}),
         "spec.strategy.jenkinsPipelineStrategy",
-    ),
-    "DockerBuildStrategy.imageOptimizationPolicy": (
-        _bc({"strategy": {"dockerStrategy": {"imageOptimizationPolicy": "SkipLayers"}}}),
-        "spec.strategy.dockerStrategy.imageOptimizationPolicy",
     ),
     "EnvVarSource.fileKeyRef": (
         _bc(
@@ -163,18 +155,6 @@ REPORTED_SAMPLES: dict[str, tuple[tuple[type[KubeModel], dict[str, Any]], str]] 
     "ResourceRequirements.claims": (
         _build({"resources": {"claims": [{"name": "gpu"}]}}),
         "spec.resources.claims",
-    ),
-    "ImageLookupPolicy.local": (
-        (
-            ImageStream,
-            {
-                "apiVersion": "image.openshift.io/v1",
-                "kind": "ImageStream",
-                "metadata": {"name": "s"},
-                "spec": {"lookupPolicy": {"local": True}},
-            },
-        ),
-        "spec.lookupPolicy.local",
     ),
 }
 

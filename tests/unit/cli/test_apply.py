@@ -159,6 +159,7 @@ def _legacy(kind: str, **extra: Any) -> dict[str, Any]:
         (_legacy("Secret"), "v1", False),
         ({**_legacy("BuildConfig"), "apiVersion": "build.openshift.io/v1"}, "build.openshift.io/v1", False),  # noqa: E501
         ({**_legacy("Route"), "apiVersion": "route.openshift.io/v1"}, "route.openshift.io/v1", False),  # noqa: E501
+        (_legacy("Route", spec={"to": {"name": "s"}}), "route.openshift.io/v1", True),
     ],
 )  # fmt: skip
 def test_legacy_kinds_go_to_their_group_versions(
@@ -492,10 +493,46 @@ def test_stdin_and_a_namespace_that_contradicts_n(
 def test_unknown_kinds_get_kubectls_message(
     api: FakeApi, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    thing = tmp_path / "thing.yaml"
+    thing.write_text("apiVersion: example.com/v1\nkind: Thing\nmetadata: {name: t}\n")
+    assert kbuild("apply", "-f", str(thing)) == 1
+    assert 'no matches for kind "Thing" in version "example.com/v1"' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("api_version", ["v1", "route.openshift.io/v1"])
+def test_a_route_without_a_router_points_to_an_ingress(
+    api: FakeApi, capsys: pytest.CaptureFixture[str], tmp_path: Path, api_version: str
+) -> None:
+    """Nearly every OpenShift template has a Route; the rest of it is still sent."""
     route = tmp_path / "route.yaml"
-    route.write_text("apiVersion: v1\nkind: Route\nmetadata: {name: r}\nspec: {to: {name: s}}\n")
+    route.write_text(
+        f"apiVersion: {api_version}\nkind: Route\nmetadata: {{name: r}}\n"
+        "spec: {host: app.example.com, to: {kind: Service, name: s}, port: {targetPort: web}}\n"
+        "---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 80}]}\n"
+    )
     assert kbuild("apply", "-f", str(route)) == 1
-    assert 'no matches for kind "Route" in version "v1"' in capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert "Route 'r': this cluster does not serve route.openshift.io/v1" in err
+    assert "kubectl create ingress r --rule='app.example.com/*=s:web'" in err
+    assert out.splitlines() == ["service/s created"]
+
+
+def test_fields_kbuild_does_not_implement_are_named_before_sending(
+    api: FakeApi, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """OpenShift's own JenkinsPipeline test BuildConfig: stored, and said to be unimplemented."""
+    bc = tmp_path / "bc.yaml"
+    bc.write_text(
+        "kind: BuildConfig\napiVersion: v1\nmetadata: {name: failed-pipeline}\n"
+        "spec:\n  strategy:\n    jenkinsPipelineStrategy: {jenkinsfile: 'node() {}'}\n"
+    )
+    assert kbuild("apply", "-f", str(bc)) == 0
+    out, err = capsys.readouterr()
+    assert (
+        "Warning: BuildConfig 'failed-pipeline': spec.strategy.jenkinsPipelineStrategy is not "
+        "implemented by kbuild: the JenkinsPipeline strategy" in err
+    )
+    assert out.splitlines() == ["buildconfig.build.openshift.io/failed-pipeline created"]
 
 
 def test_server_warnings_are_printed(api: FakeApi, capsys: pytest.CaptureFixture[str]) -> None:

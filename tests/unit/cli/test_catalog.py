@@ -16,7 +16,22 @@ CATALOG = Path(__file__).resolve().parents[3] / "images" / "catalog" / "openshif
 
 def streams(**values: str) -> list[ImageStream]:
     out = process(template_from_file(str(CATALOG)), values)
-    return [parse_as(ImageStream, o) for o in out.objects]
+    return [parse_as(ImageStream, o) for o in out.objects if o.get("kind") == "ImageStream"]
+
+
+def test_the_catalog_grants_every_authenticated_user_read_only() -> None:
+    """As OpenShift's openshift namespace: builders and Templates readable by all, no write."""
+    objects = process(template_from_file(str(CATALOG)), {"REGISTRY": "r"}).objects
+    role = next(o for o in objects if o.get("kind") == "Role")
+    binding = next(o for o in objects if o.get("kind") == "RoleBinding")
+    verbs = {verb for rule in role["rules"] for verb in rule["verbs"]}
+    assert verbs == {"get", "list", "watch"}
+    resources = {r for rule in role["rules"] for r in rule["resources"]}
+    assert resources == {"imagestreams", "imagestreams/layers", "templates"}
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
+    assert binding["subjects"] == [
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:authenticated"}
+    ]
 
 
 def test_the_catalog_is_valid_image_streams_imported_on_a_schedule() -> None:

@@ -387,7 +387,7 @@ def test_describe_without_image_metadata() -> None:
     assert text.splitlines()[:3] == [
         '--> Found tag :3.11 in image stream "ci/python" for "ci/python:3.11"',
         "",
-        f"    * A docker build using source code from {REPO.display} will be created",
+        f"    * A Docker build using source code from {REPO.display} will be created",
     ]
 
 

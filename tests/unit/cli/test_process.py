@@ -147,7 +147,7 @@ def test_new_app_template_creates_what_is_served_and_names_the_rest(
     assert '    imagestream.image.openshift.io "web" created\n' in captured.out
     assert '    buildconfig.build.openshift.io "web" created\n' in captured.out
     assert captured.out.endswith("--> Failed\n")
-    assert 'no matches for kind "Route" in version "v1"' in captured.err
+    assert "Route 'web': this cluster does not serve route.openshift.io/v1" in captured.err
     assert "DeploymentConfig 'web': this cluster does not serve apps.openshift.io/v1" in (
         captured.err
     )

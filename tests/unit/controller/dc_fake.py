@@ -2,7 +2,8 @@
 
 ReplicationControllers are plain dicts as the API server returns them: a
 create sets uid, resourceVersion and ``generation`` 1, a spec change bumps the
-generation, and JSON patches are applied (``replace``/``add`` on a path).
+generation, and JSON patches are applied (``replace``/``add``/``remove``/``test`` on a path).
+Pods are listed by ``key=value`` selectors and have logs (``pod_logs``).
 ``run_rcs`` plays kube-controller-manager's RC controller: each RC gets
 ``status.replicas`` = ``spec.replicas``, and as many ready and available pods
 as ``healthy`` says (all of them by default), with ``observedGeneration``.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from builder.api.apps import DeploymentConfig
@@ -34,6 +35,7 @@ class DCFakeKube(FakeKube):
         self.deleted_rcs: list[str] = []
         self.slow_termination = False
         """When set, a scaled-down RC loses one pod per ``run_rcs`` (pods take time to stop)."""
+        self.pod_logs: dict[tuple[str, str, str], list[str]] = {}
         self.refuse_rc: str = ""
         """When set, creating an RC fails with Invalid and this message."""
 
@@ -89,11 +91,20 @@ class DCFakeKube(FakeKube):
         except KeyError:
             raise NotFound(404, "no rc") from None
         for op in patch:
-            assert op["op"] in ("add", "replace"), op
+            assert op["op"] in ("add", "replace", "remove", "test"), op
             *parents, last = [_unescape(p) for p in op["path"].split("/")[1:]]
             node = rc
             for part in parents:
                 node = node.setdefault(part, {})
+            if op["op"] == "test":
+                if node.get(last) != op["value"]:
+                    raise Invalid(422, "the server rejected our request: test failed")
+                continue
+            if op["op"] == "remove":
+                if last not in node:
+                    raise Invalid(422, f"the server rejected our request: no {op['path']}")
+                del node[last]
+                continue
             if parents and parents[0] == "spec" and node.get(last) != op["value"]:
                 rc["metadata"]["generation"] += 1
             node[last] = op["value"]
@@ -105,6 +116,26 @@ class DCFakeKube(FakeKube):
         if self.rcs.pop((namespace, name), None) is None:
             raise NotFound(404, "no rc")
         self.deleted_rcs.append(name)
+
+    # pods: selectors with values, and logs
+    def list_pods(self, namespace: str | None, label_selector: str) -> tuple[list[Any], str]:
+        key, sep, value = label_selector.partition("=")
+        pods = [
+            copy.deepcopy(p)
+            for (ns, _), p in sorted(self.pods.items())
+            if namespace in (None, ns)
+            and key in (p["metadata"].get("labels") or {})
+            and (not sep or p["metadata"]["labels"][key] == value)
+        ]
+        return pods, "1"
+
+    def pod_log(
+        self, namespace: str, name: str, container: str, *, follow: bool = False
+    ) -> Iterator[str]:
+        del follow
+        if (namespace, name) not in self.pods:
+            raise NotFound(404, "no pod")
+        yield from self.pod_logs.get((namespace, name, container), [])
 
     # the RC controller
     def run_rcs(self, healthy: Callable[[str], bool] = lambda _name: True) -> None:

@@ -14,17 +14,19 @@ from builder.api import Build, BuildError, dump, parse_as
 from builder.controller import seccomp
 from builder.controller.buildpod import (
     DEFAULT_ACTIVE_DEADLINE_SECONDS,
-    _fnv32a,
     build_pod,
     build_pod_name,
     label_value,
 )
 from builder.controller.config import ControllerConfig
+from builder.rules.names import fnv32a as _fnv32a
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 REGISTRY = "registry.test:5000"
 IMAGE = f"{REGISTRY}/kbuild/buildpod:1"
 CONFIG = ControllerConfig(registry=REGISTRY, build_pod_image=IMAGE)
+# One container per pipeline step, as OpenShift's pods (builder.controller.podlayout).
+PER_STEP = dataclasses.replace(CONFIG, build_pod_containers="per-step")
 BUILDER = f"{REGISTRY}/kbuild/s2i-python@sha256:" + "1" * 64
 OUTPUT = f"{REGISTRY}/dev/app:latest"
 
@@ -72,11 +74,16 @@ def make_build(strategy: dict[str, Any], *, resolved: bool, **spec: Any) -> Buil
     return parse_as(Build, data)
 
 
-def pod_for(strategy: dict[str, Any] = SOURCE_RESOLVED, **spec: Any) -> dict[str, Any]:
+def pod_for(
+    strategy: dict[str, Any] = SOURCE_RESOLVED,
+    *,
+    config: ControllerConfig = CONFIG,
+    **spec: Any,
+) -> dict[str, Any]:
     unresolved = SOURCE if strategy is SOURCE_RESOLVED else strategy
     return build_pod(
         make_build(unresolved, resolved=False, **spec),
-        CONFIG,
+        config,
         pod_build=make_build(strategy, resolved=True, **spec),
     )
 
@@ -155,8 +162,8 @@ def test_pod_name_of_a_long_build_is_cut_and_hashed_as_openshift() -> None:
 @pytest.mark.parametrize(
     ("strategy", "main"), [(SOURCE_RESOLVED, "sti-build"), (DOCKER, "docker-build")]
 )
-def test_containers_and_steps(strategy: dict[str, Any], main: str) -> None:
-    pod = pod_for(strategy)
+def test_containers_and_steps_per_step(strategy: dict[str, Any], main: str) -> None:
+    pod = pod_for(strategy, config=PER_STEP)
     steps = {c["name"]: c["command"] for c in containers(pod)}
     assert [c["name"] for c in pod["spec"]["initContainers"]] == [
         "git-clone",
@@ -274,7 +281,7 @@ def test_nothing_privileged_and_nothing_from_the_host(strategy: dict[str, Any]) 
 
 
 def test_buildah_storage_is_an_empty_dir_on_the_buildah_containers_only() -> None:
-    pod = pod_for()
+    pod = pod_for(config=PER_STEP)
     volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
     assert volumes["container-storage-root"] == {
         "name": "container-storage-root", "emptyDir": {"sizeLimit": "20Gi"},
@@ -294,7 +301,7 @@ def test_buildah_storage_is_an_empty_dir_on_the_buildah_containers_only() -> Non
 
 def test_buildah_containers_choose_the_storage_driver_on_the_storage_volume() -> None:
     """The runner probes kernel overlay there and records the choice (builder.buildah.storage)."""
-    pod = pod_for()
+    pod = pod_for(config=PER_STEP)
     for name in ("pull-images", "build-image", "sti-build"):
         container = by_name(pod, name)
         mount = next(m for m in container["volumeMounts"] if m["name"] == "container-storage-root")
@@ -399,7 +406,8 @@ def test_insecure_registries_from_the_config() -> None:
 
 def test_source_secret_only_where_the_source_is_fetched() -> None:
     pod = pod_for(
-        source={"git": {"uri": "https://git.test/app.git"}, "sourceSecret": {"name": "git-creds"}}
+        source={"git": {"uri": "https://git.test/app.git"}, "sourceSecret": {"name": "git-creds"}},
+        config=PER_STEP,
     )
     volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
     assert volumes["source-secret"]["secret"] == {"secretName": "git-creds", "defaultMode": 0o440}
@@ -521,10 +529,16 @@ def test_manifest_is_a_valid_pod_for_the_kubernetes_client() -> None:
         ),
         (
             make_build(
-                {"customStrategy": {"from": {"kind": "DockerImage", "name": "x"}}}, resolved=True
+                {
+                    "customStrategy": {
+                        "from": {"kind": "DockerImage", "name": "x"},
+                        "exposeDockerSocket": True,
+                    }
+                },
+                resolved=True,
             ),
             "CannotCreateBuildPodSpec",
-            "customStrategy",
+            "exposeDockerSocket",
         ),
         # An env name that would add a Dockerfile line (a webhook's allowEnv
         # env lands in the strategy's env): refused before any pod exists.
@@ -567,7 +581,7 @@ def test_a_binary_build_with_an_uploaded_input_gets_a_pod() -> None:
         "build.kbuild.io/binary-source": "reg:5000/dev/app-source@sha256:" + "a" * 64,
     }
     pod = build_pod(build, CONFIG, pod_build=build)
-    env = {e["name"]: e.get("value", "") for e in pod["spec"]["initContainers"][0]["env"]}
+    env = {e["name"]: e.get("value", "") for e in containers(pod)[0]["env"]}
     assert "build.kbuild.io/binary-source" in env["BUILD"]
 
 
@@ -587,3 +601,81 @@ def test_every_empty_dir_has_a_size_limit() -> None:
     empty = [v for v in pod["spec"]["volumes"] if "emptyDir" in v]
     assert empty
     assert all(v["emptyDir"].get("sizeLimit") for v in empty), empty
+
+
+# --------------------------------------------------------------------------- containers per secret
+
+GIT_SECRET = {"git": {"uri": "https://git.test/app.git"}, "sourceSecret": {"name": "git-creds"}}
+PUSH_SECRET = {"to": {"kind": "DockerImage", "name": OUTPUT}, "pushSecret": {"name": "push-creds"}}
+WITH_PULL = {
+    "sourceStrategy": {
+        "from": {"kind": "DockerImage", "name": BUILDER},
+        "pullSecret": {"name": "pull-creds"},
+    }
+}
+INPUT_SECRET = {
+    "git": {"uri": "https://git.test/app.git"},
+    "secrets": [{"secret": {"name": "settings"}, "destinationDir": "conf"}],
+}
+
+
+@pytest.mark.parametrize(
+    ("strategy", "spec", "expected"),
+    [
+        # No secret anywhere: the whole pipeline in the main container.
+        (SOURCE_RESOLVED, {},
+         [("sti-build", ["fetch", "prepare", "pull", "build", "push"])]),
+        (DOCKER, {},
+         [("docker-build", ["fetch", "prepare", "pull", "build", "push"])]),
+        # A source secret: fetch alone, the rest together.
+        (SOURCE_RESOLVED, {"source": GIT_SECRET},
+         [("git-clone", ["fetch"]), ("sti-build", ["prepare", "pull", "build", "push"])]),
+        # A pull secret: the pull alone, between what reads the tree and what runs it.
+        (WITH_PULL, {},
+         [("git-clone", ["fetch", "prepare"]), ("pull-images", ["pull"]),
+          ("sti-build", ["build", "push"])]),
+        # A push secret: the push alone.
+        (SOURCE_RESOLVED, {"output": PUSH_SECRET},
+         [("git-clone", ["fetch", "prepare", "pull", "build"]), ("sti-build", ["push"])]),
+        # The build's own inputs: build-image alone, as in the per-step pod.
+        (SOURCE_RESOLVED, {"source": INPUT_SECRET},
+         [("git-clone", ["fetch", "prepare", "pull"]), ("build-image", ["build"]),
+          ("sti-build", ["push"])]),
+        # Every secret: the five containers of the per-step pod.
+        (WITH_PULL, {"source": GIT_SECRET, "output": PUSH_SECRET},
+         [("git-clone", ["fetch"]), ("manage-dockerfile", ["prepare"]),
+          ("pull-images", ["pull"]), ("build-image", ["build"]), ("sti-build", ["push"])]),
+    ],
+)  # fmt: skip
+def test_steps_share_a_container_only_where_no_secret_is_mounted(
+    strategy: dict[str, Any], spec: dict[str, Any], expected: list[tuple[str, list[str]]]
+) -> None:
+    """Fewer containers, the tenancy rule kept (builder.controller.podlayout).
+
+    Each container costs a start, a Python start-up and a kubelet status
+    round trip; a secret still reaches no container where the committer's
+    files are read (prepare) or code runs (build), nor any other step's.
+    """
+    pod = pod_for(strategy, **spec)
+    got = [(c["name"], c["command"][2:]) for c in containers(pod)]
+    assert got == expected
+    assert [c["command"][:2] for c in containers(pod)] == [["kbuild", "pipeline"]] * len(got)
+    assert pod["spec"]["containers"][0]["name"] == expected[-1][0]
+    secret_volumes = {v["name"] for v in pod["spec"]["volumes"] if "secret" in v}
+    for container in containers(pod):
+        mounted = {m["name"] for m in container["volumeMounts"]} & secret_volumes
+        steps = container["command"][2:]
+        if mounted:
+            assert len(steps) == 1, (container["name"], mounted)
+            assert steps[0] not in ("prepare",), container["name"]
+        buildah = {"pull", "build", "push"} & set(steps)
+        has_storage = any(m["name"] == "container-storage-root" for m in container["volumeMounts"])
+        assert has_storage == bool(buildah), container["name"]
+        assert ("KBUILD_STORAGE_DIR" in env_of(container)) == bool(buildah)
+
+
+def test_the_per_step_layout_is_kept_for_who_asks() -> None:
+    pod = pod_for(config=PER_STEP)
+    assert [c["command"][2:] for c in containers(pod)] == [
+        ["fetch"], ["prepare"], ["pull"], ["build"], ["push"],
+    ]  # fmt: skip

@@ -160,7 +160,7 @@ def test_a_waiting_build_is_woken_by_its_tag() -> None:
     manager = Manager(kube, CONFIG)  # type: ignore[arg-type]
     sync(manager, kube)
     # A start-build while base:v1 has no image: the Build names the tag.
-    from builder.controller.instantiate import BuildOptions, instantiate  # noqa: PLC0415
+    from builder.rules.instantiate import BuildOptions, instantiate  # noqa: PLC0415
 
     instantiate(kube, NS, "bc", BuildOptions())  # type: ignore[arg-type]
     run_until_idle(manager, kube)

@@ -6,8 +6,8 @@ import pytest
 
 from builder.api import Build, BuildPhase, parse_as
 from builder.api.constants import BUILD_NUMBER_ANNOTATION
-from builder.controller.build import build_number
 from builder.controller.buildconfig import prune_candidates
+from builder.rules.names import build_number
 
 
 def build(number: int, phase: BuildPhase) -> Build:

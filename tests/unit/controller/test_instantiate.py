@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from builder.api import BuildConfig, BuildTriggerCause, EnvVar, dump, parse_as
 from builder.api.build import BinaryBuildSource
-from builder.controller.instantiate import BuildOptions, is_paused, new_build
+from builder.rules.instantiate import BuildOptions, is_paused, new_build
 
 
 def bc(strategy: dict[str, object], **extra: object) -> BuildConfig:

@@ -7,7 +7,7 @@ import pytest
 from builder.api import BuildConfig, BuildPhase, parse_as
 from builder.api.constants import BUILD_CONFIG_LABEL
 from builder.api.labels import build_config_selector, label_value
-from builder.controller.instantiate import BuildOptions, new_build
+from builder.rules.instantiate import BuildOptions, new_build
 
 from .tenancy_fake import FakeKube
 from .test_tenancy import reconciler

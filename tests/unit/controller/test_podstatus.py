@@ -69,7 +69,12 @@ def make_pod(*, output: bool = True, docker: bool = False) -> dict[str, Any]:
             "spec": spec,
         },
     )
-    config = ControllerConfig(registry=REGISTRY, build_pod_image=f"{REGISTRY}/kbuild/buildpod:1")
+    # The five-container pod: the cases below name each step's container.
+    config = ControllerConfig(
+        registry=REGISTRY,
+        build_pod_image=f"{REGISTRY}/kbuild/buildpod:1",
+        build_pod_containers="per-step",
+    )
     pod = build_pod(build, config, pod_build=build)
     pod["spec"]["nodeName"] = "kbuild-node"
     return pod

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from builder.api import BuildConfig, ImageStream, parse_as
 from builder.controller.manager import Manager
 from tests.unit.controller.informers import pump, sync
 from tests.unit.controller.test_resync import CONFIG, ListingKube
 
-CUSTOM = {"customStrategy": {"from": {"kind": "DockerImage", "name": "registry.test/custom:1"}}}
+JENKINS = {"jenkinsPipelineStrategy": {"jenkinsfile": "node {}"}}
 SOURCE = {"sourceStrategy": {"from": {"kind": "DockerImage", "name": "registry.test/py:1"}}}
 
 
@@ -52,7 +54,7 @@ def warnings(kube: ListingKube) -> list[tuple[str, str, str]]:
 def test_a_build_config_with_an_unimplemented_strategy_is_reported_once_per_generation() -> None:
     kube = ListingKube()
     manager = Manager(kube, CONFIG)  # type: ignore[arg-type]
-    kube.build_configs.create(build_config(CUSTOM))
+    kube.build_configs.create(build_config(JENKINS))
     sync(manager, kube)  # reconcilers read the informers' caches
     manager.build_configs.reconcile("dev", "app")
     manager.build_configs.reconcile("dev", "app")  # a resync: no second event
@@ -60,8 +62,8 @@ def test_a_build_config_with_an_unimplemented_strategy_is_reported_once_per_gene
         (
             "BuildConfig",
             "UnimplementedField",
-            "kbuild does not implement spec.strategy.customStrategy: the Custom strategy "
-            "is not implemented; use Source or Docker",
+            "kbuild does not implement spec.strategy.jenkinsPipelineStrategy: the "
+            "JenkinsPipeline strategy is not implemented (deprecated in OpenShift)",
         )
     ]
     changed = kube.build_configs.get("dev", "app")
@@ -81,21 +83,12 @@ def test_a_build_config_using_only_implemented_fields_gets_no_warning() -> None:
     assert warnings(kube) == []
 
 
-def test_an_image_stream_with_local_lookup_is_reported() -> None:
+@pytest.mark.parametrize("local", [True, False])
+def test_an_image_stream_with_or_without_local_lookup_is_not_reported(local: bool) -> None:
+    """lookupPolicy.local is implemented (the image-lookup admission webhook)."""
     kube = ListingKube()
     manager = Manager(kube, CONFIG)  # type: ignore[arg-type]
-    kube.image_streams.create(stream(local=True))
-    sync(manager, kube)
-    manager.image_streams.reconcile("dev", "app")
-    ((kind, reason, message),) = warnings(kube)
-    assert (kind, reason) == ("ImageStream", "UnimplementedField")
-    assert message.startswith("kbuild does not implement spec.lookupPolicy.local: ")
-
-
-def test_an_image_stream_without_local_lookup_is_not() -> None:
-    kube = ListingKube()
-    manager = Manager(kube, CONFIG)  # type: ignore[arg-type]
-    kube.image_streams.create(stream(local=False))
+    kube.image_streams.create(stream(local=local))
     sync(manager, kube)
     manager.image_streams.reconcile("dev", "app")
     assert warnings(kube) == []

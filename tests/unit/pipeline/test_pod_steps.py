@@ -26,6 +26,7 @@ from builder.pipeline.pod import (
     TerminationMessage,
     inputs_from_environment,
     run_step,
+    run_steps,
     snippet,
 )
 
@@ -228,6 +229,55 @@ def test_build_success_reports_digest_image_and_all_stages(
     assert '"io.openshift.build.commit.id"' in Path(prepared["dockerfile"]).read_text()
 
 
+def _run_in_one_container(
+    tmp_path: Path, build: dict[str, Any], steps: tuple[str, ...]
+) -> tuple[int, dict[str, Any], str]:
+    termination = tmp_path / "termination-one"
+    out = io.StringIO()
+    env = {
+        "BUILD": json.dumps(build),
+        "KBUILD_WORKSPACE": str(tmp_path / "workspace"),
+        "KBUILD_TERMINATION_LOG": str(termination),
+    }
+    code = run_steps(steps, environ=env, out=out)
+    return code, json.loads(termination.read_text()), out.getvalue()
+
+
+def test_all_steps_in_one_container_report_as_the_last_one(
+    tmp_path: Path, repo: Path, fake_buildah: Path
+) -> None:
+    """``kbuild pipeline fetch prepare pull build push``: the one-container pod's main container."""
+    steps = ("fetch", "prepare", "pull", "build", "push")
+    code, message, log = _run_in_one_container(tmp_path, docker_build(repo), steps)
+    assert code == 0, log
+    assert message["digest"] == DIGEST
+    assert message["image"] == f"registry.test:5000/team/app@{DIGEST}"
+    assert stage_names(message) == ["FetchInputs", "PullImages", "Build", "PushImage"]
+    assert message["revision"]["git"]["commit"] == git(repo, "rev-parse", "HEAD")
+    assert log.index("Cloning") < log.index("STEP 2/2") < log.index("Successfully pushed")
+
+
+def test_the_first_failing_step_ends_the_container_with_its_reason(
+    tmp_path: Path, repo: Path, fake_buildah: Path
+) -> None:
+    fake_buildah.write_text("fail")
+    steps = ("fetch", "prepare", "pull", "build", "push")
+    code, message, log = _run_in_one_container(tmp_path, docker_build(repo), steps)
+    assert code == 1
+    assert message["reason"] == "DockerBuildFailed"
+    assert stage_names(message) == ["FetchInputs", "PullImages", "Build"]
+    assert "Successfully pushed" not in log  # push never ran
+    assert not (tmp_path / "workspace" / "built.json").exists()
+
+
+def test_an_unknown_step_among_several_runs_none(tmp_path: Path, repo: Path) -> None:
+    code, message, log = _run_in_one_container(tmp_path, docker_build(repo), ("fetch", "deploy"))
+    assert code == 1
+    assert message["reason"] == "GenericBuildFailed"
+    assert "deploy" in message["detail"]
+    assert "Cloning" not in log
+
+
 def test_build_failure_reports_the_buildah_error_and_snippet(
     tmp_path: Path, repo: Path, fake_buildah: Path
 ) -> None:
@@ -321,6 +371,12 @@ def test_cli_verb_runs_the_step(
     assert json.loads(termination.read_text())["stages"][0]["name"] == "FetchInputs"
     with pytest.raises(SystemExit):
         main(["pipeline", "deploy"])
+    with pytest.raises(SystemExit):
+        main(["pipeline"])
+    # Several steps in one process, as a shared container runs them.
+    monkeypatch.setenv("KBUILD_WORKSPACE", str(tmp_path / "ws2"))
+    assert main(["pipeline", "fetch", "prepare"]) == 0
+    assert (tmp_path / "ws2" / "staged.json").is_file()
 
 
 # --------------------------------------------------------------------------- registry secrets

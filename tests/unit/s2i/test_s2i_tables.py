@@ -162,6 +162,21 @@ COMMIT_LABELS = (
 CACHED = rf"(?m)^FROM docker\.io/library/test:tag@{PREVIOUS} AS cached\n"
 
 # test/integration/dockerfile/dockerfile_test.go, in its order.
+# s2i's incremental build with a save-artifacts script of its own (from the
+# repository or a scripts URL): the previous image runs the uploaded script.
+SAVED_BY_UPLOADED_SCRIPT = (
+    CACHED,
+    r"(?m)^COPY --chown=1001:0 upload/scripts/save-artifacts "
+    r"/destination/scripts/save-artifacts$",
+    r"(?m)^USER 1001\nRUN if \[ -s /destination/scripts/save-artifacts \]; then "
+    r"/destination/scripts/save-artifacts > /tmp/artifacts\.tar;",
+    rf"(?m)^FROM {BUILDER}",
+    r"mkdir -p /destination/artifacts",
+    r"tar -xf /tmp/artifacts\.tar -C /destination/artifacts",
+    IMAGE_ASSEMBLE,
+    IMAGE_RUN,
+)
+
 INTEGRATION = [
     Row(
         "TestDockerfileBuild",
@@ -316,18 +331,7 @@ INTEGRATION = [
     ),
     Row(
         "TestDockerfileIncrementalSourceSave",
-        (
-            CACHED,
-            r"(?m)^COPY --chown=1001:0 upload/scripts/save-artifacts "
-            r"/destination/scripts/save-artifacts$",
-            r"(?m)^USER 1001\nRUN if \[ -s /destination/scripts/save-artifacts \]; then "
-            r"/destination/scripts/save-artifacts > /tmp/artifacts\.tar;",
-            rf"(?m)^FROM {BUILDER}",
-            r"mkdir -p /destination/artifacts",
-            r"tar -xf /tmp/artifacts\.tar -C /destination/artifacts",
-            IMAGE_ASSEMBLE,
-            IMAGE_RUN,
-        ),
+        SAVED_BY_UPLOADED_SCRIPT,
         files={".s2i/bin/save-artifacts": SCRIPT},
         builder_labels=DEST,
         incremental=True,
@@ -335,18 +339,7 @@ INTEGRATION = [
     ),
     Row(
         "TestDockerfileIncrementalSaveURL",
-        (
-            CACHED,
-            r"(?m)^COPY --chown=1001:0 upload/scripts/save-artifacts "
-            r"/destination/scripts/save-artifacts$",
-            r"(?m)^USER 1001\nRUN if \[ -s /destination/scripts/save-artifacts \]; then "
-            r"/destination/scripts/save-artifacts > /tmp/artifacts\.tar;",
-            rf"(?m)^FROM {BUILDER}",
-            r"mkdir -p /destination/artifacts",
-            r"tar -xf /tmp/artifacts\.tar -C /destination/artifacts",
-            IMAGE_ASSEMBLE,
-            IMAGE_RUN,
-        ),
+        SAVED_BY_UPLOADED_SCRIPT,
         url_scripts={"save-artifacts": SCRIPT},
         builder_labels=DEST,
         incremental=True,

@@ -3,15 +3,25 @@
 There is no ``buildconfigs/instantiate`` subresource on a plain cluster, so
 ``kbuild start-build`` and the controller's triggers share this function.
 
-Numbering: the BuildConfig's ``status.lastVersion`` is bumped first, under
-optimistic concurrency (a Conflict re-reads and retries), and only then is
-Build ``<bc>-<n>`` created.  Two instantiations can never get the same
-number; a crash between the two steps leaves a gap in the numbers, never a
-duplicate, which is the trade-off OpenShift makes too.
+Numbering: Build ``<bc>-<n>`` (n = ``status.lastVersion`` + 1) is created
+first, and only then is ``lastVersion`` bumped, with the trigger images the
+Build used as ``lastTriggeredImageID``, under optimistic concurrency.  The
+Build's name is the lock: two instantiations that read the same
+``lastVersion`` collide on it (AlreadyExists), so they can never get the
+same number.  The order matters for a crash between the two steps (a
+SIGKILLed leader, bench/chaos.py): bumping first, as this module once did,
+recorded the trigger's image with no Build made for it, and the standby
+then saw the trigger as fired (a lost build).  Creating first leaves an
+orphan Build whose number ``lastVersion`` does not count yet; whoever next
+instantiates meets it (AlreadyExists), *adopts* it (bumps ``lastVersion``
+to it and records the images its causes and pinned input name), and decides
+again, so the image that orphan was made for fires no second build.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -38,9 +48,9 @@ from builder.api.constants import (
 )
 from builder.api.core import OwnerReference
 from builder.api.labels import label_value
-from builder.controller.imagestreams import latest_image
 from builder.kube import AlreadyExists, Conflict, Kube, NotFound
 from builder.pipeline.from_build import BINARY_SOURCE_ANNOTATION, binary_artifact
+from builder.rules.retry import update_with_retry
 from builder.streams.buildtriggers import (
     TagKey,
     record_images,
@@ -48,9 +58,11 @@ from builder.streams.buildtriggers import (
     tag_key,
     watched_tags,
 )
-from builder.streams.tags import KIND_DOCKER_IMAGE, KIND_STREAM_TAG
+from builder.streams.tags import KIND_DOCKER_IMAGE, KIND_STREAM_TAG, current_pull_spec, split_tag
 
 MAX_ATTEMPTS = 10
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,8 @@ class BuildOptions:
     # The current pull spec of ImageStreamTags the BuildConfig uses (its input,
     # its triggers' tags), when the caller already knows them.
     images: dict[TagKey, str] = field(default_factory=dict)
+    # start-build --incremental[=false]: the source strategy's incremental, this build only.
+    incremental: bool | None = None
 
 
 def _merge_env(base: list[EnvVar], extra: tuple[EnvVar, ...]) -> list[EnvVar]:
@@ -104,6 +118,10 @@ def new_build(bc: BuildConfig, number: int, options: BuildOptions) -> Build:
     strategy = spec.strategy
     if strategy.source_strategy is not None:
         strategy.source_strategy.env = _merge_env(strategy.source_strategy.env, options.env)
+        if options.incremental is not None:
+            strategy.source_strategy.incremental = options.incremental
+    if strategy.custom_strategy is not None:
+        strategy.custom_strategy.env = _merge_env(strategy.custom_strategy.env, options.env)
     if strategy.docker_strategy is not None:
         docker = strategy.docker_strategy
         docker.env = _merge_env(docker.env, options.env)
@@ -167,6 +185,15 @@ def _pin_input(strategy: BuildStrategy, namespace: str, images: dict[TagKey, str
         strategy.source_strategy.from_ = pinned
     elif strategy.docker_strategy is not None:
         strategy.docker_strategy.from_ = pinned
+
+
+def latest_image(kube: Kube, namespace: str, name: str) -> str | None:
+    """The pull spec of ``namespace/stream:tag``'s current image; None without one."""
+    try:
+        stream_name, tag = split_tag(name)
+        return current_pull_spec(kube.image_streams.get(namespace, stream_name), tag)
+    except (BuildError, NotFound):
+        return None
 
 
 def current_images(kube: Kube, bc: BuildConfig) -> dict[TagKey, str]:
@@ -264,23 +291,102 @@ def instantiate_when(
             }  # fmt: skip
         options = replace(options, images=images)
         number = bc.status.last_version + 1
-        bc.status.last_version = number
-        record_images(bc, images, now_time())
-        try:
-            bc = kube.build_configs.replace_status(bc)
-        except Conflict:
-            continue
         build = make(bc, number) if make is not None else new_build(bc, number, options)
         try:
-            return kube.builds.create(build)
+            created = kube.builds.create(build)
         except AlreadyExists:
-            # Only possible if a Build was created by hand with our next name:
-            # the number is burnt, take the next one.
+            # Another instantiation holds this number (it will bump
+            # lastVersion), or one that crashed before bumping it left its
+            # Build, or someone made one by hand: count it, then decide again.
+            _adopt(kube, bc, number)
             continue
+        _commit(kube, bc, number, images)
+        return created
     raise BuildError(
         StatusReason.CANNOT_CREATE_BUILD_POD_SPEC,
         f"could not start a build of {namespace}/{name}: too many concurrent updates",
     )
+
+
+def _commit(kube: Kube, bc: BuildConfig, number: int, images: dict[TagKey, str]) -> None:
+    """Bump ``lastVersion`` to the Build just created and record the images it used.
+
+    First under the version of ``bc`` read before the Build was created (no
+    extra request when nobody wrote since); on a Conflict, read again.
+    Nothing to do when ``lastVersion`` already counts the Build: whoever met
+    it first adopted it (and recorded its images), and a later instantiation
+    may have recorded newer ones since.
+    """
+    namespace, name = bc.metadata.namespace, bc.metadata.name
+
+    def bump(current: BuildConfig) -> BuildConfig | None:
+        if current.status.last_version >= number:
+            return None
+        current.status.last_version = number
+        record_images(current, images, now_time())
+        return current
+
+    with contextlib.suppress(NotFound):
+        update_with_retry(
+            lambda: kube.build_configs.get(namespace, name),
+            bump,
+            kube.build_configs.replace_status,
+            what=f"BuildConfig {namespace}/{name}",
+            first=bc,
+        )
+
+
+def adopted_images(bc: BuildConfig, build: Build) -> dict[TagKey, str]:
+    """The trigger images an existing Build of ``bc`` was made for: its causes and pinned input.
+
+    What an instantiation that created ``build`` and died before its
+    ``lastVersion`` write would have recorded for the triggers that fired.
+    """
+    namespace = bc.metadata.namespace
+    images: dict[TagKey, str] = {}
+    for cause in build.spec.triggered_by or []:
+        change = cause.image_change_build
+        if change is not None and change.from_ref is not None and change.image_id:
+            images[tag_key(change.from_ref, namespace)] = change.image_id
+    source = strategy_input(bc.spec.strategy)
+    pinned = strategy_input(build.spec.strategy)
+    if (
+        source is not None and source.kind == KIND_STREAM_TAG
+        and pinned is not None and pinned.kind == KIND_DOCKER_IMAGE and pinned.name
+    ):  # fmt: skip
+        images.setdefault(tag_key(source, namespace), pinned.name)
+    return images
+
+
+def _adopt(kube: Kube, bc: BuildConfig, number: int) -> None:
+    """Count Build ``number``, which exists already, in ``lastVersion`` (under ``bc``'s version).
+
+    Its trigger images are recorded only if it is this BuildConfig's own
+    Build of that number (owner uid, annotations): a Build someone made by
+    hand with the name only burns the number.  A Conflict is left to the
+    caller's next read.
+    """
+    namespace, name = bc.metadata.namespace, bc.metadata.name
+    try:
+        existing = kube.builds.get(namespace, f"{name}-{number}")
+    except NotFound:
+        return  # deleted in between: the number is free again
+    owners = existing.metadata.owner_references or []
+    annotations = existing.metadata.annotations or {}
+    ours = (
+        any(o.uid == bc.metadata.uid for o in owners)
+        and annotations.get(BUILD_CONFIG_ANNOTATION) == name
+        and annotations.get(BUILD_NUMBER_ANNOTATION) == str(number)
+    )
+    bc.status.last_version = max(bc.status.last_version, number)
+    if ours:
+        # An instantiation that died between its two writes, or one still
+        # between them: either way this Build is the one for its images.
+        log.info("%s/%s: counting build %s-%d in lastVersion (adopted)",
+                 namespace, name, name, number)  # fmt: skip
+        record_images(bc, adopted_images(bc, existing), now_time())
+    with contextlib.suppress(Conflict):
+        kube.build_configs.replace_status(bc)
 
 
 def record_input_image(kube: Kube, namespace: str, name: str, key: TagKey, image: str) -> None:
@@ -289,16 +395,14 @@ def record_input_image(kube: Kube, namespace: str, name: str, key: TagKey, image
     Written before the Build names the image, so the ImageChange trigger on
     that tag never starts a second build for the same image.
     """
-    for _ in range(MAX_ATTEMPTS):
-        try:
-            bc = kube.build_configs.get(namespace, name)
-        except NotFound:
-            return
-        if not record_images(bc, {key: image}, now_time(), only={key}):
-            return
-        try:
-            kube.build_configs.replace_status(bc)
-        except Conflict:
-            continue
-        return
-    raise Conflict(409, f"BuildConfig {namespace}/{name} kept changing")
+
+    def mutate(bc: BuildConfig) -> BuildConfig | None:
+        return bc if record_images(bc, {key: image}, now_time(), only={key}) else None
+
+    with contextlib.suppress(NotFound):
+        update_with_retry(
+            lambda: kube.build_configs.get(namespace, name),
+            mutate,
+            kube.build_configs.replace_status,
+            what=f"BuildConfig {namespace}/{name}",
+        )
