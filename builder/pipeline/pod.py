@@ -39,6 +39,7 @@ keeps at most 4096 bytes of a message, so ``encode`` trims to fit.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -67,6 +68,7 @@ from builder.buildah.storage import (
 from builder.pipeline.from_build import plan_from_spec
 from builder.pipeline.inputs import INPUTS_ROOT_ENV, ClusterInputs
 from builder.pipeline.plan import BuildPlan
+from builder.pipeline.retry import read_with_retries
 from builder.pipeline.stages import StageInfo, StageRecorder, StepInfo
 from builder.pipeline.steps import (
     Built,
@@ -81,7 +83,13 @@ from builder.pipeline.steps import (
     render_dockerfile,
 )
 from builder.pipeline.workspace import Workspace
-from builder.registry import CredentialStore, ImageReference, RegistryClient, RegistryError
+from builder.registry import (
+    CredentialStore,
+    ImageReference,
+    RegistryClient,
+    RegistryError,
+    RegistryUnreachable,
+)
 from builder.source import SourceInfo
 
 # --------------------------------------------------------------------------- the pod's contract
@@ -555,7 +563,7 @@ def _buildah(inputs: PodInputs, log: LogFn) -> Buildah:
     return Buildah(config, log=log)
 
 
-def _check_access(registry: RegistryClient, prepared: Prepared) -> None:
+def _check_access(registry: RegistryClient, prepared: Prepared, log: LogFn) -> None:
     """Ask the registry, with this build's credentials, for every image the build starts from.
 
     With the builder cache, ``buildah pull`` finds a builder locally and asks
@@ -564,7 +572,11 @@ def _check_access(registry: RegistryClient, prepared: Prepared) -> None:
     """
     for image in (*prepared.images, *((prepared.previous,) if prepared.previous else ())):
         try:
-            registry.resolve(image)
+            read_with_retries(
+                functools.partial(registry.resolve, image), log, f"checking access to {image}"
+            )
+        except RegistryUnreachable as err:
+            raise BuildError(StatusReason.PULL_BUILDER_IMAGE_FAILED, f"{image}: {err}") from err
         except RegistryError as err:
             raise BuildError(
                 StatusReason.PULL_BUILDER_IMAGE_FAILED,
@@ -588,7 +600,7 @@ def _pull_step(inputs: PodInputs, ws: Workspace, log: LogFn, stages: StageRecord
             stages=stages,
         )
         if cached:
-            _check_access(registry, prepared)
+            _check_access(registry, prepared, log)
     try:
         pull_images(inputs.plan, prepared, buildah, log, stages)
     except BuildError as err:

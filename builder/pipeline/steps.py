@@ -60,6 +60,7 @@ from builder.pipeline.plan import (
     Pairs,
     SourceStrategyPlan,
 )
+from builder.pipeline.retry import read_with_retries
 from builder.pipeline.stages import StageRecorder
 from builder.pipeline.workspace import Workspace
 from builder.registry import ImageReference, RegistryClient, RegistryError, insecure_policy
@@ -471,7 +472,7 @@ def _prepare_docker(
 # --------------------------------------------------------------------------- render
 
 
-def _builder_config(registry: RegistryClient, image: str) -> tuple[BuilderImage, str]:
+def _builder_config(registry: RegistryClient, image: str, log: LogFn) -> tuple[BuilderImage, str]:
     """Read the builder's config and pin it by digest; also its working directory.
 
     The Dockerfile then names exactly the image whose labels and USER we
@@ -480,7 +481,9 @@ def _builder_config(registry: RegistryClient, image: str) -> tuple[BuilderImage,
     """
     ref = ImageReference.parse(image)
     try:
-        config = registry.image_config(ref)
+        config = read_with_retries(
+            lambda: registry.image_config(ref), log, f"reading the builder image {image}"
+        )
     except RegistryError as err:
         raise BuildError(
             StatusReason.PULL_BUILDER_IMAGE_FAILED, f"builder image {image}: {err.detail}"
@@ -490,8 +493,8 @@ def _builder_config(registry: RegistryClient, image: str) -> tuple[BuilderImage,
     return builder, config.workdir
 
 
-def _builder_info(registry: RegistryClient, image: str) -> BuilderImage:
-    return _builder_config(registry, image)[0]
+def _builder_info(registry: RegistryClient, image: str, log: LogFn) -> BuilderImage:
+    return _builder_config(registry, image, log)[0]
 
 
 def _s2i_input_mounts(plan: BuildPlan, workdir: str, log: LogFn) -> tuple[tuple[str, str], ...]:
@@ -565,7 +568,7 @@ def render_dockerfile(
 def _render_s2i(ctx: _Render, strategy: SourceStrategyPlan) -> Prepared:
     plan, ws, info, staged, log = ctx.plan, ctx.ws, ctx.info, ctx.staged, ctx.log
     with ctx.stages.stage("PullImages", "PullBaseImage"):
-        builder, workdir = _builder_config(ctx.registry, strategy.builder_image)
+        builder, workdir = _builder_config(ctx.registry, strategy.builder_image, log)
         previous = (
             _previous_image(ctx.registry, strategy.incremental_from or plan.output, log)
             if strategy.incremental
@@ -643,7 +646,7 @@ def _render_docker(ctx: _Render, strategy: DockerStrategyPlan) -> Prepared:
     from_image = None
     if strategy.from_image:
         with ctx.stages.stage("PullImages", "PullBaseImage"):
-            from_image = _builder_info(ctx.registry, strategy.from_image).pull_spec
+            from_image = _builder_info(ctx.registry, strategy.from_image, ctx.log).pull_spec
     text = rewrite(
         Path(staged.dockerfile).read_text(errors="replace"),
         from_image=from_image,

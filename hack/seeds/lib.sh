@@ -52,6 +52,9 @@ cp "$ADMIN_KUBECONFIG" "$KUBECONFIG"
 
 setup() { printf '# setup: %s\n' "$*"; }
 
+# fail 'WHAT': a setup command failed; the replay cannot go on, so it ends here.
+fail() { printf '# setup failed: %s\n' "$*"; exit 1; }
+
 # step 'COMMAND LINE': print it as the transcript does, run it, print its output.
 step() {
     printf '\n$ %s\n' "$1"
@@ -80,7 +83,9 @@ step_for() {
 wait_until() {
     local deadline=$((SECONDS + $1))
     until bash -c "$2" >/dev/null 2>&1; do
-        ((SECONDS < deadline)) || { printf '# (gave up waiting for: %s)\n' "$2"; return 1; }
+        # What follows depends on it: the replay ends here rather than
+        # waiting on every later step in turn.
+        ((SECONDS < deadline)) || { printf '# gave up waiting for: %s\n' "$2"; exit 1; }
         sleep 2
     done
 }

@@ -38,7 +38,8 @@ REPO_URL="$GIT_URL/openshift/nodejs-ex.git"
 
 setup "docker pull/tag/push of the 10.9.0 builder -> skopeo copy to $IMAGE:latest"
 skopeo copy -q --src-tls-verify=false --dest-tls-verify=false \
-    "docker://$REG/kbuild/s2i-nodejs:18" "docker://$IMAGE:latest"
+    "docker://$REG/kbuild/s2i-nodejs:18" "docker://$IMAGE:latest" \
+    || fail "no kbuild/s2i-nodejs:18 in $REG? bash images/build.sh --registry $REG --tls-verify=false s2i-nodejs"
 
 setup "as the administrator, in project $OS_NS"
 project "$OS_NS"
@@ -63,11 +64,13 @@ POD="$(kubectl -n "$MY_NS" get pods -l "$SELECTOR" --field-selector=status.phase
 step "kubectl exec $POD -- node --version"
 
 setup "docker pull/tag/push of the 10.10.0 builder -> the same image with a new label, pushed to $IMAGE:latest"
-ctr="$(buildah from -q --tls-verify=false "docker://$REG/kbuild/s2i-nodejs:18")"
-buildah config --label seed.kbuild.io/version=10.10.0 "$ctr" >/dev/null
-buildah commit -q "$ctr" seed-centos7-s2i-nodejs-10.10 >/dev/null
+ctr="$(buildah from -q --tls-verify=false "docker://$REG/kbuild/s2i-nodejs:18")" \
+    || fail "buildah from $REG/kbuild/s2i-nodejs:18"
+buildah config --label seed.kbuild.io/version=10.10.0 "$ctr" >/dev/null || fail "buildah config"
+buildah commit -q "$ctr" seed-centos7-s2i-nodejs-10.10 >/dev/null || fail "buildah commit"
 buildah rm "$ctr" >/dev/null
-buildah push -q --tls-verify=false seed-centos7-s2i-nodejs-10.10 "docker://$IMAGE:latest"
+buildah push -q --tls-verify=false seed-centos7-s2i-nodejs-10.10 "docker://$IMAGE:latest" \
+    || fail "buildah push $IMAGE:latest"
 buildah rmi seed-centos7-s2i-nodejs-10.10 >/dev/null
 
 setup "waiting for the scheduled import (60s) and the build it triggers"
@@ -85,11 +88,13 @@ step "kbuild describe buildconfigs/nodejs-ex"
 step "kbuild set triggers bc nodejs-ex --remove --from-image='$OS_NS/centos7-s2i-nodejs:latest'"
 
 setup "a third builder image is pushed; it is imported, and no build follows"
-ctr="$(buildah from -q --tls-verify=false "docker://$REG/kbuild/s2i-nodejs:18")"
-buildah config --label seed.kbuild.io/version=10.11.0 "$ctr" >/dev/null
-buildah commit -q "$ctr" seed-centos7-s2i-nodejs-10.11 >/dev/null
+ctr="$(buildah from -q --tls-verify=false "docker://$REG/kbuild/s2i-nodejs:18")" \
+    || fail "buildah from $REG/kbuild/s2i-nodejs:18"
+buildah config --label seed.kbuild.io/version=10.11.0 "$ctr" >/dev/null || fail "buildah config"
+buildah commit -q "$ctr" seed-centos7-s2i-nodejs-10.11 >/dev/null || fail "buildah commit"
 buildah rm "$ctr" >/dev/null
-buildah push -q --tls-verify=false seed-centos7-s2i-nodejs-10.11 "docker://$IMAGE:latest"
+buildah push -q --tls-verify=false seed-centos7-s2i-nodejs-10.11 "docker://$IMAGE:latest" \
+    || fail "buildah push $IMAGE:latest"
 buildah rmi seed-centos7-s2i-nodejs-10.11 >/dev/null
 wait_until 150 "kbuild describe is/centos7-s2i-nodejs -n $OS_NS | grep -q 'Unique Images:.*3'"
 sleep 20

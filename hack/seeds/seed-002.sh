@@ -33,11 +33,13 @@ export -f skopeo
 for build in 8.0-122 8.0-154; do
     mkdir -p "$WORK/buildinfo-$build"
     touch "$WORK/buildinfo-$build/Dockerfile-ubi8-$build"
-    ctr="$(buildah from -q --tls-verify=false "docker://$REG/kbuild/base:bookworm")"
-    buildah copy -q "$ctr" "$WORK/buildinfo-$build" /root/buildinfo/ >/dev/null
-    buildah commit -q "$ctr" "seed-ubi-$build" >/dev/null
+    ctr="$(buildah from -q --tls-verify=false "docker://$REG/kbuild/base:bookworm")" \
+        || fail "no kbuild/base:bookworm in $REG? bash images/build.sh --registry $REG --tls-verify=false base"
+    buildah copy -q "$ctr" "$WORK/buildinfo-$build" /root/buildinfo/ >/dev/null || fail "buildah copy"
+    buildah commit -q "$ctr" "seed-ubi-$build" >/dev/null || fail "buildah commit"
     buildah rm "$ctr" >/dev/null
-    buildah push -q --tls-verify=false "seed-ubi-$build" "docker://$REDHAT/ubi8/ubi:$build"
+    buildah push -q --tls-verify=false "seed-ubi-$build" "docker://$REDHAT/ubi8/ubi:$build" \
+        || fail "buildah push $REDHAT/ubi8/ubi:$build"
     buildah rmi "seed-ubi-$build" >/dev/null
 done
 cd "$WORK" || exit 1

@@ -235,6 +235,20 @@ def images(push_registry: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def nodejs_builder(push_registry: str, images: dict[str, str]) -> str:
+    """The Node.js S2I builder in the registry (seed 000's builder), built if out of date."""
+    del images  # built FROM kbuild/base, which that fixture puts in the registry
+    done = subprocess.run(
+        ["bash", str(REPO_ROOT / "images" / "build.sh"), "--registry", push_registry,
+         "--tls-verify=false", "s2i-nodejs"],
+        capture_output=True, text=True, check=False, timeout=40 * 60,
+    )  # fmt: skip
+    if done.returncode != 0:
+        pytest.fail(f"images/build.sh s2i-nodejs failed:\n{done.stderr[-4000:]}")
+    return "kbuild/s2i-nodejs:18"
+
+
+@pytest.fixture(scope="session")
 def seccomp_profile(cluster: Cluster, kubectl: Kubectl, images: dict[str, str]) -> str:
     """The build pods' seccomp profile on every node, installed as shipped; its Localhost name.
 

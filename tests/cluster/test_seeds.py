@@ -49,9 +49,9 @@ def failed_commands(transcript: str) -> list[str]:
 
 
 def test_seed_000_scheduled_builder_rebuilds_until_the_trigger_is_removed(
-    cluster: Cluster, images: dict[str, str], seccomp_profile: str
+    cluster: Cluster, nodejs_builder: str, seccomp_profile: str
 ) -> None:
-    del images, seccomp_profile
+    del nodejs_builder, seccomp_profile
     text = replay("seed-000.sh", cluster)
     assert "imagestream.image.openshift.io/centos7-s2i-nodejs imported" in text
     assert "--> Success" in text
