@@ -206,20 +206,25 @@ def retry(kube: Kube, namespace: str, name: str) -> str:
 
 def set_paused(kube: Kube, namespace: str, name: str, paused: bool) -> str:
     """``oc rollout pause|resume dc/NAME``: ``spec.paused``; oc's line, or its error."""
-    from builder.kube import Conflict  # noqa: PLC0415
+    from builder.rules.retry import TooManyConflicts, update_with_retry  # noqa: PLC0415
 
-    for _ in range(5):
-        dc = get_dc(kube, namespace, name)
+    def flip(dc: DeploymentConfig) -> DeploymentConfig:
         if dc.spec.paused == paused:
             state = "is already paused" if paused else "is not paused"
             raise CliError(f'{DEPLOYMENT_CONFIGS.qualified} "{name}" {state}')
         dc.spec.paused = paused
-        try:
-            kube.deployment_configs.replace(dc)
-        except Conflict:
-            continue
-        return f"{DEPLOYMENT_CONFIGS.ref(name)} {'paused' if paused else 'resumed'}"
-    raise CliError(f"deploymentconfig {name!r} keeps changing; try again")
+        return dc
+
+    try:
+        update_with_retry(
+            lambda: get_dc(kube, namespace, name),
+            flip,
+            kube.deployment_configs.replace,
+            what=DEPLOYMENT_CONFIGS.ref(name),
+        )
+    except TooManyConflicts:
+        raise CliError(f"deploymentconfig {name!r} keeps changing; try again") from None
+    return f"{DEPLOYMENT_CONFIGS.ref(name)} {'paused' if paused else 'resumed'}"
 
 
 # ---------------------------------------------------------------------------
@@ -322,7 +327,7 @@ def rollback(
     then a DeploymentConfig, as oc looks it up).
     """
     from builder.controller.dcrollout import details_for, manual_cause  # noqa: PLC0415
-    from builder.kube import Conflict  # noqa: PLC0415
+    from builder.rules.retry import TooManyConflicts, update_with_retry  # noqa: PLC0415
 
     if options.to_version < 0:
         raise CliError("the to version must be >= 0")
@@ -338,19 +343,26 @@ def rollback(
     if dry_run:
         return rolled, target
     written = kube.deployment_configs.replace(rolled)
-    for _ in range(5):
-        current = get_dc(kube, namespace, dc.metadata.name)
+
+    def bump(current: DeploymentConfig) -> DeploymentConfig | None:
         if current.status.latest_version > seen:
-            return current, target
+            return None  # the controller started the rollout already
         current.status.latest_version = seen + 1
         details = details_for([manual_cause()])
         details.message = f"rolled back to {target}"
         current.status.details = details
-        try:
-            return kube.deployment_configs.replace_status(current), target
-        except Conflict:
-            continue
-    return written, target
+        return current
+
+    try:
+        done = update_with_retry(
+            lambda: get_dc(kube, namespace, dc.metadata.name),
+            bump,
+            kube.deployment_configs.replace_status,
+            what=DEPLOYMENT_CONFIGS.ref(dc.metadata.name),
+        )
+    except TooManyConflicts:
+        return written, target
+    return (done.written if done.written is not None else done.seen), target
 
 
 def rollback_message(rolled: DeploymentConfig, target: str, *, dry_run: bool) -> str:

@@ -184,21 +184,29 @@ def same_dc_triggers(dc: DeploymentConfig, new: Sequence[DeploymentTriggerPolicy
 def update_dc(kube: Kube, namespace: str, name: str, flags: TriggerFlags) -> bool:
     """Apply the flags to dc/NAME; False when nothing changed.  Raises CliError."""
     from builder.cli.dc import DEPLOYMENT_CONFIGS, get_dc  # noqa: PLC0415
-    from builder.kube import Conflict  # noqa: PLC0415
+    from builder.rules.retry import TooManyConflicts, update_with_retry  # noqa: PLC0415
 
     label = DEPLOYMENT_CONFIGS.ref(name)
-    for _ in range(5):
-        dc = get_dc(kube, namespace, name)
+
+    def edit(dc: DeploymentConfig) -> DeploymentConfig | None:
         triggers = edit_dc_triggers(dc, flags, label)
         if same_dc_triggers(dc, triggers):
-            return False
+            return None
         dc.spec.triggers = triggers
-        try:
-            kube.deployment_configs.replace(dc)
-        except Conflict:
-            continue
-        return True
-    raise CliError(f"{label} kept changing while its triggers were updated; try again")
+        return dc
+
+    try:
+        done = update_with_retry(
+            lambda: get_dc(kube, namespace, name),
+            edit,
+            kube.deployment_configs.replace,
+            what=label,
+        )
+    except TooManyConflicts:
+        raise CliError(
+            f"{label} kept changing while its triggers were updated; try again"
+        ) from None
+    return done.written is not None
 
 
 __all__ = ["dc_rows", "edit_dc_triggers", "same_dc_triggers", "update_dc"]

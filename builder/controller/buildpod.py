@@ -27,7 +27,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from builder.api import Build, BuildError, StatusReason, dump
+from builder.api import Build, BuildError, BuildSpec, StatusReason, dump
 from builder.api.constants import (
     ALLOWED_BUILD_ENV_NAMES,
     BUILD_ANNOTATION,
@@ -552,7 +552,17 @@ def build_pod(build: Build, config: ControllerConfig, *, pod_build: Build) -> di
             layout=config.build_pod_containers,
         )
     ]
-    pod_spec: dict[str, Any] = {
+    return _pod(build, pod_build, _pod_spec(spec, config, runs, volumes))
+
+
+def _pod_spec(
+    spec: BuildSpec,
+    config: ControllerConfig,
+    containers: list[dict[str, Any]],
+    volumes: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """A build pod's spec: ``containers`` run in order, the last one as the pod's container."""
+    return {
         "serviceAccountName": spec.service_account or config.default_service_account,
         # The steps never call the API server: they report in termination messages.
         "automountServiceAccountToken": False,
@@ -561,11 +571,10 @@ def build_pod(build: Build, config: ControllerConfig, *, pod_build: Build) -> di
         "activeDeadlineSeconds": spec.completion_deadline_seconds
         or DEFAULT_ACTIVE_DEADLINE_SECONDS,
         "securityContext": pod_security_context(config.seccomp_profile),
-        "initContainers": runs[:-1],
-        "containers": runs[-1:],
+        "initContainers": containers[:-1],
+        "containers": containers[-1:],
         "volumes": volumes,
     }
-    return _pod(build, pod_build, pod_spec)
 
 
 # ---------------------------------------------------------------------------
@@ -666,18 +675,7 @@ def custom_build_pod(build: Build, config: ControllerConfig, *, pod_build: Build
         mounts=report_mounts,
         resources=resources,
     )
-    pod_spec: dict[str, Any] = {
-        "serviceAccountName": spec.service_account or config.default_service_account,
-        "automountServiceAccountToken": False,
-        "enableServiceLinks": False,
-        "restartPolicy": "Never",
-        "activeDeadlineSeconds": spec.completion_deadline_seconds
-        or DEFAULT_ACTIVE_DEADLINE_SECONDS,
-        "securityContext": pod_security_context(config.seccomp_profile),
-        "initContainers": [builder],
-        "containers": [report],
-        "volumes": volumes,
-    }
+    pod_spec = _pod_spec(spec, config, [builder, report], volumes)
     if custom.pull_secret is not None and custom.pull_secret.name:
         # The kubelet pulls the builder image with it, as OpenShift's pod does.
         pod_spec["imagePullSecrets"] = [{"name": custom.pull_secret.name}]

@@ -32,6 +32,7 @@ from builder.controller.authz import (
 )
 from builder.controller.dchooks import container_image
 from builder.kube import AlreadyExists, Conflict, Kube, KubeError, NotFound, Unreachable
+from builder.rules.retry import update_with_retry
 
 ATTEMPTS = 3
 
@@ -66,27 +67,37 @@ def _with_tag(stream: ImageStream, tag: str, image: str) -> bool:
 
 def set_spec_tag(kube: Kube, namespace: str, name: str, tag: str, image: str) -> None:
     """``NAME:TAG`` in ``namespace`` from ``image`` (the stream is created if missing)."""
-    for _ in range(ATTEMPTS):
+
+    def read() -> ImageStream | None:
         try:
-            stream = kube.image_streams.get(namespace, name)
+            return kube.image_streams.get(namespace, name)
         except NotFound:
+            return None
+
+    def change(stream: ImageStream | None) -> tuple[bool, ImageStream] | None:
+        if stream is None:
             created = ImageStream(
                 metadata=ObjectMeta(name=name, namespace=namespace), spec=ImageStreamSpec()
             )
             _with_tag(created, tag, image)
-            try:
-                kube.image_streams.create(created)
-                return
-            except AlreadyExists:
-                continue
-        if not _with_tag(stream, tag, image):
-            return
-        try:
-            kube.image_streams.replace(stream)
-            return
-        except Conflict:
-            continue
-    raise Conflict(409, f"image stream {namespace}/{name} kept changing")
+            return True, created
+        return (False, stream) if _with_tag(stream, tag, image) else None
+
+    def write(change: tuple[bool, ImageStream]) -> ImageStream:
+        creating, stream = change
+        if creating:
+            return kube.image_streams.create(stream)
+        return kube.image_streams.replace(stream)
+
+    # A create racing another create (AlreadyExists) reads again, as a Conflict does.
+    update_with_retry(
+        read,
+        change,
+        write,
+        what=f"image stream {namespace}/{name}",
+        attempts=ATTEMPTS,
+        retry_on=(Conflict, AlreadyExists),
+    )
 
 
 def tag_images(

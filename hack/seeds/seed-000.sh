@@ -24,6 +24,20 @@ MY_NS="${PREFIX}myproject"
 HUB="$REG"     # docker.io
 IMAGE="$HUB/jazinner/centos7-s2i-nodejs"
 
+# push_builder_version VERSION: "a new builder image" of the transcript: kbuild/s2i-nodejs
+# with one more label (so a new digest), pushed to $IMAGE:latest.
+push_builder_version() {
+    local ctr local_name="seed-centos7-s2i-nodejs-$1"
+    ctr="$(buildah from -q --tls-verify=false "docker://$REG/kbuild/s2i-nodejs:18")" \
+        || fail "buildah from $REG/kbuild/s2i-nodejs:18"
+    buildah config --label "seed.kbuild.io/version=$1" "$ctr" >/dev/null || fail "buildah config"
+    buildah commit -q "$ctr" "$local_name" >/dev/null || fail "buildah commit"
+    buildah rm "$ctr" >/dev/null
+    buildah push -q --tls-verify=false "$local_name" "docker://$IMAGE:latest" \
+        || fail "buildah push $IMAGE:latest"
+    buildah rmi "$local_name" >/dev/null
+}
+
 setup "namespaces $OS_NS and $MY_NS, the CRDs, a controller for each (scheduled imports every 60s)"
 install_crds
 make_namespace "$OS_NS"
@@ -64,14 +78,7 @@ POD="$(kubectl -n "$MY_NS" get pods -l "$SELECTOR" --field-selector=status.phase
 step "kubectl exec $POD -- node --version"
 
 setup "docker pull/tag/push of the 10.10.0 builder -> the same image with a new label, pushed to $IMAGE:latest"
-ctr="$(buildah from -q --tls-verify=false "docker://$REG/kbuild/s2i-nodejs:18")" \
-    || fail "buildah from $REG/kbuild/s2i-nodejs:18"
-buildah config --label seed.kbuild.io/version=10.10.0 "$ctr" >/dev/null || fail "buildah config"
-buildah commit -q "$ctr" seed-centos7-s2i-nodejs-10.10 >/dev/null || fail "buildah commit"
-buildah rm "$ctr" >/dev/null
-buildah push -q --tls-verify=false seed-centos7-s2i-nodejs-10.10 "docker://$IMAGE:latest" \
-    || fail "buildah push $IMAGE:latest"
-buildah rmi seed-centos7-s2i-nodejs-10.10 >/dev/null
+push_builder_version 10.10.0
 
 setup "waiting for the scheduled import (60s) and the build it triggers"
 wait_until 240 "kubectl -n $MY_NS get builds.build.openshift.io nodejs-ex-2 >/dev/null"
@@ -88,14 +95,7 @@ step "kbuild describe buildconfigs/nodejs-ex"
 step "kbuild set triggers bc nodejs-ex --remove --from-image='$OS_NS/centos7-s2i-nodejs:latest'"
 
 setup "a third builder image is pushed; it is imported, and no build follows"
-ctr="$(buildah from -q --tls-verify=false "docker://$REG/kbuild/s2i-nodejs:18")" \
-    || fail "buildah from $REG/kbuild/s2i-nodejs:18"
-buildah config --label seed.kbuild.io/version=10.11.0 "$ctr" >/dev/null || fail "buildah config"
-buildah commit -q "$ctr" seed-centos7-s2i-nodejs-10.11 >/dev/null || fail "buildah commit"
-buildah rm "$ctr" >/dev/null
-buildah push -q --tls-verify=false seed-centos7-s2i-nodejs-10.11 "docker://$IMAGE:latest" \
-    || fail "buildah push $IMAGE:latest"
-buildah rmi seed-centos7-s2i-nodejs-10.11 >/dev/null
+push_builder_version 10.11.0
 wait_until 150 "kbuild describe is/centos7-s2i-nodejs -n $OS_NS | grep -q 'Unique Images:.*3'"
 sleep 20
 step "kbuild describe is/centos7-s2i-nodejs -n $OS_NS"
