@@ -15,7 +15,8 @@
 #   `oc rsh POD node --version`        -> `kubectl exec POD -- node --version` (kbuild has no rsh)
 #   `oc new-app` of OpenShift 3.10 (the transcript's) made a DeploymentConfig; oc 4 and kbuild
 #   make a Deployment unless --as-deployment-config, so the replay adds that flag (the only
-#   added word; SEED_000_DEPLOYMENT=1 replays without it).
+#   added word; SEED_000_DEPLOYMENT=1 replays without it). With the DeploymentConfig, one
+#   command the transcript does not have shows its second rollout: `kbuild rollout status`.
 # shellcheck source=hack/seeds/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -91,6 +92,12 @@ step "kbuild import-image $OS_NS/centos7-s2i-nodejs:latest"
 
 wait_until 400 "kubectl -n $MY_NS get builds.build.openshift.io nodejs-ex-2 -o jsonpath='{.status.phase}' | grep -qx Complete"
 step "kbuild describe buildconfigs/nodejs-ex"
+
+if [[ "${SEED_000_DEPLOYMENT:-}" != 1 ]]; then
+    setup "not in the transcript: the DeploymentConfig's ImageChange trigger rolls out build 2's image"
+    wait_until 300 "kubectl -n $MY_NS get dc nodejs-ex -o jsonpath='{.status.latestVersion}' | grep -qx 2"
+    step "kbuild rollout status dc/nodejs-ex"
+fi
 
 step "kbuild set triggers bc nodejs-ex --remove --from-image='$OS_NS/centos7-s2i-nodejs:latest'"
 

@@ -60,6 +60,7 @@ def test_seed_000_scheduled_builder_rebuilds_until_the_trigger_is_removed(
     assert re.search(r"^v\d+\.\d+\.\d+$", text, re.M), "node --version in the app's pod"
     assert re.search(r"Unique Images:\t+2", text), "the scheduled import saw the new builder"
     assert re.search(r"nodejs-ex-2 \t+complete", text), "the new builder rebuilt the app"
+    assert 'replication controller "nodejs-ex-2" successfully rolled out' in text, "rollout 2"
     assert "buildconfig.build.openshift.io/nodejs-ex triggers updated" in text
     assert re.search(r"Unique Images:\t+3", text), "the third image is imported"
     last_table = text.rsplit("$ kbuild get builds", 1)[1]
