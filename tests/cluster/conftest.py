@@ -212,6 +212,22 @@ def kubectl(cluster: Cluster) -> Kubectl:
     return Kubectl(cluster.kubectl_bin, cluster.kubeconfig)
 
 
+def build_images(push_registry: str, *names: str) -> None:
+    """``images/build.sh NAMES`` into the registry, skipping what is current; else the test fails.
+
+    The build pod image (and the images built on it) get this checkout's
+    tag, ``KBUILD_TEST_BUILDPOD_TAG``.
+    """
+    done = subprocess.run(
+        ["bash", str(REPO_ROOT / "images" / "build.sh"), "--registry", push_registry,
+         "--tls-verify=false", *names],
+        capture_output=True, text=True, check=False, timeout=40 * 60,
+        env={**os.environ, "KBUILD_BUILDPOD_TAG": BUILDPOD_TAG},
+    )  # fmt: skip
+    if done.returncode != 0:
+        pytest.fail(f"images/build.sh {' '.join(names)} failed:\n{done.stderr[-4000:]}")
+
+
 @pytest.fixture(scope="session")
 def images(push_registry: str) -> dict[str, str]:
     """base, s2i-python and the build pod image in the registry, built if out of date.
@@ -219,14 +235,7 @@ def images(push_registry: str) -> dict[str, str]:
     The build pod image holds this checkout's kbuild package, so pods run the
     code under test. ``images/build.sh`` skips whatever is already current.
     """
-    done = subprocess.run(
-        ["bash", str(REPO_ROOT / "images" / "build.sh"), "--registry", push_registry,
-         "--tls-verify=false", "base", "s2i-python", "buildpod"],
-        capture_output=True, text=True, check=False, timeout=40 * 60,
-        env={**os.environ, "KBUILD_BUILDPOD_TAG": BUILDPOD_TAG},
-    )  # fmt: skip
-    if done.returncode != 0:
-        pytest.fail(f"images/build.sh failed:\n{done.stderr[-4000:]}")
+    build_images(push_registry, "base", "s2i-python", "buildpod")
     return {
         "base": "kbuild/base:bookworm",
         "s2i-python": "kbuild/s2i-python:3.11",
@@ -238,13 +247,7 @@ def images(push_registry: str) -> dict[str, str]:
 def nodejs_builder(push_registry: str, images: dict[str, str]) -> str:
     """The Node.js S2I builder in the registry (seed 000's builder), built if out of date."""
     del images  # built FROM kbuild/base, which that fixture puts in the registry
-    done = subprocess.run(
-        ["bash", str(REPO_ROOT / "images" / "build.sh"), "--registry", push_registry,
-         "--tls-verify=false", "s2i-nodejs"],
-        capture_output=True, text=True, check=False, timeout=40 * 60,
-    )  # fmt: skip
-    if done.returncode != 0:
-        pytest.fail(f"images/build.sh s2i-nodejs failed:\n{done.stderr[-4000:]}")
+    build_images(push_registry, "s2i-nodejs")
     return "kbuild/s2i-nodejs:18"
 
 

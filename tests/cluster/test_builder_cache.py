@@ -21,7 +21,6 @@ import copy
 import json
 import os
 import secrets
-import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -33,7 +32,12 @@ from builder.controller.buildpod import build_pod
 from builder.controller.config import ControllerConfig
 from builder.controller.podstatus import interpret_pod
 from builder.registry import RegistryClient
-from tests.cluster.conftest import BUILDPOD_TAG, REPO_ROOT, Kubectl, create_namespace
+from tests.cluster.conftest import (
+    BUILDPOD_TAG,
+    Kubectl,
+    build_images,
+    create_namespace,
+)
 from tests.support.gitdaemon import GitDaemon, git, git_daemon
 
 pytestmark = pytest.mark.cluster
@@ -63,14 +67,7 @@ ASSEMBLE = f"#!/bin/sh\n{POISON_SH}exec /usr/libexec/s2i/assemble\n"
 
 @pytest.fixture(scope="module")
 def cache_image(push_registry: str, registry: str, images: dict[str, str]) -> str:
-    done = subprocess.run(
-        ["bash", str(REPO_ROOT / "images" / "build.sh"), "--registry", push_registry,
-         "--tls-verify=false", "buildpod-cache"],
-        capture_output=True, text=True, check=False, timeout=40 * 60,
-        env={**os.environ, "KBUILD_BUILDPOD_TAG": BUILDPOD_TAG},
-    )  # fmt: skip
-    if done.returncode != 0:
-        pytest.fail(f"images/build.sh buildpod-cache failed:\n{done.stderr[-4000:]}")
+    build_images(push_registry, "buildpod-cache")
     # By digest: a node keeps what it has under a tag that is not "latest".
     tagged = f"{registry}/kbuild/buildpod-cache:{BUILDPOD_TAG}"
     digest = RegistryClient(insecure=lambda _host: True).resolve(tagged).digest

@@ -15,7 +15,6 @@ import gzip
 import json
 import os
 import secrets
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +22,13 @@ import pytest
 
 from builder.api import BuildPhase
 from builder.kube import Kube
-from tests.cluster.conftest import BUILDPOD_TAG, Cluster, Kubectl, create_namespace
+from tests.cluster.conftest import (
+    BUILDPOD_TAG,
+    Cluster,
+    Kubectl,
+    build_images,
+    create_namespace,
+)
 from tests.cluster.support import (
     Controller,
     apply,
@@ -44,14 +49,7 @@ RUN_ID = secrets.token_hex(3)
 @pytest.fixture(scope="module")
 def custom_builder(push_registry: str, images: dict[str, str]) -> str:
     """kbuild/custom-builder, on top of this checkout's build pod image."""
-    done = subprocess.run(
-        ["bash", str(REPO_ROOT / "images" / "build.sh"), "--registry", push_registry,
-         "--tls-verify=false", "base", "buildpod", "custom-builder"],
-        capture_output=True, text=True, check=False, timeout=40 * 60,
-        env={**os.environ, "KBUILD_BUILDPOD_TAG": BUILDPOD_TAG},
-    )  # fmt: skip
-    if done.returncode != 0:
-        pytest.fail(f"images/build.sh failed:\n{done.stderr[-4000:]}")
+    build_images(push_registry, "base", "buildpod", "custom-builder")
     return f"kbuild/custom-builder:{BUILDPOD_TAG}"
 
 
