@@ -1,7 +1,9 @@
 """Run ``kbuild controller`` counting every API request it sends (for bench/scale.py).
 
-Counts at the client library's REST layer, so any checkout of kbuild (an
-old commit included) is measured the same way.  Usage:
+Counts where every HTTP request of the process starts (``http.client``'s
+``putrequest``, which urllib3 calls too), keeping those to the API server's
+``/api`` and ``/apis`` paths: any checkout of kbuild (an old one that used
+the kubernetes client library included) is measured the same way.  Usage:
 
     python bench/_counting.py COUNTS.json controller --kubeconfig ... (kbuild's argv)
 
@@ -38,16 +40,17 @@ def main() -> int:
     out, argv = sys.argv[1], sys.argv[2:]
     counts: Counter[str] = Counter()
     lock = threading.Lock()
-    from kubernetes.client import rest  # noqa: PLC0415
+    import http.client  # noqa: PLC0415
 
-    original = rest.RESTClientObject.request
+    original = http.client.HTTPConnection.putrequest
 
-    def request(self: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        with lock:
-            counts[classify(method, url)] += 1
+    def putrequest(self: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        if urlsplit(url).path.startswith(("/api/", "/apis/")):
+            with lock:
+                counts[classify(method, url)] += 1
         return original(self, method, url, *args, **kwargs)
 
-    rest.RESTClientObject.request = request
+    http.client.HTTPConnection.putrequest = putrequest  # type: ignore[method-assign]
 
     def dump() -> None:
         while True:

@@ -12,13 +12,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import yaml
+from typing import TYPE_CHECKING
 
 from builder.api import BuildError
 from builder.api.labels import build_config_selector
@@ -43,32 +41,6 @@ def add_cluster_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--context", help="kubeconfig context to use")
 
 
-def _kubeconfig_paths(explicit: str | None) -> list[Path]:
-    if explicit:
-        return [Path(explicit)]
-    env = os.environ.get("KUBECONFIG", "")
-    if env:
-        return [Path(p) for p in env.split(os.pathsep) if p]
-    return [Path.home() / ".kube" / "config"]
-
-
-def namespace_from_kubeconfigs(docs: Iterable[Mapping[str, Any]], context: str | None) -> str:
-    """The namespace of the chosen context, merging files as kubectl does.
-
-    With several files (``KUBECONFIG=a:b``) the first file that sets
-    ``current-context`` wins, and so does the first file defining a context name.
-    """
-    current = ""
-    contexts: dict[str, Mapping[str, Any]] = {}
-    for doc in docs:
-        current = current or str(doc.get("current-context") or "")
-        for entry in doc.get("contexts") or []:
-            if isinstance(entry, Mapping) and entry.get("name") not in contexts:
-                contexts[str(entry.get("name"))] = entry.get("context") or {}
-    chosen = contexts.get(context or current) or {}
-    return str(chosen.get("namespace") or "default")
-
-
 def default_namespace(kubeconfig: str | None, context: str | None) -> str:
     """The kubeconfig context's namespace, else the pod's own one in a cluster, else default."""
     in_cluster = (
@@ -81,28 +53,25 @@ def default_namespace(kubeconfig: str | None, context: str | None) -> str:
             return IN_CLUSTER_NAMESPACE_FILE.read_text().strip() or "default"
         except OSError:
             return "default"
-    docs: list[Mapping[str, Any]] = []
-    for path in _kubeconfig_paths(kubeconfig):
-        try:
-            loaded = yaml.safe_load(path.read_text())
-        except (OSError, yaml.YAMLError):
-            continue
-        if isinstance(loaded, Mapping):
-            docs.append(loaded)
-    return namespace_from_kubeconfigs(docs, context)
+    from builder.kube.rest import ConfigError, kubeconfig_namespace  # noqa: PLC0415
+
+    try:
+        return kubeconfig_namespace(kubeconfig, context) or "default"
+    except ConfigError:
+        return "default"
 
 
 def connect(ns: argparse.Namespace) -> tuple[Kube, str]:
     """The API connection and the namespace the verb works in."""
-    # Imported here: the kubernetes client costs start-up time that
-    # ``kbuild --help`` and the pure formatting tests should not pay.
-    from builder.kube import Kube  # noqa: PLC0415
+    # Imported here: the connection's modules (http, ssl, the models) cost
+    # start-up time that ``kbuild --help`` and the formatting tests should not pay.
+    from builder.kube import Kube, Unreachable  # noqa: PLC0415
 
     namespace = ns.namespace or default_namespace(ns.kubeconfig, ns.context)
     try:
         kube = Kube.connect(ns.kubeconfig, ns.context)
-    except Exception as exc:  # the client raises ConfigException, OSError, yaml errors...
-        raise CliError(f"invalid configuration: {one_line(str(exc))}") from exc
+    except Unreachable as exc:  # an unusable kubeconfig: missing, malformed, incomplete
+        raise CliError(f"invalid configuration: {one_line(exc.message)}") from None
     return kube, namespace
 
 

@@ -157,7 +157,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 def run(ns: argparse.Namespace) -> int:
     # Imported here: every kbuild command parses this verb's flags, and the
-    # controller's machinery (the kubernetes client, prometheus) costs most of
+    # controller's machinery (informers, prometheus) costs most of
     # a local build's start-up time.
     from builder.controller.config import ControllerConfig  # noqa: PLC0415
     from builder.controller.manager import Manager  # noqa: PLC0415
@@ -168,7 +168,7 @@ def run(ns: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("kubernetes", "urllib3"):
+    for noisy in ("urllib3",):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if not ns.registry:
         print("error: --registry (or $KBUILD_REGISTRY) is required", file=sys.stderr)

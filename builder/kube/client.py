@@ -1,29 +1,26 @@
 """The only code in kbuild that talks to the Kubernetes API server.
 
 Custom resources come and go as the pydantic models of ``builder.api``;
-everything else (pods, events, leases, secrets) as plain dicts.  Every API
-error is translated to ``builder.kube.errors`` so callers never see the
-client library's exception types.
+everything else (pods, events, leases, secrets) as plain dicts.  Every
+request goes through ``Kube.call`` (counted, timed out, its failure
+translated to ``builder.kube.errors``) over ``builder.kube.rest``, which
+holds the connection and the credentials.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import http.client
 import json
 import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import kubernetes as _kubernetes
-import urllib3
-from kubernetes.client.exceptions import ApiException
-
-from builder.api import Build, BuildConfig, ImageStream, ManifestError, dump, parse_as
-from builder.api.apps import DeploymentConfig
-from builder.kube.errors import Gone, KubeError, classify
+from builder.kube.errors import KubeError, classify
 from builder.kube.resources import (
     BUILD_CONFIGS,
     BUILDS,
@@ -33,29 +30,31 @@ from builder.kube.resources import (
     CoreResource,
     CustomResource,
 )
+from builder.kube.rest import ConfigError, Rest, StreamRefused, load_incluster, load_kubeconfig
+
+if TYPE_CHECKING:
+    from builder.api import Build, BuildConfig, ImageStream, ManifestError
+    from builder.api.apps import DeploymentConfig
 
 log = logging.getLogger(__name__)
 
-# The client library's annotations are partial and in places wrong (a
-# streamed log is typed ``str``); we treat it as untyped and type our own edges.
-kubernetes: Any = _kubernetes
-
-M = TypeVar("M", Build, BuildConfig, ImageStream, DeploymentConfig)
+M = TypeVar("M", "Build", "BuildConfig", "ImageStream", "DeploymentConfig")
 T = TypeVar("T")
 
 # A watch is closed by the server after this long and re-opened by the
 # caller; short enough that a silently dead connection is noticed.
 WATCH_TIMEOUT_SECONDS = 300
+# A watch that has sent nothing (not even a bookmark) for this long past its
+# own timeout is a dead connection.
+WATCH_READ_SLACK_SECONDS = 60
 
 
 class Unreachable(KubeError):  # noqa: N818 - like the other API outcomes
     """No answer from the API server: connection, TLS or timeout failure."""
 
 
-def _unreachable(exc: Exception) -> Unreachable:
-    # urllib3 nests the cause; its last line is the useful one.
-    reason = getattr(exc, "reason", None) or exc
-    return Unreachable(0, f"cannot reach the API server: {reason}")
+def _unreachable(exc: BaseException) -> Unreachable:
+    return Unreachable(0, f"cannot reach the API server: {exc or type(exc).__name__}")
 
 
 # Every request that is not a stream has a client-side timeout: an API server
@@ -97,35 +96,6 @@ class RequestCounter:
 
 
 REQUESTS = RequestCounter()
-_PLURALS = frozenset({BUILD_CONFIGS.plural, BUILDS.plural, IMAGE_STREAMS.plural,
-                      DEPLOYMENT_CONFIGS.plural})  # fmt: skip
-# The client library's method names start with its verb; the API server's differ in two.
-_VERBS = {"read": "get", "get": "get", "list": "list", "create": "create", "replace": "update",
-          "patch": "patch", "delete": "delete", "watch": "watch"}  # fmt: skip
-_SUBRESOURCES = ("status", "log")
-
-
-def request_of(method: str, args: tuple[Any, ...] = (), plural: str = "") -> Request:
-    """(verb, resource) of a client library call, from its name and arguments.
-
-    ``replace_namespaced_custom_object_status`` with ``builds`` among its
-    arguments is ``("update", "builds/status")``; ``read_namespaced_pod_log``
-    is ``("get", "pods/log")``; ``list_pod_for_all_namespaces`` is
-    ``("list", "pods")``.
-    """
-    verb, _, rest = method.partition("_")
-    for scope in ("namespaced_", "cluster_"):
-        rest = rest.removeprefix(scope)
-    rest = rest.removesuffix("_for_all_namespaces")
-    subresource = next((s for s in _SUBRESOURCES if rest.endswith(f"_{s}")), "")
-    if subresource:
-        rest = rest.removesuffix(f"_{subresource}")
-    if rest == "custom_object":
-        resource = plural or next((a for a in args if isinstance(a, str) and a in _PLURALS), "")
-        resource = resource or "customobjects"
-    else:
-        resource = rest.replace("_", "") + "s" if rest else "unknown"
-    return _VERBS.get(verb, verb), f"{resource}/{subresource}" if subresource else resource
 
 
 _HTTP_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
@@ -147,19 +117,6 @@ def path_request(method: str, path: str) -> Request:
     return verb, "/".join(parts[:1] + parts[2:3])
 
 
-def _call(fn: Callable[..., T], *args: Any, _counted_as: Request | None = None, **kwargs: Any) -> T:
-    REQUESTS.add(*(_counted_as or request_of(str(getattr(fn, "__name__", "request")), args)))
-    if kwargs.get("_preload_content", True):
-        kwargs.setdefault("_request_timeout", REQUEST_TIMEOUT_SECONDS)
-    try:
-        return fn(*args, **kwargs)
-    except ApiException as exc:
-        message = str(exc.body or exc.reason or "")
-        raise classify(int(exc.status or 0), message) from None
-    except (urllib3.exceptions.HTTPError, OSError) as exc:
-        raise _unreachable(exc) from None
-
-
 @dataclass(frozen=True)
 class WatchEvent(Generic[T]):
     type: str  # ADDED, MODIFIED, DELETED, BOOKMARK
@@ -168,58 +125,11 @@ class WatchEvent(Generic[T]):
     resource_version: str
 
 
-class _RawWatch(kubernetes.watch.Watch):  # type: ignore[misc]
-    """A watch whose events are not deserialised into the library's models."""
-
-    def get_return_type(self, func: Any) -> None:
-        del func
-
-
-def _raw_list(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
-    """A list call's JSON as sent, without the library's typed models."""
-    kwargs["_preload_content"] = False
-    kwargs.setdefault("_request_timeout", REQUEST_TIMEOUT_SECONDS)
-    response: Any = _call(fn, *args, **kwargs)
-    data = json.loads(response.data or b"{}")
-    return data if isinstance(data, dict) else {}
-
-
-def _watch(
-    list_fn: Callable[..., Any], resource_version: str, **kwargs: Any
-) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Stream raw watch events; a 410 (in either of its two shapes) raises Gone.
-
-    Objects stay the JSON the server sent: the client library's typed models
-    cost far more per object than ``json.loads`` and kbuild reads few fields.
-    """
-    _, resource = request_of(str(getattr(list_fn, "__name__", "")), (), kwargs.get("plural", ""))
-    REQUESTS.add("watch", resource)
-    watcher = _RawWatch()
-    try:
-        for event in watcher.stream(
-            list_fn,
-            resource_version=resource_version,
-            timeout_seconds=WATCH_TIMEOUT_SECONDS,
-            allow_watch_bookmarks=True,
-            **kwargs,
-        ):
-            kind = str(event.get("type", ""))
-            raw = event.get("raw_object") or event.get("object")
-            if kind == "ERROR":
-                code = int(raw.get("code", 0)) if isinstance(raw, dict) else 0
-                message = str(raw.get("message", "")) if isinstance(raw, dict) else str(raw)
-                raise classify(code, message) if code else KubeError(500, message)
-            if isinstance(raw, dict):
-                yield kind, raw
-    except ApiException as exc:
-        raise classify(int(exc.status or 0), str(exc.body or exc.reason or "")) from None
-    except (urllib3.exceptions.HTTPError, OSError) as exc:
-        raise _unreachable(exc) from None
-    finally:
-        watcher.stop()
-
-
-InvalidHandler = Callable[[dict[str, Any], ManifestError], None]
+InvalidHandler = Callable[[dict[str, Any], "ManifestError"], None]
+JSON = "application/json"
+MERGE_PATCH = "application/merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
+APPLY_PATCH = "application/apply-patch+yaml"
 
 
 class CustomResources(Generic[M]):
@@ -232,13 +142,15 @@ class CustomResources(Generic[M]):
     (the controller records an event on it); ``get`` raises ``ManifestError``.
     """
 
-    def __init__(self, api: Any, resource: CustomResource, model: type[M]) -> None:
+    def __init__(self, api: Api, resource: CustomResource, model: type[M]) -> None:
         self._api = api
         self.resource = resource
         self.model: type[M] = model
         self.on_invalid: InvalidHandler | None = None
 
     def _parse_or_report(self, data: Any) -> M | None:
+        from builder.api import ManifestError  # noqa: PLC0415 - the models load on first use
+
         try:
             return self._parse(data)
         except ManifestError as err:
@@ -251,101 +163,60 @@ class CustomResources(Generic[M]):
                 self.on_invalid(data, err)
             return None
 
-    def _args(self) -> tuple[str, str]:
-        return self.resource.group, self.resource.version
-
     def _parse(self, data: Any) -> M:
+        from builder.api import parse_as  # noqa: PLC0415
+
         parsed: M = parse_as(self.model, data)
         return parsed
 
+    def _path(self, namespace: str | None, name: str | None = None, sub: str = "") -> str:
+        return self.resource.path(namespace, name, sub)
+
     def get(self, namespace: str, name: str) -> M:
-        group, version = self._args()
-        data = _call(
-            self._api.get_namespaced_custom_object,
-            group, version, namespace, self.resource.plural, name,
-        )  # fmt: skip
-        return self._parse(data)
+        return self._parse(self._api.call("GET", self._path(namespace, name)))
 
     def list(self, namespace: str | None = None, label_selector: str = "") -> tuple[list[M], str]:
-        group, version = self._args()
-        if namespace:
-            data = _call(
-                self._api.list_namespaced_custom_object,
-                group, version, namespace, self.resource.plural, label_selector=label_selector,
-            )  # fmt: skip
-        else:
-            data = _call(
-                self._api.list_cluster_custom_object,
-                group, version, self.resource.plural, label_selector=label_selector,
-            )  # fmt: skip
+        query = [("labelSelector", label_selector)] if label_selector else []
+        data = self._api.call("GET", self._path(namespace or None), query)
         items = [m for item in data.get("items", []) if (m := self._parse_or_report(item))]
         return items, str(data.get("metadata", {}).get("resourceVersion", ""))
 
     def _body(self, obj: M) -> dict[str, Any]:
+        from builder.api import dump  # noqa: PLC0415
+
         body = dump(obj)
         body["apiVersion"] = self.resource.api_version
         body["kind"] = self.resource.kind
         return body
 
     def create(self, obj: M) -> M:
-        group, version = self._args()
-        data = _call(
-            self._api.create_namespaced_custom_object,
-            group, version, obj.metadata.namespace, self.resource.plural, self._body(obj),
-        )  # fmt: skip
-        return self._parse(data)
+        path = self._path(obj.metadata.namespace)
+        return self._parse(self._api.call("POST", path, body=self._body(obj)))
 
     def replace(self, obj: M) -> M:
         """Update spec and metadata; fails with Conflict if the object changed."""
-        group, version = self._args()
-        data = _call(
-            self._api.replace_namespaced_custom_object,
-            group, version, obj.metadata.namespace, self.resource.plural,
-            obj.metadata.name, self._body(obj),
-        )  # fmt: skip
-        return self._parse(data)
+        path = self._path(obj.metadata.namespace, obj.metadata.name)
+        return self._parse(self._api.call("PUT", path, body=self._body(obj)))
 
     def replace_status(self, obj: M) -> M:
         """Update status only (the status subresource); Conflict if it changed."""
-        group, version = self._args()
-        data = _call(
-            self._api.replace_namespaced_custom_object_status,
-            group, version, obj.metadata.namespace, self.resource.plural,
-            obj.metadata.name, self._body(obj),
-        )  # fmt: skip
-        return self._parse(data)
+        path = self._path(obj.metadata.namespace, obj.metadata.name, "status")
+        return self._parse(self._api.call("PUT", path, body=self._body(obj)))
 
     def patch_metadata(self, namespace: str, name: str, metadata: dict[str, Any]) -> M:
-        group, version = self._args()
-        data = _call(
-            self._api.patch_namespaced_custom_object,
-            group, version, namespace, self.resource.plural, name, {"metadata": metadata},
+        data = self._api.call(
+            "PATCH", self._path(namespace, name), body={"metadata": metadata},
+            content_type=MERGE_PATCH,
         )  # fmt: skip
         return self._parse(data)
 
     def delete(self, namespace: str, name: str) -> None:
-        group, version = self._args()
-        _call(
-            self._api.delete_namespaced_custom_object,
-            group, version, namespace, self.resource.plural, name,
-        )  # fmt: skip
+        self._api.call("DELETE", self._path(namespace, name))
 
     def watch(
         self, namespace: str | None, resource_version: str, label_selector: str = ""
     ) -> Iterator[WatchEvent[M]]:
-        group, version = self._args()
-        extra = {"label_selector": label_selector} if label_selector else {}
-        if namespace:
-            raw = _watch(
-                self._api.list_namespaced_custom_object, resource_version,
-                group=group, version=version, namespace=namespace, plural=self.resource.plural,
-                **extra,
-            )  # fmt: skip
-        else:
-            raw = _watch(
-                self._api.list_cluster_custom_object, resource_version,
-                group=group, version=version, plural=self.resource.plural, **extra,
-            )  # fmt: skip
+        raw = self._api.watch(self._path(namespace or None), resource_version, label_selector)
         for kind, data in raw:
             rv = str(data.get("metadata", {}).get("resourceVersion", ""))
             if kind == "BOOKMARK":
@@ -355,107 +226,223 @@ class CustomResources(Generic[M]):
             yield WatchEvent(kind, self._parse_or_report(data), rv)
 
 
+class Api:
+    """Requests as JSON: counted, timed out, failures as ``builder.kube.errors``."""
+
+    def __init__(self, rest: Rest) -> None:
+        self.rest = rest
+        self.server_warnings: list[str] = []
+        """``Warning`` headers of the answers, for the CLI to print."""
+        self._lock = threading.Lock()
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        query: list[tuple[str, str]] | None = None,
+        body: Any = None,
+        *,
+        content_type: str = JSON,
+        accept: str = JSON,
+    ) -> bytes:
+        """One request; its body as sent, or the error the status means."""
+        REQUESTS.add(*path_request(method, path))
+        with _translated():
+            reply = self.rest.call(
+                method, path, query, body, content_type=content_type, accept=accept,
+                timeout=REQUEST_TIMEOUT_SECONDS,
+            )  # fmt: skip
+        if reply.warnings:
+            with self._lock:
+                self.server_warnings.extend(_warning_text(w) for w in reply.warnings)
+        if not 200 <= reply.status <= 299:
+            raise classify(reply.status, reply.text() or reply.reason)
+        return reply.body
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        query: list[tuple[str, str]] | None = None,
+        body: Any = None,
+        *,
+        content_type: str = JSON,
+    ) -> dict[str, Any]:
+        """One request whose answer is a JSON object."""
+        payload = self.send(method, path, query, body, content_type=content_type)
+        try:
+            data = json.loads(payload) if payload else {}
+        except ValueError:
+            raise KubeError(0, f"the API server's answer is not JSON: {payload[:200]!r}") from None
+        return data if isinstance(data, dict) else {}
+
+    def watch(
+        self, path: str, resource_version: str, label_selector: str = ""
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Raw watch events; a 410 (as an answer or as an ERROR event) raises Gone.
+
+        Objects stay the JSON the server sent: kbuild reads few fields, and
+        ``json.loads`` is the cheapest way to them.
+        """
+        REQUESTS.add("watch", path_request("GET", path)[1])
+        query = [("watch", "true"), ("allowWatchBookmarks", "true"),
+                 ("timeoutSeconds", str(WATCH_TIMEOUT_SECONDS))]  # fmt: skip
+        if resource_version:
+            query.append(("resourceVersion", resource_version))
+        if label_selector:
+            query.append(("labelSelector", label_selector))
+        lines = self.rest.stream(
+            path, query, read_timeout=WATCH_TIMEOUT_SECONDS + WATCH_READ_SLACK_SECONDS
+        )
+        with _translated():
+            try:
+                for line in lines:
+                    if not line.strip():
+                        continue
+                    try:
+                        event = json.loads(line)
+                    except ValueError:
+                        raise KubeError(0, f"a watch event is not JSON: {line[:200]!r}") from None
+                    kind = str(event.get("type", ""))
+                    raw = event.get("object")
+                    if kind == "ERROR":
+                        code = int(raw.get("code", 0)) if isinstance(raw, dict) else 0
+                        message = str(raw.get("message", "")) if isinstance(raw, dict) else str(raw)
+                        raise classify(code, message) if code else KubeError(500, message)
+                    if isinstance(raw, dict):
+                        yield kind, raw
+            finally:
+                lines.close()
+
+    def stream_text(self, path: str, query: list[tuple[str, str]]) -> Iterator[str]:
+        """Lines of a followed text answer (a container's log) until the server ends it."""
+        REQUESTS.add(*path_request("GET", path))
+        lines = self.rest.stream(path, query, read_timeout=None, accept="*/*")
+        with _translated():
+            try:
+                for line in lines:
+                    yield line.decode(errors="replace").rstrip("\n")
+            finally:
+                lines.close()
+
+
+@contextlib.contextmanager
+def _translated() -> Iterator[None]:
+    """Failures below the API's answers as ``builder.kube.errors``: never a socket's exception.
+
+    An unusable kubeconfig (a token file gone, an exec plugin failing), no
+    connection, a timeout, TLS, or a malformed HTTP answer are ``Unreachable``;
+    a stream the server refused is the error its status means.
+    """
+    try:
+        yield
+    except StreamRefused as refused:
+        raise classify(refused.reply.status, refused.reply.text()) from None
+    except ConfigError as err:
+        raise Unreachable(0, str(err)) from None
+    except (OSError, http.client.HTTPException) as exc:
+        raise _unreachable(exc) from None
+
+
+PODS = ApiResource("v1", "Pod", "pods", True)
+SECRETS = ApiResource("v1", "Secret", "secrets", True)
+EVENTS = ApiResource("v1", "Event", "events", True)
+LEASES = ApiResource("coordination.k8s.io/v1", "Lease", "leases", True)
+MUTATING_WEBHOOKS = ApiResource(
+    "admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration",
+    "mutatingwebhookconfigurations", False,
+)  # fmt: skip
+SUBJECT_ACCESS_REVIEWS = ApiResource(
+    "authorization.k8s.io/v1", "SubjectAccessReview", "subjectaccessreviews", False
+)
+
+
 class Kube:
     """One connection to one API server."""
 
-    def __init__(self, api_client: Any) -> None:
-        self.api_client = api_client
-        custom = kubernetes.client.CustomObjectsApi(api_client)
-        self.build_configs: CustomResources[BuildConfig] = CustomResources(
-            custom, BUILD_CONFIGS, BuildConfig
-        )
-        self.builds: CustomResources[Build] = CustomResources(custom, BUILDS, Build)
-        self.image_streams: CustomResources[ImageStream] = CustomResources(
-            custom, IMAGE_STREAMS, ImageStream
-        )
-        self.deployment_configs: CustomResources[DeploymentConfig] = CustomResources(
-            custom, DEPLOYMENT_CONFIGS, DeploymentConfig
-        )
+    def __init__(self, api: Api) -> None:
+        self.api = api
         self._discovered: dict[str, dict[str, ApiResource]] = {}
-        self.server_warnings: list[str] = []
-        """``Warning`` headers of the answers to the generic calls, for the CLI to print."""
+
+    # The models are loaded when a verb first reads a kind, not on connect:
+    # ``kbuild get pods`` and ``kbuild apply`` of a Service never build them.
+
+    @functools.cached_property
+    def build_configs(self) -> CustomResources[BuildConfig]:
+        from builder.api import BuildConfig  # noqa: PLC0415
+
+        return CustomResources(self.api, BUILD_CONFIGS, BuildConfig)
+
+    @functools.cached_property
+    def builds(self) -> CustomResources[Build]:
+        from builder.api import Build  # noqa: PLC0415
+
+        return CustomResources(self.api, BUILDS, Build)
+
+    @functools.cached_property
+    def image_streams(self) -> CustomResources[ImageStream]:
+        from builder.api import ImageStream  # noqa: PLC0415
+
+        return CustomResources(self.api, IMAGE_STREAMS, ImageStream)
+
+    @functools.cached_property
+    def deployment_configs(self) -> CustomResources[DeploymentConfig]:
+        from builder.api.apps import DeploymentConfig  # noqa: PLC0415
+
+        return CustomResources(self.api, DEPLOYMENT_CONFIGS, DeploymentConfig)
+
+    @property
+    def server_warnings(self) -> list[str]:
+        """``Warning`` headers of the answers so far, for the CLI to print (and clear)."""
+        return self.api.server_warnings
 
     @property
     def live(self) -> Kube:
         """The API server itself (a cache-reading client's differs: ``builder.kube.cached``)."""
         return self
 
-    # The client library's typed API classes import their (pydantic) models:
-    # CoreV1Api alone costs most of a second. They are made on first use so
-    # that ``kbuild get bc`` (custom objects only) does not pay for them.
-
-    @functools.cached_property
-    def core(self) -> Any:
-        return kubernetes.client.CoreV1Api(self.api_client)
-
-    @functools.cached_property
-    def coordination(self) -> Any:
-        return kubernetes.client.CoordinationV1Api(self.api_client)
-
-    @functools.cached_property
-    def authorization(self) -> Any:
-        return kubernetes.client.AuthorizationV1Api(self.api_client)
-
-    def _typed_api(self, name: str) -> Any:
-        if name == "CoreV1Api":
-            return self.core
-        apis: dict[str, Any] = self.__dict__.setdefault("_typed", {})
-        if name not in apis:
-            apis[name] = getattr(kubernetes.client, name)(self.api_client)
-        return apis[name]
-
     @classmethod
     def connect(cls, kubeconfig: str | None = None, context: str | None = None) -> Kube:
-        """In-cluster when running in a pod, else ``kubeconfig`` / ``$KUBECONFIG``."""
-        configuration = kubernetes.client.Configuration()
-        if (
-            kubeconfig is None
-            and os.environ.get("KUBERNETES_SERVICE_HOST")
-            and not os.environ.get("KUBECONFIG")
-        ):
-            kubernetes.config.load_incluster_config(client_configuration=configuration)
-        else:
-            kubernetes.config.load_kube_config(
-                config_file=kubeconfig, context=context, client_configuration=configuration
-            )
-        return cls(kubernetes.client.ApiClient(configuration))
+        """In-cluster when running in a pod, else ``kubeconfig`` / ``$KUBECONFIG``.
+
+        A kubeconfig that cannot be used is ``Unreachable`` with the reason.
+        """
+        try:
+            if (
+                kubeconfig is None
+                and os.environ.get("KUBERNETES_SERVICE_HOST")
+                and not os.environ.get("KUBECONFIG")
+            ):
+                endpoint = load_incluster()
+            else:
+                endpoint = load_kubeconfig(kubeconfig, context)
+            return cls(Api(Rest(endpoint)))
+        except ConfigError as err:
+            raise Unreachable(0, str(err)) from None
 
     # -- pods -----------------------------------------------------------------
 
     def create_pod(self, namespace: str, pod: dict[str, Any]) -> dict[str, Any]:
-        return self._dict(_call(self.core.create_namespaced_pod, namespace, pod))
+        return self.api.call("POST", PODS.path(namespace, None), body=pod)
 
     def get_pod(self, namespace: str, name: str) -> dict[str, Any]:
-        return self._dict(_call(self.core.read_namespaced_pod, name, namespace))
+        return self.api.call("GET", PODS.path(namespace, name))
 
     def delete_pod(self, namespace: str, name: str, grace_seconds: int | None = None) -> None:
-        body = kubernetes.client.V1DeleteOptions(grace_period_seconds=grace_seconds)
-        _call(self.core.delete_namespaced_pod, name, namespace, body=body)
+        body = None if grace_seconds is None else {"gracePeriodSeconds": grace_seconds}
+        self.api.call("DELETE", PODS.path(namespace, name), body=body)
 
     def list_pods(
         self, namespace: str | None, label_selector: str
     ) -> tuple[list[dict[str, Any]], str]:
-        if namespace:
-            data = _raw_list(
-                self.core.list_namespaced_pod, namespace, label_selector=label_selector
-            )
-        else:
-            data = _raw_list(self.core.list_pod_for_all_namespaces, label_selector=label_selector)
+        query = [("labelSelector", label_selector)] if label_selector else []
+        data = self.api.call("GET", PODS.path(namespace, None), query)
         return list(data.get("items", [])), str(data.get("metadata", {}).get("resourceVersion", ""))
 
     def watch_pods(
         self, namespace: str | None, label_selector: str, resource_version: str
     ) -> Iterator[WatchEvent[dict[str, Any]]]:
-        if namespace:
-            raw = _watch(
-                self.core.list_namespaced_pod, resource_version,
-                namespace=namespace, label_selector=label_selector,
-            )  # fmt: skip
-        else:
-            raw = _watch(
-                self.core.list_pod_for_all_namespaces, resource_version,
-                label_selector=label_selector,
-            )  # fmt: skip
+        raw = self.api.watch(PODS.path(namespace, None), resource_version, label_selector)
         for kind, data in raw:
             rv = str(data.get("metadata", {}).get("resourceVersion", ""))
             yield WatchEvent(kind, None if kind == "BOOKMARK" else data, rv)
@@ -476,59 +463,30 @@ class Kube:
         ``tail_lines``, ``since_seconds`` and ``timestamps`` are the log
         endpoint's own options (``kubectl logs --tail --since --timestamps``).
         """
-        options: dict[str, Any] = {}
+        query = [("container", container)]
         if tail_lines is not None and tail_lines >= 0:
-            options["tail_lines"] = tail_lines
+            query.append(("tailLines", str(tail_lines)))
         if since_seconds is not None:
-            options["since_seconds"] = since_seconds
+            query.append(("sinceSeconds", str(since_seconds)))
         if timestamps:
-            options["timestamps"] = True
+            query.append(("timestamps", "true"))
+        path = PODS.path(namespace, name) + "/log"
         if not follow:
-            text = _call(
-                self.core.read_namespaced_pod_log, name, namespace, container=container, **options
-            )
-            yield from str(text).splitlines()
+            text = self.api.send("GET", path, query, accept="*/*")
+            yield from text.decode(errors="replace").splitlines()
             return
-        response: Any = _call(
-            self.core.read_namespaced_pod_log,
-            name, namespace, container=container, follow=True, _preload_content=False, **options,
-        )  # fmt: skip
-        try:
-            buffer = b""
-            for chunk in response.stream(4096):
-                buffer += chunk
-                *lines, buffer = buffer.split(b"\n")
-                for line in lines:
-                    yield line.decode(errors="replace")
-            if buffer:
-                yield buffer.decode(errors="replace")
-        finally:
-            response.release_conn()
+        yield from self.api.stream_text(path, [*query, ("follow", "true")])
 
     # -- workloads and services (plain dicts) ---------------------------------
 
-    def _method(self, resource: CoreResource, verb: str) -> Callable[..., Any]:
-        api = self._typed_api(resource.api)
-        method: Callable[..., Any] = getattr(api, f"{verb}_{resource.suffix}")
-        return method
-
     def get_object(self, resource: CoreResource, namespace: str, name: str) -> dict[str, Any]:
-        return self._dict(_call(self._method(resource, "read_namespaced"), name, namespace))
+        return self.api.call("GET", resource.path(namespace, name))
 
     def list_objects(
         self, resource: CoreResource, namespace: str | None, label_selector: str = ""
     ) -> tuple[list[dict[str, Any]], str]:
-        api = self._typed_api(resource.api)
-        if namespace:
-            data = _raw_list(
-                getattr(api, f"list_namespaced_{resource.suffix}"), namespace,
-                label_selector=label_selector,
-            )  # fmt: skip
-        else:
-            data = _raw_list(
-                getattr(api, f"list_{resource.suffix}_for_all_namespaces"),
-                label_selector=label_selector,
-            )
+        query = [("labelSelector", label_selector)] if label_selector else []
+        data = self.api.call("GET", resource.path(namespace), query)
         items = list(data.get("items", []))
         for item in items:  # list items carry no kind; callers want whole objects
             item.setdefault("kind", resource.kind)
@@ -542,18 +500,7 @@ class Kube:
         resource_version: str,
         label_selector: str = "",
     ) -> Iterator[WatchEvent[dict[str, Any]]]:
-        api = self._typed_api(resource.api)
-        extra = {"label_selector": label_selector} if label_selector else {}
-        if namespace:
-            raw = _watch(
-                getattr(api, f"list_namespaced_{resource.suffix}"), resource_version,
-                namespace=namespace, **extra,
-            )  # fmt: skip
-        else:
-            raw = _watch(
-                getattr(api, f"list_{resource.suffix}_for_all_namespaces"), resource_version,
-                **extra,
-            )  # fmt: skip
+        raw = self.api.watch(resource.path(namespace), resource_version, label_selector)
         for kind, data in raw:
             rv = str(data.get("metadata", {}).get("resourceVersion", ""))
             if kind != "BOOKMARK":  # watch events carry kind; keep lists and watches alike
@@ -565,18 +512,20 @@ class Kube:
         self, resource: CoreResource, namespace: str, name: str, patch: list[dict[str, Any]]
     ) -> dict[str, Any]:
         """A JSON patch (RFC 6902); its ``test`` operations make it a compare-and-swap."""
-        return self._dict(_call(self._method(resource, "patch_namespaced"), name, namespace, patch))
+        return self.api.call(
+            "PATCH", resource.path(namespace, name), body=patch, content_type=JSON_PATCH
+        )
 
     def create_object(
         self, resource: CoreResource, namespace: str, body: dict[str, Any]
     ) -> dict[str, Any]:
-        return self._dict(_call(self._method(resource, "create_namespaced"), namespace, body))
+        return self.api.call("POST", resource.path(namespace), body=body)
 
     def delete_object(self, resource: CoreResource, namespace: str, name: str) -> None:
         """Delete with background propagation: the garbage collector removes dependents."""
-        _call(
-            self._method(resource, "delete_namespaced"), name, namespace,
-            propagation_policy="Background",
+        self.api.call(
+            "DELETE", resource.path(namespace, name),
+            body={"propagationPolicy": "Background"},
         )  # fmt: skip
 
     # -- any kind, as kubectl apply and create reach it ---------------------
@@ -590,7 +539,7 @@ class Kube:
         if api_version not in self._discovered:
             path = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
             try:
-                data = self._request("GET", path)
+                data = self.api.call("GET", path)
             except KubeError as err:
                 if err.status != 404:
                     raise
@@ -608,14 +557,14 @@ class Kube:
         return self._discovered[api_version].get(kind)
 
     def get_raw(self, resource: ApiResource, namespace: str | None, name: str) -> dict[str, Any]:
-        return self._request("GET", resource.path(namespace, name))
+        return self.api.call("GET", resource.path(namespace, name))
 
     def list_raw(
         self, resource: ApiResource, namespace: str | None, label_selector: str = ""
     ) -> tuple[list[dict[str, Any]], str]:
         """A collection as JSON (``kbuild get templates``); items get their kind back."""
         query = [("labelSelector", label_selector)] if label_selector else []
-        data = self._request("GET", resource.path(namespace, None), query)
+        data = self.api.call("GET", resource.path(namespace, None), query)
         items = [i for i in data.get("items") or [] if isinstance(i, dict)]
         for item in items:
             item.setdefault("kind", resource.kind)
@@ -639,12 +588,9 @@ class Kube:
             query.append(("force", "true"))
         if dry_run:
             query.append(("dryRun", "All"))
-        return self._request(
-            "PATCH",
-            resource.path(namespace, name),
-            query,
-            body,
-            content_type="application/apply-patch+yaml",
+        # JSON is YAML: the apply patch goes as JSON text.
+        return self.api.call(
+            "PATCH", resource.path(namespace, name), query, body, content_type=APPLY_PATCH
         )
 
     def create_raw(
@@ -659,60 +605,41 @@ class Kube:
         query = [("fieldManager", field_manager)]
         if dry_run:
             query.append(("dryRun", "All"))
-        return self._request("POST", resource.path(namespace, None), query, body)
-
-    def _request(
-        self,
-        method: str,
-        path: str,
-        query: list[tuple[str, str]] | None = None,
-        body: dict[str, Any] | None = None,
-        content_type: str = "application/json",
-    ) -> dict[str, Any]:
-        def call(_request_timeout: float | None = None) -> dict[str, Any]:
-            # _call passes the request timeout every API call gets.
-            headers = {"Accept": "application/json", "Content-Type": content_type}
-            request = self.api_client.param_serialize(
-                method=method,
-                resource_path=path,
-                query_params=query or [],
-                header_params=headers,
-                body=body,  # the client serialises it (JSON is YAML, for apply)
-                auth_settings=["BearerToken"],
-            )
-            response = self.api_client.call_api(*request, _request_timeout=_request_timeout)
-            response.read()
-            text = (response.data or b"").decode(errors="replace")
-            if not 200 <= response.status <= 299:
-                raise ApiException(status=response.status, reason=response.reason, body=text)
-            self.server_warnings.extend(_warnings(response.getheaders()))
-            data = json.loads(text) if text else {}
-            return data if isinstance(data, dict) else {}
-
-        return _call(call, _counted_as=path_request(method, path))
+        return self.api.call("POST", resource.path(namespace, None), query, body)
 
     # -- secrets and events --------------------------------------------------
 
     def get_secret(self, namespace: str, name: str) -> dict[str, Any]:
-        return self._dict(_call(self.core.read_namespaced_secret, name, namespace))
+        return self.api.call("GET", SECRETS.path(namespace, name))
 
     def create_secret(self, namespace: str, secret: dict[str, Any]) -> dict[str, Any]:
-        return self._dict(_call(self.core.create_namespaced_secret, namespace, secret))
+        return self.api.call("POST", SECRETS.path(namespace, None), body=secret)
+
+    def replace_secret(self, namespace: str, name: str, secret: dict[str, Any]) -> dict[str, Any]:
+        """Replace; Conflict when its ``metadata.resourceVersion`` is no longer current."""
+        return self.api.call("PUT", SECRETS.path(namespace, name), body=secret)
 
     def list_secrets(self, namespace: str, field_selector: str = "") -> list[dict[str, Any]]:
-        data = self._dict(
-            _call(self.core.list_namespaced_secret, namespace, field_selector=field_selector)
-        )
-        return list(data.get("items", []))
+        query = [("fieldSelector", field_selector)] if field_selector else []
+        return list(self.api.call("GET", SECRETS.path(namespace, None), query).get("items", []))
 
     def create_event(self, namespace: str, event: dict[str, Any]) -> None:
-        _call(self.core.create_namespaced_event, namespace, event)
+        self.api.call("POST", EVENTS.path(namespace, None), body=event)
 
     def list_events(self, namespace: str, field_selector: str) -> list[dict[str, Any]]:
-        data = self._dict(
-            _call(self.core.list_namespaced_event, namespace, field_selector=field_selector)
+        query = [("fieldSelector", field_selector)] if field_selector else []
+        return list(self.api.call("GET", EVENTS.path(namespace, None), query).get("items", []))
+
+    # -- the admission webhook's configuration --------------------------------
+
+    def get_webhook_config(self, name: str) -> dict[str, Any]:
+        return self.api.call("GET", MUTATING_WEBHOOKS.path(None, name))
+
+    def patch_webhook_config(self, name: str, patch: list[dict[str, Any]]) -> None:
+        """A JSON patch of one MutatingWebhookConfiguration."""
+        self.api.call(
+            "PATCH", MUTATING_WEBHOOKS.path(None, name), body=patch, content_type=JSON_PATCH
         )
-        return list(data.get("items", []))
 
     # -- authorization --------------------------------------------------------
 
@@ -733,7 +660,7 @@ class Kube:
             "kind": "SubjectAccessReview",
             "spec": {"user": user, "groups": groups, "resourceAttributes": resource_attributes},
         }
-        data = self._dict(_call(self.authorization.create_subject_access_review, body))
+        data = self.api.call("POST", SUBJECT_ACCESS_REVIEWS.path(None, None), body=body)
         status = data.get("status") or {}
         reason = str(status.get("reason") or status.get("evaluationError") or "")
         return bool(status.get("allowed")) and not status.get("denied"), reason
@@ -741,20 +668,13 @@ class Kube:
     # -- leases ---------------------------------------------------------------
 
     def get_lease(self, namespace: str, name: str) -> dict[str, Any]:
-        return self._dict(_call(self.coordination.read_namespaced_lease, name, namespace))
+        return self.api.call("GET", LEASES.path(namespace, name))
 
     def create_lease(self, namespace: str, lease: dict[str, Any]) -> dict[str, Any]:
-        return self._dict(_call(self.coordination.create_namespaced_lease, namespace, lease))
+        return self.api.call("POST", LEASES.path(namespace, None), body=lease)
 
     def replace_lease(self, namespace: str, name: str, lease: dict[str, Any]) -> dict[str, Any]:
-        return self._dict(_call(self.coordination.replace_namespaced_lease, name, namespace, lease))
-
-    def _dict(self, obj: Any) -> dict[str, Any]:
-        """Client models to JSON-shaped dicts (camelCase keys, RFC3339 times)."""
-        if isinstance(obj, dict):
-            return obj
-        data = self.api_client.sanitize_for_serialization(obj)
-        return data if isinstance(data, dict) else {}
+        return self.api.call("PUT", LEASES.path(namespace, name), body=lease)
 
 
 def _warnings(headers: Any) -> list[str]:
@@ -778,13 +698,12 @@ def _warning_text(header: str) -> str:
 
 __all__ = [
     "REQUESTS",
+    "Api",
     "CustomResources",
-    "Gone",
     "Kube",
     "Request",
     "RequestCounter",
     "Unreachable",
     "WatchEvent",
     "path_request",
-    "request_of",
 ]

@@ -8,6 +8,25 @@ but never needs their full schema.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
+
+
+def rest_path(
+    api_version: str, plural: str, namespace: str | None, name: str | None, sub: str = ""
+) -> str:
+    """The REST path of a collection (``name`` None), of one object, or of its subresource.
+
+    ``namespace`` None is every namespace (or a cluster-scoped kind).  Names
+    are quoted as path segments: nothing in a name reaches another path.
+    """
+    root = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+    if namespace:
+        root += f"/namespaces/{quote(namespace, safe='')}"
+    root += f"/{plural}"
+    if name is None:
+        return root
+    root += f"/{quote(name, safe='')}"
+    return f"{root}/{sub}" if sub else root
 
 
 @dataclass(frozen=True)
@@ -20,6 +39,9 @@ class CustomResource:
     @property
     def api_version(self) -> str:
         return f"{self.group}/{self.version}"
+
+    def path(self, namespace: str | None, name: str | None = None, sub: str = "") -> str:
+        return rest_path(self.api_version, self.plural, namespace, name, sub)
 
 
 BUILD_CONFIGS = CustomResource("build.openshift.io", "v1", "buildconfigs", "BuildConfig")
@@ -45,13 +67,9 @@ class ApiResource:
 
     def path(self, namespace: str | None, name: str | None) -> str:
         """The REST path of the collection (``name`` None) or of one object."""
-        from urllib.parse import quote  # noqa: PLC0415
-
-        root = "/api/v1" if self.api_version == "v1" else f"/apis/{self.api_version}"
-        if self.namespaced and namespace:
-            root += f"/namespaces/{quote(namespace, safe='')}"
-        root += f"/{self.plural}"
-        return root if name is None else f"{root}/{quote(name, safe='')}"
+        return rest_path(
+            self.api_version, self.plural, namespace if self.namespaced else None, name
+        )
 
     def ref(self, name: str) -> str:
         """``buildconfig.build.openshift.io/NAME``, ``service/NAME``: kubectl's name printer."""
@@ -62,28 +80,23 @@ class ApiResource:
 
 @dataclass(frozen=True)
 class CoreResource:
-    """A built-in kind reached through the client library's typed API classes.
-
-    ``api`` names the library class (``AppsV1Api``) and ``suffix`` the part
-    of its method names after ``read_namespaced_`` (``deployment``).
-    """
+    """A built-in namespaced kind kbuild reads and writes as plain dicts."""
 
     kind: str
     api_version: str
     plural: str
-    api: str
-    suffix: str
+
+    def path(self, namespace: str | None, name: str | None = None) -> str:
+        return rest_path(self.api_version, self.plural, namespace, name)
 
 
-DEPLOYMENTS = CoreResource("Deployment", "apps/v1", "deployments", "AppsV1Api", "deployment")
-STATEFUL_SETS = CoreResource("StatefulSet", "apps/v1", "statefulsets", "AppsV1Api", "stateful_set")
-DAEMON_SETS = CoreResource("DaemonSet", "apps/v1", "daemonsets", "AppsV1Api", "daemon_set")
-CRON_JOBS = CoreResource("CronJob", "batch/v1", "cronjobs", "BatchV1Api", "cron_job")
-JOBS = CoreResource("Job", "batch/v1", "jobs", "BatchV1Api", "job")
-SERVICES = CoreResource("Service", "v1", "services", "CoreV1Api", "service")
-REPLICATION_CONTROLLERS = CoreResource(
-    "ReplicationController", "v1", "replicationcontrollers", "CoreV1Api", "replication_controller"
-)
+DEPLOYMENTS = CoreResource("Deployment", "apps/v1", "deployments")
+STATEFUL_SETS = CoreResource("StatefulSet", "apps/v1", "statefulsets")
+DAEMON_SETS = CoreResource("DaemonSet", "apps/v1", "daemonsets")
+CRON_JOBS = CoreResource("CronJob", "batch/v1", "cronjobs")
+JOBS = CoreResource("Job", "batch/v1", "jobs")
+SERVICES = CoreResource("Service", "v1", "services")
+REPLICATION_CONTROLLERS = CoreResource("ReplicationController", "v1", "replicationcontrollers")
 """Each rollout of a DeploymentConfig is one (``<dc>-<version>``)."""
 
 WORKLOADS: dict[str, CoreResource] = {

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from builder.kube.client import Kube, _call
+from builder.kube.client import Kube
 
 
 class WebhookTLSStore:
@@ -20,10 +20,6 @@ class WebhookTLSStore:
 
     def __init__(self, kube: Kube) -> None:
         self.kube = kube
-
-    @property
-    def _admission(self) -> Any:
-        return self.kube._typed_api("AdmissionregistrationV1Api")
 
     def get_secret(self, namespace: str, name: str) -> dict[str, Any]:
         return self.kube.get_secret(namespace, name)
@@ -33,12 +29,10 @@ class WebhookTLSStore:
 
     def replace_secret(self, namespace: str, name: str, secret: dict[str, Any]) -> dict[str, Any]:
         """Replace; Conflict when its ``metadata.resourceVersion`` is no longer current."""
-        return self.kube._dict(
-            _call(self.kube.core.replace_namespaced_secret, name, namespace, secret)
-        )
+        return self.kube.replace_secret(namespace, name, secret)
 
     def get_webhook_config(self, name: str) -> dict[str, Any]:
-        return self.kube._dict(_call(self._admission.read_mutating_webhook_configuration, name))
+        return self.kube.get_webhook_config(name)
 
     def set_ca_bundle(self, name: str, resource_version: str, bundle_b64: str, count: int) -> None:
         """Set every webhook's ``clientConfig.caBundle``; Conflict if the object moved.
@@ -53,7 +47,7 @@ class WebhookTLSStore:
             {"op": "add", "path": f"/webhooks/{i}/clientConfig/caBundle", "value": bundle_b64}
             for i in range(count)
         ]
-        _call(self._admission.patch_mutating_webhook_configuration, name, patch)
+        self.kube.patch_webhook_config(name, patch)
 
 
 __all__ = ["WebhookTLSStore"]

@@ -17,7 +17,6 @@ from builder.cli.common import (
     BUILDS,
     CliError,
     default_namespace,
-    namespace_from_kubeconfigs,
     run_guarded,
     server_message,
     split_ref,
@@ -230,25 +229,6 @@ def test_failure_line_of_each_final_phase() -> None:
 
 # ---------------------------------------------------------------------------
 # Namespaces and errors
-
-
-def test_namespace_from_kubeconfigs_merges_like_kubectl() -> None:
-    first = {
-        "current-context": "a",
-        "contexts": [{"name": "a", "context": {"namespace": "team-a"}}],
-    }
-    second = {
-        "current-context": "b",
-        "contexts": [
-            {"name": "a", "context": {"namespace": "ignored"}},
-            {"name": "b", "context": {"namespace": "team-b"}},
-            {"name": "c", "context": {}},
-        ],
-    }
-    assert namespace_from_kubeconfigs([first, second], None) == "team-a"
-    assert namespace_from_kubeconfigs([first, second], "b") == "team-b"
-    assert namespace_from_kubeconfigs([first, second], "c") == "default"
-    assert namespace_from_kubeconfigs([], None) == "default"
 
 
 def test_default_namespace_reads_the_kubeconfig(

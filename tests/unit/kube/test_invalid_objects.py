@@ -23,20 +23,23 @@ def _bc(name: str, memory: object = "1Gi") -> dict[str, Any]:
 
 
 class FakeCustomObjects:
+    """Answers a list of every namespace with ``items``, and a get with the second."""
+
     def __init__(self, items: list[dict[str, Any]]) -> None:
         self.items = items
 
-    def list_cluster_custom_object(self, *_: Any, **__: Any) -> dict[str, Any]:
-        return {"items": self.items, "metadata": {"resourceVersion": "42"}}
-
-    def get_namespaced_custom_object(self, *_: Any, **__: Any) -> dict[str, Any]:
+    def call(self, method: str, path: str, *_: Any, **__: Any) -> dict[str, Any]:
+        assert method == "GET"
+        if path == "/apis/build.openshift.io/v1/buildconfigs":
+            return {"items": self.items, "metadata": {"resourceVersion": "42"}}
+        assert path == "/apis/build.openshift.io/v1/namespaces/ns-bad/buildconfigs/bad"
         return self.items[1]
 
 
 def test_a_list_skips_and_reports_what_the_models_refuse() -> None:
     # "lots" passes the CRD schema (quantities accept any JSON) but not the model.
     api = FakeCustomObjects([_bc("good"), _bc("bad", memory="lots"), _bc("fine")])
-    resources: CustomResources[BuildConfig] = CustomResources(api, BUILD_CONFIGS, BuildConfig)
+    resources: CustomResources[BuildConfig] = CustomResources(api, BUILD_CONFIGS, BuildConfig)  # type: ignore[arg-type]
     reported: list[tuple[str, str]] = []
     resources.on_invalid = lambda raw, err: reported.append((raw["metadata"]["name"], str(err)))
     items, version = resources.list()
@@ -49,6 +52,6 @@ def test_a_list_skips_and_reports_what_the_models_refuse() -> None:
 
 def test_getting_the_invalid_object_itself_is_a_manifest_error() -> None:
     api = FakeCustomObjects([_bc("good"), _bc("bad", memory="lots")])
-    resources: CustomResources[BuildConfig] = CustomResources(api, BUILD_CONFIGS, BuildConfig)
+    resources: CustomResources[BuildConfig] = CustomResources(api, BUILD_CONFIGS, BuildConfig)  # type: ignore[arg-type]
     with pytest.raises(ManifestError):
         resources.get("ns-bad", "bad")

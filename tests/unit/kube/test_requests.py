@@ -1,4 +1,4 @@
-"""API requests counted by verb and resource, where every request passes (``_call``)."""
+"""API requests counted by verb and resource, where every request passes (``Api.send``)."""
 
 from __future__ import annotations
 
@@ -6,45 +6,8 @@ from typing import Any
 
 import pytest
 
-from builder.kube.client import REQUESTS, RequestCounter, _call, path_request, request_of
-
-
-@pytest.mark.parametrize(
-    ("method", "args", "expected"),
-    [
-        ("get_namespaced_custom_object", ("build.openshift.io", "v1", "ns", "builds", "b"),
-         ("get", "builds")),
-        ("list_cluster_custom_object", ("build.openshift.io", "v1", "buildconfigs"),
-         ("list", "buildconfigs")),
-        ("replace_namespaced_custom_object_status", ("image.openshift.io", "v1", "ns",
-         "imagestreams", "s", {}), ("update", "imagestreams/status")),
-        ("replace_namespaced_custom_object", ("apps.openshift.io", "v1", "ns",
-         "deploymentconfigs", "d", {}), ("update", "deploymentconfigs")),
-        ("patch_namespaced_custom_object", ("g", "v1", "ns", "builds", "b", {}),
-         ("patch", "builds")),
-        ("delete_namespaced_custom_object", ("g", "v1", "ns", "builds", "b"),
-         ("delete", "builds")),
-        ("create_namespaced_custom_object", ("g", "v1", "ns", "other", {}),
-         ("create", "customobjects")),
-        ("read_namespaced_pod", ("p", "ns"), ("get", "pods")),
-        ("read_namespaced_pod_log", ("p", "ns"), ("get", "pods/log")),
-        ("list_pod_for_all_namespaces", (), ("list", "pods")),
-        ("list_namespaced_pod", ("ns",), ("list", "pods")),
-        ("delete_namespaced_pod", ("p", "ns"), ("delete", "pods")),
-        ("patch_namespaced_stateful_set", ("s", "ns", []), ("patch", "statefulsets")),
-        ("list_cron_job_for_all_namespaces", (), ("list", "cronjobs")),
-        ("read_namespaced_replication_controller", ("r", "ns"),
-         ("get", "replicationcontrollers")),
-        ("create_namespaced_event", ("ns", {}), ("create", "events")),
-        ("create_subject_access_review", ({},), ("create", "subjectaccessreviews")),
-        ("replace_namespaced_lease", ("l", "ns", {}), ("update", "leases")),
-        ("read_namespaced_secret", ("s", "ns"), ("get", "secrets")),
-    ],
-)  # fmt: skip
-def test_client_calls_by_verb_and_resource(
-    method: str, args: tuple[Any, ...], expected: tuple[str, str]
-) -> None:
-    assert request_of(method, args) == expected
+from builder.kube.client import REQUESTS, Api, RequestCounter, path_request
+from builder.kube.rest import Reply
 
 
 @pytest.mark.parametrize(
@@ -82,15 +45,25 @@ def test_every_call_is_counted_once_and_watches_apart() -> None:
     assert counter.total(watches=True) == 4
 
 
-def test_call_counts_what_it_sends() -> None:
-    def replace_namespaced_custom_object_status(*args: Any, **kwargs: Any) -> str:
-        return "ok"
+class AnsweringRest:
+    """Answers every request 200 with an empty object, remembering what was asked."""
 
-    before = REQUESTS.snapshot().get(("update", "builds/status"), 0)
-    assert (
-        _call(replace_namespaced_custom_object_status, "g", "v1", "ns", "builds", "b", {}) == "ok"
-    )
-    assert _call(lambda **_kw: "x", _counted_as=("patch", "deployments")) == "x"
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def call(self, method: str, path: str, *_: Any, **__: Any) -> Reply:
+        self.sent.append((method, path))
+        return Reply(200, "OK", b"{}", ['299 - "deprecated"'])
+
+
+def test_every_request_is_counted_as_it_is_sent() -> None:
+    rest = AnsweringRest()
+    api = Api(rest)  # type: ignore[arg-type]
+    before = REQUESTS.snapshot()
+    api.call("PUT", "/apis/build.openshift.io/v1/namespaces/ns/builds/b/status", body={})
+    api.call("PATCH", "/apis/apps/v1/namespaces/ns/deployments/d", body=[])
     after = REQUESTS.snapshot()
-    assert after[("update", "builds/status")] == before + 1
-    assert after[("patch", "deployments")] >= 1
+    assert after[("update", "builds/status")] == before.get(("update", "builds/status"), 0) + 1
+    assert after[("patch", "deployments")] == before.get(("patch", "deployments"), 0) + 1
+    assert len(rest.sent) == 2
+    assert api.server_warnings == ["deprecated", "deprecated"]
