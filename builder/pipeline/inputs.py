@@ -50,9 +50,14 @@ import posixpath
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from builder.api import BuildError, StatusReason
-from builder.api.build import BuildSource, BuildVolume, BuildVolumeSourceType
+
+if TYPE_CHECKING:
+    # Only the API's callers hand models in: a flag-driven `kbuild build` and
+    # each build pod container must not pay pydantic's ~0.2 s start-up for them.
+    from builder.api.build import BuildSource, BuildVolume
 
 # OpenShift's mount points in its build pods (openshift-controller-manager).
 SECRET_INPUTS_MOUNT = "/var/run/secrets/openshift.io/build"  # noqa: S105 - a path
@@ -205,6 +210,8 @@ def build_volumes(
 
 
 def _check_source(volume: BuildVolume, where: str) -> None:
+    from builder.api.build import BuildVolumeSourceType  # noqa: PLC0415 - see the imports
+
     source = volume.source
     kind = source.type
     given = {
