@@ -24,9 +24,6 @@ if TYPE_CHECKING:
         Quantity,
         Time,
         Unimplemented,
-        format_time,
-        now_time,
-        parse_time,
         to_dict,
         unimplemented_fields_in_use,
     )
@@ -65,14 +62,8 @@ if TYPE_CHECKING:
         TagEvent,
         TagReference,
     )
-    from builder.api.manifest import (
-        KubeObject,
-        ManifestError,
-        dump,
-        load_manifests,
-        parse_as,
-        parse_object,
-    )
+    from builder.api.manifest import KubeObject, load_manifests, parse_object
+    from builder.api.times import format_time, now_time, parse_time
     from builder.api.triggers import (
         ObjectFieldTrigger,
         TriggerAnnotationError,
@@ -80,6 +71,7 @@ if TYPE_CHECKING:
         dump_triggers,
         parse_triggers,
     )
+    from builder.api.validation import ManifestError, dump, parse_as
 
 _LAZY: dict[str, str] = {
     "Build": "builder.api.build",
@@ -111,7 +103,7 @@ _LAZY: dict[str, str] = {
     "KubeModel": "builder.api.base",
     "KubeObject": "builder.api.manifest",
     "LocalObjectReference": "builder.api.core",
-    "ManifestError": "builder.api.manifest",
+    "ManifestError": "builder.api.validation",
     "NamedTagEventList": "builder.api.image",
     "ObjectFieldTrigger": "builder.api.triggers",
     "ObjectMeta": "builder.api.core",
@@ -125,14 +117,14 @@ _LAZY: dict[str, str] = {
     "TriggerSource": "builder.api.triggers",
     "Unimplemented": "builder.api.base",
     "WebHookTrigger": "builder.api.build",
-    "dump": "builder.api.manifest",
+    "dump": "builder.api.validation",
     "dump_triggers": "builder.api.triggers",
-    "format_time": "builder.api.base",
+    "format_time": "builder.api.times",
     "load_manifests": "builder.api.manifest",
-    "now_time": "builder.api.base",
-    "parse_as": "builder.api.manifest",
+    "now_time": "builder.api.times",
+    "parse_as": "builder.api.validation",
     "parse_object": "builder.api.manifest",
-    "parse_time": "builder.api.base",
+    "parse_time": "builder.api.times",
     "parse_triggers": "builder.api.triggers",
     "to_dict": "builder.api.base",
     "unimplemented_fields_in_use": "builder.api.base",

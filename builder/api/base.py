@@ -22,7 +22,7 @@ import math
 import re
 import types
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
 
@@ -40,6 +40,8 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticUndefined
+
+from builder.api.times import RFC3339, format_time
 
 # ---------------------------------------------------------------------------
 # Names
@@ -83,35 +85,6 @@ class AlwaysDump:
 # ---------------------------------------------------------------------------
 # Scalar types
 
-# \Z, not $ (which also matches before a final newline); ASCII digits only.
-_RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})\Z", re.ASCII
-)
-
-
-def format_time(moment: datetime) -> str:
-    """RFC3339 in UTC with second precision, the way ``metav1.Time`` writes it."""
-    if moment.tzinfo is None:
-        raise ValueError("format_time needs a timezone-aware datetime")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(value: str) -> datetime:
-    """Parse an RFC3339 time string (as stored in a model) to an aware datetime."""
-    if not _RFC3339.match(value):
-        raise ValueError(f"not an RFC3339 time: {value!r}")
-    text = value.replace("Z", "+00:00")
-    # datetime.fromisoformat accepts at most microseconds; Go writes nanoseconds.
-    match = re.match(r"^(.*\.\d{6})\d+(.*)$", text)
-    if match:
-        text = match.group(1) + match.group(2)
-    return datetime.fromisoformat(text)
-
-
-def now_time() -> str:
-    """The current time as a model time string."""
-    return format_time(datetime.now(UTC))
-
 
 def _time_from_datetime(value: Any) -> Any:
     if isinstance(value, datetime):
@@ -120,7 +93,7 @@ def _time_from_datetime(value: Any) -> Any:
 
 
 def _check_time(value: str) -> str:
-    if not _RFC3339.match(value):
+    if not RFC3339.match(value):
         raise ValueError(f"must be an RFC3339 time such as 2024-05-01T12:00:00Z, got {value!r}")
     return value
 

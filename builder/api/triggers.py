@@ -22,8 +22,8 @@ from pydantic import StrictBool, StrictStr, ValidationError
 
 from builder.api.base import KubeModel
 from builder.api.constants import KIND_IMAGE_STREAM_TAG
-from builder.api.manifest import validation_problems
 from builder.api.nesting import load_json
+from builder.api.validation import validation_problems
 
 MAX_TRIGGERS = 100
 """Most triggers one annotation may hold (a pod has a few containers)."""

@@ -304,7 +304,9 @@ def _other_inputs(out: Text, spec: CommonSpec) -> bool:
 
 def _common_spec(out: Text, spec: CommonSpec) -> None:
     """oc's ``describeCommonSpec``."""
-    out.field("\nStrategy", strategy_type(spec))
+    from builder.api import to_dict  # noqa: PLC0415 - describe reads models
+
+    out.field("\nStrategy", strategy_type(to_dict(spec)))
     has_input = _git_source(out, spec)
     if spec.strategy.docker_strategy is not None:
         _docker_strategy(out, spec.strategy.docker_strategy)

@@ -25,7 +25,7 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -72,7 +72,7 @@ from builder.cli.printers import (
 from builder.cli.streams_common import split_stream_tag
 
 if TYPE_CHECKING:
-    from builder.api import Build, BuildConfig, CommonSpec, ImageStream, TagEvent
+    from builder.api import Build, BuildConfig, ImageStream, TagEvent
     from builder.kube import ApiResource, CustomResources, Kube
 
 M = TypeVar("M", "Build", "BuildConfig", "ImageStream")
@@ -96,43 +96,66 @@ GETTABLE = (*VIEWABLE, TEMPLATES)
 
 
 # ---------------------------------------------------------------------------
-# Pure formatting
+# Pure formatting, from the JSON the API server sends
+#
+# The Build, BuildConfig and ImageStream tables read the objects' JSON (API
+# field names, as kubectl's printers read unstructured objects), not the
+# models: validating a list with pydantic costs its ~0.2 s start-up, more than
+# the rest of ``kbuild get``.  Where OpenShift defaults a field the models fill
+# in (``type: Docker`` alone, a Build's phase), the same default is read here.
+
+Json = Mapping[str, Any]
 
 
-def strategy_type(spec: CommonSpec) -> str:
-    strategy = spec.strategy
-    if strategy.docker_strategy is not None:
-        return "Docker"
-    if strategy.custom_strategy is not None:
-        return "Custom"
-    if strategy.source_strategy is not None:
-        return "Source"
-    if strategy.jenkins_pipeline_strategy is not None:
-        return "JenkinsPipeline"
-    return ""
+def field(data: Any, *path: str) -> Any:
+    """``data[path[0]][path[1]]...``; None where a step is missing or not an object."""
+    for key in path:
+        if not isinstance(data, Mapping):
+            return None
+        data = data.get(key)
+    return data
 
 
-def git_revision(spec: CommonSpec) -> str:
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+_STRATEGIES = (
+    ("dockerStrategy", "Docker"),
+    ("customStrategy", "Custom"),
+    ("sourceStrategy", "Source"),
+    ("jenkinsPipelineStrategy", "JenkinsPipeline"),
+)
+
+
+def strategy_type(spec: Json) -> str:
+    strategy = field(spec, "strategy") or {}
+    if strategy.get("dockerStrategy") is None and strategy.get("type") == "Docker":
+        return "Docker"  # OpenShift's defaulting: type Docker alone is dockerStrategy {}
+    return next((name for key, name in _STRATEGIES if strategy.get(key) is not None), "")
+
+
+def git_revision(spec: Json) -> str:
     """The commit built (shortened to 7 if it is a full hash), else the ref asked for."""
-    rev = ""
-    if spec.revision is not None and spec.revision.git is not None:
-        rev = spec.revision.git.commit
-    if not rev and spec.source.git is not None:
-        rev = spec.source.git.ref
+    rev = _text(field(spec, "revision", "git", "commit"))
+    if not rev:
+        rev = _text(field(spec, "source", "git", "ref"))
     if not _NOT_A_COMMIT.search(rev) and len(rev) > 20:
         rev = rev[:7]
     return rev
 
 
-def source_short(spec: CommonSpec) -> str:
-    source = spec.source
-    if source.binary is not None:
+def source_short(spec: Json) -> str:
+    source = field(spec, "source") or {}
+    git = source.get("git") is not None
+    dockerfile = source.get("dockerfile") is not None
+    if source.get("binary") is not None or source.get("type") == "Binary":
         kind = "Binary"
-    elif source.dockerfile is not None and source.git is not None:
+    elif dockerfile and git:
         kind = "Dockerfile,Git"
-    elif source.dockerfile is not None:
+    elif dockerfile:
         return "Dockerfile"
-    elif source.git is not None:
+    elif git:
         kind = "Git"
     else:
         return ""
@@ -140,55 +163,63 @@ def source_short(spec: CommonSpec) -> str:
     return f"{kind}@{rev}" if rev else kind
 
 
-def build_status(build: Build) -> str:
-    phase = build.status.phase.value
-    return f"{phase} ({build.status.reason})" if build.status.reason else phase
+def build_status(build: Json) -> str:
+    phase = _text(field(build, "status", "phase")) or "New"
+    reason = _text(field(build, "status", "reason"))
+    return f"{phase} ({reason})" if reason else phase
 
 
-def build_row(build: Build, now: datetime) -> list[str]:
-    started = parse_when(build.status.start_timestamp)
+def build_row(build: Json, now: datetime) -> list[str]:
+    spec = field(build, "spec") or {}
+    started = parse_when(field(build, "status", "startTimestamp"))
+    duration = field(build, "status", "duration")
     return [
-        build.metadata.name,
-        strategy_type(build.spec),
-        source_short(build.spec),
+        _text(field(build, "metadata", "name")),
+        strategy_type(spec),
+        source_short(spec),
         build_status(build),
         f"{human_duration(since(started, now))} ago" if started is not None else "",
-        go_duration(build.status.duration) if build.status.duration > 0 else "",
+        go_duration(duration) if isinstance(duration, int) and duration > 0 else "",
     ]
 
 
-def bc_row(bc: BuildConfig) -> list[str]:
-    custom = bc.spec.strategy.custom_strategy
-    source = custom.from_.name if custom is not None else source_short(bc.spec)
-    return [bc.metadata.name, strategy_type(bc.spec), source, str(bc.status.last_version)]
+def bc_row(bc: Json) -> list[str]:
+    spec = field(bc, "spec") or {}
+    custom = field(spec, "strategy", "customStrategy")
+    source = _text(field(custom, "from", "name")) if custom is not None else source_short(spec)
+    latest = field(bc, "status", "lastVersion")
+    return [_text(field(bc, "metadata", "name")), strategy_type(spec), source,
+            str(latest if isinstance(latest, int) else 0)]  # fmt: skip
 
 
-def _creation_key(obj: Build | BuildConfig) -> tuple[str, str]:
-    return (obj.metadata.creation_timestamp or "", obj.metadata.name)
+def _creation_key(obj: Json) -> tuple[str, str]:
+    meta = field(obj, "metadata") or {}
+    return (_text(meta.get("creationTimestamp")), _text(meta.get("name")))
 
 
 def render_builds(
-    builds: list[Build], now: datetime, *, all_namespaces: bool = False, with_kind: bool = False
-) -> str:
+    builds: Sequence[Json], now: datetime, *, all_namespaces: bool = False,
+    with_kind: bool = False,
+) -> str:  # fmt: skip
     rows = []
     for build in sorted(builds, key=_creation_key):
         row = build_row(build, now)
         if with_kind:
             row[0] = BUILDS.ref(row[0])
-        rows.append([build.metadata.namespace, *row] if all_namespaces else row)
+        rows.append([_namespace_of(build), *row] if all_namespaces else row)
     headers = ["NAMESPACE", *BUILD_HEADERS] if all_namespaces else BUILD_HEADERS
     return table(headers, rows)
 
 
 def render_build_configs(
-    bcs: list[BuildConfig], *, all_namespaces: bool = False, with_kind: bool = False
+    bcs: Sequence[Json], *, all_namespaces: bool = False, with_kind: bool = False
 ) -> str:
     rows = []
     for bc in bcs:
         row = bc_row(bc)
         if with_kind:
             row[0] = BUILD_CONFIGS.ref(row[0])
-        rows.append([bc.metadata.namespace, *row] if all_namespaces else row)
+        rows.append([_namespace_of(bc), *row] if all_namespaces else row)
     headers = ["NAMESPACE", *BC_HEADERS] if all_namespaces else BC_HEADERS
     return table(headers, rows)
 
@@ -219,7 +250,17 @@ def _to_second(value: str | None) -> datetime | None:
     return whole + timedelta(seconds=1) if moment.microsecond >= 500_000 else whole
 
 
-def sort_status_tags(stream: ImageStream) -> list[str]:
+def _status_tags(stream: Json) -> list[tuple[str, str | None]]:
+    """(tag, its newest entry's ``created``) of each status tag, as stored."""
+    heads = []
+    for named in field(stream, "status", "tags") or []:
+        items = field(named, "items") or []
+        created = field(items[0], "created") if items else None
+        heads.append((_text(field(named, "tag")), created if isinstance(created, str) else None))
+    return heads
+
+
+def sort_status_tags(stream: Json) -> list[str]:
     """openshift-apiserver's ``SortStatusTags``: newest head first (to the second), then by name."""
     epoch = datetime.min.replace(tzinfo=UTC)
 
@@ -227,14 +268,11 @@ def sort_status_tags(stream: ImageStream) -> list[str]:
         tag, created = named_tag
         return (-((created or epoch) - epoch).total_seconds(), tag)
 
-    heads = [
-        (named.tag, _to_second(named.items[0].created) if named.items else None)
-        for named in stream.status.tags
-    ]
+    heads = [(tag, _to_second(created)) for tag, created in _status_tags(stream)]
     return [tag for tag, _ in sorted(heads, key=key)]
 
 
-def tags_up_to_width(stream: ImageStream, width: int = TAGS_WIDTH) -> str:
+def tags_up_to_width(stream: Json, width: int = TAGS_WIDTH) -> str:
     """The server's ``printTagsUpToWidth``: as many tags as fit, then ``+ N more...``."""
     tags = sort_status_tags(stream)
     total = len(tags)
@@ -256,16 +294,18 @@ def tags_up_to_width(stream: ImageStream, width: int = TAGS_WIDTH) -> str:
     return f"{','.join(tags)} + {hidden} more..." if hidden > 0 else ",".join(tags)
 
 
-def stream_row(stream: ImageStream, now: datetime) -> list[str]:
+def stream_row(stream: Json, now: datetime) -> list[str]:
     latest: datetime | None = None
-    for named in stream.status.tags:
-        created = parse_when(named.items[0].created) if named.items else None
+    for _, stamp in _status_tags(stream):
+        created = parse_when(stamp)
         if created is not None and (latest is None or created > latest):
             latest = created
-    repository = stream.spec.docker_image_repository or stream.status.docker_image_repository
-    repository = stream.status.public_docker_image_repository or repository
+    status = field(stream, "status") or {}
+    repository = _text(field(stream, "spec", "dockerImageRepository"))
+    repository = repository or _text(status.get("dockerImageRepository"))
+    repository = _text(status.get("publicDockerImageRepository")) or repository
     updated = f"{human_duration(since(latest, now))} ago" if latest is not None else ""
-    return [stream.metadata.name, repository, tags_up_to_width(stream), updated]
+    return [_text(field(stream, "metadata", "name")), repository, tags_up_to_width(stream), updated]
 
 
 def stream_tags(stream: ImageStream) -> list[StreamTag]:
@@ -345,7 +385,7 @@ def istag_object(item: StreamTag) -> dict[str, Any]:
 
 
 def render_streams(
-    streams: Sequence[ImageStream],
+    streams: Sequence[Json],
     now: datetime,
     *,
     all_namespaces: bool = False,
@@ -356,7 +396,7 @@ def render_streams(
         row = stream_row(stream, now)
         if with_kind:
             row[0] = IMAGE_STREAMS.ref(row[0])
-        rows.append([stream.metadata.namespace, *row] if all_namespaces else row)
+        rows.append([_namespace_of(stream), *row] if all_namespaces else row)
     return table(["NAMESPACE", *IS_HEADERS] if all_namespaces else IS_HEADERS, rows)
 
 
@@ -409,16 +449,27 @@ def template_row(template: dict[str, Any]) -> list[str]:
 # -o name|yaml|json and the template printers
 
 Item = Any
-"""A Build, BuildConfig, ImageStream, DeploymentConfig, StreamTag or a Template dict."""
+"""A Build, BuildConfig, ImageStream or Template as JSON, a StreamTag, a DeploymentConfig
+model; ``kbuild get -w`` also hands Build, BuildConfig and ImageStream models."""
+
+_KINDS = {"Build": BUILDS, "BuildConfig": BUILD_CONFIGS, "ImageStream": IMAGE_STREAMS,
+          "DeploymentConfig": DEPLOYMENT_CONFIGS, "Template": TEMPLATES}  # fmt: skip
 
 
 def resource_of(obj: Item) -> Resource:
     if isinstance(obj, StreamTag):
         return IMAGE_STREAM_TAGS
-    if isinstance(obj, dict):
-        return TEMPLATES
-    kinds = {"Build": BUILDS, "BuildConfig": BUILD_CONFIGS, "DeploymentConfig": DEPLOYMENT_CONFIGS}
-    return kinds.get(obj.kind, IMAGE_STREAMS)
+    kind = obj.get("kind") if isinstance(obj, dict) else obj.kind
+    return _KINDS.get(str(kind), TEMPLATES if isinstance(obj, dict) else IMAGE_STREAMS)
+
+
+def as_json(obj: Item) -> Json:
+    """A Build, BuildConfig or ImageStream as its JSON, whichever form it came in."""
+    if isinstance(obj, Mapping):
+        return obj
+    from builder.api import dump  # noqa: PLC0415 - a model: pydantic is loaded already
+
+    return dump(obj)
 
 
 def _name_of(obj: Item) -> str:
@@ -449,11 +500,9 @@ def labels_of(obj: Item) -> dict[str, str]:
 
 def object_dict(obj: Item) -> dict[str, Any]:
     """The object as ``-o yaml/json`` shows it: managedFields left out, as kubectl does."""
-    from builder.api import dump  # noqa: PLC0415
-
     if isinstance(obj, StreamTag):
         return istag_object(obj)
-    data = dict(obj) if isinstance(obj, dict) else dump(obj)
+    data = dict(as_json(obj))
     if isinstance(data.get("metadata"), dict):
         data["metadata"] = {k: v for k, v in data["metadata"].items() if k != "managedFields"}
     return data
@@ -581,6 +630,26 @@ def _fetch(
     return list(items)
 
 
+def _fetch_json(
+    kube: Kube, resource: Resource, namespace: str | None, name: str | None, selector: str
+) -> list[dict[str, Any]]:
+    """Builds, BuildConfigs or ImageStreams as the API server sends them (no models)."""
+    from builder.kube import BUILD_CONFIGS as BC  # noqa: PLC0415
+    from builder.kube import BUILDS as B  # noqa: PLC0415
+    from builder.kube import IMAGE_STREAMS as IS  # noqa: PLC0415
+    from builder.kube import ApiResource, NotFound  # noqa: PLC0415
+
+    custom = {BUILDS: B, BUILD_CONFIGS: BC, IMAGE_STREAMS: IS}[resource]
+    api = ApiResource(custom.api_version, custom.kind, custom.plural, True)
+    if name is not None:
+        try:
+            return [kube.get_raw(api, namespace or "", name)]
+        except NotFound:
+            raise not_found(resource, name) from None
+    items, _ = kube.list_raw(api, namespace, selector)
+    return items
+
+
 def _fetch_stream_tags(
     kube: Kube, namespace: str | None, name: str | None, selector: str
 ) -> list[StreamTag]:
@@ -626,13 +695,9 @@ def _by_name(streams: list[ImageStream]) -> list[ImageStream]:
 
 Fetched = list[Any]
 _FETCHERS: dict[Resource, Callable[[Kube, str | None, str | None, str], Fetched]] = {
-    BUILDS: lambda kube, ns, name, sel: _fetch(kube.builds, BUILDS, ns, name, sel),
-    BUILD_CONFIGS: lambda kube, ns, name, sel: _fetch(
-        kube.build_configs, BUILD_CONFIGS, ns, name, sel
-    ),
-    IMAGE_STREAMS: lambda kube, ns, name, sel: _fetch(
-        kube.image_streams, IMAGE_STREAMS, ns, name, sel
-    ),
+    BUILDS: lambda kube, ns, name, sel: _fetch_json(kube, BUILDS, ns, name, sel),
+    BUILD_CONFIGS: lambda kube, ns, name, sel: _fetch_json(kube, BUILD_CONFIGS, ns, name, sel),
+    IMAGE_STREAMS: lambda kube, ns, name, sel: _fetch_json(kube, IMAGE_STREAMS, ns, name, sel),
     IMAGE_STREAM_TAGS: _fetch_stream_tags,
     DEPLOYMENT_CONFIGS: lambda kube, ns, name, sel: _fetch(
         kube.deployment_configs, DEPLOYMENT_CONFIGS, ns, name, sel
@@ -673,11 +738,11 @@ def columns_of(resource: Resource, wide: bool) -> list[str]:
 
 def row_of(resource: Resource, item: Item, now: datetime, wide: bool) -> list[str]:
     if resource is BUILDS:
-        return build_row(item, now)
+        return build_row(as_json(item), now)
     if resource is BUILD_CONFIGS:
-        return bc_row(item)
+        return bc_row(as_json(item))
     if resource is IMAGE_STREAMS:
-        return stream_row(item, now)
+        return stream_row(as_json(item), now)
     if resource is DEPLOYMENT_CONFIGS:
         return dc_row(item)
     if resource is TEMPLATES:
@@ -688,7 +753,7 @@ def row_of(resource: Resource, item: Item, now: datetime, wide: bool) -> list[st
 def default_order(resource: Resource, items: Sequence[Item]) -> list[Item]:
     """The order each kind lists in without ``--sort-by`` (builds oldest first, as oc)."""
     if resource is BUILDS:
-        return sorted(items, key=_creation_key)
+        return sorted(items, key=lambda b: _creation_key(as_json(b)))
     if resource is DEPLOYMENT_CONFIGS:
         return sorted(items, key=lambda d: (d.metadata.namespace, d.metadata.name))
     return list(items)

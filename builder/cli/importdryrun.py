@@ -172,7 +172,7 @@ def access(source: str, insecure: bool, opts: ImportOptions, user_hosts: set[str
 
 
 def run(kube: Kube, namespace: str, name: str, tag: str, opts: ImportOptions) -> int:
-    from builder.api.base import now_time  # noqa: PLC0415
+    from builder.api.times import now_time  # noqa: PLC0415
     from builder.cli.importimage import plan_import  # noqa: PLC0415
     from builder.kube import NotFound  # noqa: PLC0415
     from builder.registry import CredentialStore, RegistryClient  # noqa: PLC0415

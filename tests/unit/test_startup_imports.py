@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -32,3 +33,52 @@ def _loaded(code: str) -> set[str]:
 )
 def test_entry_points_leave_heavy_modules_unloaded(code: str, absent: set[str]) -> None:
     assert _loaded(code) & absent == set()
+
+
+STUB_GET = """
+import json, sys, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        kind = {"builds": "Build", "buildconfigs": "BuildConfig", "imagestreams": "ImageStream"}
+        plural = self.path.split("?")[0].rsplit("/", 1)[-1]
+        item = {"kind": kind[plural], "metadata": {"name": "app", "namespace": "ns",
+                "creationTimestamp": "2026-12-01T10:00:00Z"},
+                "status": {"tags": [{"tag": "latest", "items": [
+                    {"created": "2026-12-01T10:00:00Z", "image": "sha256:1"}]}]}}
+        body = json.dumps({"kind": "List", "items": [item], "metadata": {}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+with open(sys.argv[1], "w") as f:
+    f.write("clusters: [{name: s, cluster: {server: 'http://127.0.0.1:%d'}}]\\n"
+            "contexts: [{name: c, context: {cluster: s, user: u, namespace: ns}}]\\n"
+            "current-context: c\\nusers: [{name: u, user: {token: t}}]\\n"
+            % server.server_address[1])
+from builder.cli.main import main
+status = main(["--kubeconfig", sys.argv[1], *sys.argv[2:]])
+print("pydantic" in sys.modules, status)
+"""
+
+
+@pytest.mark.parametrize(
+    "argv", [["get", "bc"], ["get", "builds", "-o", "yaml"], ["get", "is", "-A", "--show-labels"]]
+)
+def test_get_prints_kbuilds_kinds_without_the_models(argv: list[str], tmp_path: Path) -> None:
+    """``kbuild get`` reads the JSON: listing never starts pydantic (~0.2 s)."""
+    script = tmp_path / "stub_get.py"
+    script.write_text(STUB_GET)
+    out = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "kubeconfig"), *argv],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "app" in out.stdout
+    assert out.stdout.splitlines()[-1] == "False 0"

@@ -7,6 +7,7 @@ import json
 import pytest
 import yaml
 
+from builder.api import dump
 from builder.cli.common import BUILD_CONFIGS, BUILDS, CliError
 from builder.cli.get import (
     bc_row,
@@ -58,7 +59,7 @@ FINISHED = {
 def test_build_row_in_each_phase(
     phase: str, status: dict[str, object], expected: list[str]
 ) -> None:
-    row = build_row(build(phase=phase, status=status), NOW)
+    row = build_row(dump(build(phase=phase, status=status)), NOW)
     assert row == ["app-1", "Source", "Git@main", *expected]
 
 
@@ -67,7 +68,7 @@ def test_build_row_of_a_docker_build_shows_the_commit_built() -> None:
         strategy=DOCKER_STRATEGY,
         spec={"revision": {"type": "Git", "git": {"commit": COMMIT}}},
     )
-    assert build_row(b, NOW)[1:3] == ["Docker", "Git@b7b3c9f"]
+    assert build_row(dump(b), NOW)[1:3] == ["Docker", "Git@b7b3c9f"]
 
 
 @pytest.mark.parametrize(
@@ -90,18 +91,32 @@ def test_source_short(
     source: dict[str, object], revision: dict[str, object] | None, expected: str
 ) -> None:
     spec = {"revision": {"type": "Git", **revision}} if revision else None
-    assert source_short(build(source=source, spec=spec).spec) == expected
+    assert source_short(dump(build(source=source, spec=spec))["spec"]) == expected
 
 
 def test_bc_row_counts_builds_by_last_version() -> None:
-    assert bc_row(build_config(last_version=7)) == ["app", "Docker", "Git@main", "7"]
-    assert bc_row(build_config(strategy={"sourceStrategy": {"from": {"name": "x"}}}))[1] == "Source"
+    assert bc_row(dump(build_config(last_version=7))) == ["app", "Docker", "Git@main", "7"]
+    source = build_config(strategy={"sourceStrategy": {"from": {"name": "x"}}})
+    assert bc_row(dump(source))[1] == "Source"
+
+
+def test_rows_read_the_servers_json_with_openshifts_defaults() -> None:
+    """As stored: no status yet (a Build is New), ``type: Docker`` alone, ``type: Binary``."""
+    bc = {"metadata": {"name": "app"}, "spec": {"strategy": {"type": "Docker"},
+          "source": {"type": "Binary"}}}  # fmt: skip
+    assert bc_row(bc) == ["app", "Docker", "Binary", "0"]
+    new = {"metadata": {"name": "app-1"}, "spec": bc["spec"]}
+    assert build_row(new, NOW) == ["app-1", "Docker", "Binary", "New", "", ""]
+    strategy = {"customStrategy": {"from": {"name": "builder:1"}}}
+    custom = {"metadata": {"name": "c"}, "spec": {"strategy": strategy}}
+    assert bc_row(custom) == ["c", "Custom", "builder:1", "0"]
+    assert bc_row({}) == ["", "", "", "0"]
 
 
 def test_builds_table_sorted_by_creation_like_oc() -> None:
     later = build("app-2", phase="Running", status=RUNNING, created="2024-05-01T11:57:00Z")
     earlier = build("app-1", phase="Complete", status=FINISHED, created="2024-05-01T11:54:00Z")
-    assert render_builds([later, earlier], NOW) == (
+    assert render_builds([dump(later), dump(earlier)], NOW) == (
         "NAME    TYPE     FROM       STATUS     STARTED         DURATION\n"
         "app-1   Source   Git@main   Complete   5 minutes ago   1m35s\n"
         "app-2   Source   Git@main   Running    2 minutes ago   \n"
@@ -109,7 +124,8 @@ def test_builds_table_sorted_by_creation_like_oc() -> None:
 
 
 def test_tables_with_namespace_and_kind() -> None:
-    text = render_build_configs([build_config(last_version=2)], all_namespaces=True, with_kind=True)
+    bc = dump(build_config(last_version=2))
+    text = render_build_configs([bc], all_namespaces=True, with_kind=True)
     assert text == (
         "NAMESPACE   NAME                                 TYPE     FROM       LATEST\n"
         "dev         buildconfig.build.openshift.io/app   Docker   Git@main   2\n"

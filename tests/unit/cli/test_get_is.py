@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from builder.api import ImageStream, parse_as
+from builder.api import ImageStream, dump, parse_as
 from builder.cli.common import IMAGE_STREAM_TAGS, IMAGE_STREAMS, CliError
 from builder.cli.get import (
     istag_object,
@@ -86,7 +86,7 @@ def test_status_tags_are_ordered_newest_first_to_the_second_then_by_name() -> No
             "empty": [],
         }
     )
-    assert sort_status_tags(s) == ["rounded-up", "a", "b", "old", "empty"]
+    assert sort_status_tags(dump(s)) == ["rounded-up", "a", "b", "old", "empty"]
 
 
 @pytest.mark.parametrize(
@@ -102,7 +102,7 @@ def test_status_tags_are_ordered_newest_first_to_the_second_then_by_name() -> No
     ],
 )
 def test_tags_column_fits_forty_characters(names: list[str], expected: str) -> None:
-    assert tags_up_to_width(stream(tags=named_tags(*names))) == expected
+    assert tags_up_to_width(dump(stream(tags=named_tags(*names)))) == expected
 
 
 def test_stream_row() -> None:
@@ -112,23 +112,23 @@ def test_stream_row() -> None:
             "v1": [event("2024-05-01T10:00:00Z")],
         }
     )
-    assert stream_row(s, NOW) == ["app", REPO, "latest,v1", "2 minutes ago"]
+    assert stream_row(dump(s), NOW) == ["app", REPO, "latest,v1", "2 minutes ago"]
 
 
 def test_stream_row_repository_and_updated_as_the_server_picks_them() -> None:
     s = stream(spec={"dockerImageRepository": "quay.io/acme/app"})
-    assert stream_row(s, NOW) == ["app", "quay.io/acme/app", "", ""]
+    assert stream_row(dump(s), NOW) == ["app", "quay.io/acme/app", "", ""]
     public = stream(
         spec={"dockerImageRepository": "quay.io/acme/app"},
         status={"publicDockerImageRepository": "registry.example.com/dev/app"},
     )
-    assert stream_row(public, NOW)[1] == "registry.example.com/dev/app"
+    assert stream_row(dump(public), NOW)[1] == "registry.example.com/dev/app"
 
 
 def test_render_streams() -> None:
     streams = [
-        stream(tags={"latest": [event("2024-05-01T11:00:00Z")]}),
-        stream("ruby", namespace="ci"),
+        dump(stream(tags={"latest": [event("2024-05-01T11:00:00Z")]})),
+        dump(stream("ruby", namespace="ci")),
     ]
     assert render_streams(streams, NOW) == (
         "NAME   IMAGE REPOSITORY                     TAGS     UPDATED\n"
