@@ -44,6 +44,8 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+CONNECT_TIMEOUT_SECONDS = 30.0
+"""A stream's connection attempt (its reads have their own timeout, or none for a log)."""
 TOKEN_FILE_REFRESH_SECONDS = 60.0
 EXEC_TIMEOUT_SECONDS = 60.0
 
@@ -369,7 +371,11 @@ def run_exec_plugin(spec: Mapping[str, Any]) -> tuple[str, float]:
 
 
 def _ssl_context(endpoint: Endpoint) -> ssl.SSLContext:
-    context = ssl.create_default_context()
+    # A cluster CA given is the only one trusted (as kubectl): the system's
+    # CAs are loaded only when the kubeconfig names none.
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if not endpoint.ca_pem:
+        context.load_default_certs()
     if endpoint.insecure:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
@@ -524,8 +530,11 @@ class Rest:
         Raises ``StreamRefused`` with the reply when the server answers with
         an error instead of starting the stream.
         """
-        conn = self._connect(read_timeout)
+        conn = self._connect(CONNECT_TIMEOUT_SECONDS)
         try:
+            conn.connect()
+            if conn.sock is not None:
+                conn.sock.settimeout(read_timeout)
             response = self._send(conn, "GET", self.url(path, query),
                                   None, self._headers("", accept, False))  # fmt: skip
             if not 200 <= response.status <= 299:
