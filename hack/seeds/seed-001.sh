@@ -83,6 +83,6 @@ wait_until 180 "kubectl get dc foo -o jsonpath='{.status.latestVersion}' | grep 
 step "kbuild rollout status dc/foo"
 setup "a new foo:latest: a second build"
 step "kbuild start-build foo-build --wait"
-wait_until 180 "kubectl get dc foo -o jsonpath='{.status.latestVersion}' | grep -qx 2"
+wait_until 180 "kubectl get dc foo -o jsonpath='{.status.conditions[?(@.type==\"Progressing\")].message}' | grep -q 'foo-2\" successfully rolled out'"
 step "kbuild describe dc foo"
 step "kubectl get rc"

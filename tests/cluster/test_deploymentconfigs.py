@@ -80,9 +80,10 @@ def crd(kubectl: Kubectl) -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def controller(
-    cluster: Cluster, kubectl: Kubectl, crd: None, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Controller]:
-    del crd
+    cluster: Cluster, kubectl: Kubectl, crd: None, images: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Controller]:  # fmt: skip
+    del crd, images  # BASE and OTHER are in the registry: this module runs alone too
     ns = f"h-dc-{RUN_ID}"
     create_namespace(kubectl, ns)
     ctl = Controller(
@@ -132,8 +133,23 @@ def progressing(kube: Kube, ns: str, name: str) -> tuple[int, str]:
 
 
 def rolled_out(kube: Kube, ns: str, name: str, version: int, timeout: float = 180) -> None:
+    """The rollout of ``version`` is complete, not merely the one before it.
+
+    ``rollout latest`` bumps ``latestVersion`` while the Progressing condition
+    still tells of the previous rollout: the condition's message must name
+    this version's replication controller.
+    """
+    rc = f'replication controller "{name}-{version}" successfully rolled out'
+
     def done() -> bool:
-        return progressing(kube, ns, name) == (version, "NewReplicationControllerAvailable")
+        dc = get_dc(kube, ns, name)
+        if dc is None or dc.status.latest_version != version:
+            return False
+        cond = next((c for c in dc.status.conditions if c.type == "Progressing"), None)
+        return (
+            cond is not None and cond.reason == "NewReplicationControllerAvailable"
+            and cond.message == rc
+        )  # fmt: skip
 
     wait_for(f"dc/{name} version {version} rolled out", done, timeout, every=2.0)
 
