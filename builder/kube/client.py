@@ -677,16 +677,6 @@ class Kube:
         return self.api.call("PUT", LEASES.path(namespace, name), body=lease)
 
 
-def _warnings(headers: Any) -> list[str]:
-    if headers is None:
-        return []
-    if hasattr(headers, "getlist"):
-        values = headers.getlist("Warning")
-    else:
-        values = [headers["Warning"]] if "Warning" in headers else []
-    return [_warning_text(str(v)) for v in values]
-
-
 def _warning_text(header: str) -> str:
     """The text of an RFC 7234 ``Warning: 299 - "text"`` header, as kubectl prints it."""
     code, _, rest = header.partition(" ")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from builder.kube import ApiResource
-from builder.kube.client import _warning_text, _warnings
+from builder.kube.client import _warning_text
 
 BC = ApiResource("build.openshift.io/v1", "BuildConfig", "buildconfigs", True)
 SECRET = ApiResource("v1", "Secret", "secrets", True)
@@ -54,9 +54,3 @@ def test_refs_are_kubectls(resource: ApiResource, ref: str) -> None:
 )
 def test_warning_headers_read_as_kubectl_prints_them(header: str, text: str) -> None:
     assert _warning_text(header) == text
-
-
-def test_warnings_of_header_maps() -> None:
-    assert _warnings(None) == []
-    assert _warnings({"Warning": '299 - "x"'}) == ["x"]
-    assert _warnings({}) == []
