@@ -67,12 +67,12 @@ def connect(ns: argparse.Namespace) -> tuple[Kube, str]:
     # start-up time that ``kbuild --help`` and the formatting tests should not pay.
     from builder.kube import Kube, Unreachable  # noqa: PLC0415
 
-    namespace = ns.namespace or default_namespace(ns.kubeconfig, ns.context)
     try:
         kube = Kube.connect(ns.kubeconfig, ns.context)
     except Unreachable as exc:  # an unusable kubeconfig: missing, malformed, incomplete
         raise CliError(f"invalid configuration: {one_line(exc.message)}") from None
-    return kube, namespace
+    # The namespace of the configuration just read, not a second reading of it.
+    return kube, ns.namespace or kube.namespace or "default"
 
 
 # ---------------------------------------------------------------------------

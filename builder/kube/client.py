@@ -360,8 +360,10 @@ SUBJECT_ACCESS_REVIEWS = ApiResource(
 class Kube:
     """One connection to one API server."""
 
-    def __init__(self, api: Api) -> None:
+    def __init__(self, api: Api, namespace: str = "") -> None:
         self.api = api
+        self.namespace = namespace
+        """The kubeconfig context's namespace (or the pod's own), empty if it names none."""
         self._discovered: dict[str, dict[str, ApiResource]] = {}
 
     # The models are loaded when a verb first reads a kind, not on connect:
@@ -416,7 +418,7 @@ class Kube:
                 endpoint = load_incluster()
             else:
                 endpoint = load_kubeconfig(kubeconfig, context)
-            return cls(Api(Rest(endpoint)))
+            return cls(Api(Rest(endpoint)), endpoint.namespace)
         except ConfigError as err:
             raise Unreachable(0, str(err)) from None
 

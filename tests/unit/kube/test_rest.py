@@ -64,6 +64,8 @@ def test_the_current_context_names_server_user_and_namespace(tmp_path: Path) -> 
     assert endpoint.server == "https://k.test:6443"
     assert endpoint.token == "t0"  # noqa: S105 - a test value
     assert endpoint.namespace == "team"
+    # The CLI takes its default namespace from the same reading of the file.
+    assert Kube.connect(str(tmp_path / "config")).namespace == "team"
 
 
 def test_files_of_kubeconfig_merge_first_name_wins(
