@@ -199,7 +199,7 @@ def kubeconfig_namespace(kubeconfig: str | None = None, context: str | None = No
 
 
 UNSUPPORTED_CLUSTER_FIELDS = ("proxy-url",)
-UNSUPPORTED_USER_FIELDS = ("auth-provider",)
+UNSUPPORTED_USER_FIELDS = ("auth-provider", "as-uid", "as-user-extra")
 
 
 def load_kubeconfig(kubeconfig: str | None = None, context: str | None = None) -> Endpoint:
@@ -233,6 +233,8 @@ def load_kubeconfig(kubeconfig: str | None = None, context: str | None = None) -
     exec_spec = user.get("exec")
     if exec_spec is not None and not isinstance(exec_spec, dict):
         raise ConfigError(f"user {user_name!r}: exec is not a mapping")
+    if exec_spec and exec_spec.get("provideClusterInfo"):
+        raise ConfigError(f"user {user_name!r}: exec provideClusterInfo is not supported by kbuild")
     token_file = str(user.get("tokenFile") or "")
     if token_file and not Path(token_file).is_absolute():
         token_file = str(user_base / token_file)
