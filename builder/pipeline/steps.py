@@ -47,8 +47,6 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import requests
-
 from builder.api import BuildError, StatusReason
 from builder.buildah import Buildah, LogFn
 from builder.dockerfile import rewrite, stage_images
@@ -63,7 +61,14 @@ from builder.pipeline.plan import (
 from builder.pipeline.retry import read_with_retries
 from builder.pipeline.stages import StageRecorder
 from builder.pipeline.workspace import Workspace
-from builder.registry import ImageReference, RegistryClient, RegistryError, insecure_policy
+from builder.registry import (
+    ImageReference,
+    RegistryClient,
+    RegistryError,
+    httpconn,
+    insecure_policy,
+)
+from builder.registry.transport import describe_connection_error
 from builder.s2i import KNOWN_SCRIPTS, BuilderImage, S2IInputs, parse_environment, render
 from builder.s2i.scripts import (
     builder_scripts_url,
@@ -273,16 +278,26 @@ def _fetch_script(target: str, log: LogFn) -> bytes | None:
     """``target``'s body, or None when it does not serve one (a warning says why if it failed).
 
     The body is bounded (a scripts URL is whoever serves it) and redirects
-    may only go to http(s) (requests has no other adapter).
+    may only go to http(s).
     """
+    session = httpconn.Session(timeout=SCRIPT_DOWNLOAD_TIMEOUT, user_agent="kbuild")
+    data = bytearray()
     try:
-        with requests.get(target, timeout=SCRIPT_DOWNLOAD_TIMEOUT, stream=True) as response:
-            if response.status_code != 200:
+        response = session.request("GET", target, headers={}, verify=True)
+        try:
+            if response.status != 200:
                 return None
-            data = response.raw.read(MAX_SCRIPT_BYTES + 1, decode_content=True)
-    except (requests.RequestException, OSError) as exc:
-        log(f"warning: could not download {target}: {type(exc).__name__}")
+            for chunk in response.chunks(64 << 10):
+                data += chunk
+                if len(data) > MAX_SCRIPT_BYTES:
+                    break
+        finally:
+            response.close()
+    except (httpconn.ConnectError, httpconn.ExchangeError, httpconn.HTTPProtocolError) as exc:
+        log(f"warning: could not download {target}: {describe_connection_error(exc)}")
         return None
+    finally:
+        session.close()
     if len(data) > MAX_SCRIPT_BYTES:
         raise BuildError(
             StatusReason.MANAGE_DOCKERFILE_FAILED,

@@ -22,8 +22,6 @@ from types import TracebackType
 from typing import IO, TypeVar
 from urllib.parse import urlsplit
 
-import requests
-
 from builder.api.nesting import load_json
 from builder.registry import mediatypes
 from builder.registry.errors import (
@@ -97,14 +95,12 @@ class RegistryClient:
         *,
         insecure_loopback: bool = True,
         ca_bundle: str | None = None,
-        session: requests.Session | None = None,
     ) -> None:
         self._transport = Transport(
             credentials=credentials,
             insecure=insecure_policy(insecure, loopback=insecure_loopback),
             timeout=timeout,
             ca_bundle=ca_bundle,
-            session=session,
         )
 
     def close(self) -> None:

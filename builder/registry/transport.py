@@ -17,7 +17,7 @@ digests) reads without the plumbing every request shares:
   up front, saving the 401 round-trip.
 * Failures become ``RegistryUnreachable``/``Unauthorized``/``RegistryProtocolError``
   with a one-line cause (``connection refused``, ``TLS: certificate verify
-  failed``), never a urllib3 traceback.
+  failed``), never a traceback.  The HTTP itself is ``builder.registry.httpconn``.
 """
 
 from __future__ import annotations
@@ -26,16 +26,13 @@ import ipaddress
 import socket
 import ssl
 import time
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import IO, Protocol
 from urllib.parse import urlsplit
 
-import requests
-import urllib3
-
 from builder.api.nesting import load_json
+from builder.registry import httpconn
 from builder.registry.auth import Challenge, Credential, parse_challenges
 from builder.registry.errors import RegistryProtocolError, RegistryUnreachable, Unauthorized
 from builder.registry.reference import ImageReference
@@ -134,7 +131,6 @@ def _describe_one(exc: BaseException) -> str | None:
         (ConnectionRefusedError, "connection refused"),
         (ConnectionResetError, "connection reset"),
         (socket.gaierror, "host name does not resolve"),
-        (urllib3.exceptions.NameResolutionError, "host name does not resolve"),
     ]
     for kind, text in causes:
         if isinstance(exc, kind):
@@ -155,7 +151,7 @@ def describe_connection_error(exc: BaseException) -> str:
         described = _describe_one(current)
         if described:
             return described
-        timed_out = timed_out or isinstance(current, TimeoutError | requests.Timeout)
+        timed_out = timed_out or isinstance(current, TimeoutError)
         for attr in ("reason", "__cause__", "__context__"):
             nested = getattr(current, attr, None)
             if isinstance(nested, BaseException):
@@ -164,20 +160,20 @@ def describe_connection_error(exc: BaseException) -> str:
     return "timed out" if timed_out else type(exc).__name__
 
 
-def _copy_body(response: requests.Response, sink: IO[bytes], max_bytes: int) -> None:
+def _copy_body(response: httpconn.Response, sink: IO[bytes], max_bytes: int) -> None:
     """Stream a (large) body into ``sink`` instead of memory: blobs being copied."""
     total = 0
-    for chunk in response.iter_content(chunk_size=1 << 20):
+    for chunk in response.chunks(1 << 20):
         total += len(chunk)
         if total > max_bytes:
             raise BodyTooLarge
         sink.write(chunk)
 
 
-def _read_body(response: requests.Response, max_bytes: int) -> bytes:
+def _read_body(response: httpconn.Response, max_bytes: int) -> bytes:
     chunks: list[bytes] = []
     total = 0
-    for chunk in response.iter_content(chunk_size=64 << 10):
+    for chunk in response.chunks(64 << 10):
         total += len(chunk)
         if total > max_bytes:
             raise BodyTooLarge
@@ -186,7 +182,7 @@ def _read_body(response: requests.Response, max_bytes: int) -> bytes:
 
 
 class Transport:
-    """One registry session; not thread-safe (requests.Session is not)."""
+    """One registry session; not thread-safe (its connections are not)."""
 
     def __init__(
         self,
@@ -195,14 +191,11 @@ class Transport:
         insecure: Callable[[str], bool],
         timeout: Timeout,
         ca_bundle: str | None = None,
-        session: requests.Session | None = None,
     ) -> None:
         self._credentials = credentials
         self._insecure = insecure
-        self._timeout = timeout
         self._ca_bundle = ca_bundle
-        self._session = session or requests.Session()
-        self._session.headers["User-Agent"] = USER_AGENT
+        self._session = httpconn.Session(timeout=timeout, user_agent=USER_AGENT)
         self._schemes: dict[str, str] = {}
         self._challenges: dict[str, Challenge] = {}
         self._tokens: dict[tuple[str, str, str], _Token] = {}
@@ -225,22 +218,13 @@ class Transport:
         params: Mapping[str, str] | None = None,
         auth: tuple[str, str] | None = None,
         data: bytes | IO[bytes] | None = None,
-    ) -> requests.Response:
-        with warnings.catch_warnings():
-            # Unverified TLS is what the user asked for by marking the host insecure.
-            warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
-            return self._session.request(
-                method,
-                url,
-                headers=dict(headers),
-                params=params,
-                auth=auth,
-                data=data,
-                timeout=self._timeout,
-                verify=verify,
-                stream=True,
-                allow_redirects=True,
-            )
+    ) -> httpconn.Response:
+        sent = dict(headers)
+        if auth is not None:
+            sent["Authorization"] = httpconn.basic_authorization(*auth)
+        return self._session.request(
+            method, url, headers=sent, verify=verify, params=params, data=data
+        )
 
     def _send(
         self,
@@ -264,21 +248,21 @@ class Transport:
             verify: bool | str = False if insecure else (self._ca_bundle or True)
             try:
                 response = self._http(method, url, headers=headers, verify=verify, data=data)
-            except requests.exceptions.ReadTimeout as exc:
-                raise self._unreachable(ref, host, exc) from None
-            except requests.ConnectionError as exc:
+            except httpconn.ConnectError as exc:
                 failure = exc
                 continue
-            except requests.RequestException as exc:
+            except httpconn.ExchangeError as exc:
+                raise self._unreachable(ref, host, exc) from None
+            except httpconn.HTTPProtocolError as exc:
                 raise RegistryProtocolError(
                     f"registry {ref.registry} gave an unusable answer for {ref}: "
                     f"{describe_connection_error(exc)}",
                     ref,
                 ) from None
             self._schemes[host] = scheme
-            limit = max_bytes if response.status_code < 300 else _MAX_ERROR_BODY
+            limit = max_bytes if response.status < 300 else _MAX_ERROR_BODY
             try:
-                if sink is not None and response.status_code == 200:
+                if sink is not None and response.status == 200:
                     _copy_body(response, sink, max_bytes)
                     body = b""
                 else:
@@ -288,12 +272,12 @@ class Transport:
                     f"registry {ref.registry} sent more than {limit} bytes for {ref}",
                     ref,
                 ) from None
-            except requests.RequestException as exc:
+            except httpconn.ExchangeError as exc:
                 raise self._unreachable(ref, host, exc) from None
             finally:
                 response.close()
-            return Fetched(response.status_code, response.headers, body, response.url)
-        raise self._unreachable(ref, host, failure or requests.ConnectionError())
+            return Fetched(response.status, response.headers, body, response.url)
+        raise self._unreachable(ref, host, failure or httpconn.ConnectError("no scheme to try"))
 
     @staticmethod
     def _unreachable(ref: ImageReference, host: str, exc: BaseException) -> RegistryUnreachable:
@@ -465,21 +449,21 @@ class Transport:
                 f"token server {realm} sent an oversized answer for {ref}",
                 ref,
             ) from None
-        except requests.RequestException as exc:
+        except (httpconn.ConnectError, httpconn.ExchangeError, httpconn.HTTPProtocolError) as exc:
             raise RegistryUnreachable(
                 f"cannot reach token server {realm} for {ref}: {describe_connection_error(exc)}",
                 ref,
             ) from None
-        if response.status_code in (401, 403):
+        if response.status in (401, 403):
             who = f"user {credential.username!r}" if credential else "anonymous access"
             raise Unauthorized(
-                f"token server {realm} rejected {who} for {ref} (HTTP {response.status_code})",
+                f"token server {realm} rejected {who} for {ref} (HTTP {response.status})",
                 ref,
             )
-        token, lifetime = self._parse_token(body, response.status_code)
+        token, lifetime = self._parse_token(body, response.status)
         if token is None:
             raise RegistryProtocolError(
-                f"token server {realm} gave no token for {ref} (HTTP {response.status_code})",
+                f"token server {realm} gave no token for {ref} (HTTP {response.status})",
                 ref,
             )
         expires = time.monotonic() + max(lifetime - _TOKEN_EXPIRY_SLACK, 1.0)

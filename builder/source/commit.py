@@ -11,24 +11,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from git import Repo
-from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
-
+from builder.source.gitcmd import Git, GitError
 from builder.source.info import SourceInfo
 
 _FIELDS = ("%H", "%an", "%ae", "%cn", "%ce", "%ad", "%<(80,trunc)%s")
 _FORMAT = "%x00".join(_FIELDS)
 
 
-def read_head(repo: Repo, *, uri: str, ref: str, context_dir: str = "") -> SourceInfo:
-    """SourceInfo for ``repo``'s HEAD; raises GitCommandError if there is none."""
-    out = repo.git.show(
-        "-s", "--no-show-signature", "--date=default", f"--format={_FORMAT}", "HEAD", "--"
+def read_head(
+    git: Git, *, uri: str, ref: str, context_dir: str = "", head_ref: str | None = None
+) -> SourceInfo:
+    """SourceInfo for the work tree's HEAD; raises GitError if there is none.
+
+    ``head_ref`` is the branch HEAD is on (``"HEAD"`` when detached), asked of
+    git unless the caller just checked it out and knows.
+    """
+    out = git(
+        "show", "-s", "--no-show-signature", "--date=default", f"--format={_FORMAT}", "HEAD", "--"
     )
     commit_id, author_name, author_email, committer_name, committer_email, date, message = (
         out.split("\x00", len(_FIELDS) - 1)
     )
-    head_ref = repo.git.rev_parse("--abbrev-ref", "HEAD")
+    if head_ref is None:
+        head_ref = git("rev-parse", "--abbrev-ref", "HEAD")
     return SourceInfo(
         uri=uri,
         ref=ref,
@@ -49,17 +54,19 @@ def read_worktree(path: Path, *, search_parents: bool) -> SourceInfo | None:
 
     Binary input from a developer's directory is often a checkout; OpenShift's
     ``oc start-build --from-dir`` records its HEAD when it can and silently
-    goes without when it cannot, and so do we.
+    goes without when it cannot, and so do we.  Without ``search_parents``
+    only a work tree whose top is ``path`` itself counts: an archive unpacked
+    inside some unrelated checkout must not report that checkout's commit.
     """
-    try:
-        repo = Repo(path, search_parent_directories=search_parents)
-    except (InvalidGitRepositoryError, NoSuchPathError):
+    if not path.is_dir():
         return None
+    git = Git(path, None if search_parents else {"GIT_CEILING_DIRECTORIES": str(path.parent)})
     try:
-        if repo.bare:
+        inside, _, top = git("rev-parse", "--is-inside-work-tree", "--show-toplevel").partition(
+            "\n"
+        )
+        if inside != "true" or (not search_parents and Path(top) != path.resolve()):
             return None
-        return read_head(repo, uri="", ref="")
-    except (GitCommandError, ValueError):
+        return read_head(git, uri="", ref="")
+    except (GitError, ValueError):
         return None
-    finally:
-        repo.close()

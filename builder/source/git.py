@@ -19,14 +19,12 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from git import Repo
-from git.cmd import Git
-from git.exc import GitCommandError
-
 from builder.api import BuildError, StatusReason
+from builder.source import gitcmd
 from builder.source.commit import read_head
+from builder.source.gitcmd import Git, GitError
 from builder.source.gitenv import git_environment
-from builder.source.gitfailure import describe, git_stderr, one_line, redact
+from builder.source.gitfailure import describe, one_line, redact
 from builder.source.gituri import GitURI, parse_git_uri, redact_url
 from builder.source.info import SourceInfo
 
@@ -193,20 +191,18 @@ def fetch_git(
             say(f"Using source secret: {', '.join(setup.descriptions)}")
 
         try:
-            with Repo.init(dest) as repo:
-                repo.git.update_environment(**setup.env)
-                return _fetch(
-                    repo,
-                    remote,
-                    fetch_url=setup.fetch_url,
-                    ref=ref,
-                    submodules=submodules,
-                    context_dir=context_dir,
-                    log=say,
-                )
-        except GitCommandError as err:
+            return _fetch(
+                gitcmd.init(dest, setup.env),
+                remote,
+                fetch_url=setup.fetch_url,
+                ref=ref,
+                submodules=submodules,
+                context_dir=context_dir,
+                log=say,
+            )
+        except GitError as err:
             _empty(dest)
-            cause = describe(git_stderr(err))
+            cause = describe(err.stderr)
             detail = f"cannot fetch {_what(ref)} from {remote.display}: {cause}"
             raise BuildError(
                 StatusReason.FETCH_SOURCE_FAILED, one_line(redact(redact_url(detail), hidden))
@@ -217,7 +213,7 @@ def fetch_git(
 
 
 def _fetch(
-    repo: Repo,
+    git: Git,
     remote: GitURI,
     *,
     fetch_url: str,
@@ -226,10 +222,9 @@ def _fetch(
     context_dir: str,
     log: Log,
 ) -> SourceInfo:
-    git = repo.git
     log(f'Cloning "{remote.display}" ...')
-    git.remote("add", "origin", fetch_url)
-    listing = RemoteRefs.parse(str(git.ls_remote("--symref", "origin")))
+    git("remote", "add", "origin", fetch_url)
+    listing = RemoteRefs.parse(git("ls-remote", "--symref", "origin"))
     if not listing.refs:
         raise _failure(remote, ref, "the repository is empty")
     target = resolve_ref(listing, ref)
@@ -240,23 +235,25 @@ def _fetch(
 
     if target.kind is RefKind.COMMIT:
         commit = _fetch_commit(git, remote, ref, target, log)
-        git.checkout("-q", "--detach", commit)
+        git("checkout", "-q", "--detach", commit)
     else:
         log(f"Fetching {target.kind.value} {target.name} (depth 1)")
         local = _local_name(target)
-        git.fetch("--depth", "1", "--no-tags", "origin", f"+{target.name}:{local}")
+        git("fetch", "--depth", "1", "--no-tags", "origin", f"+{target.name}:{local}")
         if target.kind is RefKind.BRANCH:
             branch = target.name[len("refs/heads/") :]
-            git.checkout("-q", "--no-track", "-B", branch, local)
-            git.branch("-q", f"--set-upstream-to=origin/{branch}", branch)
+            # The branch tracks origin's, as after ``git clone``: one process, not two.
+            git("checkout", "-q", "-B", branch, "--track", local)
         else:
-            git.checkout("-q", "--detach", f"{local}^{{commit}}")
+            git("checkout", "-q", "--detach", f"{local}^{{commit}}")
 
-    if submodules and (Path(repo.working_dir) / ".gitmodules").is_file():
+    if submodules and (git.cwd / ".gitmodules").is_file():
         log("Updating submodules (recursive) ...")
-        git.submodule("update", "--init", "--recursive")
+        git("submodule", "update", "--init", "--recursive")
 
-    info = read_head(repo, uri=remote.display, ref=ref, context_dir=context_dir)
+    # Checked out by name just above: no need to ask git which branch HEAD is.
+    head_ref = target.name[len("refs/heads/") :] if target.kind is RefKind.BRANCH else "HEAD"
+    info = read_head(git, uri=remote.display, ref=ref, context_dir=context_dir, head_ref=head_ref)
     log(f"\tCommit:\t{info.commit_id} ({info.message})")
     log(f"\tAuthor:\t{info.author_name} <{info.author_email}>")
     log(f"\tDate:\t{info.date}")
@@ -275,21 +272,25 @@ def _fetch_commit(git: Git, remote: GitURI, ref: str, target: Target, log: Log) 
     if wanted:
         log(f"Fetching commit {wanted} (depth 1)")
         try:
-            git.fetch("--depth", "1", "--no-tags", "origin", wanted)
-            return str(git.rev_parse("--verify", f"{wanted}^{{commit}}"))
-        except GitCommandError as err:
+            git("fetch", "--depth", "1", "--no-tags", "origin", wanted)
+            return git("rev-parse", "--verify", f"{wanted}^{{commit}}")
+        except GitError as err:
             # Protocol v0 servers refuse unadvertised commits; a missing
             # commit also lands here.  Either way, the full fetch decides.
-            cause = describe(git_stderr(err))
+            cause = describe(err.stderr)
             log(f"Shallow fetch of {wanted} refused ({cause}); fetching branches and tags")
     else:
         log(f"Fetching branches and tags to find commit {ref}")
-    git.fetch(
-        "--no-tags", "origin", "+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"
+    git(
+        "fetch",
+        "--no-tags",
+        "origin",
+        "+refs/heads/*:refs/remotes/origin/*",
+        "+refs/tags/*:refs/tags/*",
     )
     try:
-        return str(git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}"))
-    except GitCommandError:
+        return git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except GitError:
         raise _not_found(remote, ref) from None
 
 

@@ -4,15 +4,13 @@ git reports the same few problems in many wordings depending on transport
 (curl, ssh, local).  The build log keeps git's own line; the cause up front
 says which of the problems a user can fix it is: wrong URL, wrong
 credentials, unknown host key, untrusted certificate, unreachable server.
-gitpython runs git with ``LC_ALL=C``, so matching English text is reliable.
+``builder.source.gitcmd`` runs git with ``LC_ALL=C``, so matching English text is reliable.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-
-from git.exc import GitCommandError
 
 MAX_DETAIL = 240
 
@@ -89,13 +87,6 @@ _CAUSES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 _PREFIX = re.compile(r"^(fatal|error|remote|warning):\s*", re.IGNORECASE)
-
-
-def git_stderr(err: GitCommandError) -> str:
-    """git's stderr text without gitpython's ``"\\n  stderr: '...'"`` wrapping."""
-    text = err.stderr or ""
-    match = re.match(r"^\s*stderr: '(.*)'\s*$", text, re.DOTALL)
-    return match.group(1) if match else text
 
 
 def _clean(line: str) -> str:

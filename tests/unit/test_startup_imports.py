@@ -4,7 +4,9 @@ A structural check, not a timing: bench/cli_startup.py and bench/local_build.py
 print the figures.  pydantic costs ~0.2 s to start (the models ~0.07 s more)
 and the ``kubernetes`` client package ~0.45 s; a flag-driven ``kbuild build``
 (and each build pod container before it reads its Build) needs neither, and
-nothing of kbuild needs the client package at all.
+nothing of kbuild needs the client package at all.  Nor ``requests`` (~0.1 s
+with urllib3) or GitPython (~0.08 s): the registry's HTTP is ``http.client``
+and git is its command line.
 """
 
 from __future__ import annotations
@@ -25,7 +27,12 @@ def _loaded(code: str) -> set[str]:
 @pytest.mark.parametrize(
     ("code", "absent"),
     [
-        ("import builder.cli.build, builder.pipeline", {"pydantic", "kubernetes"}),
+        (
+            "import builder.cli.build, builder.pipeline",
+            {"pydantic", "kubernetes", "requests", "urllib3", "git"},
+        ),
+        ("import builder.registry, builder.source", {"requests", "urllib3", "git"}),
+        ("import builder.controller.manager", {"requests", "urllib3", "git"}),
         ("import builder.kube", {"pydantic", "kubernetes", "urllib3", "requests"}),
         ("from builder.kube import Kube; Kube(None)", {"pydantic"}),
         ("import builder.controller.manager", {"kubernetes"}),

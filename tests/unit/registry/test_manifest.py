@@ -5,9 +5,8 @@ import socket
 from datetime import UTC, datetime
 
 import pytest
-import requests
 
-from builder.registry import mediatypes
+from builder.registry import httpconn, mediatypes
 from builder.registry.image_config import parse_created, parse_image_config
 from builder.registry.manifest import (
     Descriptor,
@@ -245,10 +244,11 @@ def test_describe_connection_error_refused_and_dns() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    with pytest.raises(requests.ConnectionError) as refused:
-        requests.get(f"http://127.0.0.1:{port}/v2/", timeout=5)
+    session = httpconn.Session(timeout=5, user_agent="test")
+    with pytest.raises(httpconn.ConnectError) as refused:
+        session.request("GET", f"http://127.0.0.1:{port}/v2/", headers={}, verify=True)
     assert describe_connection_error(refused.value) == "connection refused"
 
-    with pytest.raises(requests.ConnectionError) as dns:
-        requests.get("http://no-such-host.invalid/v2/", timeout=5)
+    with pytest.raises(httpconn.ConnectError) as dns:
+        session.request("GET", "http://no-such-host.invalid/v2/", headers={}, verify=True)
     assert describe_connection_error(dns.value) == "host name does not resolve"

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from git.exc import GitCommandError
 
-from builder.source.gitfailure import describe, git_stderr, one_line, redact
+from builder.source.gitfailure import describe, one_line, redact
 
 # Real git 2.39 messages (LC_ALL=C), one scenario per row.
 CASES = [
@@ -74,11 +73,6 @@ def test_long_lines_are_shortened() -> None:
     text = describe("fatal: " + "x" * 1000)
     assert len(text) == 240
     assert text.endswith("...")
-
-
-def test_git_stderr_unwraps_gitpython_formatting() -> None:
-    err = GitCommandError(["git", "fetch"], 128, b"fatal: oops\nmore")
-    assert git_stderr(err) == "fatal: oops\nmore"
 
 
 def test_redact_longest_first_and_ignores_empty() -> None:
