@@ -33,7 +33,10 @@ push_image         sti/docker-build    push (the output)
 =================  ==================  =============================================
 
 The push secret reaches pull-images only for an incremental build.
-``build_and_push`` chains the last three for ``kbuild build``.
+``build_and_push`` chains the last three for ``kbuild build``, where one
+process holds every credential anyway: there ``buildah bud`` pulls the images
+the build starts from itself, with the pull credentials (one buildah run
+fewer per build).
 """
 
 from __future__ import annotations
@@ -714,18 +717,25 @@ def _tls_verify(plan: BuildPlan, hosts: tuple[str, ...]) -> bool:
 
 
 def pull_images(
-    plan: BuildPlan, prepared: Prepared, buildah: Buildah, log: LogFn, stages: StageRecorder
+    plan: BuildPlan,
+    prepared: Prepared,
+    buildah: Buildah,
+    log: LogFn,
+    stages: StageRecorder,
+    *,
+    base_images: bool = True,
 ) -> None:
     """Pull every image the build starts from, so the build itself needs no credential.
 
     The builder (or the Docker strategy's FROM images) with the pull secret,
     the previous image of an incremental build with the push secret (it is
     the output repository).  OpenShift's forcePull is met here: a pull always
-    asks the registry.
+    asks the registry.  Without ``base_images`` the builder and FROM images
+    are left to ``build_image(pull_base=True)``.
     """
     force = plan.strategy.force_pull
     with stages.stage("PullImages", "PullBaseImage"):
-        for image in prepared.images:
+        for image in prepared.images if base_images else ():
             log(f"Pulling image {image} ...")
             buildah.pull(
                 image,
@@ -894,6 +904,7 @@ def build_image(
     log: LogFn = print,
     *,
     scratch: Path | None = None,
+    pull_base: bool = False,
 ) -> Built:
     """``buildah bud`` and the post-commit hook: the committer's code runs here.
 
@@ -901,7 +912,9 @@ def build_image(
     and pulls only what is missing (a FROM naming a build arg), anonymously.
     No registry or source secret is mounted here; the build's own inputs
     (source secrets and configMaps, build volumes) are, since the build is
-    what they are for (``builder.pipeline.inputs``).
+    what they are for (``builder.pipeline.inputs``).  ``pull_base`` (the
+    one-process ``kbuild build`` only) lets buildah pull the builder and FROM
+    images itself, with the pull credentials, and forcePull as ``--pull=always``.
     """
     strategy = plan.strategy
     tag = plan.output or f"localhost/kbuild/{plan.name or 'build'}:latest"
@@ -921,9 +934,9 @@ def build_image(
             build_args=build_args,
             no_cache=no_cache,
             layers=layers,
-            pull_always=False,
+            pull_always=pull_base and strategy.force_pull,
             tls_verify=_tls_verify(plan, prepared.pulls_from),
-            authfile=None,
+            authfile=plan.pull_authfile if pull_base else None,
             volumes=volumes,
         )
     if plan.post_commit is not None and plan.post_commit.argv():
@@ -975,7 +988,13 @@ def build_and_push(
     *,
     scratch: Path | None = None,
 ) -> Output:
-    """The last three steps in one process, as ``kbuild build`` runs them."""
-    pull_images(plan, prepared, buildah, log, stages)
-    built = build_image(plan, prepared, buildah, stages, log, scratch=scratch)
+    """The last three steps in one process, as ``kbuild build`` runs them.
+
+    ``buildah bud`` pulls the builder or FROM images (if missing, or always
+    with forcePull) instead of a ``buildah pull`` of each first: this process
+    holds the pull credentials anyway.  Source images and an incremental
+    build's previous image keep their own pulls and credentials.
+    """
+    pull_images(plan, prepared, buildah, log, stages, base_images=False)
+    built = build_image(plan, prepared, buildah, stages, log, scratch=scratch, pull_base=True)
     return push_image(plan, built, buildah, log, stages)

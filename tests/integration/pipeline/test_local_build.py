@@ -3,7 +3,9 @@ built image run and asked a question."""
 
 from __future__ import annotations
 
+import base64
 import json
+import secrets
 import subprocess
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 
 from builder.registry import RegistryClient
 from tests.integration.pipeline.conftest import Images, KbuildRunner, git, make_repo
+from tests.support.images import ImageBuilder
 from tests.support.registry import RunningRegistry
 from tests.support.run_image import get_json, run_once, serving
 
@@ -22,6 +25,16 @@ def skopeo_digest(image: str) -> str:
         ["skopeo", "inspect", "--tls-verify=false", "--format", "{{.Digest}}", f"docker://{image}"],
         check=True, capture_output=True, text=True,
     ).stdout.strip()  # fmt: skip
+
+
+def _layers(image: str, creds: tuple[str, str] | None = None) -> list[str]:
+    login = ["--creds", f"{creds[0]}:{creds[1]}"] if creds else []
+    out = subprocess.run(
+        ["skopeo", "inspect", "--tls-verify=false", *login, f"docker://{image}"],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    layers: list[str] = json.loads(out)["Layers"]
+    return layers
 
 
 def image_config(image: str) -> dict[str, object]:
@@ -243,3 +256,47 @@ spec:
     config = image_config(out)
     assert "X=1" in config["Env"]  # type: ignore[operator]
     assert run_once(out, ["cat", "/a", "/one", "/two"]) == "a\none\ntwo"
+
+
+def test_a_private_from_image_is_pulled_by_the_build_with_the_authfile(
+    kbuild: KbuildRunner,
+    registry: RunningRegistry,
+    htpasswd_registry: RunningRegistry,
+    image_builder: ImageBuilder,
+    tmp_path: Path,
+) -> None:
+    """``kbuild build`` lets ``buildah bud`` pull what it starts from, with the same credentials.
+
+    The base is new to this machine's storage (a fresh tag in a registry that
+    wants a login): the build pulls it through the authfile it was given, with
+    no ``buildah pull`` of its own first; without the authfile it is refused
+    with the pull reason before anything runs.
+    """
+    user, password = htpasswd_registry.credentials
+    base = f"{htpasswd_registry.host}/private/base:{secrets.token_hex(6)}"
+    image_builder.build_and_push(
+        base, creds=(user, password), files={"base.txt": b"private base\n"}, format="docker"
+    )
+    context = tmp_path / "app"
+    context.mkdir()
+    (context / "Dockerfile").write_text(f"FROM {base}\nCOPY app.txt /app.txt\n")
+    (context / "app.txt").write_text("app\n")
+    authfile = tmp_path / "auth.json"
+    pair = base64.b64encode(f"{user}:{password}".encode()).decode()
+    authfile.write_text(json.dumps({"auths": {htpasswd_registry.host: {"auth": pair}}}))
+    out = f"{registry.host}/it/private-base:1"
+    insecure = ("--insecure-registry", registry.host,
+                "--insecure-registry", htpasswd_registry.host)  # fmt: skip
+
+    refused = kbuild("build", str(context), "--strategy", "docker", "--to", out, *insecure)
+    assert refused.returncode == 1
+    assert refused.last_line.startswith("error: PullBuilderImageFailed: "), refused.stderr
+
+    ran = kbuild("build", str(context), "--strategy", "docker", "--authfile", str(authfile),
+                 "--to", out, *insecure, check=True)  # fmt: skip
+    assert "Pulling image" not in ran.stderr  # no separate pull: buildah bud fetched it
+    digest = ran.stdout.strip()
+    assert skopeo_digest(out) == digest
+    # The output is built on the private base: its layers, then one of the build's.
+    base_layers = _layers(base, (user, password))
+    assert _layers(out)[: len(base_layers)] == base_layers
