@@ -34,6 +34,7 @@ from __future__ import annotations
 import base64
 import http.client
 import io
+import socket
 import ssl
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -123,24 +124,6 @@ class Response:
         # A body left unread would be taken as the next response's start.
         self._session._release(self._endpoint, clean=self._raw.isclosed())
         self._raw.close()
-
-
-class _Connection(http.client.HTTPConnection):
-    read_timeout: float | None = None
-
-    def connect(self) -> None:
-        super().connect()
-        if self.sock is not None:
-            self.sock.settimeout(self.read_timeout)
-
-
-class _TLSConnection(http.client.HTTPSConnection):
-    read_timeout: float | None = None
-
-    def connect(self) -> None:
-        super().connect()
-        if self.sock is not None:
-            self.sock.settimeout(self.read_timeout)
 
 
 def _proxy_for(scheme: str, host: str) -> str:
@@ -251,15 +234,16 @@ class Session:
                 tunnel = (proxy_headers, endpoint.host, endpoint.port)
         else:
             host, port = endpoint.host, endpoint.port
-        made: _Connection | _TLSConnection
+        made: http.client.HTTPConnection
         if endpoint.scheme == "https":
             context = self._context(endpoint.verify)
-            made = _TLSConnection(
+            made = http.client.HTTPSConnection(
                 host, port, timeout=self._connect_timeout, context=context, blocksize=_BLOCK
             )
         else:
-            made = _Connection(host, port, timeout=self._connect_timeout, blocksize=_BLOCK)
-        made.read_timeout = self._read_timeout
+            made = http.client.HTTPConnection(
+                host, port, timeout=self._connect_timeout, blocksize=_BLOCK
+            )
         if tunnel is not None:
             made.set_tunnel(tunnel[1], tunnel[2], headers=tunnel[0])
         self._pool[endpoint] = made
@@ -336,6 +320,10 @@ class Session:
                 except (OSError, http.client.HTTPException) as exc:
                     self._drop(endpoint)
                     raise ConnectError(exc) from exc
+                # Connected within the connect timeout; every read gets its own.
+                sock: socket.socket | None = getattr(connection, "sock", None)
+                if sock is not None:
+                    sock.settimeout(self._read_timeout)
             try:
                 connection.request(method, target, body=data, headers=all_headers)
                 raw = connection.getresponse()
