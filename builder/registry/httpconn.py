@@ -171,6 +171,22 @@ def _endpoint(url: str, verify: bool | str) -> tuple[_Endpoint, str]:
     return endpoint, target
 
 
+def _authority(url: str) -> tuple[str, int]:
+    """Host and effective port: what decides whether a redirect stays with one service.
+
+    An upgrade from http to https on the same host counts as the same one,
+    as browsers and ``requests`` treat it.
+    """
+    parsed = urlsplit(url)
+    try:
+        port = parsed.port
+    except ValueError:
+        port = None
+    if port is None or port == _DEFAULT_PORTS.get(parsed.scheme):
+        port = 0
+    return (parsed.hostname or "", port)
+
+
 def _body_length(data: Body) -> int:
     if data is None:
         return 0
@@ -273,7 +289,7 @@ class Session:
             url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
         sent = dict(headers)
         start = data.tell() if data is not None and not isinstance(data, bytes) else 0
-        origin = urlsplit(url).hostname
+        origin = _authority(url)
         for _ in range(MAX_REDIRECTS + 1):
             response = self._exchange(method, url, sent, verify, data)
             if response.status not in _REDIRECTS or "Location" not in response.headers:
@@ -290,7 +306,9 @@ class Session:
                 sent = {k: v for k, v in sent.items() if k.lower() != "content-type"}
             elif data is not None and not isinstance(data, bytes):
                 data.seek(start)
-            if target.hostname != origin:
+            if _authority(location) != origin:
+                # Another host or port is another service (a registry's blob
+                # storage): it gets no credential meant for the registry.
                 sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
             url = location
         raise HTTPProtocolError(f"more than {MAX_REDIRECTS} redirects")

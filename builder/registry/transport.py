@@ -157,7 +157,12 @@ def describe_connection_error(exc: BaseException) -> str:
             if isinstance(nested, BaseException):
                 stack.append(nested)
         stack.extend(arg for arg in current.args if isinstance(arg, BaseException))
-    return "timed out" if timed_out else type(exc).__name__
+    if timed_out:
+        return "timed out"
+    # Not one of the causes above: the error's own words (a proxy refused, an
+    # unreadable CA bundle) say more than its class name.
+    text = " ".join(str(exc).split())
+    return text[:200] if text else type(exc).__name__
 
 
 def _copy_body(response: httpconn.Response, sink: IO[bytes], max_bytes: int) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from builder.registry import httpconn
+from builder.registry import RegistryClient, RegistryUnreachable, httpconn
 from tests.support.tls import self_signed
 
 
@@ -398,3 +398,30 @@ def test_a_proxy_spoken_to_over_tls_is_refused_by_name(
     session = httpconn.Session(timeout=5, user_agent="t")
     with pytest.raises(httpconn.ConnectError, match="only http:// proxies"):
         _get(session, f"{url}/v2/")
+
+
+def test_authorization_is_dropped_for_another_port_of_the_same_host(
+    server: tuple[str, Recorder],
+) -> None:
+    """A storage service on the registry's host but another port is another service."""
+    url, recorder = server
+    other = ThreadingHTTPServer(("127.0.0.1", 0), _handler(recorder))
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        recorder.routes["/blob"] = _redirect(307, f"http://127.0.0.1:{other.server_address[1]}/s")
+        session = httpconn.Session(timeout=5, user_agent="t")
+        _get(session, f"{url}/blob", headers={"Authorization": "Bearer registry-token"})
+        assert recorder.seen[-1].path == "/s"
+        assert "Authorization" not in recorder.seen[-1].headers
+    finally:
+        other.shutdown()
+        other.server_close()
+
+
+def test_an_unusable_proxy_is_named_in_the_registry_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("https_proxy", "https://proxy.test:3128")
+    monkeypatch.setenv("http_proxy", "https://proxy.test:3128")
+    with pytest.raises(RegistryUnreachable, match="only http:// proxies are supported"):
+        RegistryClient(insecure={"registry.test"}).resolve("registry.test/app:1")
