@@ -26,6 +26,7 @@ from pathlib import Path
 
 from builder.api.nesting import load_json
 from builder.registry.errors import CredentialsError
+from builder.registry.httpconn import basic_authorization
 
 DOCKERCONFIGJSON_KEY = ".dockerconfigjson"
 DOCKERCFG_KEY = ".dockercfg"
@@ -42,8 +43,7 @@ class Credential:
 
     def basic_header(self) -> str:
         """The ``Authorization`` value for HTTP Basic."""
-        raw = f"{self.username}:{self.password}".encode()
-        return "Basic " + base64.b64encode(raw).decode("ascii")
+        return basic_authorization(self.username, self.password)
 
 
 @dataclass(frozen=True)

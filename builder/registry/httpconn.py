@@ -144,8 +144,9 @@ def _proxy_parts(proxy: str) -> tuple[str, int, dict[str, str]]:
         )
     headers: dict[str, str] = {}
     if parsed.username is not None:
-        pair = f"{unquote(parsed.username)}:{unquote(parsed.password or '')}"
-        headers["Proxy-Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+        headers["Proxy-Authorization"] = basic_authorization(
+            unquote(parsed.username), unquote(parsed.password or "")
+        )
     return parsed.hostname, parsed.port or 80, headers
 
 
@@ -202,6 +203,7 @@ def _body_length(data: Body) -> int:
 
 
 def basic_authorization(username: str, password: str) -> str:
+    """The ``Authorization`` (or ``Proxy-Authorization``) value for HTTP Basic."""
     pair = f"{username}:{password}".encode()
     return "Basic " + base64.b64encode(pair).decode("ascii")
 

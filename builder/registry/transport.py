@@ -213,24 +213,6 @@ class Transport:
             return False
         return self._ca_bundle or True
 
-    def _http(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: Mapping[str, str],
-        verify: bool | str,
-        params: Mapping[str, str] | None = None,
-        auth: tuple[str, str] | None = None,
-        data: bytes | IO[bytes] | None = None,
-    ) -> httpconn.Response:
-        sent = dict(headers)
-        if auth is not None:
-            sent["Authorization"] = httpconn.basic_authorization(*auth)
-        return self._session.request(
-            method, url, headers=sent, verify=verify, params=params, data=data
-        )
-
     def _send(
         self,
         ref: ImageReference,
@@ -250,9 +232,10 @@ class Transport:
         for scheme in schemes:
             # Upload sessions hand back absolute URLs (Location); use them as given.
             url = path if "://" in path else f"{scheme}://{host}{path}"
-            verify: bool | str = False if insecure else (self._ca_bundle or True)
             try:
-                response = self._http(method, url, headers=headers, verify=verify, data=data)
+                response = self._session.request(
+                    method, url, headers=headers, verify=self._verify(host), data=data
+                )
             except httpconn.ConnectError as exc:
                 failure = exc
                 continue
@@ -435,15 +418,10 @@ class Transport:
         if challenge.service:
             params["service"] = challenge.service
         credential = self._credential_for_realm(parsed.scheme, parsed.netloc, credential)
-        auth = (credential.username, credential.password) if credential else None
+        basic = {"Authorization": credential.basic_header()} if credential else {}
         try:
-            response = self._http(
-                "GET",
-                realm,
-                headers={},
-                params=params,
-                auth=auth,
-                verify=self._verify(parsed.netloc),
+            response = self._session.request(
+                "GET", realm, headers=basic, params=params, verify=self._verify(parsed.netloc)
             )
             try:
                 body = _read_body(response, _MAX_TOKEN_RESPONSE)
