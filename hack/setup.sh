@@ -20,8 +20,9 @@ packages=(
   debootstrap docker-registry
   # the test cluster (hack/cluster.sh installs its own list too)
   containerd runc containernetworking-plugins iptables openssl conntrack socat
-  # checks
-  shellcheck python3-venv curl
+  # checks; apparmor: its parser compiles the build pods' AppArmor profile
+  # (no kernel support needed)
+  shellcheck python3-venv curl apparmor
 )
 
 missing=()

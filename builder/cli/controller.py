@@ -23,6 +23,7 @@ def _env(name: str, default: str = "") -> str:
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from builder.controller.apparmor import PROFILE_NAME as APPARMOR_PROFILE  # noqa: PLC0415
     from builder.controller.podlayout import FEWEST, LAYOUTS  # noqa: PLC0415 - the CLI starts fast
     from builder.controller.seccomp import LOCALHOST_PROFILE  # noqa: PLC0415
 
@@ -63,6 +64,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="build pods' Localhost seccomp profile, relative to the kubelet's seccomp "
         f"directory (default {LOCALHOST_PROFILE}, installed by deploy/seccomp-installer.yaml), "
         "or Unconfined (admitted only by a Pod Security 'privileged' namespace)",
+    )  # fmt: skip
+    p.add_argument(
+        "--apparmor-profile", default=_env("KBUILD_APPARMOR_PROFILE"), metavar="NAME",
+        help="build pods' AppArmor profile where nodes enforce AppArmor: a profile loaded on "
+        f"every node ({APPARMOR_PROFILE}, loaded by deploy/apparmor-loader.yaml), or "
+        "Unconfined ('privileged' namespaces only); default: none, the runtime's own",
     )  # fmt: skip
     p.add_argument(
         "--build-pod-containers", choices=LAYOUTS,
@@ -182,6 +189,7 @@ def run(ns: argparse.Namespace) -> int:
         workspace_size_limit=ns.workspace_size_limit,
         storage_size_limit=ns.storage_size_limit,
         seccomp_profile=ns.seccomp_profile,
+        apparmor_profile=ns.apparmor_profile,
         build_pod_containers=ns.build_pod_containers,
         trusted_ca_configmap=ns.trusted_ca_configmap or "",
         resync_seconds=ns.resync_seconds,

@@ -121,8 +121,25 @@ def seccomp_profile(profile: str = LOCALHOST_PROFILE) -> dict[str, str]:
     return {"type": "Localhost", "localhostProfile": profile}
 
 
-def pod_security_context(profile: str = LOCALHOST_PROFILE) -> dict[str, Any]:
-    return {
+def apparmor_profile(profile: str) -> dict[str, str] | None:
+    """``appArmorProfile`` for ``--apparmor-profile``: unset, Unconfined, or a Localhost profile.
+
+    Unset (the default) leaves the runtime's default profile, which is no
+    profile on a node without AppArmor and, on a node with it, one that
+    denies the mounts rootless buildah makes; the Localhost profile
+    (builder.controller.apparmor, loaded by deploy/apparmor-loader.yaml) is
+    that default plus them.  The kubelet refuses a pod that asks for any
+    profile on a node without AppArmor, so it is set only when asked for.
+    """
+    if not profile:
+        return None
+    if profile == UNCONFINED:
+        return {"type": UNCONFINED}
+    return {"type": "Localhost", "localhostProfile": profile}
+
+
+def pod_security_context(profile: str = LOCALHOST_PROFILE, apparmor: str = "") -> dict[str, Any]:
+    context = {
         # Never root.  1000 is the image's user "build", the one /etc/subuid
         # and /etc/subgid name: newuidmap looks its caller up by uid.
         "runAsNonRoot": True,
@@ -136,6 +153,10 @@ def pod_security_context(profile: str = LOCALHOST_PROFILE) -> dict[str, Any]:
         # with CreateContainerError, which podstatus turns into the Build's reason.
         "seccompProfile": seccomp_profile(profile),
     }
+    armor = apparmor_profile(apparmor)
+    if armor is not None:
+        context["appArmorProfile"] = armor
+    return context
 
 
 def container_security_context() -> dict[str, Any]:
@@ -570,7 +591,7 @@ def _pod_spec(
         "restartPolicy": "Never",
         "activeDeadlineSeconds": spec.completion_deadline_seconds
         or DEFAULT_ACTIVE_DEADLINE_SECONDS,
-        "securityContext": pod_security_context(config.seccomp_profile),
+        "securityContext": pod_security_context(config.seccomp_profile, config.apparmor_profile),
         "initContainers": containers[:-1],
         "containers": containers[-1:],
         "volumes": volumes,
@@ -695,6 +716,7 @@ __all__ = [
     "PULL_IMAGES_CONTAINER",
     "STI_BUILD_CONTAINER",
     "UNCONFINED",
+    "apparmor_profile",
     "build_pod",
     "build_pod_name",
     "container_security_context",

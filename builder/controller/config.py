@@ -38,6 +38,11 @@ class ControllerConfig:
     # directory (deploy/seccomp-installer.yaml puts the default there), or
     # "Unconfined", which only a Pod Security "privileged" namespace admits.
     seccomp_profile: str = LOCALHOST_PROFILE
+    # The build pod's AppArmor profile: empty (the runtime's default; right
+    # for nodes without AppArmor), the name of a profile loaded on every node
+    # (deploy/apparmor-loader.yaml loads builder.controller.apparmor's), or
+    # "Unconfined", which only a Pod Security "privileged" namespace admits.
+    apparmor_profile: str = ""
     # "fewest": pipeline steps that mount no secret share a container
     # (builder.controller.podlayout); "per-step": one container per step.
     build_pod_containers: str = FEWEST

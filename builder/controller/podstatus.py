@@ -34,6 +34,12 @@ lives, and only an administrator installing the profile
 (deploy/seccomp-installer.yaml) changes that.  The outcome asks for the
 pod's deletion: it never ran, and left Pending it would be retried for a week.
 
+The same for AppArmor (``--apparmor-profile``): a node that enforces
+AppArmor but has not loaded the pod's Localhost profile fails container
+creation ("apparmor profile not found"), and a node without AppArmor has
+its kubelet refuse the whole pod (phase Failed, reason ``AppArmor``);
+both are Error/CannotCreateBuildPod saying which, and what to change.
+
 Image pulls of the build pod image (ErrImagePull, ImagePullBackOff) keep the
 Build Pending with a message saying so: the kubelet keeps retrying, so a
 registry that is briefly down costs time, not the build, and the pod's
@@ -466,11 +472,58 @@ def _progress(pod: _Pod) -> PodOutcome:
     )
 
 
+def _apparmor_profile_of(pod: _Pod) -> str:
+    armor = ((pod.raw.get("spec") or {}).get("securityContext") or {}).get("appArmorProfile") or {}
+    return str(armor.get("localhostProfile") or armor.get("type") or "(unnamed)")
+
+
+def _apparmor_refused(pod: _Pod) -> PodOutcome | None:
+    """A build pod the node cannot confine with the AppArmor profile it asks for.
+
+    The kubelet refuses a pod that asks for any AppArmor profile on a node
+    whose kernel has no AppArmor (phase Failed, reason ``AppArmor``, "Cannot
+    enforce AppArmor: ..."), before any container exists; a node with
+    AppArmor that has not loaded the Localhost profile fails each container's
+    creation instead (containerd: "apparmor profile not found <name>").
+    """
+    node = (pod.raw.get("spec") or {}).get("nodeName") or "the build pod's node"
+    profile = _apparmor_profile_of(pod)
+    told = f"{pod.reason}: {pod.message}".lower()
+    if pod.phase == "Failed" and "apparmor" in told and not any(c.started for c in pod.containers):
+        return replace(
+            pod.failure(
+                StatusReason.CANNOT_CREATE_BUILD_POD,
+                f"node {node} refused the build pod, which asks for AppArmor profile {profile}: "
+                f"{pod.message or pod.reason}. Set the controller's --apparmor-profile only "
+                "where every node enforces AppArmor (docs/build-pod.md)",
+                phase=BuildPhase.ERROR,
+            ),
+            stop_pod=True,
+        )
+    for container in pod.containers:
+        said = str((container.waiting or {}).get("message") or "")
+        lowered = said.lower()
+        if "apparmor" in lowered and any(cue in lowered for cue in ("not found", "no such")):
+            return replace(
+                pod.failure(
+                    StatusReason.CANNOT_CREATE_BUILD_POD,
+                    f"node {node} has not loaded AppArmor profile {profile}, so container "
+                    f"{container.name} cannot be created; load it on every node with "
+                    f"deploy/apparmor-loader.yaml (docs/build-pod.md). The runtime said: {said}",
+                    phase=BuildPhase.ERROR,
+                    container=container,
+                ),
+                stop_pod=True,
+            )
+    return None
+
+
 def interpret_pod(pod: Mapping[str, Any]) -> PodOutcome:
     """The Build status that ``pod`` (a build pod from ``build_pod``) implies now."""
     read = _Pod.read(pod)
     for decide in (
         _pod_failure,
+        _apparmor_refused,
         _container_failure,
         _completion,
         _pod_ended,

@@ -23,16 +23,19 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from builder.api import Build, BuildPhase, parse_as
+from builder.controller.apparmor import PROFILE_NAME
 from builder.controller.buildpod import build_pod
 from builder.controller.config import ControllerConfig
 from builder.controller.podstatus import PodOutcome, interpret_pod
 from builder.pipeline.pod import TerminationMessage
-from tests.cluster.conftest import Kubectl, create_namespace
+from tests.cluster.conftest import REPO_ROOT, Cluster, Kubectl, create_namespace
 from tests.support.gitdaemon import GitDaemon, git, git_daemon
 
 pytestmark = pytest.mark.cluster
@@ -426,3 +429,84 @@ def test_a_node_without_the_seccomp_profile_ends_the_build_naming_it(
         assert outcome.stop_pod
     finally:
         kubectl("-n", namespace, "delete", "pod", name, "--wait=false", check=False)
+
+
+# --------------------------------------------------------------------------- AppArmor
+
+
+def _node_enforces_apparmor() -> bool:
+    try:
+        return Path("/sys/module/apparmor/parameters/enabled").read_text().strip() == "Y"
+    except OSError:
+        return False
+
+
+def test_pod_security_baseline_admits_the_apparmor_profile_and_rejects_unconfined(
+    kubectl: Kubectl, namespace: str, registry: str, images: dict[str, str]
+) -> None:
+    pod = _pod_manifest("armor", namespace, registry, images, apparmor_profile=PROFILE_NAME)
+    assert pod["spec"]["securityContext"]["appArmorProfile"] == {
+        "type": "Localhost", "localhostProfile": PROFILE_NAME,
+    }  # fmt: skip
+    admitted, said = _dry_run(kubectl, namespace, pod)
+    assert admitted, said
+    unconfined = _pod_manifest(
+        "unarmored", namespace, registry, images, apparmor_profile="Unconfined"
+    )
+    admitted, said = _dry_run(kubectl, namespace, unconfined)
+    assert not admitted
+    assert 'violates PodSecurity "baseline:latest"' in said, said
+    assert "appArmorProfile" in said or "AppArmor" in said, said
+
+
+def test_an_apparmor_profile_the_node_cannot_apply_ends_the_build_naming_it(
+    kubectl: Kubectl, namespace: str, registry: str, images: dict[str, str]
+) -> None:
+    # This node's kernel has no AppArmor: the kubelet refuses the pod. On a
+    # node with AppArmor, a profile never loaded fails container creation.
+    absent = f"kbuild-absent-{RUN_ID}"
+    pod = _pod_manifest("armorless", namespace, registry, images, apparmor_profile=absent)
+    kubectl("-n", namespace, "create", "-f", "-", stdin=json.dumps(pod))
+    name = pod["metadata"]["name"]
+    try:
+        deadline = time.monotonic() + 180
+        outcome = interpret_pod(kubectl.json("-n", namespace, "get", "pod", name))
+        while not outcome.terminal and time.monotonic() < deadline:
+            time.sleep(2)
+            outcome = interpret_pod(kubectl.json("-n", namespace, "get", "pod", name))
+        assert outcome.phase == BuildPhase.ERROR, outcome
+        assert outcome.reason == "CannotCreateBuildPod"
+        assert outcome.stop_pod
+        if _node_enforces_apparmor():
+            assert f"has not loaded AppArmor profile {absent}" in outcome.detail, outcome.detail
+        else:
+            assert f"asks for AppArmor profile {absent}" in outcome.detail, outcome.detail
+            assert "--apparmor-profile" in outcome.detail
+    finally:
+        kubectl("-n", namespace, "delete", "pod", name, "--wait=false", check=False)
+
+
+def test_the_apparmor_loader_as_shipped_is_ready_and_says_what_it_did(
+    cluster: Cluster, kubectl: Kubectl
+) -> None:
+    shipped = (REPO_ROOT / "deploy" / "apparmor-loader.yaml").read_text()
+    docs = [d for d in yaml.safe_load_all(shipped.replace("__REGISTRY__", cluster.registry)) if d]
+    for doc in docs:
+        if doc["kind"] == "DaemonSet":
+            doc["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] = "Always"
+    kubectl("apply", "-f", "-", stdin=yaml.safe_dump_all(docs))
+    try:
+        rollout = kubectl(
+            "-n", "kbuild-system", "rollout", "status", "daemonset/kbuild-apparmor-loader",
+            "--timeout=240s", check=False, timeout=260,
+        )  # fmt: skip
+        said = kubectl("-n", "kbuild-system", "logs", "-l", "app=kbuild-apparmor-loader",
+                       "--tail=20", check=False).stdout  # fmt: skip
+        assert rollout.returncode == 0, f"{rollout.stderr}\n{said}"
+        if _node_enforces_apparmor():
+            assert f"loaded {PROFILE_NAME}" in said or f"{PROFILE_NAME} is loaded" in said, said
+        else:
+            assert "AppArmor is not enabled on this node: nothing to load" in said, said
+    finally:
+        kubectl("-n", "kbuild-system", "delete", "daemonset", "kbuild-apparmor-loader",
+                "--wait=false", check=False)  # fmt: skip

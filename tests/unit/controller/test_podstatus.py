@@ -129,10 +129,15 @@ class Case:
     conditions: list[dict[str, Any]] = field(default_factory=list)
     deleting: bool = False
     output: bool = True
+    apparmor: str = ""
     expect: Callable[[PodOutcome], None] = lambda _o: None
 
     def pod(self) -> dict[str, Any]:
         pod = copy.deepcopy(make_pod(output=self.output))
+        if self.apparmor:
+            pod["spec"].setdefault("securityContext", {})["appArmorProfile"] = {
+                "type": "Localhost", "localhostProfile": self.apparmor,
+            }  # fmt: skip
         status: dict[str, Any] = {"phase": self.phase}
         if self.pod_reason:
             status["reason"] = self.pod_reason
@@ -500,6 +505,42 @@ CASES = [
                 "node kbuild-node has no seccomp profile kbuild/buildah-v1.json" in d
                 and "deploy/seccomp-installer.yaml" in d
                 and "no such file or directory" in d
+            ),
+            container="git-clone",
+            stop_pod=True,
+        ),
+    ),
+    # ------------------------------------------------------------ AppArmor profile
+    Case(
+        "a node without AppArmor refuses the pod that asks for a profile: Error saying so",
+        phase="Failed",
+        # The kubelet's admission refusal (pkg/security/apparmor): no container ever exists.
+        pod_reason="AppArmor",
+        pod_message="Cannot enforce AppArmor: AppArmor is not enabled on the host",
+        apparmor="kbuild-buildah-v1",
+        expect=is_(
+            BuildPhase.ERROR,
+            StatusReason.CANNOT_CREATE_BUILD_POD.value,
+            detail=lambda d: (
+                "node kbuild-node refused the build pod, which asks for AppArmor profile "
+                "kbuild-buildah-v1: Cannot enforce AppArmor"
+                in d
+                and "--apparmor-profile" in d
+            ),
+            stop_pod=True,
+        ),
+    ),
+    Case(
+        "a node with AppArmor has not loaded the profile: Error naming it and the loader",
+        clone=waiting("CreateContainerError", "apparmor profile not found kbuild-buildah-v1"),
+        main=waiting("PodInitializing"),
+        apparmor="kbuild-buildah-v1",
+        expect=is_(
+            BuildPhase.ERROR,
+            StatusReason.CANNOT_CREATE_BUILD_POD.value,
+            detail=lambda d: (
+                "node kbuild-node has not loaded AppArmor profile kbuild-buildah-v1" in d
+                and "deploy/apparmor-loader.yaml" in d
             ),
             container="git-clone",
             stop_pod=True,
