@@ -15,23 +15,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from builder.api import BuildError, StatusReason
-from builder.buildah import Buildah, BuildahConfig
 from builder.cli import output
 from builder.cli.args import insecure_registries_from_env, key_value, label
-from builder.pipeline import (
+from builder.pipeline.fetch import start_fetch
+from builder.pipeline.plan import (
     BinaryInput,
     BuildPlan,
     DockerStrategyPlan,
     GitInput,
     SourcePlan,
     SourceStrategyPlan,
-    run_build,
 )
-from builder.registry import CredentialStore, RegistryClient
 from builder.s2i.scripts import check_scripts_url
 
 if TYPE_CHECKING:
     from builder.api import CommonSpec, ObjectMeta, ObjectReference
+    from builder.registry import RegistryClient
 
 _GIT_URL_PREFIXES = ("http://", "https://", "git://", "ssh://", "file://", "git@")
 
@@ -258,24 +257,42 @@ def plan_from_args(ns: argparse.Namespace) -> BuildPlan:
 
 def _registry_client(insecure: frozenset[str], authfile: str | None) -> RegistryClient:
     """Credentials as buildah finds them, so both see the registry the same way."""
+    from builder.registry import CredentialStore, RegistryClient  # noqa: PLC0415
+
     store = CredentialStore.from_file(authfile) if authfile else CredentialStore.from_environment()
     return RegistryClient(credentials=store, insecure=set(insecure))
 
 
 def run(ns: argparse.Namespace) -> int:
+    started = None
     try:
         plan = plan_from_args(ns)
+        # git runs while the registry client, buildah and the renderer load:
+        # imported only now, they overlap the clone (builder.pipeline.fetch).
+        started = start_fetch(plan, output.log)
+        from builder.buildah import Buildah, BuildahConfig  # noqa: PLC0415
+        from builder.pipeline.run import run_build  # noqa: PLC0415
+
         registry = _registry_client(plan.insecure_registries, ns.authfile)
         buildah = Buildah(
             BuildahConfig(isolation=os.environ.get("BUILDAH_ISOLATION") or None), log=output.log
         )
+        taken, started = started, None  # run_build owns its workspace from here
         outcome = run_build(
-            plan, registry=registry, buildah=buildah, log=output.log, as_dockerfile=ns.as_dockerfile
+            plan,
+            registry=registry,
+            buildah=buildah,
+            log=output.log,
+            as_dockerfile=ns.as_dockerfile,
+            started=taken,
         )
     except BuildError as err:
         return output.fail(err)
     except KeyboardInterrupt:
         return output.fail(BuildError(StatusReason.CANCELLED_BUILD, "interrupted"))
+    finally:
+        if started is not None:
+            started.discard()
     if outcome.output is not None and outcome.output.digest:
         output.log(f"Pushed {outcome.output.reference}")
         output.result(outcome.output.digest)

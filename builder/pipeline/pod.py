@@ -65,6 +65,7 @@ from builder.buildah.storage import (
     choose_driver,
     turn_cache_off,
 )
+from builder.pipeline.fetch import fetch, load_source_info
 from builder.pipeline.from_build import plan_from_spec
 from builder.pipeline.inputs import INPUTS_ROOT_ENV, ClusterInputs
 from builder.pipeline.plan import BuildPlan
@@ -75,8 +76,6 @@ from builder.pipeline.steps import (
     Prepared,
     Staged,
     build_image,
-    fetch,
-    load_source_info,
     prepare,
     pull_images,
     push_image,

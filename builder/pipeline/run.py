@@ -7,26 +7,29 @@ and owns the temporary workspace.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from builder.api import BuildError, StatusReason
 from builder.buildah import Buildah, LogFn
+from builder.pipeline.fetch import StartedFetch, fetch
 from builder.pipeline.plan import BuildPlan, SourceStrategyPlan
 from builder.pipeline.stages import StageInfo, StageRecorder
 from builder.pipeline.steps import (
     Output,
     Prepared,
     build_and_push,
-    fetch,
     prepare,
     render_dockerfile,
 )
 from builder.pipeline.workspace import Workspace
 from builder.registry import RegistryClient
+from builder.s2i.render import load_template
 from builder.source import SourceInfo
 
 
@@ -78,6 +81,29 @@ def _export_dockerfile(plan: BuildPlan, prepared: Prepared, target: Path) -> Non
         ) from err
 
 
+def _load_template_quietly() -> None:
+    # Rendering loads it again, and reports a failure as the build's.
+    with contextlib.suppress(Exception):
+        load_template()
+
+
+def _read_ahead(plan: BuildPlan, registry: RegistryClient) -> None:
+    """Start, while git fetches, what the render step needs and the source does not decide.
+
+    The builder's (or the Docker strategy's ``from``) config from the
+    registry, and for S2I the compiled template: each is a round trip or an
+    import the build otherwise waits for after the clone.  Only this
+    one-process runner can: in a pod, fetch and render are containers with
+    different secrets.  Their failures surface where render asks, unchanged.
+    """
+    strategy = plan.strategy
+    if isinstance(strategy, SourceStrategyPlan):
+        registry.read_ahead(strategy.builder_image)
+        threading.Thread(target=_load_template_quietly, daemon=True).start()
+    elif strategy.from_image:
+        registry.read_ahead(strategy.from_image)
+
+
 def run_build(
     plan: BuildPlan,
     *,
@@ -86,13 +112,19 @@ def run_build(
     log: LogFn,
     workdir: Path | None = None,
     as_dockerfile: Path | str | None = None,
+    started: StartedFetch | None = None,
 ) -> BuildOutcome:
-    stages = StageRecorder()
-    owned = workdir is None
-    root = Path(tempfile.mkdtemp(prefix="kbuild-")) if workdir is None else workdir
-    ws = Workspace(root).create()
+    """Every step in this process; ``started``: the fetch ``start_fetch`` began (its workspace)."""
+    if started is not None:
+        stages, owned, root, ws = started.stages, True, started.root, started.ws
+    else:
+        stages = StageRecorder()
+        owned = workdir is None
+        root = Path(tempfile.mkdtemp(prefix="kbuild-")) if workdir is None else workdir
+        ws = Workspace(root).create()
     try:
-        info = fetch(plan, ws, log, stages, registry)
+        _read_ahead(plan, registry)
+        info = started.result() if started is not None else fetch(plan, ws, log, stages, registry)
         staged = prepare(plan, ws=ws, log=log)
         prepared = render_dockerfile(
             plan, ws=ws, info=info, staged=staged, registry=registry, log=log, stages=stages
@@ -105,5 +137,7 @@ def run_build(
         output = build_and_push(plan, prepared, buildah, log, stages, scratch=ws.root)
         return BuildOutcome(info, prepared, output, stages.stages)
     finally:
-        if owned:
+        if started is not None:
+            started.discard()
+        elif owned:
             shutil.rmtree(root, ignore_errors=True)

@@ -52,10 +52,7 @@ from pathlib import Path
 
 from builder.api import BuildError, StatusReason
 from builder.buildah import Buildah, LogFn
-from builder.dockerfile import rewrite, stage_images
-from builder.pipeline.binary_source import InputKind, download
 from builder.pipeline.plan import (
-    BinaryInput,
     BuildPlan,
     DockerStrategyPlan,
     Pairs,
@@ -84,15 +81,12 @@ from builder.source import (
     apply_s2iignore,
     build_env,
     build_labels,
-    fetch_binary,
-    fetch_git,
     mode_inside,
     read_inside,
     resolve_context_dir,
     resolve_inside,
     write_inside,
 )
-from builder.source.imagepaths import copy_from_export
 
 SCRIPT_DOWNLOAD_TIMEOUT = 30
 # What prepare reads from the tree, bounded: a repository is untrusted input.
@@ -101,87 +95,6 @@ MAX_ENVIRONMENT_BYTES = 1024 * 1024
 MAX_DOCKERFILE_BYTES = 4 * 1024 * 1024
 # Files buildah reads from a Docker build's context by itself.
 IGNORE_FILES = (".containerignore", ".dockerignore")
-
-
-# --------------------------------------------------------------------------- fetch
-
-
-def _fetch_binary(
-    binary: BinaryInput, ws: Workspace, registry: RegistryClient | None, log: LogFn
-) -> SourceInfo:
-    as_file = binary.as_file
-    path = binary.path
-    if binary.artifact:
-        if registry is None:
-            raise BuildError(
-                StatusReason.FETCH_SOURCE_FAILED, "an uploaded build input needs a registry client"
-            )
-        path, kind = download(registry, binary.artifact, ws.root / "binary-input")
-        log(f"Receiving source from {binary.artifact} ({kind.value} {path.name})")
-        if kind == InputKind.FILE:
-            as_file = as_file or path.name
-    if path is None:
-        raise BuildError(StatusReason.FETCH_SOURCE_FAILED, "the binary build has no input")
-    return fetch_binary(path, ws.source, as_file=as_file, log=log)
-
-
-def fetch(
-    plan: BuildPlan,
-    ws: Workspace,
-    log: LogFn,
-    stages: StageRecorder,
-    registry: RegistryClient | None = None,
-) -> SourceInfo:
-    """Put the source in ``ws.source`` and validate ``contextDir`` against it.
-
-    ``registry`` is needed only for uploaded binary input (``start-build --from-*``).
-    """
-    ws.create()
-    if ws.source.exists():
-        # A restarted init container starts again from a clean checkout.
-        shutil.rmtree(ws.source)
-    src = plan.source
-    with stages.stage("FetchInputs", "FetchGitSource" if src.git else "FetchBinarySource"):
-        if src.git is not None:
-            info = fetch_git(
-                src.git.uri,
-                src.git.ref,
-                ws.source,
-                secret_dir=src.secret_dir,
-                http_proxy=src.git.http_proxy,
-                https_proxy=src.git.https_proxy,
-                no_proxy=src.git.no_proxy,
-                log=log,
-            )
-        elif src.binary is not None:
-            info = _fetch_binary(src.binary, ws, registry, log)
-        elif src.dockerfile is not None:
-            ws.source.mkdir(parents=True)
-            info = SourceInfo(uri="", ref="")
-        else:
-            raise BuildError(
-                StatusReason.FETCH_SOURCE_FAILED,
-                "the build has no source: give a git URI, binary input or an inline Dockerfile",
-            )
-    resolve_context_dir(ws.source, src.context_dir)
-    if src.dockerfile is not None:
-        # OpenShift: an inline Dockerfile replaces any Dockerfile in contextDir,
-        # a committed link named Dockerfile included (never written through).
-        write_inside(
-            ws.source,
-            posixpath.join(src.context_dir, "Dockerfile"),
-            src.dockerfile.encode(),
-            what="the inline Dockerfile's place",
-            reason=StatusReason.MANAGE_DOCKERFILE_FAILED,
-        )
-    if src.context_dir:
-        info = SourceInfo(**{**asdict(info), "context_dir": src.context_dir})
-    ws.source_info.write_text(json.dumps(asdict(info)))
-    return info
-
-
-def load_source_info(ws: Workspace) -> SourceInfo:
-    return SourceInfo(**json.loads(ws.source_info.read_text()))
 
 
 # --------------------------------------------------------------------------- prepare
@@ -660,6 +573,9 @@ def _registries(images: list[str]) -> tuple[str, ...]:
 
 
 def _render_docker(ctx: _Render, strategy: DockerStrategyPlan) -> Prepared:
+    # The Dockerfile parser loads with the Docker strategy only (start-up of an S2I build).
+    from builder.dockerfile import rewrite, stage_images  # noqa: PLC0415
+
     plan, ws, info, staged = ctx.plan, ctx.ws, ctx.info, ctx.staged
     from_image = None
     if strategy.from_image:
@@ -842,6 +758,10 @@ def _copy_image_sources(
     build directory is; what lands outside ``contextDir`` is not part of
     the build there either, and is said so here.
     """
+    if not plan.source.images:
+        return
+    from builder.source.imagepaths import copy_from_export  # noqa: PLC0415 - image sources only
+
     root = _image_paths_root(plan, prepared)
     for index, source in enumerate(plan.source.images):
         pairs: list[tuple[str, str]] = []

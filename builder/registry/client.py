@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
+import threading
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import IO, TypeVar
@@ -26,6 +27,7 @@ from builder.api.nesting import load_json
 from builder.registry import mediatypes
 from builder.registry.errors import (
     ImageNotFound,
+    InvalidReferenceError,
     PlatformNotFound,
     RegistryError,
     RegistryProtocolError,
@@ -96,12 +98,14 @@ class RegistryClient:
         insecure_loopback: bool = True,
         ca_bundle: str | None = None,
     ) -> None:
+        self._settings = (credentials, insecure, timeout, insecure_loopback, ca_bundle)
         self._transport = Transport(
             credentials=credentials,
             insecure=insecure_policy(insecure, loopback=insecure_loopback),
             timeout=timeout,
             ca_bundle=ca_bundle,
         )
+        self._ahead: dict[tuple[str, str], _ReadAhead] = {}
 
     def close(self) -> None:
         self._transport.close()
@@ -174,10 +178,38 @@ class RegistryClient:
             layers=layers,
         )
 
+    def read_ahead(
+        self, ref: ImageReference | str, platform: str | Platform = DEFAULT_PLATFORM
+    ) -> None:
+        """Start reading ``ref``'s config in the background; ``image_config`` takes it.
+
+        For a caller that knows it will ask soon and has other waiting to do
+        first (``kbuild build`` reads the builder's config while git fetches).
+        The read runs on a client of its own, with this one's settings, since
+        a client's connections are not shared across threads.  The next
+        ``image_config`` of the same reference and platform waits for it and
+        returns its result or raises its error, once; a later call reads the
+        registry again, so a moved tag is never answered from memory.
+        """
+        try:
+            key = (str(_as_reference(ref)), str(platform))
+        except InvalidReferenceError:
+            return  # image_config says what is wrong with it, where it is asked
+        if key in self._ahead:
+            return
+        credentials, insecure, timeout, loopback, ca_bundle = self._settings
+        other = RegistryClient(
+            credentials, insecure, timeout, insecure_loopback=loopback, ca_bundle=ca_bundle
+        )
+        self._ahead[key] = _ReadAhead(lambda: other.image_config(ref, platform), other.close)
+
     def image_config(
         self, ref: ImageReference | str, platform: str | Platform = DEFAULT_PLATFORM
     ) -> ImageConfig:
         """Labels, USER, env and the rest of the image's config, for ``platform``."""
+        ahead = self._ahead.pop((str(_as_reference(ref)), str(platform)), None)
+        if ahead is not None:
+            return ahead.result()
         info = self.resolve(ref, platform)
         ref = info.reference
         blob = self._get_blob(ref, info.config.digest)
@@ -488,6 +520,34 @@ class RegistryClient:
 
 _LINK = re.compile(r"<([^<>]*)>\s*((?:;\s*[^;,]*)*)")
 _REL_NEXT = re.compile(r';\s*rel\s*=\s*"?next"?\s*(?:;|$)', re.IGNORECASE)
+
+
+class _ReadAhead:
+    """One ``image_config`` read on a thread of its own, for ``RegistryClient.read_ahead``."""
+
+    def __init__(self, read: Callable[[], ImageConfig], close: Callable[[], None]) -> None:
+        self._read, self._close = read, close
+        self._outcome: ImageConfig | BaseException | None = None
+        # A daemon: a build that fails before it needs the answer exits
+        # without waiting for it.
+        self._thread = threading.Thread(target=self._run, name="registry-read-ahead", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._outcome = self._read()
+        except BaseException as err:  # handed to the reader as it is
+            self._outcome = err
+        finally:
+            self._close()
+
+    def result(self) -> ImageConfig:
+        self._thread.join()
+        if isinstance(self._outcome, BaseException):
+            raise self._outcome
+        if self._outcome is None:  # pragma: no cover - _run always sets it
+            raise RuntimeError("registry read-ahead ended without an outcome")
+        return self._outcome
 
 
 def next_page(ref: ImageReference, link: str) -> str | None:

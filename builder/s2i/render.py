@@ -14,8 +14,7 @@ from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from builder.api import BuildError, StatusReason, check_env_names
 from builder.s2i.scripts import (
@@ -35,6 +34,9 @@ from builder.s2i.scripts import (
     locate_script,
     strategy_takes_all_scripts,
 )
+
+if TYPE_CHECKING:
+    import jinja2
 
 # Where things land inside the image: ``<destination>/src``, ``/scripts`` and
 # ``/artifacts``, the destination being the builder's io.openshift.s2i.destination
@@ -97,7 +99,15 @@ def _templates_dir() -> Path:
 
 
 @cache
-def _template() -> jinja2.Template:
+def load_template() -> jinja2.Template:
+    """The compiled S2I template, loaded once per process.
+
+    jinja2 is imported here rather than with the module: it is a good part
+    of ``kbuild build``'s start-up, which loads it on a thread while git
+    fetches (``builder.pipeline.run``).
+    """
+    import jinja2  # noqa: PLC0415
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(_templates_dir())),
         undefined=jinja2.StrictUndefined,
@@ -197,7 +207,7 @@ def render(inputs: S2IInputs) -> S2IPlan:
             "script_uploaded": SAVE_ARTIFACTS in uploaded,
         }
 
-    dockerfile = _template().render(
+    dockerfile = load_template().render(
         builder_image=builder_image,
         user=user,
         labels=[f"{quote(k)}={quote(v)}" for k, v in _merge(labels)],

@@ -9,8 +9,8 @@ import pytest
 from builder.api import BuildError
 from builder.pipeline import BuildPlan, DockerStrategyPlan, SourcePlan, StageRecorder, Workspace
 from builder.pipeline.binary_source import InputKind, pack, upload
+from builder.pipeline.fetch import fetch
 from builder.pipeline.plan import BinaryInput
-from builder.pipeline.steps import fetch
 from builder.registry import RegistryClient
 from tests.integration.pipeline.conftest import git, make_repo
 from tests.support.registry import RunningRegistry

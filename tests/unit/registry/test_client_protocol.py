@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +24,7 @@ from builder.registry import (
     Credential,
     CredentialStore,
     ImageNotFound,
+    InvalidReferenceError,
     RegistryClient,
     RegistryProtocolError,
     RegistryUnreachable,
@@ -436,3 +438,58 @@ def test_property_link_headers(link: str) -> None:
     except RegistryProtocolError:
         return
     assert path is None or path.split("?")[0] == "/v2/app/tags/list"
+
+
+def _wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "the read-ahead never reached the registry"
+        time.sleep(0.01)
+
+
+def test_a_read_ahead_runs_in_the_background_and_answers_the_next_read_once(stub: Stub) -> None:
+    credential = Credential("u", "p")
+
+    def guarded(reply: Reply) -> Route:
+        def route(handler: BaseHTTPRequestHandler) -> Reply:
+            if handler.headers.get("Authorization") != credential.basic_header():
+                return Reply(401, b"", {"WWW-Authenticate": 'Basic realm="stub"'})
+            return reply
+
+        return route
+
+    stub.routes["/v2/app/manifests/v1"] = guarded(manifest_reply())
+    stub.routes[f"/v2/app/blobs/{digest(CONFIG)}"] = guarded(Reply(200, CONFIG))
+    blob_read = ("GET", f"/v2/app/blobs/{digest(CONFIG)}", credential.basic_header())
+    with RegistryClient(credentials=CredentialStore({stub.host: credential})) as client:
+        client.read_ahead(f"{stub.host}/app:v1")
+        # Read before anyone asks, with the client's own credentials.
+        _wait_for(lambda: blob_read in stub.seen)
+        assert client.image_config(f"{stub.host}/app:v1").user == "7"
+        assert stub.seen.count(blob_read) == 1
+
+        # The tag moves: the next read asks the registry again.
+        moved = json.dumps({"architecture": "amd64", "os": "linux", "config": {"User": "8"}})
+        body = json.loads(MANIFEST)
+        body["config"]["digest"] = digest(moved.encode())
+        stub.routes["/v2/app/manifests/v1"] = guarded(
+            Reply(200, json.dumps(body).encode(), {"Content-Type": mediatypes.DOCKER_MANIFEST})
+        )
+        stub.routes[f"/v2/app/blobs/{digest(moved.encode())}"] = guarded(Reply(200, moved.encode()))
+        assert client.image_config(f"{stub.host}/app:v1").user == "8"
+
+
+def test_a_read_ahead_failure_is_raised_where_the_config_is_asked(stub: Stub) -> None:
+    with RegistryClient() as client:
+        client.read_ahead(f"{stub.host}/missing:v1")
+        with pytest.raises(ImageNotFound):
+            client.image_config(f"{stub.host}/missing:v1")
+        reads = len(stub.seen)
+        # Raised once; the next call is a read of its own.
+        with pytest.raises(ImageNotFound):
+            client.image_config(f"{stub.host}/missing:v1")
+        assert len(stub.seen) > reads
+        # A reference that does not parse is refused where it is used.
+        client.read_ahead("Not A Reference")
+        with pytest.raises(InvalidReferenceError):
+            client.image_config("Not A Reference")

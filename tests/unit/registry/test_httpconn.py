@@ -283,6 +283,20 @@ def test_tls_is_verified_against_the_given_bundle_only(
         httpd.server_close()
 
 
+def test_an_unverified_connection_does_not_load_the_system_ca_store() -> None:
+    # Loading it costs ~0.05 s, and an insecure registry is tried over TLS
+    # first: a build paid it for nothing (verify=False never reads a CA).
+    session = httpconn.Session(timeout=5, user_agent="t")
+    unverified = session._context(False)
+    assert unverified.verify_mode == ssl.CERT_NONE
+    assert not unverified.check_hostname
+    assert unverified.cert_store_stats()["x509"] == 0
+    assert unverified.minimum_version >= ssl.TLSVersion.TLSv1_2
+    # A verified one still trusts the system's CAs.
+    system = ssl.create_default_context().cert_store_stats()["x509"]
+    assert session._context(True).cert_store_stats()["x509"] == system
+
+
 class _Proxy(threading.Thread):
     """A forward proxy: absolute-URI requests relayed, CONNECT tunnelled; records what it saw."""
 

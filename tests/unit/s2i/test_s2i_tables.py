@@ -78,6 +78,10 @@ class StubRegistry:
 
     def __init__(self, labels: Mapping[str, str]) -> None:
         self.labels = dict(labels)
+        self.read_ahead_of: list[object] = []
+
+    def read_ahead(self, ref: object, platform: object = None) -> None:  # noqa: ARG002
+        self.read_ahead_of.append(ref)
 
     def image_config(self, ref: object, platform: object = None) -> ImageConfig:  # noqa: ARG002
         return ImageConfig(manifest_digest=DIGEST, config_digest=DIGEST, labels=self.labels)

@@ -116,3 +116,38 @@ def test_read_worktree_searches_upwards_only_when_asked(tmp_path: Path) -> None:
     bare = tmp_path / "bare.git"
     subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
     assert read_worktree(bare, search_parents=False) is None
+
+
+def test_a_fetch_starts_no_maintenance_process(tmp_path: Path) -> None:
+    upstream = gitcmd.init(tmp_path / "upstream", IDENTITY)
+    _commit(upstream)
+    trace = tmp_path / "trace"
+    clone = gitcmd.init(tmp_path / "clone", {"GIT_TRACE": str(trace)})
+    clone("remote", "add", "origin", str(upstream.cwd))
+    clone("fetch", "--depth", "1", "origin", "HEAD")
+    started = trace.read_text()
+    assert "fetch" in started  # the trace is on
+    # Plain git runs "git maintenance run --auto" after every fetch.
+    assert "maintenance" not in started
+    done = subprocess.run(
+        ["git", "fetch", "--depth", "1", "origin", "HEAD"], cwd=clone.cwd, check=True,
+        env={"PATH": "/usr/bin:/bin", "GIT_TRACE": str(tmp_path / "plain"), "HOME": str(tmp_path)},
+        capture_output=True,
+    )  # fmt: skip
+    assert done.returncode == 0
+    assert "maintenance run --auto" in (tmp_path / "plain").read_text()
+
+
+def test_init_copies_no_template(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    template = tmp_path / "template"
+    (template / "hooks").mkdir(parents=True)
+    (template / "hooks" / "post-checkout").write_text("#!/bin/sh\ntouch /tmp/pwned\n")
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / ".gitconfig").write_text(f"[init]\n\ttemplateDir = {template}\n")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    plain = tmp_path / "plain"
+    subprocess.run(["git", "init", "-q", str(plain)], check=True)
+    assert (plain / ".git" / "hooks" / "post-checkout").exists()  # the control
+    git = gitcmd.init(tmp_path / "repo")
+    assert not (git.cwd / ".git" / "hooks").exists()
+    assert git("rev-parse", "--git-dir") == ".git"
