@@ -175,12 +175,24 @@ record_digests() {
     [[ "${CONFIG_DIGEST[$name]}" == sha256:* ]] || die "$name:$tag has no single-image manifest"
 }
 
+# Run through recipe(): the layer compression the recipe asks for with
+# recipe_push_compression, if it has one; else nothing, and the archive's
+# gzip layers go up as they are.
+push_compression_of() {
+    if declare -F recipe_push_compression >/dev/null; then recipe_push_compression; fi
+}
+
 push_archive() {
     local name="$1" archive="$2"; shift 2
-    local first="" tag
+    local first="" tag compress=()
+    local format
+    format="$(recipe "$name" push_compression_of)"
+    # A layer the registry already holds (the shared base) keeps the
+    # compression it has there: skopeo reuses it rather than recompress.
+    if [[ -n "$format" ]]; then compress=(--dest-compress-format "$format"); fi
     for tag in "$@"; do
         if [[ -z "$first" ]]; then
-            skopeo copy --quiet --dest-tls-verify="$TLS_VERIFY" \
+            skopeo copy --quiet --dest-tls-verify="$TLS_VERIFY" "${compress[@]}" \
                 "oci-archive:$archive" "docker://$(repo_ref "$name"):$tag" >&2
             first="$tag"
         else

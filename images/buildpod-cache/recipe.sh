@@ -15,6 +15,10 @@
 
 recipe_parent() { echo buildpod; }
 recipe_tags() { echo "${KBUILD_BUILDPOD_TAG:-latest}"; }
+# zstd layers: a node's first build pulls and unpacks this image, and
+# containerd unpacks zstd ~17% faster than gzip here (8.7 s against 10.6 s
+# for the cache image, docs/build-pod.md). containerd >= 1.5 and CRI-O read it.
+recipe_push_compression() { echo zstd; }
 
 # Builders cached, as repository:tag under $REGISTRY/kbuild; resolved to a
 # digest when the cache is built (the digest is part of the inputs hash).

@@ -6,6 +6,10 @@ recipe_parent() { echo base; }
 # KBUILD_BUILDPOD_TAG: a tag of its own for one checkout (tests of several
 # checkouts against one registry must not run each other's code in pods).
 recipe_tags() { echo "${KBUILD_BUILDPOD_TAG:-latest}"; }
+# zstd layers: a node's first build pulls and unpacks this image, and
+# containerd unpacks zstd ~17% faster than gzip here (8.7 s against 10.6 s
+# for the cache image, docs/build-pod.md). containerd >= 1.5 and CRI-O read it.
+recipe_push_compression() { echo zstd; }
 
 # Everything that decides what the wheel installed in the image contains.
 # setup.py matters: it is what maps s2i_templates/ into the package.
