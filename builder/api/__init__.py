@@ -9,10 +9,10 @@ fields), ``core`` (Kubernetes types the OpenShift ones embed), ``build``
 ``crdgen`` (CRDs in crds/), ``reasons`` (StatusReason, BuildError).
 """
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from builder.api.envnames import ENV_NAME_RULE, check_env_names, is_env_name
+from builder.api.lazy import lazy_export
 from builder.api.reasons import STATUS_MESSAGES, BuildError, StatusReason
 
 # The models are loaded on first use, not on ``import builder.api``: building
@@ -132,12 +132,7 @@ _LAZY: dict[str, str] = {
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'builder.api' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return lazy_export(__name__, globals(), _LAZY, name)
 
 
 __all__ = [

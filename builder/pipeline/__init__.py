@@ -11,8 +11,9 @@ light) while the registry, buildah and rendering code is still loading.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from builder.api.lazy import lazy_export
 
 if TYPE_CHECKING:
     from builder.pipeline.fetch import fetch
@@ -38,34 +39,31 @@ if TYPE_CHECKING:
     from builder.pipeline.workspace import Workspace
 
 _WHERE = {
-    "BinaryInput": "plan",
-    "BuildPlan": "plan",
-    "DockerStrategyPlan": "plan",
-    "GitInput": "plan",
-    "PostCommitPlan": "plan",
-    "SourcePlan": "plan",
-    "SourceStrategyPlan": "plan",
-    "BuildOutcome": "run",
-    "run_build": "run",
-    "StageInfo": "stages",
-    "StageRecorder": "stages",
-    "StepInfo": "stages",
-    "Output": "steps",
-    "Prepared": "steps",
-    "Staged": "steps",
-    "build_and_push": "steps",
-    "prepare": "steps",
-    "render_dockerfile": "steps",
-    "fetch": "fetch",
-    "Workspace": "workspace",
+    "BinaryInput": "builder.pipeline.plan",
+    "BuildPlan": "builder.pipeline.plan",
+    "DockerStrategyPlan": "builder.pipeline.plan",
+    "GitInput": "builder.pipeline.plan",
+    "PostCommitPlan": "builder.pipeline.plan",
+    "SourcePlan": "builder.pipeline.plan",
+    "SourceStrategyPlan": "builder.pipeline.plan",
+    "BuildOutcome": "builder.pipeline.run",
+    "run_build": "builder.pipeline.run",
+    "StageInfo": "builder.pipeline.stages",
+    "StageRecorder": "builder.pipeline.stages",
+    "StepInfo": "builder.pipeline.stages",
+    "Output": "builder.pipeline.steps",
+    "Prepared": "builder.pipeline.steps",
+    "Staged": "builder.pipeline.steps",
+    "build_and_push": "builder.pipeline.steps",
+    "prepare": "builder.pipeline.steps",
+    "render_dockerfile": "builder.pipeline.steps",
+    "fetch": "builder.pipeline.fetch",
+    "Workspace": "builder.pipeline.workspace",
 }
 
 
 def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    return lazy_export(__name__, globals(), _WHERE, name)
 
 
 __all__ = [

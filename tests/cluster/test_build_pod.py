@@ -413,6 +413,17 @@ def test_a_node_without_the_seccomp_profile_ends_the_build_naming_it(
 ) -> None:
     absent = f"kbuild/absent-{RUN_ID}.json"
     pod = _pod_manifest("absent", namespace, registry, images, seccomp_profile=absent)
+    outcome = _run_to_the_end(kubectl, namespace, pod)
+    assert outcome.phase == BuildPhase.ERROR, outcome
+    assert outcome.reason == "CannotCreateBuildPod"
+    assert f"has no seccomp profile {absent}" in outcome.detail
+    assert "cannot load seccomp profile" in outcome.detail  # the runtime's own words
+    assert outcome.container == _containers(pod)[0]
+    assert outcome.stop_pod
+
+
+def _run_to_the_end(kubectl: Kubectl, namespace: str, pod: dict[str, Any]) -> PodOutcome:
+    """Create ``pod`` and follow it until interpret_pod calls it over (3 min at most)."""
     kubectl("-n", namespace, "create", "-f", "-", stdin=json.dumps(pod))
     name = pod["metadata"]["name"]
     try:
@@ -421,12 +432,7 @@ def test_a_node_without_the_seccomp_profile_ends_the_build_naming_it(
         while not outcome.terminal and time.monotonic() < deadline:
             time.sleep(2)
             outcome = interpret_pod(kubectl.json("-n", namespace, "get", "pod", name))
-        assert outcome.phase == BuildPhase.ERROR, outcome
-        assert outcome.reason == "CannotCreateBuildPod"
-        assert f"has no seccomp profile {absent}" in outcome.detail
-        assert "cannot load seccomp profile" in outcome.detail  # the runtime's own words
-        assert outcome.container == _containers(pod)[0]
-        assert outcome.stop_pod
+        return outcome
     finally:
         kubectl("-n", namespace, "delete", "pod", name, "--wait=false", check=False)
 
@@ -466,24 +472,15 @@ def test_an_apparmor_profile_the_node_cannot_apply_ends_the_build_naming_it(
     # node with AppArmor, a profile never loaded fails container creation.
     absent = f"kbuild-absent-{RUN_ID}"
     pod = _pod_manifest("armorless", namespace, registry, images, apparmor_profile=absent)
-    kubectl("-n", namespace, "create", "-f", "-", stdin=json.dumps(pod))
-    name = pod["metadata"]["name"]
-    try:
-        deadline = time.monotonic() + 180
-        outcome = interpret_pod(kubectl.json("-n", namespace, "get", "pod", name))
-        while not outcome.terminal and time.monotonic() < deadline:
-            time.sleep(2)
-            outcome = interpret_pod(kubectl.json("-n", namespace, "get", "pod", name))
-        assert outcome.phase == BuildPhase.ERROR, outcome
-        assert outcome.reason == "CannotCreateBuildPod"
-        assert outcome.stop_pod
-        if _node_enforces_apparmor():
-            assert f"has not loaded AppArmor profile {absent}" in outcome.detail, outcome.detail
-        else:
-            assert f"asks for AppArmor profile {absent}" in outcome.detail, outcome.detail
-            assert "--apparmor-profile" in outcome.detail
-    finally:
-        kubectl("-n", namespace, "delete", "pod", name, "--wait=false", check=False)
+    outcome = _run_to_the_end(kubectl, namespace, pod)
+    assert outcome.phase == BuildPhase.ERROR, outcome
+    assert outcome.reason == "CannotCreateBuildPod"
+    assert outcome.stop_pod
+    if _node_enforces_apparmor():
+        assert f"has not loaded AppArmor profile {absent}" in outcome.detail, outcome.detail
+    else:
+        assert f"asks for AppArmor profile {absent}" in outcome.detail, outcome.detail
+        assert "--apparmor-profile" in outcome.detail
 
 
 def test_the_apparmor_loader_as_shipped_is_ready_and_says_what_it_did(
