@@ -116,6 +116,11 @@ def seccomp_profile(profile: str = LOCALHOST_PROFILE) -> dict[str, str]:
     Unconfined is kept for clusters that cannot install a profile on their
     nodes; Pod Security admits it only at "privileged".
     """
+    return _localhost_or_unconfined(profile)
+
+
+def _localhost_or_unconfined(profile: str) -> dict[str, str]:
+    # seccompProfile and appArmorProfile share the shape.
     if profile == UNCONFINED:
         return {"type": UNCONFINED}
     return {"type": "Localhost", "localhostProfile": profile}
@@ -131,11 +136,7 @@ def apparmor_profile(profile: str) -> dict[str, str] | None:
     that default plus them.  The kubelet refuses a pod that asks for any
     profile on a node without AppArmor, so it is set only when asked for.
     """
-    if not profile:
-        return None
-    if profile == UNCONFINED:
-        return {"type": UNCONFINED}
-    return {"type": "Localhost", "localhostProfile": profile}
+    return _localhost_or_unconfined(profile) if profile else None
 
 
 def pod_security_context(profile: str = LOCALHOST_PROFILE, apparmor: str = "") -> dict[str, Any]:

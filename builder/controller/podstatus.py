@@ -302,47 +302,82 @@ class _Pod:
         )
 
 
-def _localhost_profile(pod: Mapping[str, Any], container: _Container) -> str:
-    """The Localhost seccomp profile ``container`` runs under (its own, else the pod's)."""
+def _node(pod: _Pod) -> str:
+    return str((pod.raw.get("spec") or {}).get("nodeName") or "the build pod's node")
+
+
+def _localhost_profile(pod: Mapping[str, Any], field: str, container: str = "") -> str:
+    """``container``'s Localhost profile of one kind: its own, else the pod's.
+
+    ``field`` is the securityContext key, ``seccompProfile`` or ``appArmorProfile``.
+    """
     spec = pod.get("spec") or {}
     for key in ("initContainers", "containers"):
         for c in spec.get(key) or []:
-            if c.get("name") == container.name:
-                own = (c.get("securityContext") or {}).get("seccompProfile") or {}
+            if container and c.get("name") == container:
+                own = (c.get("securityContext") or {}).get(field) or {}
                 if own.get("localhostProfile"):
                     return str(own["localhostProfile"])
-    pod_level = (spec.get("securityContext") or {}).get("seccompProfile") or {}
+    pod_level = (spec.get("securityContext") or {}).get(field) or {}
     return str(pod_level.get("localhostProfile") or "")
 
 
-def _missing_seccomp_profile(pod: _Pod) -> PodOutcome | None:
-    """A container the runtime cannot create because the node has no such seccomp profile.
+@dataclass(frozen=True)
+class _MissingProfile:
+    """How the runtime says a node lacks a Localhost profile of one kind, and what fixes it."""
 
-    containerd says ``cannot load seccomp profile "<kubelet root>/seccomp/<profile>":
-    open ...: no such file or directory`` (CreateContainerError); CRI-O's
-    words differ but name the profile too.
+    word: str  # in the runtime's message
+    cues: tuple[str, ...]  # one of these too
+    field: str  # the securityContext field naming the profile
+    lacks: str
+    remedy: str
+
+
+_MISSING_PROFILES = (
+    # containerd: cannot load seccomp profile "<kubelet root>/seccomp/<profile>":
+    # open ...: no such file or directory; CRI-O's words differ but name it too.
+    _MissingProfile(
+        "seccomp",
+        ("no such file", "not found", "cannot load"),
+        "seccompProfile",
+        "has no seccomp profile",
+        "install it on every node with deploy/seccomp-installer.yaml",
+    ),
+    # containerd: apparmor profile not found <name>.
+    _MissingProfile(
+        "apparmor",
+        ("not found", "no such"),
+        "appArmorProfile",
+        "has not loaded AppArmor profile",
+        "load it on every node with deploy/apparmor-loader.yaml",
+    ),
+)
+
+
+def _missing_profile(pod: _Pod) -> PodOutcome | None:
+    """A container the runtime cannot create: the node lacks its seccomp or AppArmor profile.
+
+    CreateContainerError, retried by the kubelet for as long as the pod
+    lives; only an administrator installing the profile changes that.
     """
     for container in pod.containers:
-        waiting = container.waiting or {}
-        said = str(waiting.get("message") or "")
+        said = str((container.waiting or {}).get("message") or "")
         lowered = said.lower()
-        if "seccomp" not in lowered or not any(
-            cue in lowered for cue in ("no such file", "not found", "cannot load")
-        ):
-            continue
-        profile = _localhost_profile(pod.raw, container) or "(unnamed)"
-        node = (pod.raw.get("spec") or {}).get("nodeName") or "the build pod's node"
-        return replace(
-            pod.failure(
-                StatusReason.CANNOT_CREATE_BUILD_POD,
-                f"node {node} has no seccomp profile {profile}, so container "
-                f"{container.name} cannot be created; install it on every node with "
-                f"deploy/seccomp-installer.yaml (docs/build-pod.md). The runtime said: {said}",
-                phase=BuildPhase.ERROR,
-                container=container,
-            ),
-            stop_pod=True,
-        )
+        for kind in _MISSING_PROFILES:
+            if kind.word not in lowered or not any(cue in lowered for cue in kind.cues):
+                continue
+            profile = _localhost_profile(pod.raw, kind.field, container.name) or "(unnamed)"
+            return replace(
+                pod.failure(
+                    StatusReason.CANNOT_CREATE_BUILD_POD,
+                    f"node {_node(pod)} {kind.lacks} {profile}, so container "
+                    f"{container.name} cannot be created; {kind.remedy} "
+                    f"(docs/build-pod.md). The runtime said: {said}",
+                    phase=BuildPhase.ERROR,
+                    container=container,
+                ),
+                stop_pod=True,
+            )
     return None
 
 
@@ -472,50 +507,29 @@ def _progress(pod: _Pod) -> PodOutcome:
     )
 
 
-def _apparmor_profile_of(pod: _Pod) -> str:
-    armor = ((pod.raw.get("spec") or {}).get("securityContext") or {}).get("appArmorProfile") or {}
-    return str(armor.get("localhostProfile") or armor.get("type") or "(unnamed)")
-
-
 def _apparmor_refused(pod: _Pod) -> PodOutcome | None:
-    """A build pod the node cannot confine with the AppArmor profile it asks for.
+    """A build pod the kubelet refused: it asks for an AppArmor profile, the node has no AppArmor.
 
-    The kubelet refuses a pod that asks for any AppArmor profile on a node
-    whose kernel has no AppArmor (phase Failed, reason ``AppArmor``, "Cannot
-    enforce AppArmor: ..."), before any container exists; a node with
-    AppArmor that has not loaded the Localhost profile fails each container's
-    creation instead (containerd: "apparmor profile not found <name>").
+    Phase Failed, reason ``AppArmor``, "Cannot enforce AppArmor: ...", before
+    any container exists.  (A node with AppArmor that has not loaded the
+    Localhost profile fails each container's creation instead:
+    ``_missing_profile``.)
     """
-    node = (pod.raw.get("spec") or {}).get("nodeName") or "the build pod's node"
-    profile = _apparmor_profile_of(pod)
     told = f"{pod.reason}: {pod.message}".lower()
-    if pod.phase == "Failed" and "apparmor" in told and not any(c.started for c in pod.containers):
-        return replace(
-            pod.failure(
-                StatusReason.CANNOT_CREATE_BUILD_POD,
-                f"node {node} refused the build pod, which asks for AppArmor profile {profile}: "
-                f"{pod.message or pod.reason}. Set the controller's --apparmor-profile only "
-                "where every node enforces AppArmor (docs/build-pod.md)",
-                phase=BuildPhase.ERROR,
-            ),
-            stop_pod=True,
-        )
-    for container in pod.containers:
-        said = str((container.waiting or {}).get("message") or "")
-        lowered = said.lower()
-        if "apparmor" in lowered and any(cue in lowered for cue in ("not found", "no such")):
-            return replace(
-                pod.failure(
-                    StatusReason.CANNOT_CREATE_BUILD_POD,
-                    f"node {node} has not loaded AppArmor profile {profile}, so container "
-                    f"{container.name} cannot be created; load it on every node with "
-                    f"deploy/apparmor-loader.yaml (docs/build-pod.md). The runtime said: {said}",
-                    phase=BuildPhase.ERROR,
-                    container=container,
-                ),
-                stop_pod=True,
-            )
-    return None
+    if pod.phase != "Failed" or "apparmor" not in told or any(c.started for c in pod.containers):
+        return None
+    armor = ((pod.raw.get("spec") or {}).get("securityContext") or {}).get("appArmorProfile") or {}
+    profile = _localhost_profile(pod.raw, "appArmorProfile") or armor.get("type") or "(unnamed)"
+    return replace(
+        pod.failure(
+            StatusReason.CANNOT_CREATE_BUILD_POD,
+            f"node {_node(pod)} refused the build pod, which asks for AppArmor profile {profile}: "
+            f"{pod.message or pod.reason}. Set the controller's --apparmor-profile only "
+            "where every node enforces AppArmor (docs/build-pod.md)",
+            phase=BuildPhase.ERROR,
+        ),
+        stop_pod=True,
+    )
 
 
 def interpret_pod(pod: Mapping[str, Any]) -> PodOutcome:
@@ -527,7 +541,7 @@ def interpret_pod(pod: Mapping[str, Any]) -> PodOutcome:
         _container_failure,
         _completion,
         _pod_ended,
-        _missing_seccomp_profile,
+        _missing_profile,
     ):
         outcome = decide(read)
         if outcome is not None:

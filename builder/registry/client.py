@@ -207,9 +207,10 @@ class RegistryClient:
         self, ref: ImageReference | str, platform: str | Platform = DEFAULT_PLATFORM
     ) -> ImageConfig:
         """Labels, USER, env and the rest of the image's config, for ``platform``."""
-        ahead = self._ahead.pop((str(_as_reference(ref)), str(platform)), None)
-        if ahead is not None:
-            return ahead.result()
+        if self._ahead:
+            ahead = self._ahead.pop((str(_as_reference(ref)), str(platform)), None)
+            if ahead is not None:
+                return ahead.result()
         info = self.resolve(ref, platform)
         ref = info.reference
         blob = self._get_blob(ref, info.config.digest)
