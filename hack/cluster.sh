@@ -418,7 +418,10 @@ start() {
 	# shellcheck disable=SC2094
 	# 9>&-: the component must not inherit the lock, or it would hold it for
 	# as long as it runs and the next `down` would wait forever.
-	setsid "$SRC_DIR/supervise.sh" "$name" "$PIDS" "$LOG_DIR/$name.log" "$CGROUP/daemons" -- "$@" \
+	# The marker in the environment (the component inherits it) is how `down`
+	# tells our processes from whatever has their pids now: see `ours`.
+	setsid env "KBUILD_CLUSTER_COMPONENT=$name" \
+		"$SRC_DIR/supervise.sh" "$name" "$PIDS" "$LOG_DIR/$name.log" "$CGROUP/daemons" -- "$@" \
 		</dev/null >>"$LOG_DIR/$name.log" 2>&1 9>&- &
 	disown
 	local _
@@ -452,7 +455,21 @@ running() {
 	[[ ${stat%% *} != Z ]]
 }
 
-alive() { [[ -s $1 ]] && running "$(cat "$1")"; }
+# Usage: ours PID NAME: PID is NAME's supervisor or component, still running.
+# A pid file outlives its process when a machine's processes are all killed
+# (a session stopped, then the machine handed to the next run): its pid may
+# since name another process. `down` once sent SIGKILL through such a file to
+# the CI run that was bringing a cluster up. Only a process whose environment
+# carries the marker `start` exported is ours.
+ours() {
+	running "$1" && grep -qxzF "KBUILD_CLUSTER_COMPONENT=$2" "/proc/$1/environ" 2>/dev/null
+}
+
+# Usage: alive NAME [supervisor]: NAME's component (or its supervisor) runs.
+alive() {
+	local file=$PIDS/$1${2:+.$2}.pid
+	[[ -s $file ]] && ours "$(cat "$file")" "$1"
+}
 
 kubectl_admin() { kubectl --kubeconfig "$STATE_DIR/admin.kubeconfig" "$@"; }
 
@@ -715,7 +732,7 @@ EOF
 # ---------------------------------------------------------------- commands
 
 # `ready` is written as the last step of a successful `up`.
-is_up() { [[ -e $STATE_DIR/ready ]] && alive "$PIDS/kube-apiserver.supervisor.pid"; }
+is_up() { [[ -e $STATE_DIR/ready ]] && alive kube-apiserver supervisor; }
 
 # A failed `up` takes down what it started (logs stay), so that CI never keeps
 # half a cluster running; KBUILD_CLUSTER_KEEP_FAILED=1 keeps it for a look.
@@ -810,7 +827,7 @@ EOF
 cmd_status() {
 	local name state rc=0
 	for name in "${COMPONENTS[@]}"; do
-		if alive "$PIDS/$name.pid"; then
+		if alive "$name"; then
 			state="running pid $(cat "$PIDS/$name.pid") (supervisor $(cat "$PIDS/$name.supervisor.pid" 2>/dev/null))"
 		else
 			state=stopped
@@ -832,17 +849,18 @@ cgroup_pids() {
 }
 
 stop_component() {
-	local name=$1 sup pid _ t0=$SECONDS
-	sup=$(cat "$PIDS/$name.supervisor.pid" 2>/dev/null || true)
-	pid=$(cat "$PIDS/$name.pid" 2>/dev/null || true)
+	local name=$1 sup='' pid='' _ t0=$SECONDS
+	# A stale pid file names nobody of ours: nothing to signal.
+	alive "$name" supervisor && sup=$(cat "$PIDS/$name.supervisor.pid")
+	alive "$name" && pid=$(cat "$PIDS/$name.pid")
 	# The supervisor forwards TERM to the component and waits for it.
 	[[ -n $sup ]] && { kill -TERM "$sup" 2>/dev/null || true; }
 	for _ in $(seq 1 150); do
-		{ [[ -z $sup ]] || ! running "$sup"; } && { [[ -z $pid ]] || ! running "$pid"; } && break
+		{ [[ -z $sup ]] || ! ours "$sup" "$name"; } && { [[ -z $pid ]] || ! ours "$pid" "$name"; } && break
 		sleep 0.1
 	done
-	[[ -n $pid ]] && { kill -KILL "$pid" 2>/dev/null || true; }
-	[[ -n $sup ]] && { kill -KILL "$sup" 2>/dev/null || true; }
+	[[ -n $pid ]] && ours "$pid" "$name" && { kill -KILL "$pid" 2>/dev/null || true; }
+	[[ -n $sup ]] && ours "$sup" "$name" && { kill -KILL "$sup" 2>/dev/null || true; }
 	rm -f "$PIDS/$name.pid" "$PIDS/$name.supervisor.pid"
 	[[ -n $sup$pid ]] && log "stopped $name ($((SECONDS - t0))s)"
 	return 0
@@ -1006,8 +1024,8 @@ cmd_restart() {
 	[[ " ${COMPONENTS[*]} " == *" $name "* ]] || die "usage: cluster.sh restart COMPONENT (one of: ${COMPONENTS[*]})"
 	need_root
 	is_up || die "the cluster is not up"
+	alive "$name" || die "$name is not running"
 	old=$(cat "$PIDS/$name.pid")
-	running "$old" || die "$name is not running"
 	case $name in
 	kube-apiserver) probe=(curl -fsS --cacert "$PKI/ca.crt" "https://$NODE_IP:$API_PORT/readyz") ;;
 	registry) probe=(curl -fsS "http://$REGISTRY/v2/") ;;
@@ -1018,12 +1036,12 @@ cmd_restart() {
 	# everyone on the cluster instead of a few seconds.
 	kill -TERM "$old"
 	for _ in $(seq 1 30); do
-		running "$old" || break
+		ours "$old" "$name" || break
 		sleep 0.1
 	done
-	kill -KILL "$old" 2>/dev/null || true
+	ours "$old" "$name" && { kill -KILL "$old" 2>/dev/null || true; }
 	# shellcheck disable=SC2317  # called through wait_for
-	restarted() { new=$(cat "$PIDS/$name.pid" 2>/dev/null) && [[ $new != "$old" ]] && running "$new" && "${probe[@]}"; }
+	restarted() { new=$(cat "$PIDS/$name.pid" 2>/dev/null) && [[ $new != "$old" ]] && ours "$new" "$name" && "${probe[@]}"; }
 	wait_for "$name restarted" 120 restarted
 	log "restarted $name in $((SECONDS - t0))s"
 }
@@ -1046,5 +1064,6 @@ main() {
 }
 
 # On one line, so that editing this file while it runs cannot feed the
-# running shell a half-read line after main returns.
-main "$@"; exit
+# running shell a half-read line after main returns. Sourced, it only defines
+# its functions (tests/integration/hack runs them on a state of its own).
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then main "$@"; exit; fi

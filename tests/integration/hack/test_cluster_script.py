@@ -1,0 +1,129 @@
+"""hack/cluster.sh's process bookkeeping against real processes.
+
+The script is sourced (it then only defines its functions) with its pid
+directory pointed at a temporary one, so nothing here touches a running
+cluster. What is tested: a pid file that outlived its process, whose pid
+now names somebody else's process, is never signalled. That once killed the
+CI run itself: the previous session's cluster had been killed with every
+other process, and `up` cleaned the stale state with a SIGKILL to a pid
+the CI's own shell had been given since.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CLUSTER_SH = Path(__file__).resolve().parents[3] / "hack" / "cluster.sh"
+
+
+def _bash(pids: Path, script: str) -> subprocess.CompletedProcess[str]:
+    """Run SCRIPT in bash after sourcing cluster.sh with PIDS as its pid dir."""
+    return subprocess.run(
+        ["bash", "-c", f'source "$1"; PIDS="$2"; {script}', "bash", str(CLUSTER_SH), str(pids)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _alive(proc: subprocess.Popen[bytes]) -> bool:
+    return proc.poll() is None
+
+
+@pytest.fixture
+def stranger() -> Iterator[subprocess.Popen[bytes]]:
+    """A process that is not the cluster's: it must survive everything here."""
+    proc = subprocess.Popen(["sleep", "300"])
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+def _component(name: str) -> subprocess.Popen[bytes]:
+    """A process that carries NAME's marker, as `start`'s processes do."""
+    return subprocess.Popen(["sleep", "300"], env={**os.environ, "KBUILD_CLUSTER_COMPONENT": name})
+
+
+def test_stale_pid_files_naming_another_process_are_not_signalled(
+    tmp_path: Path, stranger: subprocess.Popen[bytes]
+) -> None:
+    (tmp_path / "etcd.pid").write_text(f"{stranger.pid}\n")
+    (tmp_path / "etcd.supervisor.pid").write_text(f"{os.getpid()}\n")
+
+    result = _bash(tmp_path, "stop_component etcd")
+
+    assert result.returncode == 0, result.stderr
+    assert _alive(stranger)
+    assert not (tmp_path / "etcd.pid").exists()
+    assert "stopped etcd" not in result.stderr
+
+
+def test_alive_and_is_up_do_not_trust_a_recycled_pid(
+    tmp_path: Path, stranger: subprocess.Popen[bytes]
+) -> None:
+    (tmp_path / "kube-apiserver.supervisor.pid").write_text(f"{stranger.pid}\n")
+
+    result = _bash(tmp_path, "alive kube-apiserver supervisor && echo alive || echo dead")
+
+    assert result.stdout.strip() == "dead", result.stderr
+
+
+def test_a_supervised_component_is_stopped(tmp_path: Path) -> None:
+    """Started the way `start` starts one: supervise.sh, with the marker."""
+    supervisor = subprocess.Popen(
+        [
+            "setsid",
+            "env",
+            "KBUILD_CLUSTER_COMPONENT=etcd",
+            str(CLUSTER_SH.parent / "cluster" / "supervise.sh"),
+            "etcd",
+            str(tmp_path),
+            str(tmp_path / "etcd.log"),
+            "kbuild-test-no-such-cgroup",
+            "--",
+            "sleep",
+            "300",
+        ]
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not (tmp_path / "etcd.pid").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        component = int((tmp_path / "etcd.pid").read_text())
+
+        result = _bash(tmp_path, "alive etcd && alive etcd supervisor && stop_component etcd")
+
+        assert result.returncode == 0, result.stderr
+        assert "stopped etcd" in result.stderr
+        supervisor.wait(timeout=30)
+        assert not Path(f"/proc/{component}").exists() or _zombie(component)
+    finally:
+        supervisor.kill()
+        supervisor.wait()
+
+
+def _zombie(pid: int) -> bool:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat.rsplit(") ", 1)[1].startswith("Z")
+
+
+def test_another_components_marker_is_not_enough(tmp_path: Path) -> None:
+    other = _component("kubelet")
+    try:
+        (tmp_path / "etcd.pid").write_text(f"{other.pid}\n")
+
+        result = _bash(tmp_path, "stop_component etcd")
+
+        assert result.returncode == 0, result.stderr
+        time.sleep(0.2)
+        assert _alive(other)
+    finally:
+        other.kill()
+        other.wait()
