@@ -16,10 +16,13 @@ the help lists them all.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from builder import __version__
 from builder.cli.conventions import (
@@ -50,6 +53,19 @@ VERBS: dict[str, str] = {
     "new-build": "builder.cli.newapp",
 }
 """Each verb and the module whose ``add_parser`` declares it (help lists them in this order)."""
+
+QUICK_EXIT_VERBS = frozenset({"build", "pipeline"})
+"""Verbs after which the process ends without Python's finalization (``entry``).
+
+Finalization frees every object of every imported module: about 30 ms with
+what a build imports, which ``kbuild build`` and each build pod container
+spend after their work is done. These two verbs close what they open
+(with-blocks, an explicitly removed workspace) and start no thread whose
+work could be unfinished at their return (the fetch is joined, an unused
+registry read-ahead is abandoned on purpose). The others keep the ordinary
+exit: the controller's logging handlers and lease threads want it, and the
+rest would gain a few milliseconds for a review of each.
+"""
 
 
 def parser(verb: str | None = None) -> argparse.ArgumentParser:
@@ -91,5 +107,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
+def entry() -> NoReturn:
+    """The console scripts' entry point: ``main``, then exit.
+
+    After a verb of ``QUICK_EXIT_VERBS`` returned, the output is flushed and
+    the process ends at once (``os._exit``); an exception or ``SystemExit``
+    (argparse's errors, ``--help``) takes the ordinary way out. Tests call
+    ``main``, which never ends the process.
+    """
+    args = sys.argv[1:]
+    status = main(args)
+    if verb_of(args) not in QUICK_EXIT_VERBS:
+        sys.exit(status)
+    for stream in (sys.stdout, sys.stderr):
+        # A reader that went away, or a closed stream: nothing left to say.
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

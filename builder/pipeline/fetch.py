@@ -21,7 +21,10 @@ from builder.api import BuildError, StatusReason
 from builder.pipeline.plan import BinaryInput, BuildPlan
 from builder.pipeline.stages import StageRecorder
 from builder.pipeline.workspace import Workspace
-from builder.source import SourceInfo, fetch_binary, fetch_git, resolve_context_dir, write_inside
+from builder.source.confined import write_inside
+from builder.source.contextdir import resolve_context_dir
+from builder.source.git import fetch_git
+from builder.source.info import SourceInfo
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -50,6 +53,9 @@ def _fetch_binary(
             as_file = as_file or path.name
     if path is None:
         raise BuildError(StatusReason.FETCH_SOURCE_FAILED, "the binary build has no input")
+    # Only a binary build needs the archive readers.
+    from builder.source.binary import fetch_binary  # noqa: PLC0415
+
     return fetch_binary(path, ws.source, as_file=as_file, log=log)
 
 

@@ -34,13 +34,13 @@ from __future__ import annotations
 import base64
 import http.client
 import io
+import os
 import socket
 import ssl
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO
 from urllib.parse import unquote, urlencode, urljoin, urlsplit
-from urllib.request import getproxies_environment, proxy_bypass
 
 MAX_REDIRECTS = 10
 Timeout = float | tuple[float, float]
@@ -128,6 +128,13 @@ class Response:
 
 def _proxy_for(scheme: str, host: str) -> str:
     """The proxy URL the environment names for ``scheme://host``, or ``""``."""
+    # urllib.request reads the environment by urllib's rules, but importing
+    # it costs more than the rest of a registry exchange's set-up: not when
+    # no variable could name a proxy (every name it reads ends in _proxy).
+    if not any(name.lower().endswith("_proxy") for name in os.environ):
+        return ""
+    from urllib.request import getproxies_environment, proxy_bypass  # noqa: PLC0415
+
     proxies = getproxies_environment()
     proxy = proxies.get(scheme) or proxies.get("all") or ""
     if proxy and proxy_bypass(host):

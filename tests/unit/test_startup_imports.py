@@ -33,6 +33,16 @@ def _loaded(code: str) -> set[str]:
             {"pydantic", "kubernetes", "requests", "urllib3", "git", "jinja2"},
         ),
         ("import builder.registry, builder.source", {"requests", "urllib3", "git"}),
+        # A git build's fetch needs no archive reader, a registry exchange no
+        # urllib.request while no variable names a proxy.
+        ("import builder.pipeline.fetch", {"tarfile", "zipfile", "builder.source.binary"}),
+        (
+            "import os\n"
+            "for n in [n for n in os.environ if n.lower().endswith('_proxy')]: del os.environ[n]\n"
+            "from builder.registry.httpconn import _proxy_for\n"
+            "assert _proxy_for('https', 'registry.test') == ''",
+            {"urllib.request"},
+        ),
         ("import builder.controller.manager", {"requests", "urllib3", "git"}),
         ("import builder.kube", {"pydantic", "kubernetes", "urllib3", "requests"}),
         ("from builder.kube import Kube; Kube(None)", {"pydantic"}),

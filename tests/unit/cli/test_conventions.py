@@ -282,7 +282,7 @@ def test_get_names_resources_every_way(args: list[str], expected: list[tuple[obj
 
 def test_installed_as_a_kubectl_plugin_too() -> None:
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-    assert scripts["kubectl-kbuild"] == scripts["kbuild"] == "builder.cli.main:main"
+    assert scripts["kubectl-kbuild"] == scripts["kbuild"] == "builder.cli.main:entry"
 
 
 def test_usage_names_the_plugin_when_run_as_one(
