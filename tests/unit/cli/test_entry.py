@@ -1,4 +1,4 @@
-"""The console scripts' entry point: a build ends without finalization, output intact.
+"""The console scripts' entry point: a build's GC threshold, its exit without finalization.
 
 Run in a child interpreter: ``entry`` ends the process it runs in.
 """
@@ -16,11 +16,11 @@ ROOT = Path(__file__).resolve().parents[3]
 # main() replaced by one that writes to both streams (block-buffered: they
 # are pipes here) and registers an exit handler, which finalization runs.
 _CHILD = """
-import atexit, sys
+import atexit, gc, sys
 import builder.cli.main as cli
 
 def fake_main(args):
-    print("result on stdout")
+    print("result on stdout, gc threshold", gc.get_threshold()[0])
     print("log on stderr", file=sys.stderr)
     atexit.register(print, "finalized", file=sys.stderr)
     return 3
@@ -47,7 +47,7 @@ def test_a_build_verb_exits_at_once_with_its_output_flushed(verb: str) -> None:
     done = _run("--insecure-skip-tls-verify", verb, "x")
 
     assert done.returncode == 3
-    assert done.stdout == "result on stdout\n"
+    assert done.stdout == "result on stdout, gc threshold 100000\n"
     assert done.stderr == "log on stderr\n"  # no "finalized": no finalization ran
 
 
@@ -55,5 +55,5 @@ def test_other_verbs_exit_the_ordinary_way() -> None:
     done = _run("get", "bc")
 
     assert done.returncode == 3
-    assert done.stdout == "result on stdout\n"
+    assert done.stdout == "result on stdout, gc threshold 700\n"
     assert done.stderr == "log on stderr\nfinalized\n"
