@@ -98,8 +98,7 @@ def main() -> int:
                 f"run {run + 1}: kbuild {kbuild_times[-1]:.2f}s  buildah {buildah_times[-1]:.2f}s"
             )
             # Both images out of the store again, untimed: each run starts
-            # from the same store (every image left behind made later runs
-            # of both sides slower, 2.0 -> 2.5 s over ten runs).
+            # from the same store.
             sh("buildah", "rmi", "-f", out, plain)
             sh("buildah", "rmi", "--prune")
 

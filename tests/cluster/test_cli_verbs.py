@@ -1,11 +1,10 @@
 """The build verbs of ``kbuild`` against a real API server.
 
 Every check runs the real command (``python -m builder.cli.main``) and reads
-the result back with kubectl, an independent client.  Nothing here needs the
-kbuild controller: Builds are created by start-build (or kubectl) and stay
-New; the log test runs its own pod shaped like a build pod.  The
-``--wait``/``--follow`` test needs a controller and skips, saying so, when
-none moves a new build out of New.
+the result back with kubectl, an independent client.  Most need no kbuild
+controller: Builds are created by start-build (or kubectl) and stay New; the
+log test runs its own pod shaped like a build pod.  The ``--wait``/``--follow``
+test runs a controller of its own, in a namespace of its own.
 """
 
 from __future__ import annotations
@@ -24,7 +23,8 @@ from typing import Any
 
 import pytest
 
-from tests.cluster.conftest import REPO_ROOT, Kubectl, create_namespace
+from tests.cluster.conftest import REPO_ROOT, Cluster, Kubectl, create_namespace
+from tests.cluster.support import Controller
 from tests.support.images import ImageBuilder
 
 pytestmark = pytest.mark.cluster
@@ -457,21 +457,48 @@ def test_logs_of_a_build_whose_pod_is_gone(
 # With a controller: --wait and --follow
 
 
+@pytest.fixture(scope="module")
+def controlled(
+    cluster: Cluster,
+    kubectl: Kubectl,
+    kubeconfig: Path,
+    seccomp_profile: str,
+    namespace: str,  # the module's: it installs the CRDs
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Kbuild, Controller]]:
+    """``kbuild`` bound to a namespace of its own, where a controller runs builds."""
+    name = f"kbuild-cli-ctl-{RUN_ID}"
+    create_namespace(kubectl, name, build_pods=True)
+    ctl = Controller(
+        cluster.kubeconfig,
+        cluster.registry,
+        name,
+        tmp_path_factory.mktemp("ctl") / "controller.log",
+    )
+    ctl.start()
+    try:
+        yield Kbuild(kubeconfig, name), ctl
+    finally:
+        ctl.kill()
+        kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
 def test_wait_and_follow_report_a_failed_build(
-    kbuild: Kbuild, kubectl: Kubectl, namespace: str
+    controlled: tuple[Kbuild, Controller], kubectl: Kubectl
 ) -> None:
     """A build that cannot fetch its source ends Failed: both flags exit 1 and say why."""
+    kbuild, ctl = controlled
+    namespace = kbuild.namespace
     kubectl.apply(build_config("fails"), namespace)
     assert kbuild("start-build", "fails").code == 0
     deadline = time.monotonic() + CONTROLLER_WAIT_S
     while (
         get(kubectl, namespace, "build", "fails-1").get("status", {}).get("phase", "New") == "New"
     ):
-        if time.monotonic() > deadline:
-            pytest.skip(
-                f"no kbuild controller moved build fails-1 out of New in {CONTROLLER_WAIT_S}s; "
-                "--wait/--follow need one running against this cluster"
-            )
+        assert time.monotonic() < deadline, (
+            f"the controller did not move build fails-1 out of New in {CONTROLLER_WAIT_S}s:\n"
+            + ctl.log()[-4000:]
+        )
         time.sleep(1)
 
     waited = kbuild("start-build", "fails", "--wait", timeout=600)
