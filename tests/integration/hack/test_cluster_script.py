@@ -69,10 +69,15 @@ def test_alive_and_is_up_do_not_trust_a_recycled_pid(
     tmp_path: Path, stranger: subprocess.Popen[bytes]
 ) -> None:
     (tmp_path / "kube-apiserver.supervisor.pid").write_text(f"{stranger.pid}\n")
+    (tmp_path / "ready").touch()
 
-    result = _bash(tmp_path, "alive kube-apiserver supervisor && echo alive || echo dead")
+    result = _bash(
+        tmp_path,
+        'STATE_DIR="$PIDS"; alive kube-apiserver supervisor && echo alive || echo dead; '
+        "is_up && echo up || echo down",
+    )
 
-    assert result.stdout.strip() == "dead", result.stderr
+    assert result.stdout.split() == ["dead", "down"], result.stderr
 
 
 def test_a_supervised_component_is_stopped(tmp_path: Path) -> None:
