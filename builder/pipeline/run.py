@@ -7,11 +7,9 @@ and owns the temporary workspace.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +27,6 @@ from builder.pipeline.steps import (
 )
 from builder.pipeline.workspace import Workspace
 from builder.registry import RegistryClient
-from builder.s2i.render import load_template
 from builder.source import SourceInfo
 
 
@@ -81,25 +78,18 @@ def _export_dockerfile(plan: BuildPlan, prepared: Prepared, target: Path) -> Non
         ) from err
 
 
-def _load_template_quietly() -> None:
-    # Rendering loads it again, and reports a failure as the build's.
-    with contextlib.suppress(Exception):
-        load_template()
-
-
 def _read_ahead(plan: BuildPlan, registry: RegistryClient) -> None:
     """Start, while git fetches, what the render step needs and the source does not decide.
 
     The builder's (or the Docker strategy's ``from``) config from the
-    registry, and for S2I the compiled template: each is a round trip or an
-    import the build otherwise waits for after the clone.  Only this
-    one-process runner can: in a pod, fetch and render are containers with
-    different secrets.  Their failures surface where render asks, unchanged.
+    registry: a round trip the build otherwise waits for after the clone.
+    Only this one-process runner can: in a pod, fetch and render are
+    containers with different secrets.  A failure surfaces where render
+    asks, unchanged.
     """
     strategy = plan.strategy
     if isinstance(strategy, SourceStrategyPlan):
         registry.read_ahead(strategy.builder_image)
-        threading.Thread(target=_load_template_quietly, daemon=True).start()
     elif strategy.from_image:
         registry.read_ahead(strategy.from_image)
 

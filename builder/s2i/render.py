@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from builder.api import BuildError, StatusReason, check_env_names
 from builder.s2i.scripts import (
@@ -34,9 +33,7 @@ from builder.s2i.scripts import (
     locate_script,
     strategy_takes_all_scripts,
 )
-
-if TYPE_CHECKING:
-    import jinja2
+from builder.s2i.template import Template, TemplateError, parse
 
 # Where things land inside the image: ``<destination>/src``, ``/scripts`` and
 # ``/artifacts``, the destination being the builder's io.openshift.s2i.destination
@@ -86,11 +83,14 @@ class S2IPlan:
     dockerfile: str
 
 
+TEMPLATE_NAME = "Dockerfile.j2"
+
+
 def _templates_dir() -> Path:
     """``s2i_templates/`` ships beside the package in a checkout and inside it when installed."""
     here = Path(__file__).resolve().parent
     for candidate in (here.parent / "s2i_templates", here.parent.parent / "s2i_templates"):
-        if (candidate / "Dockerfile.j2").is_file():
+        if (candidate / TEMPLATE_NAME).is_file():
             return candidate
     raise BuildError(
         StatusReason.MANAGE_DOCKERFILE_FAILED,
@@ -99,22 +99,19 @@ def _templates_dir() -> Path:
 
 
 @cache
-def load_template() -> jinja2.Template:
-    """The compiled S2I template, loaded once per process.
+def load_template() -> Template:
+    """The parsed S2I template, read once per process.
 
-    jinja2 is imported here rather than with the module: it is a good part
-    of ``kbuild build``'s start-up, which loads it on a thread while git
-    fetches (``builder.pipeline.run``).
+    ``builder.s2i.template`` renders it: the part of Jinja it uses, without
+    importing jinja2 (that module's docstring says why).
     """
-    import jinja2  # noqa: PLC0415
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(_templates_dir())),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        autoescape=False,  # noqa: S701 - the output is a Dockerfile, not HTML
-    )
-    return env.get_template("Dockerfile.j2")
+    path = _templates_dir() / TEMPLATE_NAME
+    try:
+        return parse(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeError, TemplateError) as err:
+        raise BuildError(
+            StatusReason.MANAGE_DOCKERFILE_FAILED, f"S2I template {path}: {err}"
+        ) from err
 
 
 def quote(value: str) -> str:
@@ -207,18 +204,23 @@ def render(inputs: S2IInputs) -> S2IPlan:
             "script_uploaded": SAVE_ARTIFACTS in uploaded,
         }
 
-    dockerfile = load_template().render(
-        builder_image=builder_image,
-        user=user,
-        labels=[f"{quote(k)}={quote(v)}" for k, v in _merge(labels)],
-        env=[f"{k}={quote(v)}" for k, v in _merge(list(inputs.env))],
-        incremental=incremental,
-        scripts_uploaded=bool(uploaded),
-        scripts_dir=scripts_dir,
-        source_dir=f"{dest.rstrip('/')}/src",
-        artifacts_dir=f"{dest.rstrip('/')}/artifacts",
-        artifacts_tar=ARTIFACTS_TAR,
-        assemble={"path": assemble.path, "origin": assemble.origin.value},
-        run={"path": run.path, "origin": run.origin.value},
-    )
+    try:
+        dockerfile = load_template().render(
+            builder_image=builder_image,
+            user=user,
+            labels=[f"{quote(k)}={quote(v)}" for k, v in _merge(labels)],
+            env=[f"{k}={quote(v)}" for k, v in _merge(list(inputs.env))],
+            incremental=incremental,
+            scripts_uploaded=bool(uploaded),
+            scripts_dir=scripts_dir,
+            source_dir=f"{dest.rstrip('/')}/src",
+            artifacts_dir=f"{dest.rstrip('/')}/artifacts",
+            artifacts_tar=ARTIFACTS_TAR,
+            assemble={"path": assemble.path, "origin": assemble.origin.value},
+            run={"path": run.path, "origin": run.origin.value},
+        )
+    except TemplateError as err:
+        raise BuildError(
+            StatusReason.MANAGE_DOCKERFILE_FAILED, f"S2I template {TEMPLATE_NAME}: {err}"
+        ) from err
     return S2IPlan(user, assemble, run, save_artifacts, dockerfile)

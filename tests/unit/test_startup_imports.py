@@ -6,8 +6,8 @@ and the ``kubernetes`` client package ~0.45 s; a flag-driven ``kbuild build``
 (and each build pod container before it reads its Build) needs neither, and
 nothing of kbuild needs the client package at all.  Nor ``requests`` (~0.1 s
 with urllib3) or GitPython (~0.08 s): the registry's HTTP is ``http.client``
-and git is its command line.  Nor jinja2 (~0.04 s with the template): ``kbuild
-build`` loads it on a thread while git fetches.
+and git is its command line.  Nor jinja2 (~0.08 s with the template), at all:
+the S2I template is rendered by ``builder.s2i.template``.
 """
 
 from __future__ import annotations
@@ -33,6 +33,11 @@ def _loaded(code: str) -> set[str]:
             {"pydantic", "kubernetes", "requests", "urllib3", "git", "jinja2"},
         ),
         ("import builder.registry, builder.source", {"requests", "urllib3", "git"}),
+        (
+            "from builder.s2i import BuilderImage, S2IInputs, render\n"
+            "assert 'FROM b' in render(S2IInputs(builder=BuilderImage('b'))).dockerfile",
+            {"jinja2", "markupsafe"},
+        ),
         # A git build's fetch needs no archive reader, a registry exchange no
         # urllib.request while no variable names a proxy.
         ("import builder.pipeline.fetch", {"tarfile", "zipfile", "builder.source.binary"}),
