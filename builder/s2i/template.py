@@ -1,10 +1,11 @@
 """The S2I template's language: the part of Jinja that ``s2i_templates/`` uses, without jinja2.
 
-Why not jinja2 itself: importing it and compiling the template took ~80 ms
-of ``kbuild build``'s path to ``buildah bud`` (CPU under the interpreter's
-lock, so loading it on a thread overlapped nothing), which is a quarter of
-everything kbuild adds to a local build, for a 45-line template that only
-arranges values ``builder.s2i.render`` has already quoted.  The file keeps
+Why not jinja2 itself: importing it and compiling the template took 55-90 ms
+of CPU in every ``kbuild build`` (and every build pod's render step), on a
+thread that shared the interpreter's lock with the rest of the start-up,
+for a 45-line template that only arranges values ``builder.s2i.render`` has
+already quoted.  Without it kbuild's own time per local build fell from
+~0.33 s to ~0.26 s (bench/local_build.py, docs/local-build.md).  The file keeps
 Jinja's syntax, so it reads (and diffs) as before, and
 tests/unit/s2i/test_template.py renders it and randomly generated templates
 of this subset with jinja2 as well and requires the same bytes.
