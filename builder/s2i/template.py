@@ -120,7 +120,7 @@ def _chain(first: Expr, rest: list[tuple[bool, Expr]]) -> Expr:
         left = first(context)
         for equal, operand in rest:
             right = operand(context)
-            if (left == right) is not equal:
+            if bool(left == right) is not equal:
                 return False
             left = right
         return True
@@ -237,7 +237,12 @@ class _Parser:
         if kind == "str":
             self.pos += 1
             # Jinja reads a literal's escapes as Python's unicode-escape does.
-            text = codecs.decode(value[1:-1].encode("ascii", "backslashreplace"), "unicode_escape")
+            try:
+                text = codecs.decode(
+                    value[1:-1].encode("ascii", "backslashreplace"), "unicode_escape"
+                )
+            except UnicodeDecodeError as err:
+                raise self.error(f"string {value} has a bad escape ({err.reason})") from None
             return lambda _c: text
         if kind == "name" and value in _LITERALS:
             self.pos += 1

@@ -106,6 +106,7 @@ def test_the_subset_renders_as_jinja_does(source: str, expected: str) -> None:
         ("{{ 'unterminated }}", "line 1: unexpected"),
         ("{% if %}{% endif %}", "line 1: unexpected 'end of expression'"),
         ("{{ and }}", "line 1: unexpected 'and'"),
+        ('x\n{{ "a\\xZ" }}', 'line 2: string "a\\xZ" has a bad escape (truncated \\xXX escape)'),
     ],
 )
 def test_what_the_subset_does_not_take_is_named_with_its_line(source: str, message: str) -> None:
