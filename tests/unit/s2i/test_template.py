@@ -247,10 +247,25 @@ def test_generated_templates_render_as_jinja_renders_them(source: str) -> None:
 # -- builder.s2i.render's use of it ----------------------------------------------------
 
 
-def test_a_template_outside_the_subset_fails_the_build_naming_the_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        # Refused when read: the file and the line are named.
+        (
+            "FROM {{ builder_image | lower }}\n",
+            "S2I template {dir}/Dockerfile.j2: line 1: filter 'lower'",
+        ),
+        # Refused when rendered: a name render.py does not pass.
+        (
+            "FROM {{ builder_image }}\nUSER {{ uid }}\n",
+            "S2I template Dockerfile.j2: 'uid' is undefined",
+        ),
+    ],
+)
+def test_a_broken_template_fails_the_build_with_a_reason(
+    template: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "Dockerfile.j2").write_text("FROM {{ builder_image | lower }}\n")
+    (tmp_path / "Dockerfile.j2").write_text(template)
     monkeypatch.setattr(render_module, "_templates_dir", lambda: tmp_path)
     render_module.load_template.cache_clear()
     try:
@@ -259,19 +274,4 @@ def test_a_template_outside_the_subset_fails_the_build_naming_the_file(
     finally:
         render_module.load_template.cache_clear()
     assert err.value.reason == StatusReason.MANAGE_DOCKERFILE_FAILED
-    assert f"S2I template {tmp_path / 'Dockerfile.j2'}: line 1: filter 'lower'" in str(err.value)
-
-
-def test_a_template_naming_a_value_render_does_not_pass_fails_the_build(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    (tmp_path / "Dockerfile.j2").write_text("FROM {{ builder_image }}\nUSER {{ uid }}\n")
-    monkeypatch.setattr(render_module, "_templates_dir", lambda: tmp_path)
-    render_module.load_template.cache_clear()
-    try:
-        with pytest.raises(BuildError) as err:
-            render(S2IInputs(builder=BuilderImage("b")))
-    finally:
-        render_module.load_template.cache_clear()
-    assert err.value.reason == StatusReason.MANAGE_DOCKERFILE_FAILED
-    assert "S2I template Dockerfile.j2: 'uid' is undefined" in str(err.value)
+    assert message.format(dir=tmp_path) in str(err.value)
