@@ -26,7 +26,6 @@ from builder.pipeline.plan import (
     SourcePlan,
     SourceStrategyPlan,
 )
-from builder.s2i.scripts import check_scripts_url
 
 if TYPE_CHECKING:
     from builder.api import CommonSpec, ObjectMeta, ObjectReference
@@ -213,8 +212,12 @@ def plan_from_args(ns: argparse.Namespace) -> BuildPlan:
     strategy_name = ns.strategy or ("source" if builder else "docker")
     strategy: SourceStrategyPlan | DockerStrategyPlan
     if strategy_name == "source":
-        # Refused before anything is fetched (the pipeline refuses it too).
-        check_scripts_url(ns.scripts_url, "--scripts-url")
+        if ns.scripts_url:
+            # Refused before anything is fetched (the pipeline refuses it too).
+            # Imported only then: the S2I package is not needed before git starts.
+            from builder.s2i.scripts import check_scripts_url  # noqa: PLC0415
+
+            check_scripts_url(ns.scripts_url, "--scripts-url")
         if not builder:
             raise BuildError(
                 StatusReason.PULL_BUILDER_IMAGE_FAILED, "the source strategy needs --builder IMAGE"

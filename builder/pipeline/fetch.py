@@ -25,9 +25,6 @@ from builder.api import BuildError, StatusReason
 from builder.pipeline.plan import BinaryInput, BuildPlan
 from builder.pipeline.stages import StageInfo, StageRecorder, StepInfo
 from builder.pipeline.workspace import Workspace
-from builder.source.confined import write_inside
-from builder.source.contextdir import resolve_context_dir
-from builder.source.git import fetch_git
 from builder.source.info import SourceInfo
 
 if TYPE_CHECKING:
@@ -74,6 +71,13 @@ def fetch(
 
     ``registry`` is needed only for uploaded binary input (``start-build --from-*``).
     """
+    # Imported here, not with the module: ``kbuild build`` forks its fetch
+    # (``StartedFetch``) before loading them, so the child loads them on a
+    # core of its own while the parent loads the rest of the pipeline.
+    from builder.source.confined import write_inside  # noqa: PLC0415
+    from builder.source.contextdir import resolve_context_dir  # noqa: PLC0415
+    from builder.source.git import fetch_git  # noqa: PLC0415
+
     ws.create()
     if ws.source.exists():
         # A restarted init container starts again from a clean checkout.

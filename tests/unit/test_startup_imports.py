@@ -33,6 +33,12 @@ def _loaded(code: str) -> set[str]:
             {"pydantic", "kubernetes", "requests", "urllib3", "git", "jinja2"},
         ),
         ("import builder.registry, builder.source", {"requests", "urllib3", "git"}),
+        # What ``kbuild build`` loads before it forks its git fetch: the fetch's
+        # own modules load in the child, the S2I ones after the fork.
+        (
+            "import builder.cli.main, builder.cli.build",
+            {"builder.source.git", "builder.source.gitcmd", "builder.s2i", "subprocess"},
+        ),
         (
             "from builder.s2i import BuilderImage, S2IInputs, render\n"
             "assert 'FROM b' in render(S2IInputs(builder=BuilderImage('b'))).dockerfile",
