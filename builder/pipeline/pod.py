@@ -685,7 +685,11 @@ def custom_report(env: Mapping[str, str], ws: Workspace, log: LogFn) -> StepResu
         with RegistryClient(
             credentials=credentials, insecure=insecure, ca_bundle=trusted_bundle(env, scratch)
         ) as registry:
-            info = registry.resolve(wanted)
+            # Retried like every read of kbuild's own: a registry busy for a
+            # moment must not fail a build whose image is already pushed.
+            info = read_with_retries(
+                functools.partial(registry.resolve, wanted), log, f"reading back {to.name}"
+            )
     except RegistryError as err:
         raise BuildError(
             StatusReason.PUSH_IMAGE_TO_REGISTRY_FAILED,

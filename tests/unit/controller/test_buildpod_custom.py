@@ -238,3 +238,37 @@ def test_custom_report_reads_back_the_digest_the_builder_left(
     with pytest.raises(BuildError) as err:
         custom_report(env, ws, lines.append)
     assert err.value.reason.value == "PushImageToRegistryFailed"
+
+
+def test_custom_report_asks_again_when_the_registry_is_busy(
+    tmp_path: Path,
+    stub: Stub,  # noqa: F811
+) -> None:
+    """A 503 (or a timeout) reading the pushed image back is retried, not the build's failure.
+
+    The retry waits its real 2 s: ``custom_report`` takes no clock.
+    """
+    body = json.dumps({
+        "schemaVersion": 2, "mediaType": mediatypes.OCI_MANIFEST,
+        "config": {"mediaType": mediatypes.OCI_CONFIG, "digest": "sha256:" + "0" * 64, "size": 1},
+        "layers": [],
+    }).encode()  # fmt: skip
+    import hashlib  # noqa: PLC0415
+
+    digest = "sha256:" + hashlib.sha256(body).hexdigest()
+    replies = [Reply(503, b"busy"), Reply(200, body, {"Content-Type": mediatypes.OCI_MANIFEST})]
+    stub.routes[f"/v2/dev/app/manifests/{digest}"] = lambda _handler: replies.pop(0)
+    ws = Workspace(tmp_path).create()
+    (tmp_path / "pushed-digest").write_text(digest + "\n")
+    build = _build(_custom())
+    assert build.spec.output.to is not None
+    build.spec.output.to.name = f"{stub.host}/dev/app:latest"
+    build.spec.output.push_secret = None
+    env = {"BUILD": build.model_dump_json(by_alias=True), "KBUILD_INSECURE_REGISTRIES": stub.host}
+    lines: list[str] = []
+    result = custom_report(env, ws, lines.append)
+    assert result.digest == digest
+    assert any(
+        line.startswith(f"Warning: reading back {stub.host}/dev/app:latest") for line in lines
+    )
+    assert replies == []
