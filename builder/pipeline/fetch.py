@@ -16,7 +16,6 @@ import shutil
 import sys
 import tempfile
 import threading
-import traceback
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -198,6 +197,8 @@ class StartedFetch:
         except KeyboardInterrupt:
             report["interrupted"] = True
         except BaseException:  # a bug: its traceback goes to the parent
+            import traceback  # noqa: PLC0415 - only a crash needs it
+
             report["crash"] = traceback.format_exc()
         report["stages"] = [asdict(stage) for stage in self.stages.stages]
         return json.dumps(report)

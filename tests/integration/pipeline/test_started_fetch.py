@@ -134,3 +134,21 @@ def test_with_another_thread_running_the_fetch_runs_on_a_thread(tmp_path: Path) 
     finally:
         stop.set()
         other.join()
+
+
+def test_a_bug_in_the_child_arrives_as_an_error_with_its_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise ValueError("a bug in the fetch")
+
+    monkeypatch.setattr("builder.pipeline.fetch.fetch", broken)
+    started = StartedFetch(plan_for(make_repo(tmp_path, "python-hello")), to_stderr)
+    assert started._child is not None
+    with pytest.raises(RuntimeError) as err:
+        started.result()
+    assert "the source fetch failed:" in str(err.value)
+    assert "ValueError: a bug in the fetch" in str(err.value)
+    assert "Traceback (most recent call last)" in str(err.value)
+    started.discard()
+    assert not started.root.exists()
