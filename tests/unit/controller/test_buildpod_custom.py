@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -209,31 +210,39 @@ def test_the_report_container_completes_the_build_and_a_failed_builder_fails_it(
     assert "custom-build exited 1" in outcome.detail
 
 
-def test_custom_report_reads_back_the_digest_the_builder_left(
-    tmp_path: Path,
-    stub: Stub,  # noqa: F811
-) -> None:
-    body = json.dumps({
-        "schemaVersion": 2, "mediaType": mediatypes.OCI_MANIFEST,
-        "config": {"mediaType": mediatypes.OCI_CONFIG, "digest": "sha256:" + "0" * 64, "size": 1},
-        "layers": [],
-    }).encode()  # fmt: skip
-    import hashlib  # noqa: PLC0415
+MANIFEST = json.dumps({
+    "schemaVersion": 2, "mediaType": mediatypes.OCI_MANIFEST,
+    "config": {"mediaType": mediatypes.OCI_CONFIG, "digest": "sha256:" + "0" * 64, "size": 1},
+    "layers": [],
+}).encode()  # fmt: skip
+MANIFEST_DIGEST = "sha256:" + hashlib.sha256(MANIFEST).hexdigest()
+MANIFEST_REPLY = Reply(200, MANIFEST, {"Content-Type": mediatypes.OCI_MANIFEST})
 
-    digest = "sha256:" + hashlib.sha256(body).hexdigest()
-    stub.routes[f"/v2/dev/app/manifests/{digest}"] = fixed(
-        Reply(200, body, {"Content-Type": mediatypes.OCI_MANIFEST})
-    )
+
+def _report_env(stub: Stub, tmp_path: Path) -> tuple[Workspace, dict[str, str]]:  # noqa: F811
+    """A workspace where the custom builder left MANIFEST_DIGEST, and the report step's env."""
     ws = Workspace(tmp_path).create()
-    (tmp_path / "pushed-digest").write_text(digest + "\n")
+    (tmp_path / "pushed-digest").write_text(MANIFEST_DIGEST + "\n")
     build = _build(_custom())
     assert build.spec.output.to is not None
     build.spec.output.to.name = f"{stub.host}/dev/app:latest"
     build.spec.output.push_secret = None
     env = {"BUILD": build.model_dump_json(by_alias=True), "KBUILD_INSECURE_REGISTRIES": stub.host}
+    return ws, env
+
+
+def test_custom_report_reads_back_the_digest_the_builder_left(
+    tmp_path: Path,
+    stub: Stub,  # noqa: F811
+) -> None:
+    stub.routes[f"/v2/dev/app/manifests/{MANIFEST_DIGEST}"] = fixed(MANIFEST_REPLY)
+    ws, env = _report_env(stub, tmp_path)
     lines: list[str] = []
     result = custom_report(env, ws, lines.append)
-    assert (result.digest, result.image) == (digest, f"{stub.host}/dev/app@{digest}")
+    assert (result.digest, result.image) == (
+        MANIFEST_DIGEST,
+        f"{stub.host}/dev/app@{MANIFEST_DIGEST}",
+    )
     (tmp_path / "pushed-digest").write_text("not a digest")
     with pytest.raises(BuildError) as err:
         custom_report(env, ws, lines.append)
@@ -248,26 +257,12 @@ def test_custom_report_asks_again_when_the_registry_is_busy(
 
     The retry waits its real 2 s: ``custom_report`` takes no clock.
     """
-    body = json.dumps({
-        "schemaVersion": 2, "mediaType": mediatypes.OCI_MANIFEST,
-        "config": {"mediaType": mediatypes.OCI_CONFIG, "digest": "sha256:" + "0" * 64, "size": 1},
-        "layers": [],
-    }).encode()  # fmt: skip
-    import hashlib  # noqa: PLC0415
-
-    digest = "sha256:" + hashlib.sha256(body).hexdigest()
-    replies = [Reply(503, b"busy"), Reply(200, body, {"Content-Type": mediatypes.OCI_MANIFEST})]
-    stub.routes[f"/v2/dev/app/manifests/{digest}"] = lambda _handler: replies.pop(0)
-    ws = Workspace(tmp_path).create()
-    (tmp_path / "pushed-digest").write_text(digest + "\n")
-    build = _build(_custom())
-    assert build.spec.output.to is not None
-    build.spec.output.to.name = f"{stub.host}/dev/app:latest"
-    build.spec.output.push_secret = None
-    env = {"BUILD": build.model_dump_json(by_alias=True), "KBUILD_INSECURE_REGISTRIES": stub.host}
+    replies = [Reply(503, b"busy"), MANIFEST_REPLY]
+    stub.routes[f"/v2/dev/app/manifests/{MANIFEST_DIGEST}"] = lambda _handler: replies.pop(0)
+    ws, env = _report_env(stub, tmp_path)
     lines: list[str] = []
     result = custom_report(env, ws, lines.append)
-    assert result.digest == digest
+    assert result.digest == MANIFEST_DIGEST
     assert any(
         line.startswith(f"Warning: reading back {stub.host}/dev/app:latest") for line in lines
     )
