@@ -268,6 +268,7 @@ def _registry_client(insecure: frozenset[str], authfile: str | None) -> Registry
 
 def run(ns: argparse.Namespace) -> int:
     started = None
+    failure: BuildError | None = None
     try:
         plan = plan_from_args(ns)
         # git runs while the registry client, buildah and the renderer load:
@@ -290,12 +291,16 @@ def run(ns: argparse.Namespace) -> int:
             started=taken,
         )
     except BuildError as err:
-        return output.fail(err)
+        failure = err
     except KeyboardInterrupt:
-        return output.fail(BuildError(StatusReason.CANCELLED_BUILD, "interrupted"))
+        failure = BuildError(StatusReason.CANCELLED_BUILD, "interrupted")
     finally:
+        # A fetch no build will use is stopped before the error is printed:
+        # the log ends with the error.
         if started is not None:
             started.discard()
+    if failure is not None:
+        return output.fail(failure)
     if outcome.output is not None and outcome.output.digest:
         output.log(f"Pushed {outcome.output.reference}")
         output.result(outcome.output.digest)

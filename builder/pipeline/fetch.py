@@ -9,10 +9,12 @@ clone.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import posixpath
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -125,6 +127,14 @@ def load_source_info(ws: Workspace) -> SourceInfo:
     return SourceInfo(**json.loads(ws.source_info.read_text()))
 
 
+class _Stopped(BaseException):  # a signal, like KeyboardInterrupt: no broad except takes it
+    """The parent stopped the child (SIGTERM from ``discard``): no build will use its fetch."""
+
+
+def _stop(_signum: int, _frame: object) -> None:
+    raise _Stopped
+
+
 class StartedFetch:
     """A git fetch running beside the rest of the build's start-up, into a workspace it made.
 
@@ -152,6 +162,7 @@ class StartedFetch:
         # The child's pid and the read end of its report pipe (-1 once read).
         self._child: tuple[int, int] | None = None
         self._report_bytes = b""
+        self._pipe_write = -1  # the parent's copy of the write end, until closed
         self._thread: threading.Thread | None = None
         if hasattr(os, "fork") and threading.active_count() == 1:
             self._fork(plan, log)
@@ -169,23 +180,32 @@ class StartedFetch:
             self._outcome = err
 
     def _fork(self, plan: BuildPlan, log: LogFn) -> None:
-        read_end, write_end = os.pipe()
+        read_end, self._pipe_write = os.pipe()
         # Whatever sits in a buffer now would be written by both processes.
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child; its report is what the tests see
             try:
+                # ``discard`` stops a fetch no build will use: git is killed
+                # on the way out (subprocess.run), the report says so.
+                signal.signal(signal.SIGTERM, _stop)
                 os.close(read_end)
-                with os.fdopen(write_end, "w", encoding="utf-8") as out:
+                with os.fdopen(self._pipe_write, "w", encoding="utf-8") as out:
                     out.write(self._report(plan, log))
                 sys.stdout.flush()
                 sys.stderr.flush()
             finally:
                 # Never back into the parent's code: no finally, no atexit.
                 os._exit(0)
-        os.close(write_end)
         self._child = (pid, read_end)
+        self._close_write_end()
+
+    def _close_write_end(self) -> None:
+        """The parent must not hold the write end: its reads would never see the end."""
+        fd, self._pipe_write = self._pipe_write, -1
+        if fd >= 0:
+            os.close(fd)
 
     def _report(self, plan: BuildPlan, log: LogFn) -> str:
         """The child's whole answer, as one JSON object: stages, and the error if any."""
@@ -194,7 +214,7 @@ class StartedFetch:
             fetch(plan, self.ws, log, self.stages)
         except BuildError as err:
             report["error"] = {"reason": err.reason.value, "detail": err.detail}
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, _Stopped):
             report["interrupted"] = True
         except BaseException:  # a bug: its traceback goes to the parent
             import traceback  # noqa: PLC0415 - only a crash needs it
@@ -211,13 +231,19 @@ class StartedFetch:
         """
         if self._child is None:
             return
+        self._close_write_end()
         pid, read_end = self._child
+        # Each state change is recorded before the call it stands for, so
+        # an interrupted call leaves nothing to close or reap twice.
         if read_end >= 0:
             while chunk := os.read(read_end, 65536):
                 self._report_bytes += chunk
-            os.close(read_end)
             self._child = (pid, -1)
-        _, status = os.waitpid(pid, 0)
+            os.close(read_end)
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:  # reaped by an earlier, interrupted call
+            status = -1
         self._child = None
         try:
             report = json.loads(self._report_bytes)
@@ -260,7 +286,15 @@ class StartedFetch:
         return self._outcome
 
     def discard(self) -> None:
-        """Remove the workspace, once the fetch is over (a build that never ran)."""
+        """Stop the fetch if it still runs, and remove the workspace: no build will use them.
+
+        A build that fails before it asked for the source (a bad
+        ``--authfile``) must not wait for a whole clone, nor print git's
+        lines after its error.  A thread cannot be stopped: it is waited for.
+        """
+        if self._child is not None and self._child[1] >= 0:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._child[0], signal.SIGTERM)
         self._finish()
         shutil.rmtree(self.root, ignore_errors=True)
 

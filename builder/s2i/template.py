@@ -53,6 +53,7 @@ _TAG = re.compile(
     r"|\{#(?P<cl>-?)(?P<c>.*?)(?P<cr>-?)#\}",
     re.S,
 )
+_OPENER = re.compile(r"\{[{%#]")
 _TOKEN = re.compile(
     r"\s*(?:(?P<str>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')"
     r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>==|!=|[|.(),]))",
@@ -243,6 +244,8 @@ class _Parser:
                 )
             except UnicodeDecodeError as err:
                 raise self.error(f"string {value} has a bad escape ({err.reason})") from None
+            except DeprecationWarning as err:  # an unknown escape, with warnings as errors
+                raise self.error(f"string {value} has a bad escape ({err})") from None
             return lambda _c: text
         if kind == "name" and value in _LITERALS:
             self.pos += 1
@@ -310,6 +313,7 @@ def parse(source: str) -> Template:
     body = root
     pos, strip_next = 0, False
     for match in _TAG.finditer(source):
+        _refuse_unclosed(source, pos, match.start())
         text = source[pos : match.start()]
         if strip_next:
             text = text.lstrip()
@@ -326,12 +330,25 @@ def parse(source: str) -> Template:
             body = _statement(match["b"], line, body, stack)
     if stack:
         raise TemplateError(f"line {stack[-1][2]}: this if has no endif")
+    _refuse_unclosed(source, pos, len(source))
     text = source[pos:]
     if strip_next:
         text = text.lstrip()
     if text:
         root.append(text)
     return Template(tuple(root))
+
+
+def _refuse_unclosed(source: str, start: int, end: int) -> None:
+    """Text between tags holding an opener: a tag never closed, which Jinja refuses too.
+
+    Written out as text it would put ``{{ run.path }]`` or a whole unclosed
+    comment into the Dockerfile.
+    """
+    opener = _OPENER.search(source, start, end)
+    if opener is not None:
+        line = source.count("\n", 0, opener.start()) + 1
+        raise TemplateError(f"line {line}: {opener.group()!r} is never closed")
 
 
 def _statement(

@@ -9,8 +9,12 @@ while they happen, and nothing may be left behind (workspace, child).
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +25,14 @@ from builder.pipeline.plan import BuildPlan, GitInput, SourcePlan, SourceStrateg
 from builder.pipeline.stages import StageRecorder
 from builder.pipeline.workspace import Workspace
 from tests.integration.pipeline.conftest import make_repo
+
+# A git whose fetch (and ls-remote) never ends: a clone of a large repository.
+SLOW_GIT = """#!/bin/bash
+for arg in "$@"; do
+    if [[ $arg == fetch || $arg == ls-remote ]]; then exec sleep {marker}; fi
+done
+exec {git} "$@"
+"""
 
 
 def plan_for(repo: Path, ref: str = "", context_dir: str = "") -> BuildPlan:
@@ -152,3 +164,61 @@ def test_a_bug_in_the_child_arrives_as_an_error_with_its_traceback(
     assert "Traceback (most recent call last)" in str(err.value)
     started.discard()
     assert not started.root.exists()
+
+
+@pytest.fixture
+def slow_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Put SLOW_GIT first on PATH; returns the sleep's unique argument, to find it in ps."""
+    real = shutil.which("git")
+    assert real is not None
+    marker = f"{600 + os.getpid() % 1000}.{time.monotonic_ns() % 10**6}"
+    bin_dir = tmp_path / "slow-bin"
+    bin_dir.mkdir()
+    (bin_dir / "git").write_text(SLOW_GIT.format(marker=marker, git=real))
+    (bin_dir / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return marker
+
+
+def still_running(marker: str) -> list[str]:
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True)
+    return [line for line in ps.stdout.splitlines() if f"sleep {marker}" in line]
+
+
+def test_discard_stops_a_fetch_that_still_runs(tmp_path: Path, slow_git: str) -> None:
+    started = StartedFetch(plan_for(make_repo(tmp_path, "python-hello")), to_stderr)
+    assert started._child is not None
+    deadline = time.monotonic() + 10
+    while not still_running(slow_git):
+        assert time.monotonic() < deadline, "the slow git never started"
+        time.sleep(0.05)
+    began = time.monotonic()
+    started.discard()
+    assert time.monotonic() - began < 5
+    assert not started.root.exists()
+    assert still_running(slow_git) == []
+
+
+def test_a_failure_before_the_source_is_needed_does_not_wait_for_the_clone(
+    tmp_path: Path, slow_git: str
+) -> None:
+    """A bad --authfile fails at once, its error the last line, git stopped.
+
+    Before, the build waited for the whole fetch (here: for ever) and printed
+    git's lines after its error.
+    """
+    repo = make_repo(tmp_path, "python-hello")
+    missing = str(tmp_path / "missing.json")
+    began = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "builder.cli.main", "build", str(repo),
+         "--builder", "registry.test/builder:1", "--to", "registry.test/app:1",
+         "--authfile", missing],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert time.monotonic() - began < 30
+    last = [line for line in done.stderr.splitlines() if line.strip()][-1]
+    assert last.startswith("error: "), done.stderr
+    assert "missing.json" in last
+    assert still_running(slow_git) == []

@@ -106,6 +106,9 @@ def test_the_subset_renders_as_jinja_does(source: str, expected: str) -> None:
         ("{{ 'unterminated }}", "line 1: unexpected"),
         ("{% if %}{% endif %}", "line 1: unexpected 'end of expression'"),
         ("{{ and }}", "line 1: unexpected 'and'"),
+        ("x\nCMD [{{ run.path | tojson }]\n", "line 2: '{{' is never closed"),
+        ("a {# unclosed {{ name }}\n", "line 1: '{#' is never closed"),
+        ("{% if yes %}a{% endif %}\n\n{% if", "line 3: '{%' is never closed"),
         ('x\n{{ "a\\xZ" }}', 'line 2: string "a\\xZ" has a bad escape (truncated \\xXX escape)'),
     ],
 )
