@@ -22,11 +22,11 @@ The subset:
   order), string literals, ``true``/``false``/``none``, parentheses, the
   filters ``join`` and ``tojson``, ``not``, ``and``, ``or``, ``==``, ``!=``.
 
-Anything else (a ``for``, a macro, another filter, a ``}}`` inside a string)
-is a ``TemplateError`` naming the line when the template is parsed; an
-undefined name or attribute is one when it is rendered (Jinja's
-``StrictUndefined``).  The template ships with kbuild, so either is a bug the
-tests catch, never a user's input error.
+Anything else (a ``for``, a macro, another filter, a ``}}`` inside a string,
+a tag opened and never closed) is a ``TemplateError`` naming the line when
+the template is parsed; an undefined name or attribute is one when it is
+rendered (Jinja's ``StrictUndefined``).  The template ships with kbuild, so
+either is a bug the tests catch, never a user's input error.
 """
 
 from __future__ import annotations
