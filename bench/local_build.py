@@ -127,27 +127,27 @@ def main() -> int:
             own_times.append(took - inside_buildah(shim_log))
             return took
 
+        def plain_build(tag: str) -> float:
+            began = time.perf_counter()
+            sh("buildah", "bud", "--format", "docker", "--tls-verify=false", "-t", tag,
+               "-f", str(rendered), str(rendered.parent))  # fmt: skip
+            sh("buildah", "push", "--tls-verify=false", tag, f"docker://{tag}")
+            return time.perf_counter() - began
+
         for run in range(args.runs):
             out = f"{registry}/bench/app:kbuild-{run}"
             kbuild_argv = [kbuild, "build", str(src), "--builder", builder, "--to", out,
                            "--insecure-registry", registry]  # fmt: skip
             plain = f"{registry}/bench/app:buildah-{run}"
 
-            def plain_build(plain: str = plain) -> float:
-                began = time.perf_counter()
-                sh("buildah", "bud", "--format", "docker", "--tls-verify=false", "-t", plain,
-                   "-f", str(rendered), str(rendered.parent))  # fmt: skip
-                sh("buildah", "push", "--tls-verify=false", plain, f"docker://{plain}")
-                return time.perf_counter() - began
-
             # Which side goes first alternates, so that whatever the previous
             # pair leaves behind (its clean-up's writes, a colder cache) is
             # charged to both sides alike, not always to the first.
             if run % 2 == 0:
                 kbuild_times.append(kbuild_build(kbuild_argv))
-                buildah_times.append(plain_build())
+                buildah_times.append(plain_build(plain))
             else:
-                buildah_times.append(plain_build())
+                buildah_times.append(plain_build(plain))
                 kbuild_times.append(kbuild_build(kbuild_argv))
             first = "kbuild" if run % 2 == 0 else "buildah"
             print(

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from builder.api import BuildError, StatusReason
 from builder.pipeline.plan import BinaryInput, BuildPlan
-from builder.pipeline.stages import StageInfo, StageRecorder, StepInfo
+from builder.pipeline.stages import StageRecorder, stages_from_json, stages_json
 from builder.pipeline.workspace import Workspace
 from builder.source.info import SourceInfo
 
@@ -220,7 +220,7 @@ class StartedFetch:
             import traceback  # noqa: PLC0415 - only a crash needs it
 
             report["crash"] = traceback.format_exc()
-        report["stages"] = [asdict(stage) for stage in self.stages.stages]
+        report["stages"] = stages_json(self.stages.stages)
         return json.dumps(report)
 
     def _collect(self) -> None:
@@ -253,15 +253,7 @@ class StartedFetch:
                 f"the source fetch stopped before it finished (wait status {status})",
             )
             return
-        self.stages.stages = [
-            StageInfo(
-                stage["name"],
-                stage["start_time"],
-                stage["duration_milliseconds"],
-                [StepInfo(**step) for step in stage["steps"]],
-            )
-            for stage in report["stages"]
-        ]
+        self.stages.stages = stages_from_json(report["stages"])
         if "error" in report:
             error = report["error"]
             self._outcome = BuildError(StatusReason(error["reason"]), error["detail"])

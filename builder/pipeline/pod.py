@@ -70,7 +70,7 @@ from builder.pipeline.from_build import plan_from_spec
 from builder.pipeline.inputs import INPUTS_ROOT_ENV, ClusterInputs
 from builder.pipeline.plan import BuildPlan
 from builder.pipeline.retry import read_with_retries
-from builder.pipeline.stages import StageInfo, StageRecorder, StepInfo
+from builder.pipeline.stages import StageInfo, StageRecorder, stages_from_json, stages_json
 from builder.pipeline.steps import (
     Built,
     Prepared,
@@ -237,57 +237,10 @@ def snippet(lines: list[str]) -> str:
 # --------------------------------------------------------------------------- stages and revision
 
 
-def stages_json(stages: list[StageInfo]) -> list[dict[str, Any]]:
-    """Stages in OpenShift's ``status.stages`` shape."""
-    return [
-        {
-            "name": s.name,
-            "startTime": s.start_time,
-            "durationMilliseconds": s.duration_milliseconds,
-            "steps": [
-                {
-                    "name": step.name,
-                    "startTime": step.start_time,
-                    "durationMilliseconds": step.duration_milliseconds,
-                }
-                for step in s.steps
-            ],
-        }
-        for s in stages
-    ]
-
-
-def _stages_from_json(data: object) -> list[StageInfo]:
-    stages: list[StageInfo] = []
-    if not isinstance(data, list):
-        return stages
-    for item in data:
-        if not isinstance(item, dict):
-            continue
-        steps = [
-            StepInfo(
-                _text(step.get("name")),
-                _text(step.get("startTime")),
-                int(step.get("durationMilliseconds") or 0),
-            )
-            for step in item.get("steps") or []
-            if isinstance(step, dict)
-        ]
-        stages.append(
-            StageInfo(
-                _text(item.get("name")),
-                _text(item.get("startTime")),
-                int(item.get("durationMilliseconds") or 0),
-                steps,
-            )
-        )
-    return stages
-
-
 def load_stages(ws: Workspace) -> list[StageInfo]:
     """What earlier containers recorded; nothing if they left no (readable) record."""
     try:
-        return _stages_from_json(json.loads((ws.root / STAGES_FILE).read_text()))
+        return stages_from_json(json.loads((ws.root / STAGES_FILE).read_text()))
     except (OSError, ValueError):
         return []
 

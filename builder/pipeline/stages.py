@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 
 @dataclass
@@ -52,3 +53,55 @@ class StageRecorder:
             elapsed = int((time.monotonic() - began) * 1000)
             existing.steps.append(StepInfo(step, started_at, elapsed))
             existing.duration_milliseconds += elapsed
+
+
+def _str(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def stages_json(stages: list[StageInfo]) -> list[dict[str, Any]]:
+    """Stages in OpenShift's ``status.stages`` shape."""
+    return [
+        {
+            "name": s.name,
+            "startTime": s.start_time,
+            "durationMilliseconds": s.duration_milliseconds,
+            "steps": [
+                {
+                    "name": step.name,
+                    "startTime": step.start_time,
+                    "durationMilliseconds": step.duration_milliseconds,
+                }
+                for step in s.steps
+            ],
+        }
+        for s in stages
+    ]
+
+
+def stages_from_json(data: object) -> list[StageInfo]:
+    """``stages_json``'s output back; what is not in its shape is skipped or zero."""
+    stages: list[StageInfo] = []
+    if not isinstance(data, list):
+        return stages
+    for item in data:
+        if not isinstance(item, dict):
+            continue
+        steps = [
+            StepInfo(
+                _str(step.get("name")),
+                _str(step.get("startTime")),
+                int(step.get("durationMilliseconds") or 0),
+            )
+            for step in item.get("steps") or []
+            if isinstance(step, dict)
+        ]
+        stages.append(
+            StageInfo(
+                _str(item.get("name")),
+                _str(item.get("startTime")),
+                int(item.get("durationMilliseconds") or 0),
+                steps,
+            )
+        )
+    return stages
