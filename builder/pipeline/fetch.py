@@ -128,11 +128,33 @@ def load_source_info(ws: Workspace) -> SourceInfo:
 
 
 class _Stopped(BaseException):  # a signal, like KeyboardInterrupt: no broad except takes it
-    """The parent stopped the child (SIGTERM from ``discard``): no build will use its fetch."""
+    """The child was stopped (by ``discard``, or its parent died): no build will use its fetch."""
 
 
 def _stop(_signum: int, _frame: object) -> None:
     raise _Stopped
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel send this child SIGTERM when its parent dies (Linux's PR_SET_PDEATHSIG).
+
+    A ``kbuild build`` killed by SIGTERM or SIGKILL alone (not its process
+    group, as Ctrl-C is) would otherwise leave the child and its git running
+    until the clone ends, holding the parent's stdout and stderr: a pipe
+    reading ``$(kbuild build ...)`` stayed open that long.  A parent that
+    died before the request is seen here.  Elsewhere, nothing to do.
+    """
+    try:
+        import ctypes  # noqa: PLC0415 - the child only; the parent never loads it
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):  # no libc prctl: not Linux
+        return
+    if os.getppid() != parent:
+        raise _Stopped
 
 
 class StartedFetch:
@@ -184,15 +206,17 @@ class StartedFetch:
         # Whatever sits in a buffer now would be written by both processes.
         sys.stdout.flush()
         sys.stderr.flush()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child; its report is what the tests see
             try:
-                # ``discard`` stops a fetch no build will use: git is killed
-                # on the way out (subprocess.run), the report says so.
+                # ``discard`` stops a fetch no build will use, and so does the
+                # parent's death: git is killed on the way out
+                # (subprocess.run), the report says so.
                 signal.signal(signal.SIGTERM, _stop)
                 os.close(read_end)
                 with os.fdopen(self._pipe_write, "w", encoding="utf-8") as out:
-                    out.write(self._report(plan, log))
+                    out.write(self._report(plan, log, parent))
                 sys.stdout.flush()
                 sys.stderr.flush()
             finally:
@@ -207,15 +231,18 @@ class StartedFetch:
         if fd >= 0:
             os.close(fd)
 
-    def _report(self, plan: BuildPlan, log: LogFn) -> str:
+    def _report(self, plan: BuildPlan, log: LogFn, parent: int) -> str:
         """The child's whole answer, as one JSON object: stages, and the error if any."""
         report: dict[str, object] = {}
         try:
+            _die_with_parent(parent)
             fetch(plan, self.ws, log, self.stages)
         except BuildError as err:
             report["error"] = {"reason": err.reason.value, "detail": err.detail}
         except (KeyboardInterrupt, _Stopped):
             report["interrupted"] = True
+            if os.getppid() != parent:  # nobody left to discard the workspace
+                shutil.rmtree(self.root, ignore_errors=True)
         except BaseException:  # a bug: its traceback goes to the parent
             import traceback  # noqa: PLC0415 - only a crash needs it
 

@@ -222,3 +222,41 @@ def test_a_failure_before_the_source_is_needed_does_not_wait_for_the_clone(
     assert last.startswith("error: "), done.stderr
     assert "missing.json" in last
     assert still_running(slow_git) == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_a_killed_build_takes_its_fetch_and_workspace_with_it(
+    tmp_path: Path, slow_git: str, sig: signal.Signals
+) -> None:
+    """The build process killed alone (not its group, as Ctrl-C is): git and the child end too.
+
+    Before, the child and its git ran on until the clone ended, holding the
+    build's stdout and stderr: whoever read them (``$(kbuild build ...)``)
+    waited that long, and the workspace stayed in the temporary directory.
+    """
+    repo = make_repo(tmp_path, "python-hello")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    # The Docker strategy needs the source before anything else: the build
+    # waits on the fetch, so the kill lands while git runs.
+    build = subprocess.Popen(
+        [sys.executable, "-m", "builder.cli.main", "build", str(repo),
+         "--strategy", "docker", "--to", "registry.test/app:1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "TMPDIR": str(tmp)},
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while not still_running(slow_git):
+            assert build.poll() is None, build.communicate()
+            assert time.monotonic() < deadline, "the slow git never started"
+            time.sleep(0.05)
+        build.send_signal(sig)
+        # Both pipes reach their end: nothing of the build holds them any more.
+        build.communicate(timeout=10)
+        deadline = time.monotonic() + 5
+        while still_running(slow_git) or any(tmp.iterdir()):
+            assert time.monotonic() < deadline, (still_running(slow_git), list(tmp.iterdir()))
+            time.sleep(0.05)
+    finally:
+        build.kill()
+        subprocess.run(["pkill", "-f", f"sleep {slow_git}"], check=False)
