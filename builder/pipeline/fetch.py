@@ -136,6 +136,7 @@ def _stop(_signum: int, _frame: object) -> None:
 
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+_DEFERRED = {signal.SIGINT, signal.SIGTERM}  # held while the child is forked
 
 
 def _die_with_parent(parent: int) -> None:
@@ -187,7 +188,11 @@ class StartedFetch:
         self._pipe_write = -1  # the parent's copy of the write end, until closed
         self._thread: threading.Thread | None = None
         if hasattr(os, "fork") and threading.active_count() == 1:
-            self._fork(plan, log)
+            try:
+                self._fork(plan, log)
+            except BaseException:  # Ctrl-C as it forked: the caller never gets this object
+                self.discard()
+                raise
         else:
             # A daemon: an interrupted build does not wait for git to finish.
             self._thread = threading.Thread(
@@ -207,22 +212,28 @@ class StartedFetch:
         sys.stdout.flush()
         sys.stderr.flush()
         parent = os.getpid()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child; its report is what the tests see
-            try:
-                # ``discard`` stops a fetch no build will use, and so does the
-                # parent's death: git is killed on the way out
-                # (subprocess.run), the report says so.
-                signal.signal(signal.SIGTERM, _stop)
-                os.close(read_end)
-                with os.fdopen(self._pipe_write, "w", encoding="utf-8") as out:
-                    out.write(self._report(plan, log, parent))
-                sys.stdout.flush()
-                sys.stderr.flush()
-            finally:
-                # Never back into the parent's code: no finally, no atexit.
-                os._exit(0)
-        self._child = (pid, read_end)
+        # Ctrl-C waits until the parent has recorded the child (so ``discard``
+        # can stop and reap it) and the child has its handlers.
+        signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
+        try:
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child; its report is what the tests see
+                try:
+                    # ``discard`` stops a fetch no build will use, and so does
+                    # the parent's death: git is killed on the way out
+                    # (subprocess.run), the report says so.
+                    signal.signal(signal.SIGTERM, _stop)
+                    os.close(read_end)
+                    with os.fdopen(self._pipe_write, "w", encoding="utf-8") as out:
+                        out.write(self._report(plan, log, parent))
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                finally:
+                    # Never back into the parent's code: no finally, no atexit.
+                    os._exit(0)
+            self._child = (pid, read_end)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _DEFERRED)
         self._close_write_end()
 
     def _close_write_end(self) -> None:
@@ -235,6 +246,7 @@ class StartedFetch:
         """The child's whole answer, as one JSON object: stages, and the error if any."""
         report: dict[str, object] = {}
         try:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _DEFERRED)
             _die_with_parent(parent)
             fetch(plan, self.ws, log, self.stages)
         except BuildError as err:
@@ -314,6 +326,7 @@ class StartedFetch:
         if self._child is not None and self._child[1] >= 0:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self._child[0], signal.SIGTERM)
+        self._close_write_end()  # interrupted before the fork: nobody else will
         self._finish()
         shutil.rmtree(self.root, ignore_errors=True)
 

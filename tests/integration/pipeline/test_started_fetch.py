@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -260,3 +261,33 @@ def test_a_killed_build_takes_its_fetch_and_workspace_with_it(
     finally:
         build.kill()
         subprocess.run(["pkill", "-f", f"sleep {slow_git}"], check=False)
+
+
+def test_ctrl_c_as_the_child_is_forked_leaves_neither_child_nor_workspace(
+    tmp_path: Path, slow_git: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C that lands just before the fork: the caller never gets the object to discard.
+
+    Before, the KeyboardInterrupt left the workspace behind (and, a moment
+    later, a child nobody would reap).
+    """
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    forked: list[int] = []
+    real_fork = os.fork
+
+    def fork_after_ctrl_c() -> int:
+        os.kill(os.getpid(), signal.SIGINT)
+        pid = real_fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork_after_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        StartedFetch(plan_for(make_repo(tmp_path, "python-hello")), to_stderr)
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert len(forked) == 1, "the interrupt came before the fork, not after it"
+    with pytest.raises(ChildProcessError):  # stopped and reaped
+        os.waitpid(forked[0], os.WNOHANG)
+    assert still_running(slow_git) == []
