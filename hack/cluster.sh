@@ -888,6 +888,36 @@ while True:
 ' | sort -u
 }
 
+# Where network namespaces are mounted (containerd's, ip's and podman's place).
+NETNS_DIR=${NETNS_DIR:-/run/netns}
+
+# Is NETNS_DIR bind-mounted over itself? Rootful podman does that (shared)
+# the first time it makes a network namespace, and never undoes it.
+netns_dir_self_bound() {
+	awk -v d="$NETNS_DIR" '$4 == d && $5 == d { found = 1 } END { exit !found }' /proc/self/mountinfo
+}
+
+# Unmount and remove one namespace file. A namespace containerd mounted
+# before podman's bind is hidden beneath it: through the bind it is an empty
+# file that can be neither unmounted ("not mounted") nor removed ("device or
+# resource busy"). The bind is then taken away, lazily (it is nobody's
+# state: namespaces mounted through it are detached with it, and their files
+# stay in the directory beneath, where their owners' own removal tolerates
+# an unmounted file), and the removal tried again. What still cannot be
+# removed is reported, not fatal: `down` goes on with the rest.
+remove_netns() {
+	local ns=$1 err
+	umount "$ns" 2>/dev/null || umount -l "$ns" 2>/dev/null || true
+	rm -f "$ns" 2>/dev/null && return 0
+	if netns_dir_self_bound; then
+		log "$NETNS_DIR is bind-mounted over itself (podman) and hides $ns: removing that bind"
+		umount -l "$NETNS_DIR" 2>/dev/null || true
+		umount "$ns" 2>/dev/null || umount -l "$ns" 2>/dev/null || true
+		rm -f "$ns" 2>/dev/null && return 0
+	fi
+	err=$(rm -f "$ns" 2>&1) || log "could not remove $ns: ${err#rm: }"
+}
+
 unmount_under() {
 	local prefix=$1 m
 	# Deepest first; lazy as a last resort so a busy mount cannot block `down`.
@@ -953,7 +983,7 @@ cmd_down() {
 	# Also any pod network namespace holding an address of our pod subnet:
 	# one whose sandbox containerd had already forgotten (a crashed run).
 	local ns prefix=${NODE_POD_CIDR%.*}.
-	for ns in /var/run/netns/cni-*; do
+	for ns in "$NETNS_DIR"/cni-*; do
 		[[ -e $ns ]] || continue
 		if ip -n "${ns##*/}" -4 -o addr show 2>/dev/null | grep -qF " inet $prefix"; then
 			netns+=("$ns")
@@ -961,8 +991,7 @@ cmd_down() {
 	done
 	for ns in "${netns[@]}"; do
 		[[ -e $ns ]] || continue
-		umount "$ns" 2>/dev/null || umount -l "$ns" 2>/dev/null || true
-		rm -f "$ns"
+		remove_netns "$ns"
 	done
 	ip route del "$SERVICE_CIDR" dev "$BRIDGE" 2>/dev/null || true
 	ip link del "$BRIDGE" 2>/dev/null || true

@@ -54,7 +54,8 @@ recipe_build() {
     if netns_bound; then had_netns_bind=true; fi
     recipe_build_with_podman
     # Undo only what this build's podman did (lazily: containerd's namespaces
-    # mounted since then are propagated under it; their own mounts remain).
+    # mounted through it since then are detached with it; their files stay
+    # beneath, plain, and containerd's own removal accepts an unmounted one).
     if [[ "$had_netns_bind" == false ]] && netns_bound; then
         umount /run/netns 2>/dev/null || umount -l /run/netns
     fi

@@ -132,3 +132,76 @@ def test_another_components_marker_is_not_enough(tmp_path: Path) -> None:
     finally:
         other.kill()
         other.wait()
+
+
+# Run in a mount namespace of its own (private: nothing reaches the host).
+# A namespace file is a bind of this process's own network namespace, as
+# containerd's are binds of a pod's; a bind of the directory over itself,
+# made shared, is what rootful podman leaves on /run/netns.
+_NETNS_SETUP = """
+set -e
+d=$2/netns; mkdir -p "$d"
+touch "$d/cni-before" && mount --bind /proc/self/ns/net "$d/cni-before"
+mount --bind "$d" "$d" && mount --make-shared "$d"
+touch "$d/cni-after" && mount --bind /proc/self/ns/net "$d/cni-after"
+set +e
+source "$1"; NETNS_DIR=$d
+mounted() { awk -v m="$1" '$5 == m { found = 1 } END { exit !found }' /proc/self/mountinfo; }
+"""
+
+
+def _in_mount_namespace(tmp_path: Path, script: str) -> subprocess.CompletedProcess[str]:
+    if os.geteuid() != 0:
+        pytest.skip("mount namespaces and bind mounts need root")
+    return subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "bash", "-c", _NETNS_SETUP + script,
+         "bash", str(CLUSTER_SH), str(tmp_path)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_down_removes_a_pod_netns_hidden_under_podmans_bind_of_the_directory(
+    tmp_path: Path,
+) -> None:
+    """The CI failure of 2026-12-04: `rm: cannot remove '/var/run/netns/cni-...': busy`.
+
+    A pod's namespace mounted before podman bound /run/netns over itself
+    cannot be unmounted or removed through the bind; `down` failed there,
+    and with it the test run's teardown.
+    """
+    done = _in_mount_namespace(
+        tmp_path,
+        """
+        # The hazard, as plain umount and rm meet it:
+        umount "$d/cni-before" 2>/dev/null && echo "control: unmounted"
+        rm -f "$d/cni-before" 2>/dev/null && echo "control: removed"
+        remove_netns "$d/cni-before" || echo "remove_netns failed"
+        [[ -e $d/cni-before ]] && echo "still there"
+        mounted "$d/cni-before" && echo "still mounted"
+        netns_dir_self_bound && echo "still bound"
+        # One mounted through the bind was detached with it; its file is
+        # plain now, and goes like any other:
+        remove_netns "$d/cni-after"
+        [[ -e $d/cni-after ]] && echo "after: still there"
+        echo end
+        """,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.splitlines()
+    assert out == ["end"], (out, done.stderr)
+    assert "bind-mounted over itself (podman) and hides" in done.stderr
+
+
+def test_down_leaves_the_bind_alone_when_nothing_is_hidden(tmp_path: Path) -> None:
+    done = _in_mount_namespace(
+        tmp_path,
+        """
+        remove_netns "$d/cni-after"
+        [[ -e $d/cni-after ]] && echo "still there"
+        netns_dir_self_bound && echo "bind kept"
+        echo end
+        """,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["bind kept", "end"], done.stderr
+    assert done.stderr == ""
