@@ -42,7 +42,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def sh(*argv: str, cwd: Path | None = None) -> str:
-    done = subprocess.run(argv, cwd=cwd, check=True, capture_output=True, text=True)
+    done = subprocess.run(argv, cwd=cwd, check=False, capture_output=True, text=True)
+    if done.returncode != 0:  # the command's own words, not a traceback
+        sys.exit(f"bench: {' '.join(argv)} failed ({done.returncode}):\n{done.stderr.strip()}")
     return done.stdout.strip()
 
 
