@@ -277,7 +277,10 @@ def test_ctrl_c_as_the_child_is_forked_leaves_neither_child_nor_workspace(
     real_fork = os.fork
 
     def fork_after_ctrl_c() -> int:
-        os.kill(os.getpid(), signal.SIGINT)
+        # To the main thread: sent to the process, the kernel may hand it
+        # to any other thread of the test runner (a library's native one),
+        # which does not hold it; ``kbuild build`` has no other thread.
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
         pid = real_fork()
         if pid:
             forked.append(pid)
