@@ -908,14 +908,14 @@ netns_dir_self_bound() {
 remove_netns() {
 	local ns=$1 err
 	umount "$ns" 2>/dev/null || umount -l "$ns" 2>/dev/null || true
-	rm -f "$ns" 2>/dev/null && return 0
+	err=$(rm -f "$ns" 2>&1) && return 0
 	if netns_dir_self_bound; then
 		log "$NETNS_DIR is bind-mounted over itself (podman) and hides $ns: removing that bind"
 		umount -l "$NETNS_DIR" 2>/dev/null || true
 		umount "$ns" 2>/dev/null || umount -l "$ns" 2>/dev/null || true
-		rm -f "$ns" 2>/dev/null && return 0
+		err=$(rm -f "$ns" 2>&1) && return 0
 	fi
-	err=$(rm -f "$ns" 2>&1) || log "could not remove $ns: ${err#rm: }"
+	log "could not remove $ns: ${err#rm: }"
 }
 
 unmount_under() {
