@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder.api import BuildError, StatusReason
 from builder.buildah.process import Completed, LogFn, run_streaming
+from builder.record import Record, field
 
 _STEP_FAILED = re.compile(
     r'(?:error building at STEP|building at STEP) "(?P<step>[^"]+)": (?P<why>.*)'
@@ -28,8 +28,7 @@ _PULL_FAILED = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class BuildahConfig:
+class BuildahConfig(Record):
     executable: str = "buildah"
     storage_driver: str | None = None
     root: str | None = None
@@ -45,14 +44,12 @@ class BuildahConfig:
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class BuildResult:
+class BuildResult(Record):
     image_id: str
     tail: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class PushResult:
+class PushResult(Record):
     digest: str
     tail: tuple[str, ...]
 

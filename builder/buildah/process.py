@@ -13,13 +13,13 @@ import signal
 import subprocess
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+
+from builder.record import Record
 
 LogFn = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class Completed:
+class Completed(Record):
     argv: tuple[str, ...]
     returncode: int
     tail: tuple[str, ...]

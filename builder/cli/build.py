@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +25,7 @@ from builder.pipeline.plan import (
     SourcePlan,
     SourceStrategyPlan,
 )
+from builder.record import replace
 
 if TYPE_CHECKING:
     from builder.api import CommonSpec, ObjectMeta, ObjectReference

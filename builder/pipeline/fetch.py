@@ -18,7 +18,6 @@ import signal
 import sys
 import tempfile
 import threading
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +25,7 @@ from builder.api import BuildError, StatusReason
 from builder.pipeline.plan import BinaryInput, BuildPlan
 from builder.pipeline.stages import StageRecorder, stages_from_json, stages_json
 from builder.pipeline.workspace import Workspace
+from builder.record import asdict
 from builder.source.info import SourceInfo
 
 if TYPE_CHECKING:

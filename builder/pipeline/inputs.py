@@ -49,10 +49,10 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from builder.api import BuildError, StatusReason
+from builder.record import Record
 
 if TYPE_CHECKING:
     # Only the API's callers hand models in: a flag-driven `kbuild build` and
@@ -98,8 +98,7 @@ def _clean_relative(path: str, what: str) -> str:
     return "" if cleaned == "." else cleaned
 
 
-@dataclass(frozen=True)
-class InputFiles:
+class InputFiles(Record):
     """One ``source.secrets`` or ``source.configMaps`` entry."""
 
     kind: str
@@ -122,8 +121,7 @@ class InputFiles:
         return f"{self.root}{base}/{self.name}"
 
 
-@dataclass(frozen=True)
-class VolumeInput:
+class VolumeInput(Record):
     """One strategy ``volumes`` entry: where the pod mounts it, where RUN steps see it."""
 
     name: str
@@ -236,8 +234,7 @@ def value_from_variable(index: int) -> str:
     return f"{VALUE_FROM_ENV_PREFIX}{index}"
 
 
-@dataclass(frozen=True)
-class ClusterInputs:
+class ClusterInputs(Record):
     """What a build in the cluster has that ``kbuild build`` has not.
 
     ``environ`` is the step container's environment, where the kubelet put

@@ -9,16 +9,15 @@ the pod and the local build on one code path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder.pipeline.inputs import InputFiles, VolumeInput
+from builder.record import Record, field
 
 Pairs = tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True)
-class GitInput:
+class GitInput(Record):
     uri: str
     ref: str = ""
     http_proxy: str | None = None
@@ -26,8 +25,7 @@ class GitInput:
     no_proxy: str | None = None
 
 
-@dataclass(frozen=True)
-class BinaryInput:
+class BinaryInput(Record):
     """A directory, an archive (tar, tar.gz, zip) or a single file.
 
     Locally it is a ``path``; in a build pod it is an ``artifact`` uploaded by
@@ -39,8 +37,7 @@ class BinaryInput:
     artifact: str | None = None
 
 
-@dataclass(frozen=True)
-class ImageInput:
+class ImageInput(Record):
     """``source.images[i]``: paths copied out of another image into the context.
 
     ``image`` is a pull spec (stream references were resolved by the
@@ -53,8 +50,7 @@ class ImageInput:
     authfile: str | None = None
 
 
-@dataclass(frozen=True)
-class SourcePlan:
+class SourcePlan(Record):
     git: GitInput | None = None
     binary: BinaryInput | None = None
     dockerfile: str | None = None
@@ -65,8 +61,7 @@ class SourcePlan:
     images: tuple[ImageInput, ...] = ()
 
 
-@dataclass(frozen=True)
-class SourceStrategyPlan:
+class SourceStrategyPlan(Record):
     builder_image: str
     scripts_url: str | None = None
     incremental: bool = False
@@ -79,8 +74,7 @@ class SourceStrategyPlan:
     incremental_from: str | None = None
 
 
-@dataclass(frozen=True)
-class DockerStrategyPlan:
+class DockerStrategyPlan(Record):
     from_image: str | None = None
     dockerfile_path: str = "Dockerfile"
     build_args: Pairs = ()
@@ -96,8 +90,7 @@ class DockerStrategyPlan:
     layers: bool = True
 
 
-@dataclass(frozen=True)
-class PostCommitPlan:
+class PostCommitPlan(Record):
     """OpenShift's postCommit: script runs via ``/bin/sh -ic``; command/args exec directly."""
 
     script: str = ""
@@ -112,8 +105,7 @@ class PostCommitPlan:
         return list(self.args)
 
 
-@dataclass(frozen=True)
-class BuildPlan:
+class BuildPlan(Record):
     source: SourcePlan
     strategy: SourceStrategyPlan | DockerStrategyPlan
     # Where to push; None builds without pushing (OpenShift allows no output).

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from builder.api import BuildError, StatusReason
@@ -26,12 +25,12 @@ from builder.pipeline.steps import (
     render_dockerfile,
 )
 from builder.pipeline.workspace import Workspace
+from builder.record import Record
 from builder.registry import RegistryClient
 from builder.source import SourceInfo
 
 
-@dataclass(frozen=True)
-class BuildOutcome:
+class BuildOutcome(Record):
     source: SourceInfo
     prepared: Prepared
     output: Output | None

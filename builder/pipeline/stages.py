@@ -10,20 +10,19 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from builder.record import Record, field
 
-@dataclass
-class StepInfo:
+
+class StepInfo(Record, frozen=False):
     name: str
     start_time: str
     duration_milliseconds: int
 
 
-@dataclass
-class StageInfo:
+class StageInfo(Record, frozen=False):
     name: str
     start_time: str
     duration_milliseconds: int = 0
@@ -34,8 +33,7 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@dataclass
-class StageRecorder:
+class StageRecorder(Record, frozen=False):
     stages: list[StageInfo] = field(default_factory=list)
 
     @contextmanager

@@ -47,7 +47,6 @@ import posixpath
 import shutil
 import stat
 import tempfile
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from builder.api import BuildError, StatusReason
@@ -61,6 +60,7 @@ from builder.pipeline.plan import (
 from builder.pipeline.retry import read_with_retries
 from builder.pipeline.stages import StageRecorder
 from builder.pipeline.workspace import Workspace
+from builder.record import Record, asdict
 from builder.registry import (
     ImageReference,
     RegistryClient,
@@ -100,8 +100,7 @@ IGNORE_FILES = (".containerignore", ".dockerignore")
 # --------------------------------------------------------------------------- prepare
 
 
-@dataclass(frozen=True)
-class Staged:
+class Staged(Record):
     """What ``prepare`` took from the source tree, for ``render_dockerfile``.
 
     S2I: the build context (``upload/src``, ``upload/scripts``), the scripts
@@ -133,8 +132,7 @@ class Staged:
         )
 
 
-@dataclass(frozen=True)
-class Prepared:
+class Prepared(Record):
     """What the build step needs: a context directory and a Dockerfile path."""
 
     context: str
@@ -457,8 +455,7 @@ def _previous_image(registry: RegistryClient, output: str | None, log: LogFn) ->
     return str(ref.with_digest(digest))
 
 
-@dataclass(frozen=True)
-class _Render:
+class _Render(Record):
     """Everything the strategy-specific render steps read."""
 
     plan: BuildPlan
@@ -603,16 +600,14 @@ def _render_docker(ctx: _Render, strategy: DockerStrategyPlan) -> Prepared:
 # --------------------------------------------------------------------------- pull, build, push
 
 
-@dataclass(frozen=True)
-class Output:
+class Output(Record):
     image_id: str
     # Empty when the build has no output to push.
     digest: str
     reference: str
 
 
-@dataclass(frozen=True)
-class Built:
+class Built(Record):
     """The image ``build_image`` committed to local storage, for ``push_image``."""
 
     image_id: str

@@ -7,12 +7,12 @@ the same layout lives in a temporary directory.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
+from builder.record import Record
 
-@dataclass(frozen=True)
-class Workspace:
+
+class Workspace(Record):
     root: Path
 
     @property

@@ -21,10 +21,10 @@ import base64
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder.api.nesting import load_json
+from builder.record import Record, field
 from builder.registry.errors import CredentialsError
 from builder.registry.httpconn import basic_authorization
 
@@ -34,8 +34,7 @@ _HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"
 _HUB = "docker.io"
 
 
-@dataclass(frozen=True)
-class Credential:
+class Credential(Record):
     """A username/password pair; the password never appears in a repr or log."""
 
     username: str
@@ -46,8 +45,7 @@ class Credential:
         return basic_authorization(self.username, self.password)
 
 
-@dataclass(frozen=True)
-class _Entry:
+class _Entry(Record):
     host: str  # normalised, may start with "*."
     path: str  # repository prefix, "" for the whole registry
     credential: Credential
@@ -264,8 +262,7 @@ class CredentialStore:
         return found
 
 
-@dataclass(frozen=True)
-class Challenge:
+class Challenge(Record):
     """One ``WWW-Authenticate`` challenge: a scheme (lower-cased) and its parameters."""
 
     scheme: str

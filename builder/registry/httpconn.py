@@ -38,9 +38,10 @@ import os
 import socket
 import ssl
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import IO
 from urllib.parse import unquote, urlencode, urljoin, urlsplit
+
+from builder.record import Record
 
 MAX_REDIRECTS = 10
 Timeout = float | tuple[float, float]
@@ -89,8 +90,7 @@ class Headers(Mapping[str, str]):
         return isinstance(name, str) and name.lower() in self._items
 
 
-@dataclass(frozen=True)
-class _Endpoint:
+class _Endpoint(Record):
     """Where a connection goes: the origin, how it is verified, which proxy carries it."""
 
     scheme: str

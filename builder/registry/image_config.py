@@ -9,14 +9,13 @@ missing ``config``), so absent or null fields read as empty rather than failing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 
+from builder.record import Record, field
 from builder.registry.errors import DocumentError
 
 
-@dataclass(frozen=True)
-class ImageConfig:
+class ImageConfig(Record):
     """An image's runtime configuration, plus the digests it was read through."""
 
     manifest_digest: str

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from builder.api.nesting import load_json
+from builder.record import Record
 from builder.registry import mediatypes
 from builder.registry.errors import DocumentError, InvalidReferenceError
 from builder.registry.reference import ImageReference, validate_digest
@@ -29,8 +29,7 @@ MAX_DESCRIPTORS = 1000
 """Most layers of an image manifest, or entries of a manifest list, accepted."""
 
 
-@dataclass(frozen=True)
-class Descriptor:
+class Descriptor(Record):
     """A content-addressed pointer to a blob or manifest (OCI descriptor)."""
 
     media_type: str
@@ -39,8 +38,7 @@ class Descriptor:
     platform: Platform | None = None
 
 
-@dataclass(frozen=True)
-class Platform:
+class Platform(Record):
     """``os/architecture[/variant]``, as in ``--platform linux/arm64/v8``."""
 
     os: str
@@ -73,8 +71,7 @@ class Platform:
         return self._effective_variant() == candidate._effective_variant()
 
 
-@dataclass(frozen=True)
-class ManifestInfo:
+class ManifestInfo(Record):
     """What a reference resolved to.
 
     ``digest`` is always the single-platform image manifest's.  When the

@@ -15,8 +15,8 @@ canonical form that other tools (buildah, skopeo, the kubelet) read the same way
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
 
+from builder.record import Record, replace
 from builder.registry.errors import InvalidReferenceError
 
 DEFAULT_REGISTRY = "docker.io"
@@ -71,8 +71,7 @@ def _split_registry(name: str) -> tuple[str, str]:
     return registry, remainder
 
 
-@dataclass(frozen=True)
-class ImageReference:
+class ImageReference(Record):
     """A fully qualified image reference.
 
     ``tag`` and ``digest`` may both be set (``repo:tag@sha256:...``); a

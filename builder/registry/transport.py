@@ -27,11 +27,11 @@ import socket
 import ssl
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import IO, Protocol
 from urllib.parse import urlsplit
 
 from builder.api.nesting import load_json
+from builder.record import Record
 from builder.registry import httpconn
 from builder.registry.auth import Challenge, Credential, parse_challenges
 from builder.registry.errors import RegistryProtocolError, RegistryUnreachable, Unauthorized
@@ -100,8 +100,7 @@ def insecure_policy(spec: InsecureSpec, *, loopback: bool = True) -> Callable[[s
     return lambda host: is_loopback(host) or predicate(host)
 
 
-@dataclass(frozen=True)
-class Fetched:
+class Fetched(Record):
     """A finished response: status, headers and the (size-capped) body."""
 
     status: int
@@ -110,8 +109,7 @@ class Fetched:
     url: str
 
 
-@dataclass
-class _Token:
+class _Token(Record, frozen=False):
     value: str
     expires_at: float
 

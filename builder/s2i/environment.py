@@ -15,15 +15,13 @@ line of the S2I Dockerfile.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from builder.api import ENV_NAME_RULE, is_env_name
+from builder.record import Record
 
 FILE = ".s2i/environment"
 
 
-@dataclass(frozen=True)
-class EnvironmentFile:
+class EnvironmentFile(Record):
     entries: tuple[tuple[str, str], ...]
     warnings: tuple[str, ...]
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence, Set
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from builder.api import BuildError, StatusReason, check_env_names
+from builder.record import Record, field
 from builder.s2i.scripts import (
     ASSEMBLE,
     DEFAULT_DESTINATION,
@@ -46,8 +46,7 @@ ARTIFACTS_TAR = f"{DEFAULT_DESTINATION}/artifacts.tar"
 BUILDER_IMAGE_LABEL = "io.openshift.build.image"
 
 
-@dataclass(frozen=True)
-class BuilderImage:
+class BuilderImage(Record):
     """What the renderer needs to know about the builder image."""
 
     pull_spec: str
@@ -55,8 +54,7 @@ class BuilderImage:
     user: str | None = None
 
 
-@dataclass(frozen=True)
-class S2IInputs:
+class S2IInputs(Record):
     builder: BuilderImage
     # Names of scripts present in the context's upload/scripts directory.
     uploaded_scripts: Set[str] = frozenset()
@@ -72,8 +70,7 @@ class S2IInputs:
     incremental_from: str | None = None
 
 
-@dataclass(frozen=True)
-class S2IPlan:
+class S2IPlan(Record):
     """The decisions taken, exposed for logging and for tests."""
 
     assemble_user: str

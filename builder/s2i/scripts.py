@@ -32,10 +32,10 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Mapping, Set
-from dataclasses import dataclass
 from enum import StrEnum
 
 from builder.api import BuildError, StatusReason
+from builder.record import Record
 
 SCRIPTS_URL_LABEL = "io.openshift.s2i.scripts-url"
 LEGACY_SCRIPTS_URL_LABEL = "io.s2i.scripts-url"
@@ -63,8 +63,7 @@ class ScriptOrigin(StrEnum):
     IMAGE = "the builder image"
 
 
-@dataclass(frozen=True)
-class ScriptLocation:
+class ScriptLocation(Record):
     path: str
     origin: ScriptOrigin
 

@@ -33,10 +33,10 @@ import errno
 import os
 import stat
 from collections import deque
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from builder.api import BuildError, StatusReason
+from builder.record import Record, field
 
 # Linux's own limit on links followed in one lookup (MAXSYMLINKS).
 MAX_LINKS = 40
@@ -45,8 +45,7 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
 
 
-@dataclass(frozen=True)
-class Resolved:
+class Resolved(Record):
     """A path below ``root`` with every link replaced by where it leads."""
 
     root: Path
@@ -71,8 +70,7 @@ def _components(path: str) -> list[str]:
     return [part for part in path.split("/") if part not in ("", ".")]
 
 
-@dataclass
-class _Walk:
+class _Walk(Record, frozen=False):
     """One lookup's state: where it stands below the root and what is left to walk."""
 
     base: Path

@@ -14,11 +14,11 @@ from __future__ import annotations
 import os
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from builder.api import BuildError, StatusReason
+from builder.record import Record, field
 from builder.source.gituri import GitURI, Transport
 
 USERNAME_KEY = "username"
@@ -35,8 +35,7 @@ DEFAULT_USERNAME = "builder"
 SSH_CONNECT_TIMEOUT_SECONDS = 30
 
 
-@dataclass
-class GitEnvironment:
+class GitEnvironment(Record, frozen=False):
     """Variables to add to git's environment, the URL to fetch, what to redact."""
 
     fetch_url: str = ""

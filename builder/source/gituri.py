@@ -9,12 +9,12 @@ the form git fetches from, the form people may see, and the credentials.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 from builder.api import BuildError, StatusReason
+from builder.record import Record
 
 
 class Transport(StrEnum):
@@ -48,8 +48,7 @@ _REMOTE_HELPER = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*::")
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]{0,31}://[^/@\s:]*):[^@/\s]*@")
 
 
-@dataclass(frozen=True)
-class GitURI:
+class GitURI(Record):
     """A parsed source location.
 
     ``fetch_url`` is what git is told (no password); ``anonymous_url`` drops

@@ -8,13 +8,12 @@ OpenShift's builder (and source-to-image's label generator) exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from builder.record import Record
 
 LABEL_PREFIX = "io.openshift.build."
 
 
-@dataclass(frozen=True)
-class SourceInfo:
+class SourceInfo(Record):
     """The fetched source, as OpenShift's ``git.SourceInfo`` records it.
 
     ``ref`` is what the user asked for (possibly empty); ``head_ref`` is git's

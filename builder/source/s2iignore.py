@@ -44,10 +44,10 @@ import posixpath
 import re
 import shutil
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 
 from builder.api import BuildError, StatusReason
+from builder.record import Record
 from builder.source.confined import read_inside, resolve_inside
 
 FILE = ".s2iignore"
@@ -61,8 +61,7 @@ class PatternError(ValueError):
     """A pattern Go's ``filepath.Match`` would refuse (``ErrBadPattern``)."""
 
 
-@dataclass(frozen=True)
-class IgnoreResult:
+class IgnoreResult(Record):
     # Paths removed from the upload, relative to its root, sorted.
     removed: tuple[str, ...]
     warnings: tuple[str, ...]
@@ -133,8 +132,7 @@ def _clean(spec: str) -> str:
     return posixpath.normpath(rest) if rest else "."
 
 
-@dataclass
-class _Tree:
+class _Tree(Record, frozen=False):
     """The upload being matched, walked only through ``confined``."""
 
     root: Path

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
+from builder.record import FrozenRecordError, replace
 from builder.source import SourceInfo, build_env, build_labels
 
 FULL = SourceInfo(
@@ -42,28 +41,28 @@ def test_labels_are_sorted_by_key() -> None:
 
 
 def test_context_dir_label_only_when_set() -> None:
-    labels = dict(build_labels(dataclasses.replace(FULL, context_dir="")))
+    labels = dict(build_labels(replace(FULL, context_dir="")))
     assert "io.openshift.build.source-context-dir" not in labels
     assert len(labels) == 6
 
 
 def test_requested_ref_wins_over_gits_view_of_head() -> None:
-    info = dataclasses.replace(FULL, ref="v1.0", head_ref="HEAD")
+    info = replace(FULL, ref="v1.0", head_ref="HEAD")
     assert dict(build_labels(info))["io.openshift.build.commit.ref"] == "v1.0"
 
 
 def test_without_a_requested_ref_the_checked_out_branch_is_the_ref() -> None:
-    info = dataclasses.replace(FULL, ref="", head_ref="main")
+    info = replace(FULL, ref="", head_ref="main")
     assert dict(build_labels(info))["io.openshift.build.commit.ref"] == "main"
 
 
 def test_author_label_needs_an_author_name() -> None:
-    info = dataclasses.replace(FULL, author_name="", author_email="x@example.com")
+    info = replace(FULL, author_name="", author_email="x@example.com")
     assert "io.openshift.build.commit.author" not in dict(build_labels(info))
 
 
 def test_author_with_empty_email_keeps_the_brackets() -> None:
-    info = dataclasses.replace(FULL, author_email="")
+    info = replace(FULL, author_email="")
     assert dict(build_labels(info))["io.openshift.build.commit.author"] == "Alice Author <>"
 
 
@@ -90,10 +89,10 @@ def test_env_in_openshift_order() -> None:
     ],
 )
 def test_env_entries_only_when_known(changes: dict[str, str], expected: list[str]) -> None:
-    names = [name for name, _ in build_env(dataclasses.replace(FULL, **changes))]
+    names = [name for name, _ in build_env(replace(FULL, **changes))]
     assert names == expected
 
 
 def test_source_info_is_frozen() -> None:
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(FrozenRecordError):
         FULL.ref = "other"  # type: ignore[misc]
