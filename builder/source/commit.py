@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from builder.source.gitcmd import Git, GitError
+from builder.source.gitcmd import Git, GitError, Running
 from builder.source.info import SourceInfo
 
 _FIELDS = ("%H", "%an", "%ae", "%cn", "%ce", "%ad", "%<(80,trunc)%s")
@@ -26,14 +26,27 @@ def read_head(
     ``head_ref`` is the branch HEAD is on (``"HEAD"`` when detached), asked of
     git unless the caller just checked it out and knows.
     """
-    out = git(
-        "show", "-s", "--no-show-signature", "--date=default", f"--format={_FORMAT}", "HEAD", "--"
+    out = start_reading(git, "HEAD").result()
+    if head_ref is None:
+        head_ref = git("rev-parse", "--abbrev-ref", "HEAD")
+    return parse_commit(out, uri=uri, ref=ref, context_dir=context_dir, head_ref=head_ref)
+
+
+def start_reading(git: Git, revision: str) -> Running:
+    """Start ``git show`` of ``revision``'s fields; ``parse_commit`` reads its output.
+
+    A fetch starts it as it checks ``revision`` out, not after.
+    """
+    return git.start(
+        "show", "-s", "--no-show-signature", "--date=default", f"--format={_FORMAT}", revision, "--"
     )
+
+
+def parse_commit(out: str, *, uri: str, ref: str, context_dir: str, head_ref: str) -> SourceInfo:
+    """SourceInfo from the output of ``start_reading``'s command."""
     commit_id, author_name, author_email, committer_name, committer_email, date, message = (
         out.split("\x00", len(_FIELDS) - 1)
     )
-    if head_ref is None:
-        head_ref = git("rev-parse", "--abbrev-ref", "HEAD")
     return SourceInfo(
         uri=uri,
         ref=ref,

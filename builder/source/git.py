@@ -15,14 +15,14 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
 from builder.api import BuildError, StatusReason
+from builder.record import Record
 from builder.source import gitcmd
-from builder.source.commit import read_head
-from builder.source.gitcmd import Git, GitError
+from builder.source.commit import parse_commit, start_reading
+from builder.source.gitcmd import Git, GitError, Running
 from builder.source.gitenv import git_environment
 from builder.source.gitfailure import describe, one_line, redact
 from builder.source.gituri import GitURI, parse_git_uri, redact_url
@@ -45,8 +45,7 @@ class RefKind(Enum):
     COMMIT = "commit"
 
 
-@dataclass(frozen=True)
-class RemoteRefs:
+class RemoteRefs(Record):
     """What ``git ls-remote --symref`` said: refs, peeled tags, default branch."""
 
     refs: dict[str, str]
@@ -77,8 +76,7 @@ class RemoteRefs:
         return self.peeled.get(name, self.refs[name])
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(Record):
     """The resolved thing to fetch: a remote ref name, or a commit id."""
 
     kind: RefKind
@@ -190,11 +188,19 @@ def fetch_git(
         if setup.descriptions:
             say(f"Using source secret: {', '.join(setup.descriptions)}")
 
+        # The remote's refs are asked for while the clone is set up: the
+        # answer needs no repository, and the wait is the network's.  Run
+        # where no repository is found, so nobody's config but the
+        # environment's and the user's applies, as to ``git clone``.
+        listing = Git(
+            scratch, {**setup.env, "GIT_CEILING_DIRECTORIES": str(Path(scratch).parent)}
+        ).start("ls-remote", "--symref", "--", setup.fetch_url)
         try:
             return _fetch(
                 gitcmd.init(dest, setup.env),
                 remote,
                 fetch_url=setup.fetch_url,
+                listing=listing,
                 ref=ref,
                 submodules=submodules,
                 context_dir=context_dir,
@@ -210,6 +216,8 @@ def fetch_git(
         except BaseException:
             _empty(dest)
             raise
+        finally:
+            listing.stop()
 
 
 def _fetch(
@@ -217,43 +225,58 @@ def _fetch(
     remote: GitURI,
     *,
     fetch_url: str,
+    listing: Running,
     ref: str,
     submodules: bool,
     context_dir: str,
     log: Log,
 ) -> SourceInfo:
+    """The clone's steps after ``git init``; ``listing``: the remote's ``ls-remote --symref``."""
     log(f'Cloning "{remote.display}" ...')
     git("remote", "add", "origin", fetch_url)
-    listing = RemoteRefs.parse(git("ls-remote", "--symref", "origin"))
-    if not listing.refs:
+    remote_refs = RemoteRefs.parse(listing.result())
+    if not remote_refs.refs:
         raise _failure(remote, ref, "the repository is empty")
-    target = resolve_ref(listing, ref)
+    target = resolve_ref(remote_refs, ref)
     if target is None:
         if not ref or ref == "HEAD":
             raise _failure(remote, ref, "the remote does not advertise a default branch")
         raise _not_found(remote, ref)
 
+    checkout: tuple[str, ...]
     if target.kind is RefKind.COMMIT:
-        commit = _fetch_commit(git, remote, ref, target, log)
-        git("checkout", "-q", "--detach", commit)
+        revision = _fetch_commit(git, remote, ref, target, log)
+        checkout = ("checkout", "-q", "--detach", revision)
     else:
         log(f"Fetching {target.kind.value} {target.name} (depth 1)")
         local = _local_name(target)
         git("fetch", "--depth", "1", "--no-tags", "origin", f"+{target.name}:{local}")
         if target.kind is RefKind.BRANCH:
+            revision = local
             branch = target.name[len("refs/heads/") :]
             # The branch tracks origin's, as after ``git clone``: one process, not two.
-            git("checkout", "-q", "-B", branch, "--track", local)
+            checkout = ("checkout", "-q", "-B", branch, "--track", local)
         else:
-            git("checkout", "-q", "--detach", f"{local}^{{commit}}")
+            revision = f"{local}^{{commit}}"
+            checkout = ("checkout", "-q", "--detach", revision)
 
+    # The commit's fields are read from the objects while the work tree is
+    # written: neither waits for the other.
+    reading = start_reading(git, revision)
+    try:
+        git(*checkout)
+        out = reading.result()
+    finally:
+        reading.stop()
     if submodules and (git.cwd / ".gitmodules").is_file():
         log("Updating submodules (recursive) ...")
         git("submodule", "update", "--init", "--recursive")
 
     # Checked out by name just above: no need to ask git which branch HEAD is.
     head_ref = target.name[len("refs/heads/") :] if target.kind is RefKind.BRANCH else "HEAD"
-    info = read_head(git, uri=remote.display, ref=ref, context_dir=context_dir, head_ref=head_ref)
+    info = parse_commit(
+        out, uri=remote.display, ref=ref, context_dir=context_dir, head_ref=head_ref
+    )
     log(f"\tCommit:\t{info.commit_id} ({info.message})")
     log(f"\tAuthor:\t{info.author_name} <{info.author_email}>")
     log(f"\tDate:\t{info.date}")

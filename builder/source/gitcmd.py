@@ -61,22 +61,63 @@ class Git:
 
     def __call__(self, *args: str) -> str:
         """``git ARGS...`` in the work tree; stdout (trailing newline removed)."""
+        return self.start(*args).result()
+
+    def start(self, *args: str) -> Running:
+        """Start ``git ARGS...`` and return at once; ``result`` waits for it.
+
+        For commands that do not depend on each other, so that a fetch
+        waits for git's processes side by side, not one after the other.
+        """
         argv = ["git", *_SAFE_CONFIG, *args]
         try:
-            done = subprocess.run(
+            proc = subprocess.Popen(
                 argv,
                 cwd=self.cwd,
                 env=self._env,
                 stdin=subprocess.DEVNULL,
-                capture_output=True,
-                check=False,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
             )
         except OSError as err:
-            raise GitError(argv, -1, f"cannot run git: {err.strerror or err}") from None
-        stderr = done.stderr.decode("utf-8", "replace")
-        if done.returncode != 0:
-            raise GitError(argv, done.returncode, stderr)
-        return done.stdout.decode("utf-8", "replace").removesuffix("\n")
+            return Running(argv, None, GitError(argv, -1, f"cannot run git: {err.strerror or err}"))
+        return Running(argv, proc, None)
+
+
+class Running:
+    """A git command started by ``Git.start``: its output, or ``stop`` it."""
+
+    def __init__(
+        self, argv: list[str], proc: subprocess.Popen[bytes] | None, error: GitError | None
+    ) -> None:
+        self._argv = argv
+        self._proc = proc
+        self._error = error
+
+    def result(self) -> str:
+        """Wait for the command; stdout (trailing newline removed), or GitError."""
+        if self._proc is None:
+            raise self._error or GitError(self._argv, -1, "already stopped")
+        proc, self._proc = self._proc, None
+        try:
+            out, err = proc.communicate()
+        except BaseException:
+            _kill(proc)
+            raise
+        if proc.returncode != 0:
+            raise GitError(self._argv, proc.returncode, err.decode("utf-8", "replace"))
+        return out.decode("utf-8", "replace").removesuffix("\n")
+
+    def stop(self) -> None:
+        """Kill the command if it is still running, and reap it: nobody will read it."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            _kill(proc)
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    proc.kill()
+    proc.communicate()
 
 
 def init(path: Path | str, env: Mapping[str, str] | None = None) -> Git:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -236,3 +237,20 @@ def test_local_checkout_is_not_polluted_by_user_hooks(
     fetch_git(upstream.file_url, "feature", tmp_path / "src")
 
     assert not marker.exists()
+
+
+def test_an_enclosing_repository_s_config_does_not_reach_the_fetch(
+    upstream: Upstream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The remote's refs are listed outside the clone (in the fetch's scratch
+    directory); a repository around $TMPDIR must not lend that command its
+    config, as it cannot lend it to commands run inside the clone."""
+    enclosing = tmp_path / "enclosing"
+    Repo.init(enclosing)
+    with (enclosing / ".git" / "config").open("a") as config:
+        config.write(f'[url "{tmp_path}/nowhere/"]\n\tinsteadOf = {upstream.path.parent}/\n')
+    monkeypatch.setattr(tempfile, "tempdir", str(enclosing))
+
+    info = fetch_git(str(upstream.path), "feature", tmp_path / "src")
+
+    assert info.commit_id == upstream.commits["feature"]

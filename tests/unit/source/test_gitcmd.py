@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -151,3 +152,37 @@ def test_init_copies_no_template(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     git = gitcmd.init(tmp_path / "repo")
     assert not (git.cwd / ".git" / "hooks").exists()
     assert git("rev-parse", "--git-dir") == ".git"
+
+
+def test_a_started_command_gives_its_output_or_its_failure_when_asked(tmp_path: Path) -> None:
+    git = gitcmd.init(tmp_path / "repo", IDENTITY)
+    commit = _commit(git)
+    found, missing = git.start("rev-parse", "HEAD"), git.start("rev-parse", "--verify", "nope")
+    assert found.result() == commit
+    with pytest.raises(GitError) as failed:
+        missing.result()
+    assert failed.value.status == 128
+    with pytest.raises(GitError, match="already stopped"):
+        found.result()  # one answer per command
+
+
+def test_stop_kills_a_started_command_and_reaps_it(tmp_path: Path) -> None:
+    git = Git(tmp_path)
+    running = git.start("-c", "alias.wait=!sleep 60", "wait")
+    pid = running._proc.pid if running._proc is not None else -1
+    running.stop()
+    running.stop()  # twice is harmless
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reaped: no such child left
+    with pytest.raises(GitError, match="already stopped"):
+        running.result()
+
+
+def test_no_git_on_the_path_fails_a_started_command_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    started = Git(tmp_path).start("version")
+    with pytest.raises(GitError) as failed:
+        started.result()
+    assert failed.value.stderr.startswith("cannot run git")
