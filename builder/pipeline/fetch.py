@@ -158,6 +158,26 @@ def _die_with_parent(parent: int) -> None:
         raise _Stopped
 
 
+def _kill_children() -> None:
+    """SIGKILL and reap every process this one started and still has: it leaves none behind.
+
+    git is killed where it is waited for; but a stop that lands while
+    ``subprocess`` starts it (after the fork, before the handle reaches our
+    code) leaves a process nobody holds, which ran on and wrote into the
+    workspace after the parent had removed it.  The kernel still lists it
+    as this process's child.
+    """
+    try:
+        listed = Path(f"/proc/self/task/{os.getpid()}/children").read_text()
+    except OSError:  # not Linux, or a kernel without CONFIG_PROC_CHILDREN
+        return
+    for pid in (int(word) for word in listed.split()):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
 class StartedFetch:
     """A git fetch running beside the rest of the build's start-up, into a workspace it made.
 
@@ -253,12 +273,15 @@ class StartedFetch:
             report["error"] = {"reason": err.reason.value, "detail": err.detail}
         except (KeyboardInterrupt, _Stopped):
             report["interrupted"] = True
-            if os.getppid() != parent:  # nobody left to discard the workspace
-                shutil.rmtree(self.root, ignore_errors=True)
         except BaseException:  # a bug: its traceback goes to the parent
             import traceback  # noqa: PLC0415 - only a crash needs it
 
             report["crash"] = traceback.format_exc()
+        # Stopped once is enough: a second stop must not cut the clean-up short.
+        signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
+        _kill_children()
+        if report.get("interrupted") and os.getppid() != parent:
+            shutil.rmtree(self.root, ignore_errors=True)  # nobody left to discard it
         report["stages"] = stages_json(self.stages.stages)
         return json.dumps(report)
 

@@ -310,3 +310,52 @@ def test_ctrl_c_as_the_child_is_forked_leaves_neither_child_nor_workspace(
     with pytest.raises(ChildProcessError):  # stopped and reaped
         os.waitpid(forked[0], os.WNOHANG)
     assert still_running(slow_git) == []
+
+
+SLOW_START_GIT = """#!/bin/bash
+for arg in "$@"; do
+    if [[ $arg == init || $arg == ls-remote ]]; then
+        sleep 1.5 && touch "$KBUILD_TEST_ORPHAN_MARK.$arg"
+        break
+    fi
+done
+exec {git} "$@"
+"""
+
+
+def test_a_stop_that_lands_as_git_is_started_leaves_no_git_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM to the child between git's start and its handle reaching our code.
+
+    Nothing then knew the process to kill it: it ran on, an orphan, and
+    wrote into the workspace after the parent had removed it (a clean-clone
+    run under load once found the workspace back).
+    """
+    repo = make_repo(tmp_path, "python-hello")
+    real = shutil.which("git")
+    assert real is not None
+    bin_dir = tmp_path / "slow-start-bin"
+    bin_dir.mkdir()
+    (bin_dir / "git").write_text(SLOW_START_GIT.format(git=real))
+    (bin_dir / "git").chmod(0o755)
+    mark = tmp_path / "orphan"
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("KBUILD_TEST_ORPHAN_MARK", str(mark))
+    test_process = os.getpid()
+    real_popen = subprocess.Popen
+
+    def popen_then_stopped(*args: object, **kwargs: object) -> object:
+        proc = real_popen(*args, **kwargs)  # type: ignore[call-overload]
+        if os.getpid() != test_process:  # the fetch's child: its handler raises here
+            os.kill(os.getpid(), signal.SIGTERM)
+        return proc
+
+    monkeypatch.setattr(subprocess, "Popen", popen_then_stopped)
+    started = StartedFetch(plan_for(repo), to_stderr)
+    with pytest.raises(KeyboardInterrupt):  # the child reports it was stopped
+        started.result()
+    started.discard()
+    time.sleep(2.5)  # the slow git's start, and then some
+    assert sorted(path.name for path in tmp_path.glob("orphan.*")) == []
+    assert not started.root.exists()
