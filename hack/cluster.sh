@@ -888,14 +888,10 @@ while True:
 ' | sort -u
 }
 
-# Where network namespaces are mounted (containerd's, ip's and podman's place).
-NETNS_DIR=${NETNS_DIR:-/run/netns}
-
-# Is NETNS_DIR bind-mounted over itself? Rootful podman does that (shared)
-# the first time it makes a network namespace, and never undoes it.
-netns_dir_self_bound() {
-	awk -v d="$NETNS_DIR" '$4 == d && $5 == d { found = 1 } END { exit !found }' /proc/self/mountinfo
-}
+# NETNS_DIR (where network namespaces are mounted: containerd's, ip's and
+# podman's place), netns_dir_self_bound and netns_unbind.
+# shellcheck source=/dev/null
+source "$HACK_DIR/netns.sh"
 
 # Unmount and remove one namespace file. A namespace containerd mounted
 # before podman's bind is hidden beneath it: through the bind it is an empty
@@ -911,11 +907,24 @@ remove_netns() {
 	err=$(rm -f "$ns" 2>&1) && return 0
 	if netns_dir_self_bound; then
 		log "$NETNS_DIR is bind-mounted over itself (podman) and hides $ns: removing that bind"
-		umount -l "$NETNS_DIR" 2>/dev/null || true
+		netns_unbind 2>/dev/null || true
 		umount "$ns" 2>/dev/null || umount -l "$ns" 2>/dev/null || true
 		err=$(rm -f "$ns" 2>&1) && return 0
 	fi
 	log "could not remove $ns: ${err#rm: }"
+}
+
+# Pod network namespaces holding an address of our pod subnet: ones whose
+# sandbox containerd had already forgotten (a crashed run). Entered by
+# their file (nsenter), not by name (`ip -n` looks in /run/netns only).
+forgotten_netns() {
+	local ns prefix=${NODE_POD_CIDR%.*}.
+	for ns in "$NETNS_DIR"/cni-*; do
+		[[ -e $ns ]] || continue
+		if nsenter --net="$ns" ip -4 -o addr show 2>/dev/null | grep -qF " inet $prefix"; then
+			echo "$ns"
+		fi
+	done
 }
 
 unmount_under() {
@@ -980,15 +989,8 @@ cmd_down() {
 		iptables -w -X "$IPT_CHAIN" 2>/dev/null || true
 	fi
 
-	# Also any pod network namespace holding an address of our pod subnet:
-	# one whose sandbox containerd had already forgotten (a crashed run).
-	local ns prefix=${NODE_POD_CIDR%.*}.
-	for ns in "$NETNS_DIR"/cni-*; do
-		[[ -e $ns ]] || continue
-		if ip -n "${ns##*/}" -4 -o addr show 2>/dev/null | grep -qF " inet $prefix"; then
-			netns+=("$ns")
-		fi
-	done
+	local ns
+	mapfile -t -O "${#netns[@]}" netns < <(forgotten_netns)
 	for ns in "${netns[@]}"; do
 		[[ -e $ns ]] || continue
 		remove_netns "$ns"

@@ -43,21 +43,18 @@ recipe_extra_inputs() {
 
 # podman (rootful) bind-mounts /run/netns over itself, shared, even with
 # --network host; that hides the network namespaces containerd mounts there
-# and leaves pods deleted meanwhile stuck in Terminating (docs/build-pod.md).
-netns_bound() {
-    [[ -n "$(awk '$4 == "/run/netns" && $5 == "/run/netns"' /proc/self/mountinfo)" ]]
-}
+# and leaves pods deleted meanwhile stuck in Terminating (hack/netns.sh).
+# shellcheck source=/dev/null
+source "$REPO_ROOT/hack/netns.sh"
 
 recipe_build() {
     command -v podman >/dev/null || die "buildpod-cache: needs podman to fill the cache as the pod's user"
     local had_netns_bind=false
-    if netns_bound; then had_netns_bind=true; fi
+    if netns_dir_self_bound; then had_netns_bind=true; fi
     recipe_build_with_podman
-    # Undo only what this build's podman did (lazily: containerd's namespaces
-    # mounted through it since then are detached with it; their files stay
-    # beneath, plain, and containerd's own removal accepts an unmounted one).
-    if [[ "$had_netns_bind" == false ]] && netns_bound; then
-        umount /run/netns 2>/dev/null || umount -l /run/netns
+    # Undo only what this build's podman did.
+    if [[ "$had_netns_bind" == false ]]; then
+        netns_unbind
     fi
 }
 

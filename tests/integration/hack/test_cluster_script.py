@@ -205,3 +205,53 @@ def test_down_leaves_the_bind_alone_when_nothing_is_hidden(tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["bind kept", "end"], done.stderr
     assert done.stderr == ""
+
+
+def test_netns_sh_tells_and_undoes_the_bind_as_a_command(tmp_path: Path) -> None:
+    """What the buildpod-cache recipe and the image tests' podman fixture run."""
+    netns_sh = CLUSTER_SH.parent / "netns.sh"
+    done = _in_mount_namespace(
+        tmp_path,
+        f"""
+        export NETNS_DIR=$d
+        bash {netns_sh} self-bound && echo bound
+        bash {netns_sh} unbind && echo unbound
+        bash {netns_sh} self-bound || echo "not bound"
+        bash {netns_sh} unbind && echo "unbind again: nothing to do"
+        bash {netns_sh} frobnicate 2>/dev/null || echo "usage: $?"
+        """,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "bound",
+        "unbound",
+        "not bound",
+        "unbind again: nothing to do",
+        "usage: 2",
+    ], done.stderr
+
+
+def test_down_finds_a_forgotten_pod_netns_by_its_file_wherever_netns_dir_is(
+    tmp_path: Path,
+) -> None:
+    """A crashed run's pod namespace, known only by its pod-subnet address.
+
+    `ip -n NAME` would look for NAME in /run/netns only, whatever NETNS_DIR
+    says; the namespaces here are nowhere else but in NETNS_DIR.
+    """
+    done = _in_mount_namespace(
+        tmp_path,
+        """
+        d=$2/elsewhere; NETNS_DIR=$d; mkdir "$d"
+        for name in cni-pod cni-other; do
+            touch "$d/$name"
+            unshare --net="$d/$name" true || echo "cannot make $name"
+        done
+        nsenter --net="$d/cni-pod" ip addr add "${NODE_POD_CIDR%.*}.7/24" dev lo
+        nsenter --net="$d/cni-other" ip addr add 192.0.2.7/24 dev lo
+        forgotten_netns
+        if [[ -e /run/netns/cni-pod ]]; then echo "also in /run/netns?"; fi
+        """,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [f"{tmp_path}/elsewhere/cni-pod"], done.stderr

@@ -39,6 +39,7 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[3]
+NETNS_SH = REPO / "hack" / "netns.sh"
 # hack/test.sh starts a throw-away registry and sets this; by hand, any plain
 # HTTP registry will do (KBUILD_TEST_REGISTRY is the older name).
 REGISTRY = os.environ.get("KBUILD_TEST_IMAGES_REGISTRY") or os.environ.get(
@@ -177,10 +178,9 @@ def buildah(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Buildah]:
     shutil.rmtree(tool.root, ignore_errors=True)
 
 
-def _netns_self_bound() -> bool:
-    """Is /run/netns bind-mounted over itself, as rootful podman leaves it?"""
-    mountinfo = Path("/proc/self/mountinfo").read_text().splitlines()
-    return any(line.split()[3:5] == ["/run/netns", "/run/netns"] for line in mountinfo)
+def _netns(command: str) -> int:
+    """``hack/netns.sh COMMAND``: is /run/netns bound over itself, undo that bind."""
+    return subprocess.run(["bash", str(NETNS_SH), command], check=False).returncode
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +189,7 @@ def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     # podman's bind hides the network namespaces a test cluster on this
     # machine mounted before it, so their pods cannot be deleted until it
     # goes (docs/build-pod.md): take away the one these tests made.
-    bound_before = _netns_self_bound()
+    bound_before = _netns("self-bound") == 0
     root = tmp_path_factory.mktemp("images-podman")
     base = ["podman", "--root", str(root / "storage"), "--runroot", str(root / "run")]
     base += ["--storage-driver", STORAGE_DRIVER]
@@ -200,8 +200,8 @@ def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     yield podman_run
     _run([*base, "rmi", "--all", "--force"], check=False)
     shutil.rmtree(root, ignore_errors=True)
-    if not bound_before and _netns_self_bound():
-        subprocess.run(["umount", "-l", "/run/netns"], check=False)
+    if not bound_before:
+        _netns("unbind")
 
 
 # --------------------------------------------------------------------------
