@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
 from typing import Any
 
 import dockerfile as buildkit
 
 from builder.api import BuildError, StatusReason
+from builder.record import Record
 
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 # BuildKit's message for a file holding only comments and blank lines: not an
@@ -39,8 +39,7 @@ _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 _NO_INSTRUCTIONS = "file with no instructions"
 
 
-@dataclass(frozen=True)
-class Instruction:
+class Instruction(Record):
     """One logical instruction; ``keyword`` is upper-case, ``text`` is verbatim."""
 
     keyword: str
@@ -51,8 +50,7 @@ class Instruction:
         return self.text.split(None, 1)[1] if len(self.text.split(None, 1)) > 1 else ""
 
 
-@dataclass(frozen=True)
-class Dockerfile:
+class Dockerfile(Record):
     """Leading text (directives, comments) plus the instructions, each with the
     comment/blank lines that preceded it so nothing is lost on write."""
 
@@ -135,8 +133,7 @@ def parse(text: str) -> Dockerfile:
     return Dockerfile(escape, tuple(items))
 
 
-@dataclass(frozen=True)
-class FromLine:
+class FromLine(Record):
     flags: tuple[str, ...]
     image: str
     alias: str | None

@@ -13,10 +13,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from builder.api import BuildError, StatusReason, check_env_names
 from builder.dockerfile.parse import Instruction, parse, parse_from
+from builder.record import replace
 
 
 def _quote(value: str) -> str:

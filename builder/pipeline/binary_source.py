@@ -24,12 +24,12 @@ import json
 import subprocess
 import tarfile
 import tempfile
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 from builder.api import BuildError, StatusReason
 from builder.api.nesting import load_json
+from builder.record import Record
 from builder.registry import ImageReference, RegistryClient, RegistryError
 
 CONFIG_MEDIA_TYPE = "application/vnd.kbuild.binary-source.config.v1+json"
@@ -46,8 +46,7 @@ class InputKind(StrEnum):
     REPOSITORY = "repo"
 
 
-@dataclass(frozen=True)
-class Packed:
+class Packed(Record):
     kind: InputKind
     name: str
     data: bytes

@@ -36,11 +36,11 @@ import tarfile
 import tempfile
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from builder.api import BuildError, StatusReason
+from builder.record import Record
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 # Regular files keep their exec bits but lose setuid/setgid/sticky and
@@ -51,8 +51,7 @@ MAX_BYTES = 4 * 1024**3
 _CHUNK = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(Record):
     entries: int = MAX_ENTRIES
     bytes: int = MAX_BYTES
 

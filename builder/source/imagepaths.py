@@ -40,10 +40,10 @@ import stat
 import tarfile
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from builder.api import BuildError, StatusReason
+from builder.record import Record
 from builder.source.confined import resolve_inside
 
 REASON = StatusReason.FETCH_IMAGE_CONTENT_FAILED
@@ -97,8 +97,7 @@ def resolve_in_image(root: Path, path: str) -> Path:
     return root.joinpath(*current)
 
 
-@dataclass
-class _Copy:
+class _Copy(Record, frozen=False):
     context: Path
     entries: int = 0
     size: int = 0
@@ -186,8 +185,7 @@ def copy_paths(
 # --------------------------------------------------------------------------- layers
 
 
-@dataclass
-class _Budget:
+class _Budget(Record, frozen=False):
     entries: int = 0
     size: int = 0
 
