@@ -183,17 +183,23 @@ def test_a_bug_in_the_child_arrives_as_an_error_with_its_traceback(
     assert not started.root.exists()
 
 
+def git_first_on_path(
+    bin_dir: Path, monkeypatch: pytest.MonkeyPatch, script: str, **fields: str
+) -> None:
+    """Put SCRIPT (formatted with FIELDS and ``git``, the real one) first on PATH as git."""
+    real = shutil.which("git")
+    assert real is not None
+    bin_dir.mkdir()
+    (bin_dir / "git").write_text(script.format(git=real, **fields))
+    (bin_dir / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+
 @pytest.fixture
 def slow_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """Put SLOW_GIT first on PATH; returns the sleep's unique argument, to find it in ps."""
-    real = shutil.which("git")
-    assert real is not None
     marker = f"{600 + os.getpid() % 1000}.{time.monotonic_ns() % 10**6}"
-    bin_dir = tmp_path / "slow-bin"
-    bin_dir.mkdir()
-    (bin_dir / "git").write_text(SLOW_GIT.format(marker=marker, git=real))
-    (bin_dir / "git").chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    git_first_on_path(tmp_path / "slow-bin", monkeypatch, SLOW_GIT, marker=marker)
     return marker
 
 
@@ -333,15 +339,8 @@ def test_a_stop_that_lands_as_git_is_started_leaves_no_git_behind(
     run under load once found the workspace back).
     """
     repo = make_repo(tmp_path, "python-hello")
-    real = shutil.which("git")
-    assert real is not None
-    bin_dir = tmp_path / "slow-start-bin"
-    bin_dir.mkdir()
-    (bin_dir / "git").write_text(SLOW_START_GIT.format(git=real))
-    (bin_dir / "git").chmod(0o755)
-    mark = tmp_path / "orphan"
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("KBUILD_TEST_ORPHAN_MARK", str(mark))
+    git_first_on_path(tmp_path / "slow-start-bin", monkeypatch, SLOW_START_GIT)
+    monkeypatch.setenv("KBUILD_TEST_ORPHAN_MARK", str(tmp_path / "orphan"))
     test_process = os.getpid()
     real_popen = subprocess.Popen
 
